@@ -1,0 +1,107 @@
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Operator.Core.Kubernetes;
+
+namespace Operator.Core.Informers;
+
+/// <summary>
+/// A cache of one kind kept in sync with the API server by one <see cref="Reflector{T}"/> per watched namespace (or one
+/// for all namespaces), with handlers notified of every change and of a periodic resync that makes no API call.
+/// Guarantees: <see cref="HasSynced"/> turns true once every scope has been listed, and never turns back;
+/// every object is passed through the transform before it is cached (managedFields are always dropped).
+/// The caller must register handlers and indexes before <see cref="RunAsync"/>, and must treat a faulted
+/// <see cref="RunAsync"/> as fatal for the process: a dead informer would silently stop all reconciliation.
+/// </summary>
+public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly InformerNotifier<T> notifier = new();
+    private readonly IReadOnlyList<Reflector<T>> reflectors;
+    private readonly InformerOptions options;
+    private readonly TimeProvider time;
+
+    public Informer(
+        RawApiClient api, InformerOptions options, TimeProvider time, ILoggerFactory loggers, InformerMetrics metrics,
+        Func<T, T>? transform = null)
+    {
+        this.options = options;
+        this.time = time;
+        Resource = ResourceType.Of<T>();
+        var logger = loggers.CreateLogger($"Operator.Informer.{Resource.Kind}");
+        Func<T, T> cacheTransform = transform is null ? DropManagedFields : obj => DropManagedFields(transform(obj));
+        IReadOnlyList<string?> scopes = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
+        reflectors = scopes
+            .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, notifier, options, time, logger, metrics))
+            .ToList();
+    }
+
+    public ResourceType Resource { get; }
+    public ObjectStore<T> Store { get; } = new();
+    public bool HasSynced => reflectors.All(r => r.HasSynced);
+
+    public void AddHandler(IInformerHandler<T> handler) => notifier.Register(handler);
+
+    /// <summary>Runs until cancelled. Faults only on an unexpected error, which the host must treat as fatal.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var tasks = reflectors.Select(r => r.RunAsync(ct)).ToList();
+        if (options.ResyncPeriod > TimeSpan.Zero)
+        {
+            tasks.Add(ResyncLoopAsync(ct));
+        }
+        // The first fault wins: do not wait for the healthy scopes to be cancelled before reporting it.
+        var first = await Task.WhenAny(tasks).ConfigureAwait(false);
+        await first.ConfigureAwait(false);
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until <see cref="HasSynced"/>, polling cheaply; false when cancelled first.</summary>
+    public async Task<bool> WaitForSyncAsync(CancellationToken ct)
+    {
+        while (!HasSynced)
+        {
+            if (ct.IsCancellationRequested)
+            {
+                return false;
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private async Task ResyncLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(options.ResyncPeriod, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                if (!HasSynced)
+                {
+                    continue;
+                }
+                foreach (var obj in Store.List())
+                {
+                    notifier.Update(obj, obj);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static T DropManagedFields(T obj)
+    {
+        // managedFields are often larger than the object itself and no reconciler reads them.
+        obj.Metadata.ManagedFields = null;
+        return obj;
+    }
+}

@@ -1,0 +1,39 @@
+namespace Operator.Core.Informers;
+
+/// <summary>Fans one informer's notifications out to its handlers, in registration order.</summary>
+internal sealed class InformerNotifier<T>
+{
+    private volatile IInformerHandler<T>[] handlers = [];
+
+    public void Register(IInformerHandler<T> handler)
+    {
+        lock (this)
+        {
+            handlers = [.. handlers, handler];
+        }
+    }
+
+    public void Add(T obj)
+    {
+        foreach (var h in handlers)
+        {
+            h.OnAdd(obj);
+        }
+    }
+
+    public void Update(T oldObj, T newObj)
+    {
+        foreach (var h in handlers)
+        {
+            h.OnUpdate(oldObj, newObj);
+        }
+    }
+
+    public void Delete(T obj)
+    {
+        foreach (var h in handlers)
+        {
+            h.OnDelete(obj);
+        }
+    }
+}

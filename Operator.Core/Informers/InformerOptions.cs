@@ -1,0 +1,19 @@
+namespace Operator.Core.Informers;
+
+/// <summary>How an informer lists, watches and resyncs.</summary>
+public sealed record InformerOptions
+{
+    /// <summary>Namespaces to watch; empty means all namespaces with one cluster-wide watch.</summary>
+    public IReadOnlyList<string> Namespaces { get; init; } = [];
+
+    /// <summary>Re-delivers every cached object to the handlers this often, without any API call. Zero disables.</summary>
+    public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Page size of the LIST requests.</summary>
+    public int PageSize { get; init; } = 500;
+
+    /// <summary>Server-side watch time-outs are drawn from [min, 2·min), so that watches do not all reopen together.</summary>
+    public TimeSpan MinWatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public string? LabelSelector { get; init; }
+}

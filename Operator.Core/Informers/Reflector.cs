@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Operator.Core.Kubernetes;
+
+namespace Operator.Core.Informers;
+
+/// <summary>
+/// Keeps an <see cref="ObjectStore{T}"/> equal to the server for one scope (a namespace, or all), as client-go's
+/// reflector does: paged LIST, then WATCH from the list's resourceVersion with bookmarks and a randomised time-out;
+/// every event (bookmarks included) advances the last resourceVersion; a watch that closes is reopened from it with no
+/// relist; 410/Expired relists with RV "" and reports deletions of keys that vanished; 429, 5xx and connection failures
+/// back off (<see cref="WatchBackoff"/>) and re-watch without relisting.
+/// <see cref="RunAsync"/> ends only by cancellation or by an unexpected exception (a bug): the owner must treat the
+/// latter as fatal, never as a quiet stop.
+/// </summary>
+internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private static readonly TimeSpan ShortWatch = TimeSpan.FromSeconds(1);
+
+    private readonly RawApiClient api;
+    private readonly ResourceType resource;
+    private readonly string? scopeNamespace;
+    private readonly ObjectStore<T> store;
+    private readonly Func<T, T> transform;
+    private readonly InformerNotifier<T> notify;
+    private readonly InformerOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly WatchBackoff backoff;
+    private readonly InformerMetrics metrics;
+    private volatile bool synced;
+
+    public Reflector(
+        RawApiClient api, ResourceType resource, string? scopeNamespace, ObjectStore<T> store, Func<T, T> transform,
+        InformerNotifier<T> notify, InformerOptions options, TimeProvider time, ILogger logger, InformerMetrics metrics)
+    {
+        this.api = api;
+        this.resource = resource;
+        this.scopeNamespace = scopeNamespace;
+        this.store = store;
+        this.transform = transform;
+        this.notify = notify;
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+        this.metrics = metrics;
+        backoff = new WatchBackoff(time);
+    }
+
+    public bool HasSynced => synced;
+
+    /// <summary>The last resourceVersion seen, for tests and diagnostics.</summary>
+    public string? LastResourceVersion { get; private set; }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var path = resource.CollectionPath(scopeNamespace);
+        string? rv = null;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (rv is null)
+                {
+                    rv = await ListAndReplaceAsync(path, ct).ConfigureAwait(false);
+                    synced = true;
+                }
+                rv = await WatchAsync(path, rv, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (KubernetesApiException e) when (e.IsExpired)
+            {
+                logger.LogInformation("{Resource} watch from resourceVersion {ResourceVersion} expired; relisting", resource.Plural, rv);
+                metrics.Relists.Add(1, new KeyValuePair<string, object?>("resource", resource.Plural));
+                rv = null;
+            }
+            catch (Exception e) when (e is KubernetesApiException or HttpRequestException or IOException or JsonException or ShortWatchException)
+            {
+                var delay = backoff.NextDelay();
+                var level = e is KubernetesApiException { IsTransient: true } or HttpRequestException or ShortWatchException
+                    ? LogLevel.Warning : LogLevel.Error;
+                logger.Log(level, "{Resource} {Phase} failed ({Error}); retrying in {Delay}",
+                    resource.Plural, rv is null ? "list" : "watch", e.Message, delay);
+                metrics.Failures.Add(1, new KeyValuePair<string, object?>("resource", resource.Plural));
+                await Task.Delay(delay, time, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<string> ListAndReplaceAsync(string path, CancellationToken ct)
+    {
+        var fresh = new List<T>();
+        string? continueToken = null;
+        string? listRv;
+        do
+        {
+            var page = await api.ListAsync<T>(path, options.PageSize, continueToken, options.LabelSelector, ct).ConfigureAwait(false);
+            foreach (var item in page.Items ?? [])
+            {
+                // Items of a LIST carry no apiVersion/kind for built-in kinds; fill them so handlers see whole objects.
+                item.ApiVersion ??= resource.ApiVersion;
+                item.Kind ??= resource.Kind;
+                fresh.Add(transform(item));
+            }
+            continueToken = page.Metadata?.ContinueProperty;
+            listRv = page.Metadata?.ResourceVersion;
+        }
+        while (!string.IsNullOrEmpty(continueToken));
+
+        var changes = store.Replace(scopeNamespace, fresh);
+        foreach (var obj in changes.Added)
+        {
+            notify.Add(obj);
+        }
+        foreach (var (oldObj, newObj) in changes.Updated)
+        {
+            notify.Update(oldObj, newObj);
+        }
+        foreach (var obj in changes.Deleted)
+        {
+            notify.Delete(obj);
+        }
+        LastResourceVersion = listRv ?? "";
+        return LastResourceVersion;
+    }
+
+    /// <summary>Runs one watch to its end; returns the resourceVersion to resume from.</summary>
+    private async Task<string> WatchAsync(string path, string rv, CancellationToken ct)
+    {
+        var min = options.MinWatchTimeout.TotalSeconds;
+        var timeoutSeconds = (int)(min + (Random.Shared.NextDouble() * min));
+        var started = Stopwatch.GetTimestamp();
+        var events = 0;
+        using (var response = await api.WatchAsync(path, rv, timeoutSeconds, options.LabelSelector, ct).ConfigureAwait(false))
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            using var reader = new StreamReader(body);
+            while (true)
+            {
+                string? line;
+                try
+                {
+                    line = await reader.ReadLineAsync(ct).ConfigureAwait(false);
+                }
+                catch (IOException) when (!ct.IsCancellationRequested)
+                {
+                    // A connection cut mid-stream ends the watch like a normal close: resume from the last RV.
+                    break;
+                }
+                if (line is null)
+                {
+                    break;
+                }
+                if (line.Length == 0)
+                {
+                    continue;
+                }
+                events++;
+                rv = Apply(line) ?? rv;
+                LastResourceVersion = rv;
+            }
+        }
+        if (events == 0 && Stopwatch.GetElapsedTime(started) < ShortWatch)
+        {
+            // A server that closes watches at once would otherwise be hammered in a tight loop.
+            throw new ShortWatchException();
+        }
+        return rv;
+    }
+
+    /// <summary>Applies one watch event to the cache; returns its resourceVersion.</summary>
+    private string? Apply(string line)
+    {
+        using var doc = JsonDocument.Parse(line);
+        var type = doc.RootElement.GetProperty("type").GetString();
+        var element = doc.RootElement.GetProperty("object");
+        switch (type)
+        {
+            case "ADDED" or "MODIFIED":
+            {
+                var obj = transform(KubernetesJson.Deserialize<T>(element));
+                var old = store.Upsert(obj);
+                if (old is null)
+                {
+                    notify.Add(obj);
+                }
+                else
+                {
+                    notify.Update(old, obj);
+                }
+                return obj.Metadata.ResourceVersion;
+            }
+            case "DELETED":
+            {
+                var obj = transform(KubernetesJson.Deserialize<T>(element));
+                store.Remove(ObjectKey.Of(obj));
+                notify.Delete(obj);
+                return obj.Metadata.ResourceVersion;
+            }
+            case "BOOKMARK":
+                return element.GetProperty("metadata").GetProperty("resourceVersion").GetString();
+            case "ERROR":
+                var status = KubernetesJson.Deserialize<V1Status>(element);
+                throw new KubernetesApiException((System.Net.HttpStatusCode)(status.Code ?? 500), status);
+            default:
+                throw new JsonException($"unknown watch event type '{type}'");
+        }
+    }
+
+    private sealed class ShortWatchException() : Exception("the watch closed at once with no event");
+}

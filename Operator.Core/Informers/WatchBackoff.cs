@@ -1,0 +1,31 @@
+namespace Operator.Core.Informers;
+
+/// <summary>
+/// The reflector's back-off after a failed list or watch, as client-go's: 800 ms doubling up to 30 s, each delay
+/// stretched by a random jitter in [0, 1) of itself, and reset to the start after 2 minutes without a failure.
+/// Not thread-safe: one instance per reflector loop.
+/// </summary>
+public sealed class WatchBackoff(TimeProvider time, Random? random = null)
+{
+    public static readonly TimeSpan Initial = TimeSpan.FromMilliseconds(800);
+    public static readonly TimeSpan Max = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan ResetAfter = TimeSpan.FromMinutes(2);
+
+    private readonly Random random = random ?? Random.Shared;
+    private TimeSpan next = Initial;
+    private DateTimeOffset? lastFailure;
+
+    /// <summary>The delay to wait before the next attempt after a failure now.</summary>
+    public TimeSpan NextDelay()
+    {
+        var now = time.GetUtcNow();
+        if (lastFailure is { } last && now - last > ResetAfter)
+        {
+            next = Initial;
+        }
+        lastFailure = now;
+        var current = next;
+        next = TimeSpan.FromTicks(Math.Min(next.Ticks * 2, Max.Ticks));
+        return current + TimeSpan.FromTicks((long)(current.Ticks * random.NextDouble()));
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Operator.Core.Kubernetes;
+
+namespace Operator.Core.Status;
+
+/// <summary>
+/// The writes a reconciler makes to its own objects, each the smallest that does the job:
+/// status goes to the <c>/status</c> subresource as a merge patch of only what differs, and not at all when nothing
+/// differs (so status writes never retrigger work and never cost a request in steady state); finalizers are added or
+/// removed by a merge patch carrying the cached resourceVersion, so a concurrent change makes it fail with 409
+/// instead of silently overwriting someone else's finalizer list.
+/// </summary>
+public sealed class ObjectPatcher(IKubernetes client)
+{
+    /// <summary>Patches <c>/status</c> from <paramref name="current"/> to <paramref name="desired"/>; false when equal.</summary>
+    public async Task<bool> PatchStatusIfChangedAsync<T, TStatus>(T current, TStatus desired, CancellationToken ct)
+        where T : IKubernetesObject<V1ObjectMeta>, IStatus<TStatus?>
+        where TStatus : class
+    {
+        var from = current.Status is null ? null : ToObject(current.Status);
+        var patch = JsonMergePatch.Create(from, ToObject(desired));
+        if (patch is null)
+        {
+            return false;
+        }
+        var body = new JsonObject { ["status"] = patch };
+        var resource = ResourceType.Of<T>();
+        await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
+            resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
+            cancellationToken: ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Adds <paramref name="finalizer"/> unless present; false when it was already there.</summary>
+    public Task<bool> AddFinalizerAsync<T>(T current, string finalizer, CancellationToken ct)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        var finalizers = current.Metadata.Finalizers ?? [];
+        return finalizers.Contains(finalizer)
+            ? Task.FromResult(false)
+            : PatchFinalizersAsync(current, [.. finalizers, finalizer], ct);
+    }
+
+    /// <summary>Removes <paramref name="finalizer"/> if present; false when it was not there.</summary>
+    public Task<bool> RemoveFinalizerAsync<T>(T current, string finalizer, CancellationToken ct)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        var finalizers = current.Metadata.Finalizers ?? [];
+        return !finalizers.Contains(finalizer)
+            ? Task.FromResult(false)
+            : PatchFinalizersAsync(current, [.. finalizers.Where(f => f != finalizer)], ct);
+    }
+
+    private async Task<bool> PatchFinalizersAsync<T>(T current, IReadOnlyList<string> finalizers, CancellationToken ct)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        var body = new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["finalizers"] = new JsonArray([.. finalizers.Select(f => (JsonNode)JsonValue.Create(f))]),
+                ["resourceVersion"] = current.Metadata.ResourceVersion,
+            },
+        };
+        var resource = ResourceType.Of<T>();
+        await client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
+            resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
+            cancellationToken: ct).ConfigureAwait(false);
+        return true;
+    }
+
+    private static JsonObject ToObject<TValue>(TValue value) => JsonNode.Parse(KubernetesJson.Serialize(value))!.AsObject();
+}
