@@ -268,3 +268,43 @@ internal static class WorkQueueTestExtensions
         return lease;
     }
 }
+
+[TestFixture]
+public sealed class WorkQueueAllocationTests
+{
+    [Test]
+    public void An_add_get_done_cycle_on_a_ready_item_does_not_allocate()
+    {
+        using WorkQueue<string> queue = new FakeTimeProvider().NewQueue();
+        string[] keys = [.. Enumerable.Range(0, 64).Select(i => $"ns/item-{i}")];
+
+        void Cycles()
+        {
+            foreach (string key in keys)
+            {
+                queue.Add(key);
+                queue.Add(key); // deduplicated
+            }
+
+            for (int i = 0; i < keys.Length; i++)
+            {
+                ValueTask<WorkItem<string>> get = queue.GetAsync();
+                if (!get.IsCompletedSuccessfully)
+                {
+                    throw new InvalidOperationException("an item was expected to be ready");
+                }
+
+                using WorkItem<string> lease = get.Result;
+            }
+        }
+
+        Cycles(); // warm up: grows the dictionary and the FIFO, JITs the path
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            Cycles();
+        }
+
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
+}
