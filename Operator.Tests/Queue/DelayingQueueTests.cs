@@ -130,3 +130,30 @@ public sealed class DelayingQueueTests
         _queue.DrainReady().Should().Equal("b");
     }
 }
+
+[TestFixture]
+public sealed class DelayingQueueSystemClockTests
+{
+    /// <summary>
+    /// Smoke test of the real timer path (sub-millisecond rounding, re-arming): no timing is asserted, the guard
+    /// only turns a lost item into a failure instead of a hang.
+    /// </summary>
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Delayed_items_arrive_on_the_system_clock(CancellationToken ct)
+    {
+        using WorkQueue<string> queue = new(new WorkQueueOptions("system"), TimeProvider.System, meterFactory: null);
+        queue.AddAfter("late", TimeSpan.FromMilliseconds(20));
+        queue.AddAfter("early", TimeSpan.FromTicks(3_000)); // 0.3 ms: a real timer rounds it down
+        queue.AddAfter("middle", TimeSpan.FromMilliseconds(2));
+
+        var order = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            using WorkItem<string> work = await queue.GetAsync(ct);
+            order.Add(work.Item);
+        }
+
+        order.Should().Equal("early", "middle", "late");
+    }
+}
