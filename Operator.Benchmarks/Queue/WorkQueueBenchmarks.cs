@@ -13,7 +13,7 @@ namespace Operator.Benchmarks.Queue;
 [OperationsPerSecond]
 public class WorkQueueBenchmarks
 {
-    private const int Cycles = 100_000;
+    private const int Cycles = 200_000;
     private const int Batch = 1_000;
     private const int Workers = 4;
 
