@@ -30,7 +30,7 @@ internal sealed class AwsTokenBucket : RateLimiter
 
     public TokenBucketOptions Options => _options;
 
-    /// <summary>How many acquisitions had to wait for a refill (for tests and diagnostics).</summary>
+    /// <summary>How many acquisitions had to queue or wait for a refill (for tests and diagnostics).</summary>
     public long WaitedCount => Interlocked.Read(ref _waited);
 
     public override TimeSpan? IdleDuration => null;
@@ -70,10 +70,15 @@ internal sealed class AwsTokenBucket : RateLimiter
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
         CheckPermits(permitCount);
-        await _queue.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Queued behind another waiter counts as having waited, whatever the bucket holds when our turn comes.
+        var waited = !_queue.Wait(0, CancellationToken.None);
+        if (waited)
+        {
+            await _queue.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            var waited = false;
             while (true)
             {
                 TimeSpan wait;
