@@ -1,0 +1,372 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Operator.Testing.Kubernetes;
+
+/// <summary>
+/// Serves every HTTP request of the emulator: discovery, OpenAPI, and the resource verbs. Each read-modify-write
+/// runs entirely under the store's lock, which is what makes resourceVersions, conflicts and watch order exact.
+/// </summary>
+internal sealed partial class ApiRequestHandler
+{
+    private const string CrdStorageKey = "apiextensions.k8s.io/customresourcedefinitions";
+    private const string NamespaceStorageKey = "/namespaces";
+    private const int MaxSnapshots = 128;
+
+    private readonly ObjectStore _store;
+    private readonly ResourceRegistry _registry;
+    private readonly KubeApiEmulatorOptions _options;
+    private readonly FaultInjector _faults;
+    private readonly RequestLog _log;
+    private readonly CancellationToken _stopping;
+    private readonly Dictionary<string, ListSnapshot> _snapshots = new(StringComparer.Ordinal);
+    private readonly Queue<string> _snapshotOrder = new();
+
+    public ApiRequestHandler(ObjectStore store, ResourceRegistry registry, KubeApiEmulatorOptions options, FaultInjector faults, RequestLog log, CancellationToken stopping)
+    {
+        _store = store;
+        _registry = registry;
+        _options = options;
+        _faults = faults;
+        _log = log;
+        _stopping = stopping;
+    }
+
+    private DateTimeOffset Now => _options.TimeProvider.GetUtcNow();
+
+    private string Timestamp() => Now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public async Task HandleAsync(HttpContext ctx)
+    {
+        var request = ctx.Request;
+        var query = request.Query;
+        var watch = IsTrue(query["watch"]);
+        RequestInfo info;
+        lock (_store.Gate)
+        {
+            info = RequestInfo.Parse(request.Method, request.Path.Value ?? "/", watch,
+                (g, v, r) => _registry.Find(g, v, r) is { Namespaced: true });
+        }
+
+        var status = 200;
+        try
+        {
+            await _faults.WaitIfPausedAsync(ctx.RequestAborted).ConfigureAwait(false);
+            if (_faults.Match(info.Path, info.Verb) is { } rule)
+            {
+                status = rule.StatusCode;
+                if (rule.StatusCode == 429)
+                {
+                    ctx.Response.Headers.RetryAfter = rule.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                }
+
+                var (reason, message) = rule.StatusCode switch
+                {
+                    429 => ("TooManyRequests", "Too many requests, please try again later."),
+                    503 => ("ServiceUnavailable", "the server is currently unable to handle the request"),
+                    504 => ("Timeout", "the server was unable to return a response in the time allotted"),
+                    _ => ("InternalError", "Internal error occurred: injected fault"),
+                };
+                var body = KubeStatus.Failure(rule.StatusCode, reason, message);
+                if (rule.StatusCode == 429)
+                {
+                    body["details"] = new JsonObject { ["retryAfterSeconds"] = rule.RetryAfterSeconds };
+                }
+
+                await WriteJsonAsync(ctx, rule.StatusCode, body).ConfigureAwait(false);
+                return;
+            }
+
+            status = info.IsResourceRequest
+                ? await HandleResourceAsync(ctx, info).ConfigureAwait(false)
+                : await HandleNonResourceAsync(ctx, info).ConfigureAwait(false);
+        }
+        catch (KubeApiException e)
+        {
+            status = e.Code;
+            if (!ctx.Response.HasStarted)
+            {
+                await WriteJsonAsync(ctx, e.Code, e.Status).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested || _stopping.IsCancellationRequested)
+        {
+            status = 499;
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted)
+        {
+            // A bug in the emulator: answer like the apiserver's panic handler rather than dropping the connection.
+            status = 500;
+            await WriteJsonAsync(ctx, 500, KubeStatus.Failure(500, "InternalError", $"Internal error occurred: {e.GetType().Name}: {e.Message}")).ConfigureAwait(false);
+        }
+        finally
+        {
+            _log.Add(new RequestLogEntry(Now, request.Method, info.Path, info.Verb, info.Group, info.Resource, info.Subresource,
+                info.NamespaceOrEmpty, info.Name ?? "", status));
+        }
+    }
+
+    private async Task<int> HandleNonResourceAsync(HttpContext ctx, RequestInfo info)
+    {
+        var s = info.Segments;
+        JsonObject? body;
+        lock (_store.Gate)
+        {
+            body = s switch
+            {
+                [] => new JsonObject { ["paths"] = new JsonArray("/api", "/api/v1", "/apis", "/openapi/v3", "/version") },
+                ["version"] => Discovery.Version(),
+                ["api"] => Discovery.CoreVersions($"{ctx.Request.Host.Value}"),
+                ["api", "v1"] => Discovery.ResourceList(_registry, "", "v1"),
+                ["apis"] => Discovery.GroupList(_registry),
+                ["apis", var g] when _registry.Groups.Contains(g) => Discovery.Group(_registry, g),
+                ["apis", var g, var v] when _registry.Versions(g).Contains(v) => Discovery.ResourceList(_registry, g, v),
+                ["openapi", "v3"] => Discovery.OpenApiV3Root(_registry),
+                ["openapi", "v3", "api", var v] => Discovery.OpenApiV3GroupVersion(_registry, "", v),
+                ["openapi", "v3", "apis", var g, var v] => Discovery.OpenApiV3GroupVersion(_registry, g, v),
+                ["healthz"] or ["readyz"] or ["livez"] => null,
+                _ => throw KubeStatus.ResourceNotFound(),
+            };
+        }
+
+        if (body is null)
+        {
+            if (s is ["healthz"] or ["readyz"] or ["livez"])
+            {
+                ctx.Response.ContentType = "text/plain";
+                await ctx.Response.WriteAsync("ok", ctx.RequestAborted).ConfigureAwait(false);
+                return 200;
+            }
+
+            throw KubeStatus.ResourceNotFound();
+        }
+
+        await WriteJsonAsync(ctx, 200, body).ConfigureAwait(false);
+        return 200;
+    }
+
+    private async Task<int> HandleResourceAsync(HttpContext ctx, RequestInfo info)
+    {
+        ResourceType type;
+        lock (_store.Gate)
+        {
+            type = _registry.Find(info.Group, info.Version, info.Resource) ?? throw KubeStatus.ResourceNotFound();
+        }
+
+        if (info.Subresource.Length > 0 && !(info.Subresource == "status" && type.HasStatusSubresource))
+        {
+            throw KubeStatus.ResourceNotFound();
+        }
+
+        if (type.Namespaced && info.Namespace is null && info.Verb is not ("list" or "watch"))
+        {
+            throw info.Name is null ? KubeStatus.MethodNotAllowed() : KubeStatus.ResourceNotFound();
+        }
+
+        var query = ctx.Request.Query;
+        var dryRun = query["dryRun"].Count > 0;
+        switch (info.Verb)
+        {
+            case "get":
+            {
+                JsonObject obj;
+                lock (_store.Gate)
+                {
+                    obj = Serve(type, _store.Get(type.StorageKey, info.Namespace, info.Name!) ?? throw NotFound(type, info.Name!));
+                }
+
+                if (WantsTable(ctx))
+                {
+                    var table = TableConverter.Convert(type, [obj], obj["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", null, true, IncludeFullObject(ctx), Now);
+                    await WriteJsonAsync(ctx, 200, table).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WriteJsonAsync(ctx, 200, obj).ConfigureAwait(false);
+                }
+
+                return 200;
+            }
+
+            case "list":
+                await WriteJsonAsync(ctx, 200, List(ctx, type, info)).ConfigureAwait(false);
+                return 200;
+            case "watch":
+                return await WatchAsync(ctx, type, info).ConfigureAwait(false);
+            case "create":
+            {
+                var body = await ReadBodyAsync(ctx).ConfigureAwait(false) as JsonObject ?? throw KubeStatus.BadRequest("the request body must be a JSON object");
+                JsonObject created;
+                lock (_store.Gate)
+                {
+                    created = Create(type, info.Namespace, body, dryRun);
+                }
+
+                await WriteJsonAsync(ctx, 201, created).ConfigureAwait(false);
+                return 201;
+            }
+
+            case "update":
+            {
+                var body = await ReadBodyAsync(ctx).ConfigureAwait(false) as JsonObject ?? throw KubeStatus.BadRequest("the request body must be a JSON object");
+                JsonObject updated;
+                lock (_store.Gate)
+                {
+                    updated = Update(type, info.Namespace, info.Name!, info.Subresource, _ => body, dryRun, requireRv: type.IsCustom && info.Subresource.Length == 0);
+                }
+
+                await WriteJsonAsync(ctx, 200, updated).ConfigureAwait(false);
+                return 200;
+            }
+
+            case "patch":
+            {
+                var (code, patched) = await PatchAsync(ctx, type, info, dryRun).ConfigureAwait(false);
+                await WriteJsonAsync(ctx, code, patched).ConfigureAwait(false);
+                return code;
+            }
+
+            case "delete":
+            {
+                var options = ctx.Request.ContentLength is > 0 || ctx.Request.Headers.TransferEncoding.Count > 0
+                    ? await ReadBodyAsync(ctx).ConfigureAwait(false) as JsonObject
+                    : null;
+                JsonObject result;
+                lock (_store.Gate)
+                {
+                    result = Delete(type, info.Namespace, info.Name!, options, dryRun);
+                }
+
+                await WriteJsonAsync(ctx, 200, result).ConfigureAwait(false);
+                return 200;
+            }
+
+            case "deletecollection":
+            {
+                var labels = LabelSelector.Parse(query["labelSelector"]);
+                var fields = FieldSelector.Parse(query["fieldSelector"]);
+                lock (_store.Gate)
+                {
+                    foreach (var obj in _store.List(type.StorageKey, info.Namespace).ToList())
+                    {
+                        var served = Serve(type, obj);
+                        if (labels.Matches(served) && fields.Matches(served))
+                        {
+                            Delete(type, obj["metadata"]?["namespace"]?.GetValue<string>(), obj["metadata"]!["name"]!.GetValue<string>(), null, dryRun);
+                        }
+                    }
+                }
+
+                await WriteJsonAsync(ctx, 200, new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success" }).ConfigureAwait(false);
+                return 200;
+            }
+
+            default:
+                throw KubeStatus.MethodNotAllowed();
+        }
+    }
+
+    private async Task<(int Code, JsonObject Result)> PatchAsync(HttpContext ctx, ResourceType type, RequestInfo info, bool dryRun)
+    {
+        var contentType = ctx.Request.ContentType ?? "";
+        var patch = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        Func<JsonObject, JsonObject> apply;
+        if (contentType.StartsWith("application/merge-patch+json", StringComparison.OrdinalIgnoreCase))
+        {
+            apply = current => JsonPatches.MergePatch(current, patch) as JsonObject ?? throw KubeStatus.BadRequest("patch did not produce an object");
+        }
+        else if (contentType.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase))
+        {
+            var ops = patch as JsonArray ?? throw KubeStatus.BadRequest("json patch must be a JSON array of operations");
+            apply = current => JsonPatches.JsonPatch(current, ops) as JsonObject ?? throw KubeStatus.UnprocessableEntity("patch did not produce an object");
+        }
+        else if (contentType.StartsWith("application/strategic-merge-patch+json", StringComparison.OrdinalIgnoreCase))
+        {
+            if (type.IsCustom)
+            {
+                throw KubeStatus.UnsupportedMediaType(contentType);
+            }
+
+            apply = current => JsonPatches.StrategicMergePatch(current, patch) as JsonObject ?? throw KubeStatus.BadRequest("patch did not produce an object");
+        }
+        else if (contentType.StartsWith("application/apply-patch+yaml", StringComparison.OrdinalIgnoreCase))
+        {
+            // Server-side apply approximated: create when missing, else merge the applied configuration in.
+            lock (_store.Gate)
+            {
+                if (_store.Get(type.StorageKey, info.Namespace, info.Name!) is null && info.Subresource.Length == 0)
+                {
+                    var obj = patch as JsonObject ?? throw KubeStatus.BadRequest("apply patch must be an object");
+                    return (201, Create(type, info.Namespace, obj, dryRun));
+                }
+            }
+
+            apply = current => JsonPatches.MergePatch(current, patch) as JsonObject ?? throw KubeStatus.BadRequest("patch did not produce an object");
+        }
+        else
+        {
+            throw KubeStatus.UnsupportedMediaType(contentType);
+        }
+
+        lock (_store.Gate)
+        {
+            return (200, Update(type, info.Namespace, info.Name!, info.Subresource, apply, dryRun, requireRv: false));
+        }
+    }
+
+    private static async Task<JsonNode?> ReadBodyAsync(HttpContext ctx)
+    {
+        var mediaType = ctx.Request.ContentType ?? "";
+        if (mediaType.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            using var buffer = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted).ConfigureAwait(false);
+            return ProtobufDecoder.Decode(buffer.ToArray());
+        }
+
+        if (mediaType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new KubeApiException(KubeStatus.Failure(415, "UnsupportedMediaType",
+                $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got \"{mediaType}\")"));
+        }
+
+        using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
+        var text = await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        try
+        {
+            var contentType = ctx.Request.ContentType ?? "";
+            return contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase) ? YamlJson.Parse(text) : JsonNode.Parse(text);
+        }
+        catch (Exception e) when (e is JsonException or YamlDotNet.Core.YamlException)
+        {
+            throw KubeStatus.BadRequest($"error decoding request body ({ctx.Request.ContentType}): {e.Message}");
+        }
+    }
+
+    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) =>
+        value.Count > 0 && (value[0] is "true" or "1" or "True" or "");
+
+    private static bool WantsTable(HttpContext ctx) =>
+        ctx.Request.Headers.Accept.Any(a => a is not null && a.Contains("as=Table", StringComparison.Ordinal));
+
+    private static bool IncludeFullObject(HttpContext ctx) => ctx.Request.Query["includeObject"] == "Object";
+
+    private static async Task WriteJsonAsync(HttpContext ctx, int code, JsonNode body)
+    {
+        ctx.Response.StatusCode = code;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.WriteAsync(body.ToJsonString(), ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static KubeApiException NotFound(ResourceType type, string name) => KubeStatus.NotFound(type.Group, type.Plural, name);
+
+    private sealed record ListSnapshot(long Rv, List<JsonObject> Items);
+}

@@ -1,0 +1,151 @@
+using System.Text.Json.Nodes;
+
+namespace Operator.Testing.Kubernetes;
+
+/// <summary>
+/// Legacy (unaggregated) discovery and a minimal OpenAPI v3. kubectl 1.32 asks for aggregated discovery first and
+/// falls back to these documents when the answer's content type is plain application/json. The OpenAPI v3 documents
+/// exist so that kubectl's default --validate=strict finds the fieldValidation parameter on PATCH and leaves
+/// validation to the server instead of failing on a missing schema.
+/// </summary>
+internal static class Discovery
+{
+    public static JsonObject Version() => new()
+    {
+        ["major"] = "1",
+        ["minor"] = "32",
+        ["gitVersion"] = "v1.32.0-emulator",
+        ["gitCommit"] = "0000000000000000000000000000000000000000",
+        ["gitTreeState"] = "clean",
+        ["buildDate"] = "2025-01-01T00:00:00Z",
+        ["goVersion"] = "go1.23.4",
+        ["compiler"] = "gc",
+        ["platform"] = "linux/amd64",
+    };
+
+    public static JsonObject CoreVersions(string hostPort) => new()
+    {
+        ["kind"] = "APIVersions",
+        ["versions"] = new JsonArray("v1"),
+        ["serverAddressByClientCIDRs"] = new JsonArray(new JsonObject { ["clientCIDR"] = "0.0.0.0/0", ["serverAddress"] = hostPort }),
+    };
+
+    public static JsonObject GroupList(ResourceRegistry registry) => new()
+    {
+        ["kind"] = "APIGroupList",
+        ["apiVersion"] = "v1",
+        ["groups"] = new JsonArray(registry.Groups.Select(g => (JsonNode)Group(registry, g)).ToArray()),
+    };
+
+    public static JsonObject Group(ResourceRegistry registry, string group)
+    {
+        var versions = registry.Versions(group)
+            .Select(v => new JsonObject { ["groupVersion"] = $"{group}/{v}", ["version"] = v })
+            .ToList();
+        return new JsonObject
+        {
+            ["kind"] = "APIGroup",
+            ["apiVersion"] = "v1",
+            ["name"] = group,
+            ["versions"] = new JsonArray(versions.Select(v => (JsonNode)v).ToArray()),
+            ["preferredVersion"] = versions[0].DeepClone(),
+        };
+    }
+
+    public static JsonObject ResourceList(ResourceRegistry registry, string group, string version)
+    {
+        var resources = new JsonArray();
+        foreach (var t in registry.Types.Where(t => t.Group == group && t.Version == version))
+        {
+            var entry = new JsonObject
+            {
+                ["name"] = t.Plural,
+                ["singularName"] = t.Singular,
+                ["namespaced"] = t.Namespaced,
+                ["kind"] = t.Kind,
+                ["verbs"] = new JsonArray(ResourceType.AllVerbs.Select(v => (JsonNode)v).ToArray()),
+            };
+            if (t.ShortNames.Count > 0)
+            {
+                entry["shortNames"] = new JsonArray(t.ShortNames.Select(s => (JsonNode)s).ToArray());
+            }
+
+            if (t.Categories.Count > 0)
+            {
+                entry["categories"] = new JsonArray(t.Categories.Select(s => (JsonNode)s).ToArray());
+            }
+
+            resources.Add(entry);
+            if (t.HasStatusSubresource)
+            {
+                resources.Add(new JsonObject
+                {
+                    ["name"] = t.Plural + "/status",
+                    ["singularName"] = "",
+                    ["namespaced"] = t.Namespaced,
+                    ["kind"] = t.Kind,
+                    ["verbs"] = new JsonArray("get", "patch", "update"),
+                });
+            }
+        }
+
+        return new JsonObject
+        {
+            ["kind"] = "APIResourceList",
+            ["apiVersion"] = "v1",
+            ["groupVersion"] = group.Length == 0 ? version : $"{group}/{version}",
+            ["resources"] = resources,
+        };
+    }
+
+    public static JsonObject OpenApiV3Root(ResourceRegistry registry)
+    {
+        var paths = new JsonObject();
+        foreach (var gv in registry.Types.Select(t => (t.Group, t.Version)).Distinct())
+        {
+            var key = gv.Group.Length == 0 ? $"api/{gv.Version}" : $"apis/{gv.Group}/{gv.Version}";
+            paths[key] = new JsonObject { ["serverRelativeURL"] = $"/openapi/v3/{key}?hash={registry.Types.Count}" };
+        }
+
+        return new JsonObject { ["paths"] = paths };
+    }
+
+    /// <summary>One PATCH operation per kind, tagged with its GVK and the fieldValidation query parameter.</summary>
+    public static JsonObject? OpenApiV3GroupVersion(ResourceRegistry registry, string group, string version)
+    {
+        var types = registry.Types.Where(t => t.Group == group && t.Version == version).ToList();
+        if (types.Count == 0)
+        {
+            return null;
+        }
+
+        var paths = new JsonObject();
+        foreach (var t in types)
+        {
+            var prefix = group.Length == 0 ? $"/api/{version}" : $"/apis/{group}/{version}";
+            var path = t.Namespaced ? $"{prefix}/namespaces/{{namespace}}/{t.Plural}/{{name}}" : $"{prefix}/{t.Plural}/{{name}}";
+            paths[path] = new JsonObject
+            {
+                ["patch"] = new JsonObject
+                {
+                    ["operationId"] = $"patch{t.Kind}",
+                    ["x-kubernetes-action"] = "patch",
+                    ["x-kubernetes-group-version-kind"] = new JsonObject { ["group"] = group, ["version"] = version, ["kind"] = t.Kind },
+                    ["parameters"] = new JsonArray(
+                        new JsonObject { ["name"] = "fieldValidation", ["in"] = "query", ["schema"] = new JsonObject { ["type"] = "string" } },
+                        new JsonObject { ["name"] = "fieldManager", ["in"] = "query", ["schema"] = new JsonObject { ["type"] = "string" } },
+                        new JsonObject { ["name"] = "dryRun", ["in"] = "query", ["schema"] = new JsonObject { ["type"] = "string" } }),
+                    ["responses"] = new JsonObject { ["200"] = new JsonObject { ["description"] = "OK" } },
+                },
+            };
+        }
+
+        return new JsonObject
+        {
+            ["openapi"] = "3.0.0",
+            ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = "v1.32.0" },
+            ["paths"] = paths,
+            ["components"] = new JsonObject { ["schemas"] = new JsonObject() },
+        };
+    }
+}

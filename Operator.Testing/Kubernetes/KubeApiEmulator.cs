@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Operator.Testing.Kubernetes;
+
+/// <summary>
+/// An in-process Kubernetes API server speaking the real wire protocol over plain HTTP on 127.0.0.1, for tests,
+/// benchmarks and local mode. Use it with the real KubernetesClient (<see cref="CreateClient"/>) or kubectl
+/// (<see cref="WriteKubeconfig"/>). See docs/kubernetes-api-emulator.md for what is and is not implemented.
+/// </summary>
+public sealed class KubeApiEmulator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ApiRequestHandler _handler;
+    private readonly ObjectStore _store;
+    private readonly ResourceRegistry _registry;
+    private readonly CancellationTokenSource _stopping;
+    private int _disposed;
+
+    private KubeApiEmulator(WebApplication app, ApiRequestHandler handler, ObjectStore store, ResourceRegistry registry, CancellationTokenSource stopping, FaultInjector faults, RequestLog log)
+    {
+        _app = app;
+        _handler = handler;
+        _store = store;
+        _registry = registry;
+        _stopping = stopping;
+        Faults = faults;
+        Requests = log;
+    }
+
+    /// <summary>http://127.0.0.1:{port}/</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public FaultInjector Faults { get; }
+
+    public RequestLog Requests { get; }
+
+    /// <summary>Watches currently streaming (useful to wait until a client is watching before writing).</summary>
+    public int OpenWatchCount => _handler.OpenWatchCount;
+
+    /// <summary>The store's current resourceVersion (the last one assigned).</summary>
+    public long CurrentResourceVersion
+    {
+        get
+        {
+            lock (_store.Gate)
+            {
+                return _store.CurrentRv;
+            }
+        }
+    }
+
+    public static async Task<KubeApiEmulator> StartAsync(KubeApiEmulatorOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var registry = new ResourceRegistry();
+        ApiRequestHandler? handler = null;
+        var store = new ObjectStore(options.HistoryLimit) { Convert = (type, obj) => handler!.Serve(type, obj) };
+        var stopping = new CancellationTokenSource();
+        var log = new RequestLog();
+        var faults = new FaultInjector(abort => handler!.DropWatches(abort), () => handler!.Compact());
+        handler = new ApiRequestHandler(store, registry, options, faults, log, stopping.Token);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, options.Port, l => l.Protocols = HttpProtocols.Http1);
+            k.Limits.MaxRequestBodySize = null;
+        });
+        var app = builder.Build();
+        app.Run(handler.HandleAsync);
+
+        var emulator = new KubeApiEmulator(app, handler, store, registry, stopping, faults, log);
+        lock (store.Gate)
+        {
+            var nsType = registry.Find("", "v1", "namespaces")!;
+            foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
+            {
+                handler.Create(nsType, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } }, dryRun: false);
+            }
+        }
+
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(address).Port;
+        emulator.BaseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
+        if (options.CrdDirectory is not null)
+        {
+            await emulator.RegisterCrdsFromDirectoryAsync(options.CrdDirectory, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (options.KubeconfigPath is not null)
+        {
+            emulator.WriteKubeconfig(options.KubeconfigPath);
+        }
+
+        return emulator;
+    }
+
+    /// <summary>A real client pointed at the emulator (no auth, plain HTTP).</summary>
+    public IKubernetes CreateClient() => new k8s.Kubernetes(ClientConfiguration());
+
+    public KubernetesClientConfiguration ClientConfiguration() => new() { Host = BaseAddress.ToString().TrimEnd('/') };
+
+    /// <summary>Writes a kubeconfig with cluster, user and context "emulator" (namespace default); returns the path.</summary>
+    public string WriteKubeconfig(string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir))
+        {
+            Directory.CreateDirectory(dir);
+        }
+
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: emulator
+              cluster:
+                server: {BaseAddress.ToString().TrimEnd('/')}
+            users:
+            - name: emulator
+              user: {"{}"}
+            contexts:
+            - name: emulator
+              context:
+                cluster: emulator
+                user: emulator
+                namespace: default
+            current-context: emulator
+
+            """);
+        return path;
+    }
+
+    /// <summary>Registers (or updates) every CustomResourceDefinition found in *.yaml / *.yml / *.json files of a directory.</summary>
+    public async Task RegisterCrdsFromDirectoryAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        var files = Directory.EnumerateFiles(directory)
+            .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            var text = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
+            RegisterCrdYaml(text);
+        }
+    }
+
+    /// <summary>Registers (or updates) the CRDs in a YAML (or JSON) text; non-CRD documents are ignored.</summary>
+    public void RegisterCrdYaml(string yaml)
+    {
+        foreach (var doc in YamlJson.ParseDocuments(yaml))
+        {
+            if (doc is JsonObject obj && obj["kind"]?.GetValue<string>() == "CustomResourceDefinition")
+            {
+                RegisterCrd(obj);
+            }
+        }
+    }
+
+    /// <summary>Creates the CRD object, or replaces the existing one of the same name; its resources are served at once.</summary>
+    public void RegisterCrd(JsonObject crd)
+    {
+        ArgumentNullException.ThrowIfNull(crd);
+        lock (_store.Gate)
+        {
+            var type = _registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
+            var name = crd["metadata"]?["name"]?.GetValue<string>() ?? throw new ArgumentException("CRD without metadata.name", nameof(crd));
+            if (_store.Get(type.StorageKey, null, name) is null)
+            {
+                _handler.Create(type, null, crd, dryRun: false);
+            }
+            else
+            {
+                _handler.Update(type, null, name, "", _ => (JsonObject)crd.DeepClone(), dryRun: false, requireRv: false);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Faults.Clear();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            _stopping.Dispose();
+        }
+    }
+}

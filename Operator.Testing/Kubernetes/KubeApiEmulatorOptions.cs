@@ -1,0 +1,29 @@
+namespace Operator.Testing.Kubernetes;
+
+/// <summary>How to start a <see cref="KubeApiEmulator"/>.</summary>
+public sealed class KubeApiEmulatorOptions
+{
+    /// <summary>TCP port on 127.0.0.1; 0 picks a free one.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Source of creationTimestamp/deletionTimestamp and Table ages.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>When set, a kubeconfig pointing at the emulator is written here on start.</summary>
+    public string? KubeconfigPath { get; init; }
+
+    /// <summary>CRD YAML files in this directory are registered on start (e.g. manifests/crds).</summary>
+    public string? CrdDirectory { get; init; }
+
+    /// <summary>Watch events kept for resumption; older ones are compacted away (watch from before → 410).</summary>
+    public int HistoryLimit { get; init; } = 10_000;
+
+    /// <summary>How often an open watch with allowWatchBookmarks=true gets a BOOKMARK (the real server: ~1 min).</summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A watch from a compacted resourceVersion gets HTTP 200 and an ERROR event with a 410 Status, as the real
+    /// watch cache answers; true answers HTTP 410 with the Status body instead (both happen in the wild).
+    /// </summary>
+    public bool ExpiredWatchAsHttpStatus { get; init; }
+}

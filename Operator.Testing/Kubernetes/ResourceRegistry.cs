@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+using Operator.Testing.Kubernetes.Validation;
+
+namespace Operator.Testing.Kubernetes;
+
+/// <summary>
+/// What the emulator serves: the built-in kinds it implements plus one entry per served version of each registered
+/// CRD. Guarded by the store's lock.
+/// </summary>
+internal sealed class ResourceRegistry
+{
+    private readonly List<ResourceType> _types = [];
+
+    public ResourceRegistry()
+    {
+        var age = new PrinterColumn("Age", "date", ".metadata.creationTimestamp");
+        Add(new ResourceType { Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false, ShortNames = ["ns"], Columns = [new("Status", "string", ".status.phase"), age] });
+        Add(new ResourceType { Group = "", Version = "v1", Plural = "secrets", Singular = "secret", Kind = "Secret", Namespaced = true, Columns = [new("Type", "string", ".type"), new("Data", "integer", ".data", "count"), age] });
+        Add(new ResourceType { Group = "", Version = "v1", Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true, ShortNames = ["cm"], Columns = [new("Data", "integer", ".data", "count"), age] });
+        Add(new ResourceType { Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", Columns = [new("Last Seen", "date", ".lastTimestamp"), new("Type", "string", ".type"), new("Reason", "string", ".reason"), new("Object", "string", ".involvedObject.name"), new("Message", "string", ".message")] });
+        Add(new ResourceType { Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", Columns = [new("Last Seen", "date", ".deprecatedLastTimestamp"), new("Type", "string", ".type"), new("Reason", "string", ".reason"), new("Object", "string", ".regarding.name"), new("Message", "string", ".note")] });
+        Add(new ResourceType { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true, Columns = [new("Holder", "string", ".spec.holderIdentity"), age] });
+        Add(new ResourceType { Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition", Kind = "CustomResourceDefinition", Namespaced = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"], TracksGeneration = true, Columns = [new("Created At", "string", ".metadata.creationTimestamp", "date-time")] });
+    }
+
+    public IReadOnlyList<ResourceType> Types => _types;
+
+    public ResourceType? Find(string group, string version, string plural) =>
+        _types.FirstOrDefault(t => t.Group == group && t.Version == version && t.Plural == plural);
+
+    public IEnumerable<string> Groups => _types.Where(t => t.Group.Length > 0).Select(t => t.Group).Distinct();
+
+    public IEnumerable<string> Versions(string group) => _types.Where(t => t.Group == group).Select(t => t.Version).Distinct();
+
+    /// <summary>(Re)registers every served version of a CRD object; returns the storage key its objects use.</summary>
+    public string RegisterCrd(JsonObject crd)
+    {
+        var spec = crd["spec"] as JsonObject ?? throw KubeStatus.BadRequest("CustomResourceDefinition without spec");
+        var group = spec["group"]?.GetValue<string>() ?? throw KubeStatus.BadRequest("spec.group is required");
+        var names = spec["names"] as JsonObject ?? throw KubeStatus.BadRequest("spec.names is required");
+        var plural = names["plural"]?.GetValue<string>() ?? throw KubeStatus.BadRequest("spec.names.plural is required");
+        var kind = names["kind"]?.GetValue<string>() ?? throw KubeStatus.BadRequest("spec.names.kind is required");
+        UnregisterCrd(group, plural);
+        foreach (var v in spec["versions"]?.AsArray() ?? [])
+        {
+            if (v is not JsonObject version || version["served"]?.GetValue<bool>() == false)
+            {
+                continue;
+            }
+
+            var columns = new List<PrinterColumn>();
+            foreach (var c in version["additionalPrinterColumns"]?.AsArray() ?? [])
+            {
+                columns.Add(new PrinterColumn(
+                    c!["name"]!.GetValue<string>(),
+                    c["type"]?.GetValue<string>() ?? "string",
+                    c["jsonPath"]!.GetValue<string>(),
+                    c["format"]?.GetValue<string>() ?? "",
+                    c["description"]?.GetValue<string>() ?? "",
+                    (int)(JsonPaths.GetLong(c["priority"]) ?? 0)));
+            }
+
+            if (columns.Count == 0)
+            {
+                columns.Add(new PrinterColumn("Age", "date", ".metadata.creationTimestamp"));
+            }
+
+            var schema = version["schema"]?["openAPIV3Schema"] as JsonObject;
+            Add(new ResourceType
+            {
+                Group = group,
+                Version = version["name"]!.GetValue<string>(),
+                Plural = plural,
+                Singular = names["singular"]?.GetValue<string>() ?? kind.ToLowerInvariant(),
+                Kind = kind,
+                Namespaced = spec["scope"]?.GetValue<string>() != "Cluster",
+                ShortNames = names["shortNames"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [],
+                Categories = names["categories"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [],
+                HasStatusSubresource = version["subresources"]?["status"] is not null,
+                TracksGeneration = true,
+                IsCustom = true,
+                Columns = columns,
+                Validator = schema is null ? null : new CrdSchemaValidator((JsonObject)schema.DeepClone()),
+            });
+        }
+
+        return $"{group}/{plural}";
+    }
+
+    public void UnregisterCrd(string group, string plural) =>
+        _types.RemoveAll(t => t.IsCustom && t.Group == group && t.Plural == plural);
+
+    private void Add(ResourceType type) => _types.Add(type);
+}

@@ -1,0 +1,56 @@
+using Operator.Testing.Kubernetes.Validation;
+
+namespace Operator.Testing.Kubernetes;
+
+/// <summary>
+/// One served group/version/resource. Objects live under <see cref="StorageKey"/>, shared by every version of the
+/// same group/resource (versions differ only in apiVersion; conversion strategy "None").
+/// </summary>
+internal sealed class ResourceType
+{
+    public required string Group { get; init; }
+
+    public required string Version { get; init; }
+
+    public required string Plural { get; init; }
+
+    public required string Singular { get; init; }
+
+    public required string Kind { get; init; }
+
+    public string ListKind => Kind + "List";
+
+    public required bool Namespaced { get; init; }
+
+    public IReadOnlyList<string> ShortNames { get; init; } = [];
+
+    public IReadOnlyList<string> Categories { get; init; } = [];
+
+    /// <summary>True when writes to the main resource ignore .status and /status writes change only .status.</summary>
+    public bool HasStatusSubresource { get; init; }
+
+    /// <summary>Custom resources and CRDs carry metadata.generation; most built-ins here do not.</summary>
+    public bool TracksGeneration { get; init; }
+
+    public bool IsCustom { get; init; }
+
+    public IReadOnlyList<PrinterColumn> Columns { get; init; } = [];
+
+    public CrdSchemaValidator? Validator { get; init; }
+
+    /// <summary>Storage key of the event kinds, which share storage across core/v1 and events.k8s.io/v1.</summary>
+    public string StorageKey
+    {
+        get => _storageKey ?? $"{Group}/{Plural}";
+        init => _storageKey = value;
+    }
+
+    private readonly string? _storageKey;
+
+    public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
+
+    public string GroupVersion => ApiVersion;
+
+    public static readonly IReadOnlyList<string> AllVerbs =
+        ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+}

@@ -1,0 +1,230 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Operator.Testing.Kubernetes;
+
+namespace Operator.Tests.Kubernetes;
+
+/// <summary>Watch semantics: initial state, resume by resourceVersion, bookmarks, expiry, timeouts, drops.</summary>
+[TestFixture]
+public sealed class KubeApiEmulatorWatchTests : EmulatorTestBase
+{
+    private const string ClustersPath = $"/apis/{Group}/{Version}/namespaces/default/{Plural}";
+
+    protected override KubeApiEmulatorOptions Options() => new()
+    {
+        CrdDirectory = Path.Combine(RepoPaths.Root, "manifests", "crds"),
+        BookmarkInterval = TimeSpan.FromMilliseconds(200),
+    };
+
+    private static string TypeOf(JsonObject ev) => ev["type"]!.GetValue<string>();
+
+    private static string NameOf(JsonObject ev) => ev["object"]!["metadata"]!["name"]!.GetValue<string>();
+
+    private static string RvOf(JsonObject ev) => ev["object"]!["metadata"]!["resourceVersion"]!.GetValue<string>();
+
+    [Test]
+    public async Task Watch_from_empty_version_starts_with_synthetic_ADDED_then_streams_changes()
+    {
+        await CreateClusterAsync(Cluster("a"));
+        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true");
+
+        var first = await watch.NextAsync();
+        TypeOf(first).Should().Be("ADDED");
+        NameOf(first).Should().Be("a");
+
+        await MergePatchStatusAsync("a", JsonNode.Parse("""{"status":{"ready":true}}""")!.AsObject());
+        await Client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, "default", Plural, "a");
+        var modified = await watch.NextAsync();
+        var deleted = await watch.NextAsync();
+
+        TypeOf(modified).Should().Be("MODIFIED");
+        modified["object"]!["status"]!["ready"]!.GetValue<bool>().Should().BeTrue();
+        TypeOf(deleted).Should().Be("DELETED");
+        long.Parse(RvOf(deleted)).Should().BeGreaterThan(long.Parse(RvOf(modified)));
+    }
+
+    [Test]
+    public async Task Watch_with_watch_1_from_a_list_version_sends_only_later_events()
+    {
+        await CreateClusterAsync(Cluster("old"));
+        var list = ToNode(await Client.CustomObjects.ListNamespacedCustomObjectAsync(Group, Version, "default", Plural));
+        await CreateClusterAsync(Cluster("new"));
+
+        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=1&resourceVersion={Rv(list)}");
+
+        var ev = await watch.NextAsync();
+        TypeOf(ev).Should().Be("ADDED");
+        NameOf(ev).Should().Be("new");
+    }
+
+    [Test]
+    public async Task Resuming_from_a_bookmark_misses_no_event()
+    {
+        await using (var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true&resourceVersion=0&allowWatchBookmarks=true"))
+        {
+            await CreateClusterAsync(Cluster("a"));
+            TypeOf(await watch.NextNonBookmarkAsync()).Should().Be("ADDED");
+            JsonObject bookmark;
+            do
+            {
+                bookmark = await watch.NextAsync();
+            }
+            while (TypeOf(bookmark) != "BOOKMARK");
+
+            bookmark["object"]!.AsObject().Select(p => p.Key).Should().BeEquivalentTo(["kind", "apiVersion", "metadata"]);
+            var resumeFrom = bookmark["object"]!["metadata"]!["resourceVersion"]!.GetValue<string>();
+            await watch.DisposeAsync();
+
+            // Changes while no watch is open.
+            await CreateClusterAsync(Cluster("b"));
+            await MergePatchClusterAsync("a", JsonNode.Parse("""{"spec":{"clusterName":"c2"}}""")!.AsObject());
+
+            await using var resumed = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true&resourceVersion={resumeFrom}&allowWatchBookmarks=true");
+            var e1 = await resumed.NextNonBookmarkAsync();
+            var e2 = await resumed.NextNonBookmarkAsync();
+            (TypeOf(e1), NameOf(e1)).Should().Be(("ADDED", "b"));
+            (TypeOf(e2), NameOf(e2)).Should().Be(("MODIFIED", "a"));
+        }
+    }
+
+    [Test]
+    public async Task Watch_from_a_compacted_version_gets_an_ERROR_event_with_410_Expired()
+    {
+        var created = await CreateClusterAsync(Cluster("a"));
+        await CreateClusterAsync(Cluster("b"));
+        Emulator.Faults.CompactHistory();
+
+        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true&resourceVersion={Rv(created)}");
+        var events = await watch.ReadToEndAsync();
+
+        watch.Response.StatusCode.Should().Be(HttpStatusCode.OK);
+        events.Should().ContainSingle();
+        TypeOf(events[0]).Should().Be("ERROR");
+        var status = events[0]["object"]!;
+        status["code"]!.GetValue<int>().Should().Be(410);
+        status["reason"]!.GetValue<string>().Should().Be("Expired");
+        status["message"]!.GetValue<string>().Should().StartWith($"too old resource version: {Rv(created)} (");
+    }
+
+    [Test]
+    public async Task Watch_from_the_current_version_after_compaction_still_works()
+    {
+        await CreateClusterAsync(Cluster("a"));
+        Emulator.Faults.CompactHistory();
+        var rv = Emulator.CurrentResourceVersion;
+
+        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true&resourceVersion={rv}");
+        await CreateClusterAsync(Cluster("b"));
+
+        NameOf(await watch.NextAsync()).Should().Be("b");
+    }
+
+    [Test]
+    public async Task Timeout_ends_the_watch_with_a_final_bookmark()
+    {
+        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=1");
+        await CreateClusterAsync(Cluster("a"));
+
+        var events = await watch.ReadToEndAsync();
+
+        events.Select(TypeOf).Should().StartWith(["ADDED"]);
+        TypeOf(events[^1]).Should().Be("BOOKMARK");
+        events[^1]["object"]!["metadata"]!["resourceVersion"]!.GetValue<string>().Should().Be(Emulator.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Test]
+    public async Task Label_selector_watch_sees_objects_enter_and_leave_the_selection()
+    {
+        await CreateClusterAsync(Cluster("a"));
+        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true&resourceVersion={Emulator.CurrentResourceVersion}&labelSelector=env%3Dprod");
+
+        await MergePatchClusterAsync("a", JsonNode.Parse("""{"metadata":{"labels":{"env":"prod"}}}""")!.AsObject());
+        await MergePatchClusterAsync("a", JsonNode.Parse("""{"metadata":{"labels":{"env":"dev"}}}""")!.AsObject());
+
+        TypeOf(await watch.NextAsync()).Should().Be("ADDED");
+        TypeOf(await watch.NextAsync()).Should().Be("DELETED");
+    }
+
+    [Test]
+    public async Task Finalizer_blocked_delete_emits_MODIFIED_then_DELETED_after_finalizers_go()
+    {
+        await CreateClusterAsync(Cluster("a", finalizers: new JsonArray("x/y")));
+        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true&resourceVersion={Emulator.CurrentResourceVersion}");
+
+        await Client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, "default", Plural, "a");
+        var marked = await watch.NextAsync();
+        TypeOf(marked).Should().Be("MODIFIED");
+        marked["object"]!["metadata"]!["deletionTimestamp"].Should().NotBeNull();
+
+        await MergePatchClusterAsync("a", JsonNode.Parse("""{"metadata":{"finalizers":null}}""")!.AsObject());
+        var deleted = await watch.NextAsync();
+        TypeOf(deleted).Should().Be("DELETED");
+    }
+
+    [Test]
+    public async Task Dropping_watches_ends_open_streams()
+    {
+        await using var clean = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true");
+        await WaitUntilAsync(() => Emulator.OpenWatchCount == 1, "the watch is open");
+
+        Emulator.Faults.DropWatches();
+        await clean.Ended.WaitAsync(Generous);
+
+        await using var reset = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true");
+        await WaitUntilAsync(() => Emulator.OpenWatchCount == 1, "the second watch is open");
+        Emulator.Faults.DropWatches(abortConnections: true);
+        await reset.Ended.WaitAsync(Generous);
+        Emulator.OpenWatchCount.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Http_410_mode_answers_expired_watches_with_a_Gone_status()
+    {
+        await using var emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { ExpiredWatchAsHttpStatus = true });
+        using var client = emulator.CreateClient();
+        var cm = await client.CoreV1.CreateNamespacedConfigMapAsync(new k8s.Models.V1ConfigMap { Metadata = new() { Name = "a" } }, "default");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(new k8s.Models.V1ConfigMap { Metadata = new() { Name = "b" } }, "default");
+        emulator.Faults.CompactHistory();
+
+        await using var watch = await WatchCollector.OpenAsync(emulator.BaseAddress, $"/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={cm.Metadata.ResourceVersion}");
+
+        watch.Response.StatusCode.Should().Be(HttpStatusCode.Gone);
+        var body = JsonNode.Parse(await watch.Response.Content.ReadAsStringAsync())!;
+        body["reason"]!.GetValue<string>().Should().Be("Expired");
+    }
+
+    [Test]
+    public async Task KubernetesClient_watcher_receives_typed_events()
+    {
+        using var cts = new CancellationTokenSource(Generous);
+        var seen = new List<(WatchEventType, string)>();
+        var list = await Client.CoreV1.ListNamespacedSecretAsync("default", cancellationToken: cts.Token);
+        var enumerate = Task.Run(async () =>
+        {
+            await foreach (var (type, item) in Client.CoreV1.WatchListNamespacedSecretAsync("default", allowWatchBookmarks: true, resourceVersion: list.Metadata.ResourceVersion, cancellationToken: cts.Token))
+            {
+                if (type == WatchEventType.Bookmark)
+                {
+                    continue;
+                }
+
+                seen.Add((type, item.Metadata.Name));
+                if (type == WatchEventType.Deleted)
+                {
+                    return;
+                }
+            }
+        }, cts.Token);
+        await WaitUntilAsync(() => Emulator.OpenWatchCount == 1, "the client is watching");
+
+        await Client.CoreV1.CreateNamespacedSecretAsync(new k8s.Models.V1Secret { Metadata = new() { Name = "s" } }, "default", cancellationToken: cts.Token);
+        await Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"metadata":{"labels":{"a":"b"}}}""", V1Patch.PatchType.MergePatch), "s", "default", cancellationToken: cts.Token);
+        await Client.CoreV1.DeleteNamespacedSecretAsync("s", "default", cancellationToken: cts.Token);
+        await enumerate.WaitAsync(Generous);
+
+        seen.Should().Equal((WatchEventType.Added, "s"), (WatchEventType.Modified, "s"), (WatchEventType.Deleted, "s"));
+    }
+}
