@@ -9,7 +9,7 @@ namespace Operator.Testing.Kubernetes.Validation;
 /// <summary>
 /// A CustomResourceDefinition loaded from YAML, plus the YAML → JSON conversion used for CRDs and custom resources.
 /// Scalars are resolved like sigs.k8s.io/yaml (go-yaml v2): plain ints become JSON integers, plain floats numbers,
-/// true/false/yes/no/on/off booleans, null/~/empty null; quoted or explicitly tagged (!!str) scalars stay strings.
+/// true/false/yes/no/on/off booleans (not y/n), null/~/empty null; quoted or explicitly tagged (!!str) scalars stay strings.
 /// </summary>
 public sealed partial class CrdDocument
 {
@@ -195,8 +195,9 @@ public sealed partial class CrdDocument
 
     private static bool? ParseBool(string value) => value switch
     {
-        "y" or "Y" or "yes" or "Yes" or "YES" or "true" or "True" or "TRUE" or "on" or "On" or "ON" => true,
-        "n" or "N" or "no" or "No" or "NO" or "false" or "False" or "FALSE" or "off" or "Off" or "OFF" => false,
+        // go-yaml v2 (YAML 1.1) booleans; the single letters y/Y/n/N are deliberately left as strings.
+        "yes" or "Yes" or "YES" or "true" or "True" or "TRUE" or "on" or "On" or "ON" => true,
+        "no" or "No" or "NO" or "false" or "False" or "FALSE" or "off" or "Off" or "OFF" => false,
         _ => null,
     };
 
