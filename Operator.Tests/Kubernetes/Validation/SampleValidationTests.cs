@@ -162,6 +162,71 @@ public class SampleValidationTests
     }
 
     [Test]
+    public void Cel_failures_carry_the_schema_type_of_the_rule_node_and_the_rule_message()
+    {
+        var v = ValidatorFor("ECSCluster");
+        var errors = v.Validate(Yaml("""
+            apiVersion: aws-infra-operator.runner.codes/v1alpha1
+            kind: ECSCluster
+            metadata: {name: c}
+            spec:
+              providerRef: {name: p}
+              clusterName: c
+              capacityProviders: [FARGATE]
+              defaultCapacityProviderStrategy:
+                - {capacityProvider: FARGATE, base: 1}
+                - {capacityProvider: FARGATE_SPOT, base: 2}
+            """), null);
+
+        errors.Should().BeEquivalentTo(new[]
+        {
+            // Rule on spec with fieldPath .defaultCapacityProviderStrategy: value is spec's type.
+            new FieldError("spec.defaultCapacityProviderStrategy", "FieldValueInvalid",
+                "spec.defaultCapacityProviderStrategy: Invalid value: \"object\": every defaultCapacityProviderStrategy[].capacityProvider must be listed in capacityProviders"),
+            // Rule on the list itself.
+            new FieldError("spec.defaultCapacityProviderStrategy", "FieldValueInvalid",
+                "spec.defaultCapacityProviderStrategy: Invalid value: \"array\": at most one defaultCapacityProviderStrategy item may have a base greater than 0"),
+        });
+    }
+
+    [TestCase("ECSCluster", "tags")]
+    [TestCase("AWSProvider", "defaultTags")]
+    public void Tag_key_length_rule_accepts_128_and_rejects_129_characters(string kind, string field)
+    {
+        var obj = kind == "ECSCluster"
+            ? Yaml("{apiVersion: aws-infra-operator.runner.codes/v1alpha1, kind: ECSCluster, metadata: {name: c}, spec: {providerRef: {name: p}, clusterName: c}}")
+            : Yaml("{apiVersion: aws-infra-operator.runner.codes/v1alpha1, kind: AWSProvider, metadata: {name: p}, spec: {region: us-east-1}}");
+        obj["spec"]![field] = new JsonObject { [new string('k', 128)] = "v" };
+        ValidatorFor(kind).Validate(obj, null).Should().BeEmpty();
+
+        obj["spec"]![field] = new JsonObject { [new string('k', 129)] = "v" };
+        ValidatorFor(kind).Validate(obj, null).Should().Equal(new FieldError(
+            "spec." + field, "FieldValueInvalid", $"spec.{field}: Invalid value: \"object\": tag keys must be 1 to 128 characters long"));
+    }
+
+    [Test]
+    public void Duplicate_list_map_keys_and_set_items_are_reported()
+    {
+        var v = ValidatorFor("ECSCluster");
+        var messages = v.Validate(Yaml("""
+            apiVersion: aws-infra-operator.runner.codes/v1alpha1
+            kind: ECSCluster
+            metadata: {name: c}
+            spec:
+              providerRef: {name: p}
+              clusterName: c
+              capacityProviders: [FARGATE, FARGATE]
+              defaultCapacityProviderStrategy:
+                - {capacityProvider: FARGATE, weight: 1}
+                - {capacityProvider: FARGATE, weight: 2}
+            """), null).Select(e => e.Message);
+
+        messages.Should().BeEquivalentTo(
+            "spec.capacityProviders[1]: Duplicate value: \"FARGATE\"",
+            "spec.defaultCapacityProviderStrategy[1]: Duplicate value: map[string]interface {}{\"capacityProvider\":\"FARGATE\"}");
+    }
+
+    [Test]
     public void Blocking_schema_errors_skip_cel_like_the_apiserver()
     {
         var v = ValidatorFor("ECSCluster");
