@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Antlr4.Runtime;
@@ -173,7 +172,7 @@ internal sealed partial class CelRule
             throw new CelRuleCompileException($"{where}: {what} does not compile: {expression}: {e.Message}", e);
         }
 
-        var checker = new StaticChecker(schema, expression, where);
+        var checker = new StaticChecker(expression, where);
         checker.Check(tree.e, new Dictionary<string, SchemaNode?>(StringComparer.Ordinal)
         {
             ["self"] = schema,
@@ -273,7 +272,7 @@ internal sealed partial class CelRule
     /// A small static checker over the ANTLR tree, standing in for the CEL type-checker k8s runs at CRD creation:
     /// undeclared identifiers, unknown functions/macros, fields the schema does not declare, non-ident macro variables.
     /// </summary>
-    private sealed class StaticChecker(SchemaNode root, string expression, string where)
+    private sealed class StaticChecker(string expression, string where)
     {
         private static readonly SchemaNode StringType = new() { Path = "<string>" };
 
@@ -281,7 +280,6 @@ internal sealed partial class CelRule
 
         public SchemaNode? Check(IParseTree node, Dictionary<string, SchemaNode?> scope)
         {
-            _ = root;
             switch (node)
             {
                 case CelParser.IdentOrGlobalCallContext call:
@@ -503,6 +501,4 @@ internal static class CelEnvironments
             args.Length == 1 && args[0] is not null && args[0]!.GetType().Name != "CelNoSuchField");
         return env;
     }
-
-    public static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -630,6 +630,12 @@ public sealed partial class CrdSchemaValidator
                     result = rule.Evaluate(self, oldSelf);
                 }
             }
+            catch (CelNoSuchOverloadException)
+            {
+                errors.Add(FieldErrors.Invalid(PathText(path), typeValue,
+                    $"'no such overload': call arguments did not match a supported operator, function or macro signature for rule: {rule.RuleErrorString}"));
+                continue;
+            }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 errors.Add(FieldErrors.Invalid(PathText(path), typeValue,

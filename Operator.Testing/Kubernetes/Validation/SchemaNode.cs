@@ -123,14 +123,7 @@ internal sealed class SchemaNode
         s.Pattern = (string?)node["pattern"];
         if (s.Pattern is not null)
         {
-            try
-            {
-                s.PatternRegex = new Regex(s.Pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-            }
-            catch (ArgumentException e)
-            {
-                throw new ArgumentException($"{Where(path)}: invalid pattern '{s.Pattern}': {e.Message}", e);
-            }
+            s.PatternRegex = CompilePattern(s.Pattern, path);
         }
 
         if (node.TryGetPropertyValue("default", out var def))
@@ -194,6 +187,63 @@ internal sealed class SchemaNode
         }
 
         return s;
+    }
+
+    /// <summary>
+    /// Compiles a schema pattern so that it behaves like Go's RE2 in kube-openapi: ASCII \w \d \s (ECMAScript
+    /// option) and <c>$</c> matching only at the very end of the text (RE2 without (?m)), not before a final newline.
+    /// </summary>
+    public static Regex CompilePattern(string pattern, string path)
+    {
+        var translated = pattern.Contains("(?m", StringComparison.Ordinal) ? pattern : EndAnchorsToEndOfText(pattern);
+        try
+        {
+            return new Regex(translated, RegexOptions.ECMAScript, TimeSpan.FromSeconds(1));
+        }
+        catch (ArgumentException)
+        {
+            try
+            {
+                return new Regex(translated, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"{Where(path)}: invalid pattern '{pattern}': {e.Message}", e);
+            }
+        }
+    }
+
+    private static string EndAnchorsToEndOfText(string pattern)
+    {
+        var sb = new System.Text.StringBuilder(pattern.Length + 4);
+        var inClass = false;
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                sb.Append(c).Append(pattern[++i]);
+                continue;
+            }
+
+            if (inClass)
+            {
+                inClass = c != ']';
+            }
+            else if (c == '[')
+            {
+                inClass = true;
+            }
+            else if (c == '$')
+            {
+                sb.Append("\\z");
+                continue;
+            }
+
+            sb.Append(c);
+        }
+
+        return sb.ToString();
     }
 
     public static string Join(string path, string name) => path.Length == 0 ? name : path + "." + name;

@@ -124,6 +124,16 @@ public class SchemaKeywordTests
     }
 
     [Test]
+    public void Pattern_behaves_like_re2_for_end_anchor_and_word_characters()
+    {
+        const string s = Obj + "  a: {type: string, pattern: '^[\\w-]+$'}\n  b: {type: string, pattern: '^x[$]y'}";
+        Valid(s, "a: abc_1-2");
+        Valid(s, "b: x$y");
+        Messages(s, "a: \"abc\\n\"").Should().ContainSingle().Which.Should().Contain("should match");
+        Messages(s, "a: é").Should().ContainSingle().Which.Should().Contain("should match");
+    }
+
+    [Test]
     public void MinItems_and_maxItems()
     {
         const string s = Obj + "  l: {type: array, minItems: 1, maxItems: 2, items: {type: string}}";
