@@ -25,6 +25,8 @@ public sealed partial class CrdSchemaValidator
     private readonly Dictionary<SchemaNode, IReadOnlyList<CelRule>> _rules = new(ReferenceEqualityComparer.Instance);
     private readonly CelEnvironment _env;
     private readonly Lock _celLock = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<OutcomeKey, Outcome> _outcomes = new();
+    private const int MaxCachedOutcomes = 10_000;
 
     public CrdSchemaValidator(JsonObject openApiV3Schema)
     {
@@ -604,10 +606,12 @@ public sealed partial class CrdSchemaValidator
 
     private void EvaluateRules(IReadOnlyList<CelRule> rules, object value, object? old, bool hasOld, SchemaNode s, string? path, List<FieldError> errors)
     {
+        var typeValue = s.Type ?? "";
+        string? valueJson = null;
+        string? oldJson = null;
         object? self = null;
         object? oldSelf = null;
         var converted = false;
-        var typeValue = s.Type ?? "";
         foreach (var rule in rules)
         {
             if (rule.UsesOldSelf && !hasOld)
@@ -615,75 +619,111 @@ public sealed partial class CrdSchemaValidator
                 continue; // transition rules run only when there is a correlated old value
             }
 
-            if (!converted)
+            // Rules are pure functions of (self, oldSelf): memoise outcomes, since the emulator re-validates the
+            // same values over and over (every status write re-validates an unchanged spec) and evaluation is slow.
+            valueJson ??= System.Text.Json.JsonSerializer.Serialize(value);
+            if (rule.UsesOldSelf)
             {
-                self = CelValues.ToCel(value, s);
-                oldSelf = hasOld ? CelValues.ToCel(old, s) : null;
-                converted = true;
+                oldJson ??= System.Text.Json.JsonSerializer.Serialize(old);
             }
 
-            object? result;
-            try
+            var key = new OutcomeKey(rule, valueJson, rule.UsesOldSelf ? oldJson : null);
+            if (!_outcomes.TryGetValue(key, out var outcome))
             {
-                lock (_celLock)
+                if (!converted)
                 {
-                    result = rule.Evaluate(self, oldSelf);
-                }
-            }
-            catch (CelNoSuchOverloadException)
-            {
-                errors.Add(FieldErrors.Invalid(PathText(path), typeValue,
-                    $"'no such overload': call arguments did not match a supported operator, function or macro signature for rule: {rule.RuleErrorString}"));
-                continue;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                errors.Add(FieldErrors.Invalid(PathText(path), typeValue,
-                    $"{CelRule.DescribeEvaluationError(e)} evaluating rule: {rule.RuleErrorString}"));
-                continue;
-            }
-
-            if (result is bool b)
-            {
-                if (b)
-                {
-                    continue;
+                    self = CelValues.ToCel(value, s);
+                    oldSelf = hasOld ? CelValues.ToCel(old, s) : null;
+                    converted = true;
                 }
 
-                var fieldPath = path;
-                foreach (var part in rule.NormalizedFieldPath)
+                outcome = Evaluate(rule, self, oldSelf);
+                if (_outcomes.Count >= MaxCachedOutcomes)
                 {
-                    fieldPath = Child(fieldPath, part);
+                    _outcomes.Clear();
                 }
 
+                _outcomes[key] = outcome;
+            }
+
+            switch (outcome.Kind)
+            {
+                case OutcomeKind.Pass:
+                    break;
+                case OutcomeKind.Error:
+                    errors.Add(FieldErrors.Invalid(PathText(path), typeValue, outcome.Text));
+                    break;
+                case OutcomeKind.Fail:
+                    var fieldPath = path;
+                    foreach (var part in rule.NormalizedFieldPath)
+                    {
+                        fieldPath = Child(fieldPath, part);
+                    }
+
+                    var field = PathText(fieldPath);
+                    errors.Add(rule.Reason switch
+                    {
+                        FieldErrorTypes.Forbidden => FieldErrors.Forbidden(field, outcome.Text),
+                        FieldErrorTypes.Required => FieldErrors.Required(field, outcome.Text),
+                        FieldErrorTypes.Duplicate => FieldErrors.Duplicate(field, typeValue),
+                        _ => FieldErrors.Invalid(field, typeValue, outcome.Text),
+                    });
+                    break;
+            }
+        }
+    }
+
+    private Outcome Evaluate(CelRule rule, object? self, object? oldSelf)
+    {
+        object? result;
+        try
+        {
+            lock (_celLock)
+            {
+                result = rule.Evaluate(self, oldSelf);
+            }
+        }
+        catch (CelNoSuchOverloadException)
+        {
+            return new Outcome(OutcomeKind.Error,
+                $"'no such overload': call arguments did not match a supported operator, function or macro signature for rule: {rule.RuleErrorString}");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new Outcome(OutcomeKind.Error, $"{CelRule.DescribeEvaluationError(e)} evaluating rule: {rule.RuleErrorString}");
+        }
+
+        switch (result)
+        {
+            case true:
+                return new Outcome(OutcomeKind.Pass, "");
+            case false:
                 string message;
                 lock (_celLock)
                 {
                     message = rule.EvaluateMessage(self, oldSelf) ?? rule.MessageOrDefault;
                 }
 
-                var field = PathText(fieldPath);
-                errors.Add(rule.Reason switch
-                {
-                    FieldErrorTypes.Forbidden => FieldErrors.Forbidden(field, message),
-                    FieldErrorTypes.Required => FieldErrors.Required(field, message),
-                    FieldErrorTypes.Duplicate => FieldErrors.Duplicate(field, typeValue),
-                    _ => FieldErrors.Invalid(field, typeValue, message),
-                });
-            }
-            else
-            {
-                var what = result is null ? "no such overload" : $"rule evaluated to {result.GetType().Name}, not bool";
-                if (result?.GetType().Name == "CelNoSuchField")
-                {
-                    what = "no such key";
-                }
-
-                errors.Add(FieldErrors.Invalid(PathText(path), typeValue,
-                    $"'{what}': call arguments did not match a supported operator, function or macro signature for rule: {rule.RuleErrorString}"));
-            }
+                return new Outcome(OutcomeKind.Fail, message);
+            default:
+                var what = result is null ? "no such overload"
+                    : result.GetType().Name == "CelNoSuchField" ? "no such key"
+                    : $"rule evaluated to {result.GetType().Name}, not bool";
+                return new Outcome(OutcomeKind.Error,
+                    $"'{what}': call arguments did not match a supported operator, function or macro signature for rule: {rule.RuleErrorString}");
         }
     }
+
+    private enum OutcomeKind
+    {
+        Pass,
+        Fail,
+        Error,
+    }
+
+    private sealed record Outcome(OutcomeKind Kind, string Text);
+
+    private sealed record OutcomeKey(CelRule Rule, string Value, string? Old);
 
     // ---------------------------------------------------------------- field.Path rendering
 

@@ -161,6 +161,25 @@ public class CelRuleTests
     }
 
     [Test]
+    public void Memoised_outcomes_depend_on_both_new_and_old_values()
+    {
+        var v = Schema("""
+            type: object
+            properties:
+              n:
+                type: integer
+                x-kubernetes-validations: [{rule: self >= oldSelf, message: may only grow}]
+            """);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Check(v, "n: 2", "n: 1").Should().BeEmpty();
+            Check(v, "n: 2", "n: 3").Should().ContainSingle().Which.Message.Should().Be("n: Invalid value: \"integer\": may only grow");
+            Check(v, "n: 4", "n: 3").Should().BeEmpty();
+        }
+    }
+
+    [Test]
     public void Transition_rules_correlate_list_map_items_by_key_only()
     {
         var v = Schema("""
