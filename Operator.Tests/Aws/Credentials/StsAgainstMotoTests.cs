@@ -100,7 +100,10 @@ public sealed class StsAgainstMotoTests
         var renewed = await creds.GetCredentialsAsync();
         renewed.AccessKey.Should().NotBe(first.AccessKey);
         (await Checker().GetCallerIdentityAsync(session, default)).Arn.Should().Be(identity.Arn);
-        creds.RefreshCount.Should().Be(2);
+
+        // No exact count from here on: moto dates the new session from the real clock, which is 56 minutes behind
+        // the fake one, so the renewed credentials already look due and may be renewed again in the background.
+        creds.RefreshCount.Should().BeGreaterThanOrEqualTo(2);
     }
 
     [Test]
