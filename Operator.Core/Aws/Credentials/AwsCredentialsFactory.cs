@@ -22,6 +22,12 @@ internal sealed class AwsCredentialsFactory(
     TimeProvider time,
     ILogger<AwsCredentialsFactory> logger) : IProviderSessionFactory
 {
+    /// <summary>The production wiring: the real environment and the SDK's default chain, resolved lazily.</summary>
+    public static AwsCredentialsFactory ForProcess(
+        ISecretReader secrets, TimeProvider time, ILogger<AwsCredentialsFactory> logger, StsClientOptions? options = null) =>
+        new(secrets, new StsClientFactory(options ?? new StsClientOptions()), AwsEnvironment.Process,
+            DefaultChainCredentials.FromSdk, time, logger);
+
     public async Task<ProviderSession> CreateAsync(AWSProvider provider, CancellationToken ct)
     {
         var ns = provider.Metadata.NamespaceProperty ?? "";

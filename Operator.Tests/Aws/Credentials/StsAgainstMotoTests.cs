@@ -138,6 +138,17 @@ public sealed class StsAgainstMotoTests
     }
 
     [Test]
+    public async Task Neither_source_authenticates_with_the_default_chain()
+    {
+        var chain = new DefaultChainCredentials(() =>
+            Task.FromResult<AWSCredentials>(new BasicAWSCredentials("AKIDCHAIN", "chain-secret")));
+        var provider = Provider("ambient", new AWSProviderSpec { Region = Region, Endpoint = moto.Endpoint });
+        var session = await Factory(new FakeSecretReader(), defaultChain: () => chain).CreateAsync(provider, default);
+
+        (await Checker().GetCallerIdentityAsync(session, default)).Account.Should().Be(MotoAccount);
+    }
+
+    [Test]
     public async Task AssumeRoleArn_chains_on_static_keys_with_the_external_id()
     {
         var provider = StaticProvider("chained", moto.Endpoint);
