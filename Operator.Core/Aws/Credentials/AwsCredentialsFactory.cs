@@ -1,0 +1,162 @@
+using System.Security.Cryptography;
+using System.Text;
+using Amazon.Runtime;
+using Microsoft.Extensions.Logging;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Kubernetes;
+
+namespace Operator.Core.Aws.Credentials;
+
+/// <summary>
+/// Builds a provider's credentials chain. The base identity is, in this order of precedence: static keys from
+/// Secrets (accessKeyIDRef + secretAccessKeyRef, optional sessionTokenRef); roleARN assumed with the pod's web
+/// identity token (IRSA) when AWS_WEB_IDENTITY_TOKEN_FILE names an existing file, otherwise with AssumeRole from the
+/// default chain; or the default chain itself. assumeRoleARN (+ externalID) is then assumed on top of the base.
+/// Every STS call goes to spec.endpoint when set. Re-checks the CRD's rules, since an object may predate them.
+/// </summary>
+internal sealed class AwsCredentialsFactory(
+    ISecretReader secrets,
+    StsClientFactory sts,
+    AwsEnvironment environment,
+    Func<AWSCredentials> defaultChain,
+    TimeProvider time,
+    ILogger<AwsCredentialsFactory> logger) : IProviderSessionFactory
+{
+    /// <summary>The production wiring: the real environment and the SDK's default chain, resolved lazily.</summary>
+    public static AwsCredentialsFactory ForProcess(
+        ISecretReader secrets, TimeProvider time, ILogger<AwsCredentialsFactory> logger, StsClientOptions? options = null) =>
+        new(secrets, new StsClientFactory(options ?? new StsClientOptions()), AwsEnvironment.Process,
+            DefaultChainCredentials.FromSdk, time, logger);
+
+    public async Task<ProviderSession> CreateAsync(AWSProvider provider, CancellationToken ct)
+    {
+        var ns = provider.Metadata.NamespaceProperty ?? "";
+        var name = provider.Metadata.Name;
+        var key = ObjectKey.Of(ns, name);
+        var spec = provider.Spec;
+        Validate(spec);
+
+        var clock = new SdkTimeProvider(time);
+        var sessionName = RoleSessionName.For(ns, name);
+        var versionInputs = new List<string>
+        {
+            $"uid={provider.Metadata.Uid}", $"generation={provider.Metadata.Generation}",
+        };
+
+        AWSCredentials credentials;
+        string source;
+        if (spec.AccessKeyIDRef is not null && spec.SecretAccessKeyRef is not null)
+        {
+            var accessKey = await ReadAsync(ns, spec.AccessKeyIDRef, "accessKeyIDRef", versionInputs, ct).ConfigureAwait(false);
+            var secretKey = await ReadAsync(ns, spec.SecretAccessKeyRef, "secretAccessKeyRef", versionInputs, ct).ConfigureAwait(false);
+            if (spec.SessionTokenRef is not null)
+            {
+                var token = await ReadAsync(ns, spec.SessionTokenRef, "sessionTokenRef", versionInputs, ct).ConfigureAwait(false);
+                credentials = new SessionAWSCredentials(accessKey, secretKey, token);
+                source = "static session credentials";
+            }
+            else
+            {
+                credentials = new BasicAWSCredentials(accessKey, secretKey);
+                source = "static credentials";
+            }
+        }
+        else if (!string.IsNullOrEmpty(spec.RoleARN))
+        {
+            if (environment.WebIdentityTokenFile is { } tokenFile)
+            {
+                credentials = new WebIdentityRoleCredentials(
+                    sts.Create(null, spec.Region, spec.Endpoint), spec.RoleARN, sessionName, tokenFile, spec.Endpoint,
+                    sts.Options, clock);
+                source = "roleARN via web identity";
+                versionInputs.Add($"webIdentity={tokenFile}");
+            }
+            else
+            {
+                credentials = new AssumeRoleCredentials(
+                    sts.Create(defaultChain(), spec.Region, spec.Endpoint), spec.RoleARN, sessionName, null,
+                    spec.Endpoint, sts.Options, clock);
+                source = "roleARN via default chain";
+                versionInputs.Add("webIdentity=");
+            }
+        }
+        else
+        {
+            credentials = defaultChain();
+            source = "default chain";
+        }
+
+        if (!string.IsNullOrEmpty(spec.AssumeRoleARN))
+        {
+            credentials = new AssumeRoleCredentials(
+                sts.Create(credentials, spec.Region, spec.Endpoint), spec.AssumeRoleARN, sessionName, spec.ExternalID,
+                spec.Endpoint, sts.Options, clock);
+            source += " + assumeRoleARN";
+        }
+
+        var version = Hash(versionInputs);
+        logger.LogDebug("Built credentials for provider {Provider}: {Source}, version {Version}", key, source, version);
+        return new ProviderSession(key, credentials, spec.Region, string.IsNullOrEmpty(spec.Endpoint) ? null : spec.Endpoint,
+            version, source);
+    }
+
+    private async Task<string> ReadAsync(
+        string ns, SecretKeyReference reference, string field, List<string> versionInputs, CancellationToken ct)
+    {
+        var value = await secrets.ReadKeyAsync(ns, reference.Name, reference.Key, ct).ConfigureAwait(false);
+        versionInputs.Add($"{field}={reference.Name}/{reference.Key}@{value.ResourceVersion}");
+
+        // Secrets written with `echo` or from files often end in a newline; AWS keys never contain whitespace.
+        var trimmed = value.Value.Trim();
+        if (trimmed.Length == 0)
+        {
+            throw new ProviderCredentialsException(ProviderCredentialsReasons.InvalidCredentials,
+                $"{field}: key \"{reference.Key}\" of Secret {ns}/{reference.Name} is empty");
+        }
+
+        return trimmed;
+    }
+
+    private static void Validate(AWSProviderSpec spec)
+    {
+        string? problem = null;
+        if (string.IsNullOrWhiteSpace(spec.Region))
+        {
+            problem = "spec.region is required";
+        }
+        else if ((spec.AccessKeyIDRef is null) != (spec.SecretAccessKeyRef is null))
+        {
+            problem = "spec.accessKeyIDRef and spec.secretAccessKeyRef must be set together";
+        }
+        else if (spec.SessionTokenRef is not null && spec.AccessKeyIDRef is null)
+        {
+            problem = "spec.sessionTokenRef requires spec.accessKeyIDRef and spec.secretAccessKeyRef";
+        }
+        else if (!string.IsNullOrEmpty(spec.RoleARN) && spec.AccessKeyIDRef is not null)
+        {
+            problem = "spec.roleARN and static credentials (spec.accessKeyIDRef) are mutually exclusive";
+        }
+        else if (!string.IsNullOrEmpty(spec.ExternalID) && string.IsNullOrEmpty(spec.AssumeRoleARN))
+        {
+            problem = "spec.externalID requires spec.assumeRoleARN";
+        }
+        else if (!string.IsNullOrEmpty(spec.Endpoint) && !IsHttpUrl(spec.Endpoint))
+        {
+            problem = "spec.endpoint must be an absolute http(s) URL";
+        }
+
+        if (problem is not null)
+        {
+            throw new ProviderCredentialsException(ProviderCredentialsReasons.InvalidSpec, problem);
+        }
+    }
+
+    private static bool IsHttpUrl(string s) =>
+        Uri.TryCreate(s, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    private static string Hash(IEnumerable<string> inputs)
+    {
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", inputs)));
+        return Convert.ToHexStringLower(bytes.AsSpan(0, 8));
+    }
+}

@@ -1,0 +1,82 @@
+using Amazon.Runtime;
+using Amazon.SecurityToken;
+using Amazon.Util.Internal;
+using StsCredentials = Amazon.SecurityToken.Model.Credentials;
+
+namespace Operator.Core.Aws.Credentials;
+
+/// <summary>
+/// Temporary credentials from an STS role assumption, renewed by the SDK's <see cref="RefreshingAWSCredentials"/>:
+/// the first use assumes the role, later uses return the cached credentials, and once fewer than
+/// <see cref="StsClientOptions.PreemptExpiryTime"/> remain a use triggers a background renewal (the old credentials
+/// stay in use until it completes). Time comes from the injected clock. Failures surface from credential resolution
+/// (i.e. from the AWS call being signed) as <see cref="ProviderCredentialsException"/> when they are credentials
+/// problems, and as the SDK's exception otherwise.
+/// </summary>
+internal abstract class StsRoleCredentials : RefreshingAWSCredentials
+{
+    private readonly ITimeProvider clock;
+    private int refreshCount;
+
+    protected StsRoleCredentials(
+        AmazonSecurityTokenServiceClient sts, string roleArn, string sessionName, string? endpoint,
+        StsClientOptions options, ITimeProvider clock)
+        : base(clock)
+    {
+        Sts = sts;
+        RoleArn = roleArn;
+        SessionName = sessionName;
+        Endpoint = endpoint;
+        Options = options;
+        this.clock = clock;
+        PreemptExpiryTime = options.PreemptExpiryTime;
+    }
+
+    public string RoleArn { get; }
+
+    public string SessionName { get; }
+
+    /// <summary>How many times STS was called successfully, for tests and diagnostics.</summary>
+    public int RefreshCount => refreshCount;
+
+    protected AmazonSecurityTokenServiceClient Sts { get; }
+
+    protected string? Endpoint { get; }
+
+    protected StsClientOptions Options { get; }
+
+    protected abstract string Operation { get; }
+
+    protected abstract Task<StsCredentials> AssumeAsync();
+
+    protected override CredentialsRefreshState GenerateNewCredentials() =>
+        GenerateNewCredentialsAsync().GetAwaiter().GetResult();
+
+    protected override async Task<CredentialsRefreshState> GenerateNewCredentialsAsync()
+    {
+        StsCredentials c;
+        try
+        {
+            c = await AssumeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (StsErrors.Map(e, Operation, Endpoint, CancellationToken.None) is { } mapped)
+        {
+            throw mapped;
+        }
+
+        Interlocked.Increment(ref refreshCount);
+        var expiration = c.Expiration?.ToUniversalTime() ?? clock.CorrectedUtcNow + Options.SessionDuration;
+        return new CredentialsRefreshState(
+            new ImmutableCredentials(c.AccessKeyId, c.SecretAccessKey, c.SessionToken), expiration, clock);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Sts.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

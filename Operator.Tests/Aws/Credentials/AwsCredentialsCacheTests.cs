@@ -1,0 +1,179 @@
+using Amazon.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Aws.Credentials;
+using static Operator.Tests.Aws.Credentials.CredentialsTestKit;
+
+namespace Operator.Tests.Aws.Credentials;
+
+public sealed class AwsCredentialsCacheTests
+{
+    private FakeTimeProvider time = null!;
+    private FakeSecretReader secrets = null!;
+    private CountingFactory factory = null!;
+    private AwsCredentialsCache cache = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        time = FakeNow();
+        secrets = StaticSecrets();
+        factory = new CountingFactory(Factory(secrets, time: time));
+        cache = new AwsCredentialsCache(factory, time, CapturingLogs.Null.CreateLogger<AwsCredentialsCache>(),
+            TimeSpan.FromMinutes(10));
+    }
+
+    [Test]
+    public async Task The_same_provider_is_built_once()
+    {
+        var provider = StaticProvider();
+
+        var first = await cache.GetAsync(provider, default);
+        var second = await cache.GetAsync(provider, default);
+
+        second.Should().BeSameAs(first);
+        factory.Builds.Should().Be(1);
+        secrets.Reads.Should().Be(2, "one build reads the two keys once");
+    }
+
+    [Test]
+    public async Task Providers_are_cached_separately()
+    {
+        var a = await cache.GetAsync(StaticProvider("a"), default);
+        var b = await cache.GetAsync(StaticProvider("b"), default);
+
+        a.Should().NotBeSameAs(b);
+        a.ProviderKey.Should().Be($"{Namespace}/a");
+        factory.Builds.Should().Be(2);
+    }
+
+    [Test]
+    public async Task Invalidate_rebuilds_and_a_changed_secret_gives_a_new_version()
+    {
+        var provider = StaticProvider();
+        var first = await cache.GetAsync(provider, default);
+
+        secrets.Set(Namespace, "aws-credentials", "2", ("access-key-id", "AKIDROTATED"), ("secret-access-key", "rotated"));
+        cache.Invalidate(provider.Metadata.NamespaceProperty + "/" + provider.Metadata.Name);
+        var second = await cache.GetAsync(provider, default);
+
+        factory.Builds.Should().Be(2);
+        second.Version.Should().NotBe(first.Version);
+        (await second.Credentials.GetCredentialsAsync()).AccessKey.Should().Be("AKIDROTATED");
+    }
+
+    [Test]
+    public async Task Invalidate_without_a_real_change_keeps_the_session()
+    {
+        var provider = StaticProvider();
+        var first = await cache.GetAsync(provider, default);
+
+        cache.Invalidate($"{Namespace}/static");
+        var second = await cache.GetAsync(provider, default);
+
+        factory.Builds.Should().Be(2);
+        second.Should().BeSameAs(first, "an unchanged version keeps already-assumed credentials");
+    }
+
+    [Test]
+    public async Task A_new_generation_or_uid_rebuilds()
+    {
+        var provider = StaticProvider();
+        var first = await cache.GetAsync(provider, default);
+
+        provider.Metadata.Generation = 2;
+        var second = await cache.GetAsync(provider, default);
+        provider.Metadata.Uid = "recreated";
+        var third = await cache.GetAsync(provider, default);
+
+        factory.Builds.Should().Be(3);
+        new[] { first.Version, second.Version, third.Version }.Should().OnlyHaveUniqueItems();
+    }
+
+    [Test]
+    public async Task A_changed_secret_resourceVersion_is_picked_up_at_the_periodic_recheck()
+    {
+        var provider = StaticProvider();
+        var first = await cache.GetAsync(provider, default);
+        secrets.Set(Namespace, "aws-credentials", "7", ("access-key-id", "AKIDROTATED"), ("secret-access-key", "rotated"));
+
+        time.Advance(TimeSpan.FromMinutes(9));
+        (await cache.GetAsync(provider, default)).Should().BeSameAs(first);
+
+        time.Advance(TimeSpan.FromMinutes(2));
+        var rechecked = await cache.GetAsync(provider, default);
+
+        factory.Builds.Should().Be(2);
+        rechecked.Version.Should().NotBe(first.Version);
+    }
+
+    [Test]
+    public async Task Concurrent_calls_build_once()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        factory.Gate = gate.Task;
+        var provider = StaticProvider();
+
+        var calls = Enumerable.Range(0, 32).Select(_ => Task.Run(() => cache.GetAsync(provider, default))).ToList();
+        await Task.Delay(100);
+        gate.SetResult();
+        var sessions = await Task.WhenAll(calls);
+
+        factory.Builds.Should().Be(1);
+        sessions.Distinct().Should().ContainSingle();
+    }
+
+    [Test]
+    public async Task A_failed_build_is_not_cached()
+    {
+        var provider = StaticProvider();
+        secrets.Remove(Namespace, "aws-credentials");
+
+        var act = () => cache.GetAsync(provider, default);
+        (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which.Reason
+            .Should().Be(ProviderCredentialsReasons.SecretNotFound);
+
+        secrets.Set(Namespace, "aws-credentials", "3", ("access-key-id", AccessKey), ("secret-access-key", SecretKey));
+        (await cache.GetAsync(provider, default)).Credentials.Should().BeOfType<BasicAWSCredentials>();
+        factory.Builds.Should().Be(2);
+    }
+
+    [Test]
+    public async Task A_cancelled_waiter_does_not_disturb_the_build()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        factory.Gate = gate.Task;
+        var provider = StaticProvider();
+        var builder = cache.GetAsync(provider, default);
+        using var cts = new CancellationTokenSource();
+
+        var waiter = cache.GetAsync(provider, cts.Token);
+        cts.Cancel();
+        await FluentActions.Awaiting(() => waiter).Should().ThrowAsync<OperationCanceledException>();
+
+        gate.SetResult();
+        (await builder).ProviderKey.Should().Be($"{Namespace}/static");
+        factory.Builds.Should().Be(1);
+    }
+
+    private sealed class CountingFactory(IProviderSessionFactory inner) : IProviderSessionFactory
+    {
+        private int builds;
+
+        public int Builds => builds;
+
+        public Task? Gate { get; set; }
+
+        public async Task<ProviderSession> CreateAsync(AWSProvider provider, CancellationToken ct)
+        {
+            Interlocked.Increment(ref builds);
+            if (Gate is not null)
+            {
+                await Gate.WaitAsync(ct);
+            }
+
+            return await inner.CreateAsync(provider, ct);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using Operator.Core.Aws.Credentials;
+
+namespace Operator.Tests.Aws.Credentials;
+
+/// <summary><see cref="KubernetesSecretReader"/> against a minimal fake API server (HttpListener).</summary>
+[NonParallelizable]
+public sealed class KubernetesSecretReaderTests
+{
+    private const string SecretPath = "/api/v1/namespaces/team-a/secrets/aws-credentials";
+    private const string ForbiddenPath = "/api/v1/namespaces/locked/secrets/aws-credentials";
+
+    private HttpListener listener = null!;
+    private Task serving = null!;
+    private Kubernetes client = null!;
+
+    [OneTimeSetUp]
+    public void Start()
+    {
+        var port = MotoStsFixture.FreePort();
+        listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        serving = Task.Run(ServeAsync);
+        client = new Kubernetes(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{port}" });
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        client.Dispose();
+        listener.Stop();
+        listener.Close();
+        await serving;
+    }
+
+    [Test]
+    public async Task Returns_the_decoded_value_and_the_resourceVersion()
+    {
+        var value = await new KubernetesSecretReader(client).ReadKeyAsync("team-a", "aws-credentials", "secret-access-key", default);
+
+        value.Value.Should().Be("wJalrXUtnFEMI/K7MDENG+bPxRfiCY\n");
+        value.ResourceVersion.Should().Be("4711");
+        value.ToString().Should().NotContain("wJalr");
+    }
+
+    [Test]
+    public async Task A_missing_secret_is_SecretNotFound()
+    {
+        var act = () => new KubernetesSecretReader(client).ReadKeyAsync("team-a", "other", "k", default);
+
+        var e = (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which;
+        e.Reason.Should().Be(ProviderCredentialsReasons.SecretNotFound);
+        e.Message.Should().Contain("team-a/other");
+    }
+
+    [Test]
+    public async Task A_missing_key_is_SecretKeyNotFound_without_the_other_values()
+    {
+        var act = () => new KubernetesSecretReader(client).ReadKeyAsync("team-a", "aws-credentials", "session-token", default);
+
+        var e = (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which;
+        e.Reason.Should().Be(ProviderCredentialsReasons.SecretKeyNotFound);
+        e.Message.Should().Contain("session-token").And.NotContain("wJalr").And.NotContain("AKID");
+    }
+
+    [Test]
+    public async Task Other_api_errors_propagate_for_the_caller_to_retry()
+    {
+        var act = () => new KubernetesSecretReader(client).ReadKeyAsync("locked", "aws-credentials", "k", default);
+
+        (await act.Should().ThrowAsync<HttpOperationException>()).Which.Response.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
+    private async Task ServeAsync()
+    {
+        while (listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            var (status, body) = context.Request.Url!.AbsolutePath switch
+            {
+                SecretPath => (200, SecretJson()),
+                ForbiddenPath => (403, StatusJson(403, "Forbidden")),
+                _ => (404, StatusJson(404, "NotFound")),
+            };
+            var bytes = Encoding.UTF8.GetBytes(body);
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "application/json";
+            await context.Response.OutputStream.WriteAsync(bytes);
+            context.Response.Close();
+        }
+    }
+
+    private static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+
+    private static string SecretJson() => $$$"""
+        {"apiVersion":"v1","kind":"Secret","type":"Opaque",
+         "metadata":{"name":"aws-credentials","namespace":"team-a","resourceVersion":"4711"},
+         "data":{"access-key-id":"{{{B64("AKIDEXAMPLE")}}}","secret-access-key":"{{{B64("wJalrXUtnFEMI/K7MDENG+bPxRfiCY\n")}}}"}}
+        """;
+
+    private static string StatusJson(int code, string reason) =>
+        $$"""{"apiVersion":"v1","kind":"Status","status":"Failure","reason":"{{reason}}","code":{{code}}}""";
+}
