@@ -13,7 +13,7 @@ namespace Operator.Core.Events;
 /// lastTimestamp, not a new object; each object may burst <see cref="SpamBurst"/> events, then one per
 /// <see cref="SpamRefill"/>, and events over that budget are dropped (and logged at debug).
 /// </summary>
-public sealed class EventRecorder(IKubernetes client, TimeProvider time, ILogger<EventRecorder> logger, string component = "infra-operator")
+internal sealed class EventRecorder(IKubernetes client, TimeProvider time, ILogger<EventRecorder> logger, string component = "infra-operator")
     : IEventRecorder
 {
     public static readonly TimeSpan AggregationWindow = TimeSpan.FromMinutes(10);

@@ -7,13 +7,13 @@ namespace Operator.Core.Events;
 /// Records Kubernetes Events about an object. Never throws for API failures (an Event is advice, not state) and never
 /// floods: identical events are folded into one with a count, and each object has a spam budget.
 /// </summary>
-public interface IEventRecorder
+internal interface IEventRecorder
 {
     Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct);
 }
 
 /// <summary>The core/v1 Event type.</summary>
-public enum EventSeverity
+internal enum EventSeverity
 {
     Normal,
     Warning,

@@ -5,7 +5,7 @@ namespace Operator.Core.Informers;
 /// namespace: implementations must be quick and non-blocking (enqueue keys, nothing more).
 /// A periodic resync arrives as <see cref="OnUpdate"/> with the same object as old and new.
 /// </summary>
-public interface IInformerHandler<in T>
+internal interface IInformerHandler<in T>
 {
     void OnAdd(T obj);
     void OnUpdate(T oldObj, T newObj);

@@ -13,7 +13,7 @@ namespace Operator.Core.Informers;
 /// The caller must register handlers and indexes before <see cref="RunAsync"/>, and must treat a faulted
 /// <see cref="RunAsync"/> as fatal for the process: a dead informer would silently stop all reconciliation.
 /// </summary>
-public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
+internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly InformerNotifier<T> notifier = new();
     private readonly IReadOnlyList<Reflector<T>> reflectors;
@@ -36,8 +36,12 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
     }
 
     public ResourceType Resource { get; }
+    public string Name => $"informer/{Resource.Plural}";
     public ObjectStore<T> Store { get; } = new();
     public bool HasSynced => reflectors.All(r => r.HasSynced);
+
+    /// <summary>The last resourceVersion each scope has seen (for diagnostics and tests).</summary>
+    public IReadOnlyList<string?> LastResourceVersions => [.. reflectors.Select(r => r.LastResourceVersion)];
 
     public void AddHandler(IInformerHandler<T> handler) => notifier.Register(handler);
 
@@ -55,25 +59,18 @@ public sealed class Informer<T> where T : class, IKubernetesObject<V1ObjectMeta>
         await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 
-    /// <summary>Waits until <see cref="HasSynced"/>, polling cheaply; false when cancelled first.</summary>
+    /// <summary>Waits until <see cref="HasSynced"/>; false when cancelled first.</summary>
     public async Task<bool> WaitForSyncAsync(CancellationToken ct)
     {
-        while (!HasSynced)
+        try
         {
-            if (ct.IsCancellationRequested)
-            {
-                return false;
-            }
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20), ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
+            await Task.WhenAll(reflectors.Select(r => r.Synced)).WaitAsync(ct).ConfigureAwait(false);
+            return true;
         }
-        return true;
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     private async Task ResyncLoopAsync(CancellationToken ct)

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace Operator.Core.Informers;
 
 /// <summary>Counters of the informers' list/watch health, tagged by resource.</summary>
-public sealed class InformerMetrics
+internal sealed class InformerMetrics
 {
     public const string MeterName = "Operator.Informers";
 

@@ -1,7 +1,7 @@
 namespace Operator.Core.Informers;
 
 /// <summary>How an informer lists, watches and resyncs.</summary>
-public sealed record InformerOptions
+internal sealed record InformerOptions
 {
     /// <summary>Namespaces to watch; empty means all namespaces with one cluster-wide watch.</summary>
     public IReadOnlyList<string> Namespaces { get; init; } = [];

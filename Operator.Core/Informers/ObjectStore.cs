@@ -9,7 +9,7 @@ namespace Operator.Core.Informers;
 /// Thread-safe: reads never block writers for long; every method sees a consistent object-and-index state.
 /// Objects handed out are the cached instances: callers must treat them as read-only.
 /// </summary>
-public sealed class ObjectStore<T> where T : class, IKubernetesObject<V1ObjectMeta>
+internal sealed class ObjectStore<T> where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly Lock gate = new();
     private readonly Dictionary<string, T> items = new(StringComparer.Ordinal);
@@ -179,4 +179,4 @@ public sealed class ObjectStore<T> where T : class, IKubernetesObject<V1ObjectMe
 }
 
 /// <summary>What a relist changed in the cache.</summary>
-public sealed record ReplaceResult<T>(IReadOnlyList<T> Added, IReadOnlyList<(T Old, T New)> Updated, IReadOnlyList<T> Deleted);
+internal sealed record ReplaceResult<T>(IReadOnlyList<T> Added, IReadOnlyList<(T Old, T New)> Updated, IReadOnlyList<T> Deleted);

@@ -31,7 +31,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
     private readonly ILogger logger;
     private readonly WatchBackoff backoff;
     private readonly InformerMetrics metrics;
-    private volatile bool synced;
+    private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Reflector(
         RawApiClient api, ResourceType resource, string? scopeNamespace, ObjectStore<T> store, Func<T, T> transform,
@@ -50,7 +50,10 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
         backoff = new WatchBackoff(time);
     }
 
-    public bool HasSynced => synced;
+    public bool HasSynced => synced.Task.IsCompleted;
+
+    /// <summary>Completes when the first list has been applied to the store.</summary>
+    public Task Synced => synced.Task;
 
     /// <summary>The last resourceVersion seen, for tests and diagnostics.</summary>
     public string? LastResourceVersion { get; private set; }
@@ -66,7 +69,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
                 if (rv is null)
                 {
                     rv = await ListAndReplaceAsync(path, ct).ConfigureAwait(false);
-                    synced = true;
+                    synced.TrySetResult();
                 }
                 rv = await WatchAsync(path, rv, ct).ConfigureAwait(false);
             }

@@ -5,7 +5,7 @@ namespace Operator.Core.Informers;
 /// stretched by a random jitter in [0, 1) of itself, and reset to the start after 2 minutes without a failure.
 /// Not thread-safe: one instance per reflector loop.
 /// </summary>
-public sealed class WatchBackoff(TimeProvider time, Random? random = null)
+internal sealed class WatchBackoff(TimeProvider time, Random? random = null)
 {
     public static readonly TimeSpan Initial = TimeSpan.FromMilliseconds(800);
     public static readonly TimeSpan Max = TimeSpan.FromSeconds(30);

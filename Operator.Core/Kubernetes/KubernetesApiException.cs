@@ -6,7 +6,7 @@ namespace Operator.Core.Kubernetes;
 /// <summary>
 /// A non-success answer of the API server to a raw request, with the <see cref="V1Status"/> it sent when it sent one.
 /// </summary>
-public sealed class KubernetesApiException(HttpStatusCode statusCode, V1Status? status, string? retryAfter = null)
+internal sealed class KubernetesApiException(HttpStatusCode statusCode, V1Status? status, string? retryAfter = null)
     : Exception($"Kubernetes API answered {(int)statusCode} {status?.Reason}: {status?.Message}")
 {
     public HttpStatusCode StatusCode { get; } = statusCode;

@@ -4,7 +4,7 @@ using k8s.Models;
 namespace Operator.Core.Kubernetes;
 
 /// <summary>One page of a LIST answer: the items and the list metadata (resourceVersion, continue).</summary>
-public sealed record ListPage<T>
+internal sealed record ListPage<T>
 {
     [JsonPropertyName("metadata")] public V1ListMeta? Metadata { get; init; }
     [JsonPropertyName("items")] public List<T>? Items { get; init; }

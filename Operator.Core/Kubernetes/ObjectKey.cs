@@ -4,7 +4,7 @@ using k8s.Models;
 namespace Operator.Core.Kubernetes;
 
 /// <summary>The cache and queue key of an object: "namespace/name", or "name" for cluster-scoped objects.</summary>
-public static class ObjectKey
+internal static class ObjectKey
 {
     public static string Of(IKubernetesObject<V1ObjectMeta> obj) => Of(obj.Metadata.NamespaceProperty, obj.Metadata.Name);
 

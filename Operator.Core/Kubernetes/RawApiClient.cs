@@ -12,7 +12,7 @@ namespace Operator.Core.Kubernetes;
 /// Guarantees: every request carries the client's credentials; a non-success answer becomes a
 /// <see cref="KubernetesApiException"/> holding the server's Status. The caller owns and disposes returned streams.
 /// </summary>
-public sealed class RawApiClient
+internal sealed class RawApiClient
 {
     private readonly k8s.Kubernetes client;
     private readonly string baseUri;

@@ -4,7 +4,7 @@ using k8s.Models;
 namespace Operator.Core.Kubernetes;
 
 /// <summary>Where a kind lives on the API server: group, version, plural, and the REST paths built from them.</summary>
-public sealed record ResourceType(string Group, string Version, string Plural, string Kind)
+internal sealed record ResourceType(string Group, string Version, string Plural, string Kind)
 {
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 

@@ -7,7 +7,7 @@ namespace Operator.Core.Status;
 /// <c>lastTransitionTime</c> changes only when the status changes; reason, message and observedGeneration are
 /// refreshed in place.
 /// </summary>
-public static class Conditions
+internal static class Conditions
 {
     public const string True = "True";
     public const string False = "False";

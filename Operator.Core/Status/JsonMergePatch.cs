@@ -6,7 +6,7 @@ namespace Operator.Core.Status;
 /// Builds an RFC 7386 JSON merge patch that turns one document into another: changed and new members are set, members
 /// that disappeared are set to null, arrays are replaced whole (merge patch has no array diff).
 /// </summary>
-public static class JsonMergePatch
+internal static class JsonMergePatch
 {
     /// <summary>The patch from <paramref name="from"/> to <paramref name="to"/>, or null when they are equal.</summary>
     public static JsonObject? Create(JsonObject? from, JsonObject to)

@@ -12,7 +12,7 @@ namespace Operator.Core.Status;
 /// removed by a merge patch carrying the cached resourceVersion, so a concurrent change makes it fail with 409
 /// instead of silently overwriting someone else's finalizer list.
 /// </summary>
-public sealed class ObjectPatcher(IKubernetes client)
+internal sealed class ObjectPatcher(IKubernetes client, Controllers.OwnWriteTracker ownWrites)
 {
     /// <summary>Patches <c>/status</c> from <paramref name="current"/> to <paramref name="desired"/>; false when equal.</summary>
     public async Task<bool> PatchStatusIfChangedAsync<T, TStatus>(T current, TStatus desired, CancellationToken ct)
@@ -27,10 +27,11 @@ public sealed class ObjectPatcher(IKubernetes client)
         }
         var body = new JsonObject { ["status"] = patch };
         var resource = ResourceType.Of<T>();
-        await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+        var result = await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
             new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
             resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
             cancellationToken: ct).ConfigureAwait(false);
+        Record(resource, current, result);
         return true;
     }
 
@@ -66,11 +67,23 @@ public sealed class ObjectPatcher(IKubernetes client)
             },
         };
         var resource = ResourceType.Of<T>();
-        await client.CustomObjects.PatchNamespacedCustomObjectAsync(
+        var result = await client.CustomObjects.PatchNamespacedCustomObjectAsync(
             new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
             resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
             cancellationToken: ct).ConfigureAwait(false);
+        Record(resource, current, result);
         return true;
+    }
+
+    /// <summary>Remembers the resourceVersion our write produced, so its watch echo does not trigger a reconcile.</summary>
+    private void Record(ResourceType resource, IKubernetesObject<V1ObjectMeta> current, object? result)
+    {
+        if (result is System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Object } json
+            && json.TryGetProperty("metadata", out var meta)
+            && meta.TryGetProperty("resourceVersion", out var rv))
+        {
+            ownWrites.Record(resource.Plural, ObjectKey.Of(current), rv.GetString());
+        }
     }
 
     private static JsonObject ToObject<TValue>(TValue value) => JsonNode.Parse(KubernetesJson.Serialize(value))!.AsObject();

@@ -12,7 +12,7 @@ namespace Operator.Core.Aws.Credentials;
 /// Secrets (accessKeyIDRef + secretAccessKeyRef, optional sessionTokenRef); roleARN assumed with the pod's web
 /// identity token (IRSA) when AWS_WEB_IDENTITY_TOKEN_FILE names an existing file, otherwise with AssumeRole from the
 /// default chain; or the default chain itself. assumeRoleARN (+ externalID) is then assumed on top of the base.
-/// Every STS call goes to spec.endpoint when set. Re-checks the CRD's rules, since an object may predate them.
+/// Every STS call goes to spec.endpoint when set, else to <see cref="StsClientOptions.DefaultEndpoint"/> when set. Re-checks the CRD's rules, since an object may predate them.
 /// </summary>
 internal sealed class AwsCredentialsFactory(
     ISecretReader secrets,
@@ -35,6 +35,7 @@ internal sealed class AwsCredentialsFactory(
         var key = ObjectKey.Of(ns, name);
         var spec = provider.Spec;
         Validate(spec);
+        var endpoint = string.IsNullOrEmpty(spec.Endpoint) ? sts.Options.DefaultEndpoint : spec.Endpoint;
 
         var clock = new SdkTimeProvider(time);
         var sessionName = RoleSessionName.For(ns, name);
@@ -66,7 +67,7 @@ internal sealed class AwsCredentialsFactory(
             if (environment.WebIdentityTokenFile is { } tokenFile)
             {
                 credentials = new WebIdentityRoleCredentials(
-                    sts.Create(null, spec.Region, spec.Endpoint), spec.RoleARN, sessionName, tokenFile, spec.Endpoint,
+                    sts.Create(null, spec.Region, endpoint), spec.RoleARN, sessionName, tokenFile, endpoint,
                     sts.Options, clock);
                 source = "roleARN via web identity";
                 versionInputs.Add($"webIdentity={tokenFile}");
@@ -74,8 +75,8 @@ internal sealed class AwsCredentialsFactory(
             else
             {
                 credentials = new AssumeRoleCredentials(
-                    sts.Create(defaultChain(), spec.Region, spec.Endpoint), spec.RoleARN, sessionName, null,
-                    spec.Endpoint, sts.Options, clock);
+                    sts.Create(defaultChain(), spec.Region, endpoint), spec.RoleARN, sessionName, null,
+                    endpoint, sts.Options, clock);
                 source = "roleARN via default chain";
                 versionInputs.Add("webIdentity=");
             }
@@ -89,14 +90,14 @@ internal sealed class AwsCredentialsFactory(
         if (!string.IsNullOrEmpty(spec.AssumeRoleARN))
         {
             credentials = new AssumeRoleCredentials(
-                sts.Create(credentials, spec.Region, spec.Endpoint), spec.AssumeRoleARN, sessionName, spec.ExternalID,
-                spec.Endpoint, sts.Options, clock);
+                sts.Create(credentials, spec.Region, endpoint), spec.AssumeRoleARN, sessionName, spec.ExternalID,
+                endpoint, sts.Options, clock);
             source += " + assumeRoleARN";
         }
 
         var version = Hash(versionInputs);
         logger.LogDebug("Built credentials for provider {Provider}: {Source}, version {Version}", key, source, version);
-        return new ProviderSession(key, credentials, spec.Region, string.IsNullOrEmpty(spec.Endpoint) ? null : spec.Endpoint,
+        return new ProviderSession(key, credentials, spec.Region, string.IsNullOrEmpty(endpoint) ? null : endpoint,
             version, source);
     }
 

@@ -7,6 +7,9 @@ namespace Operator.Core.Aws.Credentials;
 /// </summary>
 internal sealed record StsClientOptions
 {
+    /// <summary>ECS and STS endpoint for providers without spec.endpoint (the operator's --aws-endpoint); null: AWS.</summary>
+    public string? DefaultEndpoint { get; init; }
+
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public int MaxErrorRetry { get; init; } = 2;

@@ -15,7 +15,7 @@ public sealed class KubernetesSecretReaderTests
 
     private HttpListener listener = null!;
     private Task serving = null!;
-    private Kubernetes client = null!;
+    private k8s.Kubernetes client = null!;
 
     [OneTimeSetUp]
     public void Start()
@@ -25,7 +25,7 @@ public sealed class KubernetesSecretReaderTests
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
         serving = Task.Run(ServeAsync);
-        client = new Kubernetes(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{port}" });
+        client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{port}" });
     }
 
     [OneTimeTearDown]

@@ -1,0 +1,70 @@
+using Operator.Core.Api.V1Alpha1;
+using Ecs = Operator.Core.Aws.Ecs.Model;
+
+namespace Operator.Core.Clusters;
+
+/// <summary>
+/// What an ECSCluster asks of AWS, in the ECS API's terms. Parts the spec leaves out (null) are not managed: the
+/// operator leaves them as they are in AWS. Tags are managed as a whole set: the provider's defaultTags, overridden by
+/// the spec's tags, plus the ownership tag.
+/// </summary>
+internal sealed record DesiredCluster(
+    string Name,
+    IReadOnlyDictionary<string, string> Tags,
+    IReadOnlyList<Ecs.ClusterSetting>? Settings,
+    Ecs.ClusterConfiguration? Configuration,
+    string? ServiceConnectNamespace,
+    IReadOnlyList<string>? CapacityProviders,
+    IReadOnlyList<Ecs.CapacityProviderStrategyItem>? Strategy)
+{
+    public static DesiredCluster From(ECSCluster obj, AWSProvider provider)
+    {
+        var spec = obj.Spec;
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in provider.Spec.DefaultTags ?? [])
+        {
+            tags[k] = v;
+        }
+        foreach (var (k, v) in spec.Tags ?? [])
+        {
+            tags[k] = v;
+        }
+        tags[Ownership.TagKey] = Ownership.Owner(obj);
+
+        var exec = spec.Configuration?.ExecuteCommandConfiguration;
+        return new DesiredCluster(
+            spec.ClusterName,
+            tags,
+            spec.Settings?.Select(s => new Ecs.ClusterSetting(s.Name, s.Value)).ToList(),
+            spec.Configuration is null ? null : new Ecs.ClusterConfiguration
+            {
+                ExecuteCommandConfiguration = exec is null ? null : new Ecs.ExecuteCommandConfiguration
+                {
+                    KmsKeyId = exec.KmsKeyId,
+                    Logging = exec.Logging,
+                    LogConfiguration = exec.LogConfiguration is not { } log ? null : new Ecs.ExecuteCommandLogConfiguration
+                    {
+                        CloudWatchLogGroupName = log.CloudWatchLogGroupName,
+                        CloudWatchEncryptionEnabled = log.CloudWatchEncryptionEnabled,
+                        S3BucketName = log.S3BucketName,
+                        S3EncryptionEnabled = log.S3EncryptionEnabled,
+                        S3KeyPrefix = log.S3KeyPrefix,
+                    },
+                },
+            },
+            spec.ServiceConnectDefaults?.Namespace,
+            spec.CapacityProviders,
+            spec.DefaultCapacityProviderStrategy?.Select(s => new Ecs.CapacityProviderStrategyItem(s.CapacityProvider, s.Weight, s.Base)).ToList());
+    }
+
+    public Ecs.CreateClusterRequest ToCreateRequest() => new()
+    {
+        ClusterName = Name,
+        Tags = [.. Tags.Select(t => new Ecs.Tag(t.Key, t.Value))],
+        Settings = Settings,
+        Configuration = Configuration,
+        CapacityProviders = CapacityProviders,
+        DefaultCapacityProviderStrategy = Strategy,
+        ServiceConnectDefaults = ServiceConnectNamespace is null ? null : new Ecs.ClusterServiceConnectDefaults(ServiceConnectNamespace),
+    };
+}

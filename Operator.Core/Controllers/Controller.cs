@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Operator.Core.Informers;
+using Operator.Core.Kubernetes;
+using Operator.Core.Queue;
+
+namespace Operator.Core.Controllers;
+
+/// <summary>
+/// The controller-runtime loop for one kind: informer events become keys on a rate-limited queue, N workers take keys
+/// and call the reconciler, and the outcome is mapped to the queue exactly as controller-runtime maps it
+/// (exception → AddRateLimited; <see cref="TerminalReconcileException"/> → Forget, no requeue;
+/// RequeueAfter → Forget + AddAfter; success → Forget). An exception never kills a worker.
+/// Event filter: adds, deletes, resyncs, and updates that change the generation (spec), deletionTimestamp,
+/// finalizers, labels or annotations enqueue; status-only updates do not, nor do the echoes of our own writes
+/// (<see cref="OwnWriteTracker"/>). Other informers can feed keys with <see cref="Enqueue"/>.
+/// The caller runs the informer (possibly shared) and calls <see cref="RunAsync"/>, which waits for its sync.
+/// </summary>
+internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime.IRunnable, IDisposable
+    where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly Informer<T> informer;
+    private readonly IReconciler reconciler;
+    private readonly ControllerOptions options;
+    private readonly WorkQueue<string> queue;
+    private readonly ControllerMetrics metrics;
+    private readonly ILogger logger;
+    private readonly KeyValuePair<string, object?> controllerTag;
+
+    public Controller(
+        string name, Informer<T> informer, IReconciler reconciler, ControllerOptions options, TimeProvider time,
+        IMeterFactory meterFactory, ControllerMetrics metrics, ILoggerFactory loggers, OwnWriteTracker ownWrites)
+    {
+        Name = name;
+        this.informer = informer;
+        this.reconciler = reconciler;
+        this.options = options;
+        this.metrics = metrics;
+        OwnWrites = ownWrites;
+        logger = loggers.CreateLogger($"Operator.Controller.{name}");
+        controllerTag = new("controller", name);
+        queue = new WorkQueue<string>(new WorkQueueOptions(name) { RateLimiting = options.RateLimiting }, time, meterFactory);
+        informer.AddHandler(this);
+    }
+
+    public string Name { get; }
+    public OwnWriteTracker OwnWrites { get; }
+    public int QueueLength => queue.Len;
+
+    /// <summary>Queues a key for reconciliation (deduplicated with keys already waiting).</summary>
+    public void Enqueue(string key) => queue.Add(key);
+
+    public void OnAdd(T obj) => queue.Add(ObjectKey.Of(obj));
+
+    public void OnUpdate(T oldObj, T newObj)
+    {
+        var key = ObjectKey.Of(newObj);
+        if (OwnWrites.IsEcho(informer.Resource.Plural, key, newObj.Metadata.ResourceVersion))
+        {
+            return;
+        }
+        if (ReferenceEquals(oldObj, newObj) || Matters(oldObj.Metadata, newObj.Metadata))
+        {
+            queue.Add(key);
+        }
+    }
+
+    public void OnDelete(T obj)
+    {
+        var key = ObjectKey.Of(obj);
+        OwnWrites.Forget(informer.Resource.Plural, key);
+        queue.Add(key);
+    }
+
+    /// <summary>Waits for the informer's sync, runs the workers until cancelled, then drains within the grace period.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        if (!await informer.WaitForSyncAsync(ct).ConfigureAwait(false))
+        {
+            return;
+        }
+        logger.LogInformation("Starting {Workers} workers for {Controller}", options.Workers, Name);
+        metrics.MaxConcurrent.Add(options.Workers, controllerTag);
+        using var hardStop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, options.Workers).Select(_ => Task.Run(() => WorkerAsync(hardStop.Token), CancellationToken.None)).ToList();
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        logger.LogInformation("Stopping {Controller}: draining in-flight reconciles for up to {Grace}", Name, options.DrainTimeout);
+        using (var grace = new CancellationTokenSource(options.DrainTimeout))
+        {
+            try
+            {
+                await queue.ShutDownWithDrainAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogWarning("{Controller}: drain grace period expired; cancelling in-flight reconciles", Name);
+            }
+        }
+        await hardStop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        metrics.MaxConcurrent.Add(-options.Workers, controllerTag);
+    }
+
+    public void Dispose() => queue.Dispose();
+
+    private static bool Matters(V1ObjectMeta oldMeta, V1ObjectMeta newMeta) =>
+        oldMeta.ResourceVersion == newMeta.ResourceVersion // a relist re-delivers unchanged objects: treat as resync
+        || oldMeta.Generation != newMeta.Generation
+        || oldMeta.DeletionTimestamp != newMeta.DeletionTimestamp
+        || !SameSet(oldMeta.Finalizers, newMeta.Finalizers)
+        || !SameMap(oldMeta.Labels, newMeta.Labels)
+        || !SameMap(oldMeta.Annotations, newMeta.Annotations);
+
+    private static bool SameSet(IList<string>? a, IList<string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || b is null || a.ToHashSet().SetEquals(b));
+
+    private static bool SameMap(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0)
+        && (a is null || b is null || a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value));
+
+    private async Task WorkerAsync(CancellationToken hardStop)
+    {
+        while (true)
+        {
+            using var work = await queue.GetAsync(CancellationToken.None).ConfigureAwait(false);
+            if (work.IsShutdown)
+            {
+                return;
+            }
+            metrics.ActiveWorkers.Add(1, controllerTag);
+            try
+            {
+                await ProcessAsync(work.Item, hardStop).ConfigureAwait(false);
+            }
+            finally
+            {
+                metrics.ActiveWorkers.Add(-1, controllerTag);
+            }
+        }
+    }
+
+    private async Task ProcessAsync(string key, CancellationToken ct)
+    {
+        var (ns, name) = ObjectKey.Split(key);
+        var request = new ReconcileRequest(ns, name);
+        var reconcileId = Guid.NewGuid().ToString("N")[..12];
+        using var scope = logger.BeginScope(new Dictionary<string, object?>
+        {
+            ["controller"] = Name, ["kind"] = informer.Resource.Kind, ["namespace"] = ns, ["name"] = name, ["reconcileID"] = reconcileId,
+        });
+        using var activity = ControllerMetrics.Activities.StartActivity($"reconcile {informer.Resource.Kind}");
+        activity?.SetTag("controller", Name);
+        activity?.SetTag("k8s.namespace.name", ns);
+        activity?.SetTag("k8s.object.name", name);
+        activity?.SetTag("reconcile.id", reconcileId);
+        var started = Stopwatch.GetTimestamp();
+        string result;
+        try
+        {
+            var outcome = await reconciler.ReconcileAsync(request, ct).ConfigureAwait(false);
+            queue.Forget(key);
+            if (outcome.RequeueAfter is { } after && after > TimeSpan.Zero)
+            {
+                queue.AddAfter(key, after);
+                result = "requeue_after";
+            }
+            else
+            {
+                result = "success";
+            }
+        }
+        catch (TerminalReconcileException e)
+        {
+            queue.Forget(key);
+            result = "error";
+            metrics.ReconcileErrors.Add(1, controllerTag);
+            activity?.SetStatus(ActivityStatusCode.Error, e.Reason);
+            logger.LogWarning("Reconcile failed and will not be retried until the object changes: {Reason}: {Message}", e.Reason, e.Message);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            result = "error";
+            logger.LogInformation("Reconcile cancelled by shutdown");
+        }
+        catch (Exception e)
+        {
+            queue.AddRateLimited(key);
+            result = "error";
+            metrics.ReconcileErrors.Add(1, controllerTag);
+            activity?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+            logger.LogError("Reconcile failed; retry {Attempt} with back-off: {ErrorType}: {Message}",
+                queue.NumRequeues(key), e.GetType().Name, e.Message);
+        }
+        metrics.ReconcileTotal.Add(1, controllerTag, new("result", result));
+        metrics.ReconcileTime.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, controllerTag);
+    }
+}

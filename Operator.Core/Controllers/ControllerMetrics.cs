@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Operator.Core.Controllers;
+
+/// <summary>The controller-runtime metric names, so existing dashboards and alerts work unchanged.</summary>
+internal sealed class ControllerMetrics
+{
+    public const string MeterName = "Operator.Controller";
+    public const string ActivitySourceName = "Operator.Controller";
+
+    public static readonly double[] ReconcileBuckets =
+        [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75,
+         2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60];
+
+    public ControllerMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        ReconcileTotal = meter.CreateCounter<long>("controller_runtime_reconcile_total",
+            description: "Total number of reconciliations per controller, by result.");
+        ReconcileErrors = meter.CreateCounter<long>("controller_runtime_reconcile_errors_total",
+            description: "Total number of reconciliation errors per controller.");
+        ReconcileTime = meter.CreateHistogram("controller_runtime_reconcile_time_seconds", unit: null,
+            description: "Length of time per reconciliation per controller.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ReconcileBuckets });
+        ActiveWorkers = meter.CreateUpDownCounter<long>("controller_runtime_active_workers",
+            description: "Number of currently used workers per controller.");
+        MaxConcurrent = meter.CreateUpDownCounter<long>("controller_runtime_max_concurrent_reconciles",
+            description: "Maximum number of concurrent reconciles per controller.");
+    }
+
+    public Counter<long> ReconcileTotal { get; }
+    public Counter<long> ReconcileErrors { get; }
+    public Histogram<double> ReconcileTime { get; }
+    public UpDownCounter<long> ActiveWorkers { get; }
+    public UpDownCounter<long> MaxConcurrent { get; }
+
+    public static readonly ActivitySource Activities = new(ActivitySourceName);
+}

@@ -1,0 +1,15 @@
+using Operator.Core.Queue;
+
+namespace Operator.Core.Controllers;
+
+/// <summary>How a controller runs its workers.</summary>
+internal sealed record ControllerOptions
+{
+    /// <summary>Concurrent reconciles (distinct keys; one key is never reconciled twice at once).</summary>
+    public int Workers { get; init; } = 4;
+
+    /// <summary>On shutdown, in-flight reconciles get this long to finish before they are cancelled.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public RateLimiterOptions RateLimiting { get; init; } = new();
+}

@@ -1,0 +1,49 @@
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Aws.Credentials;
+using Operator.Core.Informers;
+using Operator.Core.Kubernetes;
+using Operator.Core.Status;
+
+namespace Operator.Core.Providers;
+
+/// <summary>
+/// Finds the AWSProvider an ECSCluster may use, from the informer cache (no API call): the referenced provider must
+/// exist, admit the cluster's namespace, and have been validated by the AWSProvider controller for its current
+/// generation (status.ready with an account ID). Anything else is a <see cref="ProviderResolution"/> with a reason.
+/// </summary>
+internal sealed class ProviderResolver(ObjectStore<AWSProvider> providers)
+{
+    public static string ProviderKey(ECSCluster obj) =>
+        ObjectKey.Of(obj.Spec.ProviderRef.Namespace ?? obj.Metadata.NamespaceProperty, obj.Spec.ProviderRef.Name);
+
+    public ProviderResolution Resolve(ECSCluster obj)
+    {
+        var key = ProviderKey(obj);
+        var provider = providers.Get(key);
+        if (provider is null)
+        {
+            return ProviderResolution.Fail("ProviderNotFound", $"AWSProvider {key} not found");
+        }
+        if (!ProviderAccess.IsAllowed(provider, obj.Metadata.NamespaceProperty))
+        {
+            return ProviderResolution.Fail("ProviderNotAllowed",
+                $"AWSProvider {key} does not allow ECSClusters from namespace {obj.Metadata.NamespaceProperty} (see its spec.allowedNamespaces)");
+        }
+        var status = provider.Status;
+        if (status is not { Ready: true, AccountID: { Length: > 0 } } || status.ObservedGeneration != provider.Metadata.Generation)
+        {
+            var why = Conditions.Find(status?.Conditions, "Ready") is { Status: Conditions.False } c ? $"{c.Reason}: {c.Message}" : "not validated yet";
+            return ProviderResolution.Fail("ProviderNotReady", $"AWSProvider {key} is not ready ({why})", provider);
+        }
+        return new ProviderResolution(provider, status.AccountID, null, null);
+    }
+}
+
+/// <summary>A usable provider with its account, or the reason there is none.</summary>
+internal sealed record ProviderResolution(AWSProvider? Provider, string? AccountId, string? Reason, string? Message)
+{
+    public bool IsReady => Reason is null;
+
+    public static ProviderResolution Fail(string reason, string message, AWSProvider? provider = null) =>
+        new(provider, null, reason, message);
+}

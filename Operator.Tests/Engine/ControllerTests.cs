@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Controllers;
+using Operator.Core.Informers;
+using Operator.Core.Kubernetes;
+using Operator.Core.Status;
+using Operator.Tests.Support;
+
+namespace Operator.Tests.Engine;
+
+/// <summary>The controller loop end to end: informer → queue → workers → reconciler, against the API emulator.</summary>
+[TestFixture]
+public sealed class ControllerTests
+{
+    private KubeTestBed bed = null!;
+    private CancellationTokenSource stop = null!;
+    private TestMeterFactory meters = null!;
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        bed = await KubeTestBed.StartAsync();
+        stop = new CancellationTokenSource();
+        meters = new TestMeterFactory();
+    }
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        await stop.CancelAsync();
+        stop.Dispose();
+        meters.Dispose();
+        await bed.DisposeAsync();
+    }
+
+    private (Controller<ECSCluster> Controller, Informer<ECSCluster> Informer, Task Run) Start(
+        Func<ReconcileRequest, Informer<ECSCluster>, ObjectPatcher, CancellationToken, Task<ReconcileResult>> reconcile,
+        ControllerOptions? options = null)
+    {
+        var tracker = new OwnWriteTracker();
+        var informer = new Informer<ECSCluster>(new RawApiClient(bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
+            TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(meters));
+        var patcher = new ObjectPatcher(bed.Client, tracker);
+        var reconciler = new DelegateReconciler((r, ct) => reconcile(r, informer, patcher, ct));
+        var controller = new Controller<ECSCluster>("test", informer, reconciler,
+            options ?? new ControllerOptions { Workers = 2, RateLimiting = new() { BaseDelay = TimeSpan.FromMilliseconds(50) } },
+            TimeProvider.System, meters, new ControllerMetrics(meters), NullLoggerFactory.Instance, tracker);
+        var run = Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token));
+        return (controller, informer, run);
+    }
+
+    [Test]
+    public async Task Our_status_and_finalizer_writes_do_not_reconcile_again_but_a_spec_change_does()
+    {
+        var calls = new ConcurrentQueue<long?>();
+        Start(async (r, informer, patcher, ct) =>
+        {
+            var obj = informer.Store.Get(r.Key)!;
+            calls.Enqueue(obj.Metadata.Generation);
+            await patcher.AddFinalizerAsync(obj, ApiGroup.Finalizer, ct);
+            await patcher.PatchStatusIfChangedAsync<ECSCluster, ECSClusterStatus>(obj,
+                new ECSClusterStatus { Status = "ACTIVE", Ready = true, ObservedGeneration = obj.Metadata.Generation }, ct);
+            return ReconcileResult.Done;
+        });
+        await bed.CreateClusterAsync("default", "c");
+        await Eventually.UntilAsync(async () => (await bed.GetClusterAsync("default", "c"))?.Status?.Ready == true, "status written");
+        // A marker write to another object proves the watch delivered everything after our writes.
+        await bed.CreateClusterAsync("default", "marker");
+        await Eventually.UntilAsync(() => calls.Count >= 2, "the marker's reconcile");
+        calls.Should().HaveCount(2, "the finalizer and status echoes of c must not reconcile c again");
+
+        await bed.PatchClusterAsync("default", "c", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["x"] = "y" } } });
+        await Eventually.UntilAsync(() => calls.Count == 3, "a reconcile for the spec change");
+        calls.Last().Should().Be(2);
+    }
+
+    [Test]
+    public async Task A_status_change_by_someone_else_does_not_reconcile_but_a_label_change_does()
+    {
+        var calls = new ConcurrentQueue<string>();
+        Start((r, _, _, _) => { calls.Enqueue(r.Key); return Task.FromResult(ReconcileResult.Done); });
+        await bed.CreateClusterAsync("default", "c");
+        await Eventually.UntilAsync(() => calls.Count == 1, "the first reconcile");
+
+        await bed.PatchClusterAsync("default", "c", new JsonObject { ["status"] = new JsonObject { ["status"] = "FAILED" } }, status: true);
+        await bed.PatchClusterAsync("default", "c", new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["team"] = "a" } } });
+        await Eventually.UntilAsync(() => calls.Count == 2, "a reconcile for the label change");
+        await bed.CreateClusterAsync("default", "marker");
+        await Eventually.UntilAsync(() => calls.Count == 3, "the marker's reconcile");
+        calls.Count(k => k == "default/c").Should().Be(2, "the status-only write must not reconcile");
+    }
+
+    [Test]
+    public async Task A_failing_reconcile_backs_off_exponentially_then_succeeds()
+    {
+        var attempts = new ConcurrentQueue<DateTime>();
+        Start((r, _, _, _) =>
+        {
+            attempts.Enqueue(DateTime.UtcNow);
+            return attempts.Count < 4 ? throw new InvalidOperationException("transient") : Task.FromResult(ReconcileResult.Done);
+        });
+        await bed.CreateClusterAsync("default", "c");
+        await Eventually.UntilAsync(() => attempts.Count == 4, "four attempts");
+        var times = attempts.ToArray();
+        // Base delay 50 ms: retries after ≥50, ≥100, ≥200 ms.
+        (times[1] - times[0]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(45));
+        (times[2] - times[1]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(95));
+        (times[3] - times[2]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(195));
+        await bed.CreateClusterAsync("default", "marker");
+        await Eventually.UntilAsync(() => attempts.Count == 5, "the marker");
+        attempts.Should().HaveCount(5, "success forgets the key: no further retries");
+    }
+
+    [Test]
+    public async Task A_terminal_error_is_not_retried_and_requeue_after_comes_back()
+    {
+        var calls = new ConcurrentDictionary<string, int>();
+        Start((r, _, _, _) =>
+        {
+            var n = calls.AddOrUpdate(r.Name, 1, (_, c) => c + 1);
+            return r.Name switch
+            {
+                "terminal" => throw new TerminalReconcileException("InvalidSpec", "bad"),
+                "again" when n < 3 => Task.FromResult(ReconcileResult.After(TimeSpan.FromMilliseconds(100))),
+                _ => Task.FromResult(ReconcileResult.Done),
+            };
+        });
+        await bed.CreateClusterAsync("default", "terminal");
+        await bed.CreateClusterAsync("default", "again");
+        await Eventually.UntilAsync(() => calls.GetValueOrDefault("again") == 3, "three passes of the requeued key");
+        await bed.CreateClusterAsync("default", "marker");
+        await Eventually.UntilAsync(() => calls.ContainsKey("marker"), "the marker");
+        calls["terminal"].Should().Be(1);
+    }
+
+    [Test]
+    public async Task One_key_is_never_reconciled_twice_at_once()
+    {
+        var inFlight = new ConcurrentDictionary<string, int>();
+        var overlaps = 0;
+        var total = 0;
+        Start(async (r, _, _, ct) =>
+        {
+            if (inFlight.AddOrUpdate(r.Key, 1, (_, c) => c + 1) > 1)
+            {
+                Interlocked.Increment(ref overlaps);
+            }
+            await Task.Delay(5, ct);
+            inFlight.AddOrUpdate(r.Key, 0, (_, c) => c - 1);
+            Interlocked.Increment(ref total);
+            return ReconcileResult.Done;
+        }, new ControllerOptions { Workers = 4 });
+        await bed.CreateClusterAsync("default", "hot");
+        for (var i = 0; i < 30; i++)
+        {
+            await bed.PatchClusterAsync("default", "hot", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["i"] = $"{i}" } } });
+        }
+        await Eventually.UntilAsync(() => total >= 2 && inFlight.Values.All(v => v == 0), "the burst processed");
+        overlaps.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Shutdown_drains_the_reconcile_in_flight()
+    {
+        var started = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var finished = false;
+        var (_, _, run) = Start(async (r, _, _, ct) =>
+        {
+            started.TrySetResult();
+            await release.Task;
+            finished = true;
+            return ReconcileResult.Done;
+        });
+        await bed.CreateClusterAsync("default", "slow");
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await stop.CancelAsync();
+        run.IsCompleted.Should().BeFalse("the in-flight reconcile holds the drain");
+        release.SetResult();
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+        finished.Should().BeTrue();
+    }
+
+    private sealed class DelegateReconciler(Func<ReconcileRequest, CancellationToken, Task<ReconcileResult>> reconcile) : IReconciler
+    {
+        public Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct) => reconcile(request, ct);
+    }
+}

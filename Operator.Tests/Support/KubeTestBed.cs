@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Testing;
+using Operator.Testing.Kubernetes;
+
+namespace Operator.Tests.Support;
+
+/// <summary>A Kubernetes API emulator with the CRDs installed and a real KubernetesClient pointed at it.</summary>
+internal sealed class KubeTestBed : IAsyncDisposable
+{
+    private KubeTestBed(KubeApiEmulator emulator)
+    {
+        Emulator = emulator;
+        Client = emulator.CreateClient();
+    }
+
+    public KubeApiEmulator Emulator { get; }
+    public IKubernetes Client { get; }
+
+    public static async Task<KubeTestBed> StartAsync(TimeSpan? bookmarkInterval = null)
+    {
+        var emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions
+        {
+            CrdDirectory = RepositoryLayout.CrdDirectory,
+            BookmarkInterval = bookmarkInterval ?? TimeSpan.FromSeconds(5),
+        });
+        return new KubeTestBed(emulator);
+    }
+
+    public async Task EnsureNamespaceAsync(string name)
+    {
+        try
+        {
+            await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = name } });
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+        }
+    }
+
+    public async Task<ECSCluster> CreateClusterAsync(string ns, string name, string? clusterName = null, string provider = "p",
+        Action<ECSClusterSpec>? spec = null)
+    {
+        var obj = new ECSCluster
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
+            Spec = new ECSClusterSpec { ProviderRef = new ProviderReference { Name = provider }, ClusterName = clusterName ?? name },
+        };
+        spec?.Invoke(obj.Spec);
+        var created = await Client.CustomObjects.CreateNamespacedCustomObjectAsync(obj, ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName);
+        return KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(created));
+    }
+
+    public async Task<ECSCluster?> GetClusterAsync(string ns, string name)
+    {
+        try
+        {
+            var obj = await Client.CustomObjects.GetNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName, name);
+            return KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(obj));
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public Task PatchClusterAsync(string ns, string name, JsonObject mergePatch, bool status = false) => status
+        ? Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(mergePatch.ToJsonString(), V1Patch.PatchType.MergePatch),
+            ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName, name)
+        : Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(mergePatch.ToJsonString(), V1Patch.PatchType.MergePatch),
+            ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName, name);
+
+    public Task DeleteClusterAsync(string ns, string name) =>
+        Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName, name);
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Emulator.DisposeAsync();
+    }
+}

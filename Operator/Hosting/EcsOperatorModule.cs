@@ -1,0 +1,104 @@
+using System.Diagnostics.Metrics;
+using k8s.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Aws;
+using Operator.Core.Aws.Credentials;
+using Operator.Core.Aws.Resilience;
+using Operator.Core.Clusters;
+using Operator.Core.Controllers;
+using Operator.Core.Events;
+using Operator.Core.Informers;
+using Operator.Core.Kubernetes;
+using Operator.Core.Providers;
+using Operator.Core.Runtime;
+using Operator.Core.Status;
+
+namespace Operator.Hosting;
+
+/// <summary>
+/// Registers the product: informers for AWSProviders, ECSClusters and (metadata only) Secrets, their indexes, the
+/// two controllers, and the drift scanner that replaces a per-object resync of ECSClusters.
+/// </summary>
+internal static class EcsOperatorModule
+{
+    public static void Register(WebApplicationBuilder builder, OperatorOptions options)
+    {
+        var services = builder.Services;
+        services.AddSingleton(new AwsResilienceOptions
+        {
+            MaxRetryAttempts = options.AwsMaxRetries,
+            ReadBucket = new TokenBucketOptions(options.AwsReadBurst, options.AwsReadQps),
+            WriteBucket = new TokenBucketOptions(options.AwsWriteBurst, options.AwsWriteQps),
+        });
+        services.AddSingleton(sp => new AwsResiliencePipelines(
+            sp.GetRequiredService<AwsResilienceOptions>(), sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = Timeout.InfiniteTimeSpan, // each attempt is bounded by the resilience pipeline's timeout
+        });
+        services.AddSingleton<EcsClientFactory>();
+        services.AddSingleton<ObjectPatcher>();
+        services.AddSingleton<IEventRecorder>(sp => new EventRecorder(
+            sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>()));
+        AwsCredentialsRegistration.Register(services, options);
+
+        services.AddSingleton(sp => NewInformer<AWSProvider>(sp, options.ResyncPeriod, null, store =>
+            store.AddIndex(SecretChangeHandler.ProvidersBySecretIndex, SecretChangeHandler.SecretsOf)));
+        // No resync for ECSClusters: the drift scanner compares them with AWS in batches instead.
+        services.AddSingleton(sp => NewInformer<ECSCluster>(sp, TimeSpan.Zero, null, store =>
+            store.AddIndex(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)])));
+        services.AddSingleton(sp => NewInformer<V1Secret>(sp, TimeSpan.Zero, SecretChangeHandler.MetadataOnly, _ => { }));
+        services.AddSingleton<ISyncingRunnable>(sp => sp.GetRequiredService<Informer<AWSProvider>>());
+        services.AddSingleton<ISyncingRunnable>(sp => sp.GetRequiredService<Informer<ECSCluster>>());
+        services.AddSingleton<ISyncingRunnable>(sp => sp.GetRequiredService<Informer<V1Secret>>());
+        services.AddSingleton(sp => new ProviderResolver(sp.GetRequiredService<Informer<AWSProvider>>().Store));
+        services.AddSingleton(new ClusterReconcilerOptions());
+        services.AddSingleton(new DriftScannerOptions { Period = options.ResyncPeriod });
+
+        services.AddSingleton(sp =>
+        {
+            var clusters = sp.GetRequiredService<Informer<ECSCluster>>();
+            var reconciler = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
+            return NewController(sp, "ecscluster", clusters, reconciler);
+        });
+        services.AddSingleton(sp =>
+        {
+            var providers = sp.GetRequiredService<Informer<AWSProvider>>();
+            var clusterController = sp.GetRequiredService<Controller<ECSCluster>>();
+            var reconciler = ActivatorUtilities.CreateInstance<ProviderReconciler>(
+                sp, providers.Store, sp.GetRequiredService<Informer<ECSCluster>>().Store, (Action<string>)clusterController.Enqueue);
+            var controller = NewController(sp, "awsprovider", providers, reconciler);
+            sp.GetRequiredService<Informer<V1Secret>>().AddHandler(new SecretChangeHandler(
+                providers.Store, sp.GetRequiredService<IAwsCredentialsCache>(), controller.Enqueue));
+            return controller;
+        });
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DriftScanner>(
+            sp, sp.GetRequiredService<Informer<ECSCluster>>().Store, (Action<string>)sp.GetRequiredService<Controller<ECSCluster>>().Enqueue));
+        services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<Controller<AWSProvider>>());
+        services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<Controller<ECSCluster>>());
+        services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<DriftScanner>());
+    }
+
+    private static Informer<T> NewInformer<T>(IServiceProvider sp, TimeSpan resync, Func<T, T>? transform, Action<ObjectStore<T>> index)
+        where T : class, k8s.IKubernetesObject<V1ObjectMeta>
+    {
+        var informer = new Informer<T>(
+            sp.GetRequiredService<RawApiClient>(),
+            sp.GetRequiredService<InformerOptions>() with { ResyncPeriod = resync },
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<InformerMetrics>(),
+            transform);
+        index(informer.Store);
+        return informer;
+    }
+
+    private static Controller<T> NewController<T>(IServiceProvider sp, string name, Informer<T> informer, IReconciler reconciler)
+        where T : class, k8s.IKubernetesObject<V1ObjectMeta> =>
+        new(name, informer, reconciler, sp.GetRequiredService<ControllerOptions>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ControllerMetrics>(), sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<OwnWriteTracker>());
+}

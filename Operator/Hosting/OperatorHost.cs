@@ -1,0 +1,132 @@
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Operator.Core.Controllers;
+using Operator.Core.Informers;
+using Operator.Core.Kubernetes;
+using Operator.Core.Leadership;
+using Operator.Core.Runtime;
+
+namespace Operator.Hosting;
+
+/// <summary>
+/// Builds the operator process: configuration, JSON logs, the Kubernetes client, metrics and traces, the probe and
+/// metrics endpoints, and the <see cref="ControllerManager"/> running whatever informers and controllers
+/// <paramref name="compose"/> registers. Ports 0 pick free ports (tests); the bound addresses are logged.
+/// </summary>
+internal static class OperatorHost
+{
+    public static readonly string[] Meters =
+        [ControllerMetrics.MeterName, "Operator.WorkQueue", InformerMetrics.MeterName, "Operator.Aws"];
+
+    public static readonly string[] ActivitySources = [ControllerMetrics.ActivitySourceName, "Operator.Aws"];
+
+    public static WebApplication Build(
+        string[] args, Action<WebApplicationBuilder, OperatorOptions> compose, IKubernetes? client = null,
+        IDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables("INFRA_OPERATOR_")
+            .AddCommandLine(args, OperatorOptions.SwitchMappings);
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+        var options = builder.Configuration.Get<OperatorOptions>() ?? new OperatorOptions();
+
+        ConfigureLogging(builder, options);
+        builder.WebHost.UseUrls($"http://0.0.0.0:{options.MetricsPort}", $"http://0.0.0.0:{options.HealthPort}");
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(client ?? new k8s.Kubernetes(LoadKubernetesConfig(options)));
+        services.AddSingleton(sp => new RawApiClient(sp.GetRequiredService<IKubernetes>()));
+        services.AddSingleton<InformerMetrics>();
+        services.AddSingleton<ControllerMetrics>();
+        services.AddSingleton<OwnWriteTracker>();
+        services.AddSingleton(new InformerOptions { Namespaces = options.NamespaceList, ResyncPeriod = options.ResyncPeriod });
+        services.AddSingleton(new ControllerOptions { Workers = options.Workers, DrainTimeout = options.DrainTimeout });
+        if (options.LeaderElect)
+        {
+            services.AddSingleton(new LeaderElectionOptions
+            {
+                LeaseNamespace = options.LeaderElectionNamespace,
+                LeaseName = options.LeaderElectionId,
+                Identity = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : $"{Environment.MachineName}_{Guid.NewGuid():N}",
+            });
+            services.AddSingleton<LeaderElection>();
+        }
+        services.AddSingleton(sp => new ControllerManager(
+            sp.GetServices<ISyncingRunnable>(), sp.GetServices<IRunnable>(), sp.GetService<LeaderElection>(),
+            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ControllerManager>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<ControllerManager>());
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(5));
+
+        var otel = services.AddOpenTelemetry();
+        otel.WithMetrics(m => m.AddMeter(Meters).AddPrometheusExporter());
+        otel.WithTracing(t =>
+        {
+            t.AddSource(ActivitySources);
+            if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
+            {
+                t.AddOtlpExporter();
+            }
+        });
+
+        compose(builder, options);
+
+        var app = builder.Build();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", (ControllerManager manager) =>
+            manager.IsReady ? Results.Text("ok") : Results.Text("informers not synced", statusCode: StatusCodes.Status503ServiceUnavailable));
+        return app;
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, OperatorOptions options)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        if (string.Equals(options.LogFormat, "text", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+        }
+        else
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+    }
+
+    private static KubernetesClientConfiguration LoadKubernetesConfig(OperatorOptions options)
+    {
+        if (!string.IsNullOrEmpty(options.Kubeconfig))
+        {
+            return KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
+        }
+        return KubernetesClientConfiguration.IsInCluster()
+            ? KubernetesClientConfiguration.InClusterConfig()
+            : KubernetesClientConfiguration.BuildConfigFromConfigFile();
+    }
+}
