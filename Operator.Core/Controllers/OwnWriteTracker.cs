@@ -3,26 +3,56 @@ using System.Collections.Concurrent;
 namespace Operator.Core.Controllers;
 
 /// <summary>
-/// Remembers the resourceVersion each of our own writes produced, per object key, so the watch event that echoes the
-/// write can be recognised and dropped instead of triggering another reconcile. Only the latest write per key is
-/// kept (an earlier echo still arriving costs one extra, harmless reconcile); an echo is consumed once. Writes whose effect a reconcile must see (none today) must not be recorded.
+/// Remembers the resourceVersions our own writes produced, per object, so the watch events that echo those writes can
+/// be recognised and dropped instead of triggering another reconcile (a finalizer patch followed by a status patch
+/// makes two echoes, which may arrive after both writes returned). Each echo is consumed once; at most
+/// <see cref="MaxPendingPerObject"/> are kept per object (the oldest is dropped, costing at worst one extra
+/// reconcile). Writes whose effect a reconcile must see must not be recorded. Thread-safe.
 /// </summary>
 internal sealed class OwnWriteTracker
 {
-    private readonly ConcurrentDictionary<string, string> written = new(StringComparer.Ordinal);
+    public const int MaxPendingPerObject = 8;
+
+    private readonly ConcurrentDictionary<string, Queue<string>> pending = new(StringComparer.Ordinal);
 
     /// <param name="resource">The plural of the kind: keys of different kinds must not collide.</param>
     public void Record(string resource, string key, string? resourceVersion)
     {
-        if (!string.IsNullOrEmpty(resourceVersion))
+        if (string.IsNullOrEmpty(resourceVersion))
         {
-            written[$"{resource}/{key}"] = resourceVersion;
+            return;
+        }
+        var versions = pending.GetOrAdd($"{resource}/{key}", _ => new Queue<string>());
+        lock (versions)
+        {
+            if (versions.Count == MaxPendingPerObject)
+            {
+                versions.Dequeue();
+            }
+            versions.Enqueue(resourceVersion);
         }
     }
 
-    /// <summary>True (once) when <paramref name="resourceVersion"/> is the result of our own last write of the key.</summary>
-    public bool IsEcho(string resource, string key, string? resourceVersion) =>
-        resourceVersion is not null && written.TryRemove(new KeyValuePair<string, string>($"{resource}/{key}", resourceVersion));
+    /// <summary>True (once) when <paramref name="resourceVersion"/> is the result of one of our own writes.</summary>
+    public bool IsEcho(string resource, string key, string? resourceVersion)
+    {
+        if (resourceVersion is null || !pending.TryGetValue($"{resource}/{key}", out var versions))
+        {
+            return false;
+        }
+        lock (versions)
+        {
+            if (!versions.Contains(resourceVersion))
+            {
+                return false;
+            }
+            // Drop this echo and any older ones still pending: the watch delivers in resourceVersion order.
+            while (versions.TryDequeue(out var v) && v != resourceVersion)
+            {
+            }
+            return true;
+        }
+    }
 
-    public void Forget(string resource, string key) => written.TryRemove($"{resource}/{key}", out _);
+    public void Forget(string resource, string key) => pending.TryRemove($"{resource}/{key}", out _);
 }

@@ -1,0 +1,210 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Hosting;
+using Operator.Testing;
+using Operator.Testing.Aws;
+using Operator.Testing.Yaml;
+
+namespace Operator.Tests.Support;
+
+/// <summary>
+/// The whole product over real HTTP: the operator host (EcsOperatorModule, as in production) talking to the
+/// Kubernetes API emulator with the KubernetesClient and to the ECS + STS emulator with SigV4-signed requests.
+/// The guide's static keys ("test"/"test") are known to the AWS emulator, and a web identity token file exists,
+/// so both of the guide's providers authenticate. Every log line is captured.
+/// </summary>
+internal sealed class OperatorTestBed : IAsyncDisposable
+{
+    public const string Account = AwsCredentialStore.DefaultAccountId;
+    private static readonly string TokenFile = CreateTokenFile();
+
+    private OperatorTestBed(KubeTestBed kube, AwsEmulator aws, LogCapture logs)
+    {
+        Kube = kube;
+        Aws = aws;
+        Logs = logs;
+    }
+
+    public KubeTestBed Kube { get; }
+    public AwsEmulator Aws { get; }
+    public LogCapture Logs { get; }
+    public WebApplication? App { get; private set; }
+    public IKubernetes Client => Kube.Client;
+
+    public static async Task<OperatorTestBed> StartAsync(
+        TimeSpan? resync = null, AwsEmulatorOptions? awsOptions = null, bool startOperator = true, Dictionary<string, string?>? settings = null)
+    {
+        var kube = await KubeTestBed.StartAsync();
+        foreach (var ns in new[] { "development", "production", "infra-operator-system" })
+        {
+            await kube.EnsureNamespaceAsync(ns);
+        }
+        var aws = await AwsEmulator.StartAsync(awsOptions ?? new AwsEmulatorOptions());
+        aws.Credentials.Add("test", "test", Account, "guide-user");
+        var bed = new OperatorTestBed(kube, aws, new LogCapture()) { Resync = resync ?? TimeSpan.FromMinutes(10), Settings = settings ?? [] };
+        if (startOperator)
+        {
+            await bed.StartOperatorAsync();
+        }
+        return bed;
+    }
+
+    private TimeSpan Resync { get; init; }
+    private Dictionary<string, string?> Settings { get; init; } = [];
+
+    public async Task StartOperatorAsync()
+    {
+        Environment.SetEnvironmentVariable("AWS_WEB_IDENTITY_TOKEN_FILE", TokenFile);
+        var overrides = new Dictionary<string, string?>
+        {
+            ["LeaderElect"] = "false",
+            ["AwsEndpoint"] = Aws.Endpoint.ToString(),
+            ["LogFormat"] = "text",
+            ["MetricsPort"] = "0",
+            ["HealthPort"] = "0",
+            ["ResyncPeriod"] = Resync.ToString(),
+            ["DrainTimeout"] = "00:00:05",
+            ["AwsMaxRetries"] = "8",
+        };
+        foreach (var (k, v) in Settings)
+        {
+            overrides[k] = v;
+        }
+        App = OperatorHost.Build([], (builder, options) =>
+        {
+            EcsOperatorModule.Register(builder, options);
+            builder.Logging.AddProvider(Logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        }, Kube.Emulator.CreateClient(), overrides);
+        await App.StartAsync();
+    }
+
+    public async Task StopOperatorAsync()
+    {
+        if (App is { } app)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            App = null;
+        }
+    }
+
+    /// <summary>The address the operator's metrics and probes answer on.</summary>
+    public Uri OperatorAddress => new(App!.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()
+        .Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+
+    /// <summary>Creates every object of a sample file, optionally in another namespace than the file says.</summary>
+    public async Task ApplySampleAsync(string file, string? ns = null, Action<JsonObject>? edit = null)
+    {
+        var path = Path.Combine(RepositoryLayout.SampleDirectory, file);
+        foreach (var doc in YamlJson.ParseAll(await File.ReadAllTextAsync(path)))
+        {
+            var obj = doc!.AsObject();
+            edit?.Invoke(obj);
+            await CreateAsync(obj, ns);
+        }
+    }
+
+    public async Task CreateAsync(JsonObject obj, string? ns = null)
+    {
+        var meta = obj["metadata"]!.AsObject();
+        ns ??= meta["namespace"]?.GetValue<string>() ?? "default";
+        meta["namespace"] = ns;
+        switch (obj["kind"]!.GetValue<string>())
+        {
+            case "Secret":
+                await Client.CoreV1.CreateNamespacedSecretAsync(KubernetesJson.Deserialize<V1Secret>(obj.ToJsonString()), ns);
+                break;
+            case AWSProvider.KindName:
+                await Client.CustomObjects.CreateNamespacedCustomObjectAsync(obj, ApiGroup.Group, ApiGroup.Version, ns, AWSProvider.PluralName);
+                break;
+            case ECSCluster.KindName:
+                await Client.CustomObjects.CreateNamespacedCustomObjectAsync(obj, ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName);
+                break;
+            default:
+                throw new ArgumentException($"unsupported kind {obj["kind"]}");
+        }
+    }
+
+    /// <summary>A static-credentials provider named <paramref name="name"/> in <paramref name="ns"/> (the guide's "localstack" shape).</summary>
+    public async Task CreateStaticProviderAsync(string ns, string name, string accessKey = "test", string secretKey = "test",
+        Action<JsonObject>? spec = null)
+    {
+        var secretName = $"{name}-credentials";
+        await Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = secretName, NamespaceProperty = ns },
+            StringData = new Dictionary<string, string> { ["access-key-id"] = accessKey, ["secret-access-key"] = secretKey },
+        }, ns);
+        var provider = new JsonObject
+        {
+            ["apiVersion"] = ApiGroup.ApiVersion,
+            ["kind"] = AWSProvider.KindName,
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+            ["spec"] = new JsonObject
+            {
+                ["region"] = "us-east-1",
+                ["accessKeyIDRef"] = new JsonObject { ["name"] = secretName, ["key"] = "access-key-id" },
+                ["secretAccessKeyRef"] = new JsonObject { ["name"] = secretName, ["key"] = "secret-access-key" },
+                ["defaultTags"] = new JsonObject { ["managed-by"] = "infra-operator" },
+            },
+        };
+        spec?.Invoke(provider["spec"]!.AsObject());
+        await CreateAsync(provider, ns);
+    }
+
+    public async Task<AWSProvider?> GetProviderAsync(string ns, string name)
+    {
+        try
+        {
+            var obj = await Client.CustomObjects.GetNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ns, AWSProvider.PluralName, name);
+            return KubernetesJson.Deserialize<AWSProvider>(KubernetesJson.Serialize(obj));
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public Task<ECSCluster?> GetClusterAsync(string ns, string name) => Kube.GetClusterAsync(ns, name);
+
+    public async Task<ECSCluster> WaitForClusterAsync(string ns, string name, Func<ECSCluster, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        ECSCluster? last = null;
+        await Eventually.UntilAsync(async () => (last = await GetClusterAsync(ns, name)) is { } c && condition(c),
+            $"{ns}/{name}: {what}", timeout ?? TimeSpan.FromSeconds(60));
+        return last!;
+    }
+
+    public Task<ECSCluster> WaitReadyAsync(string ns, string name) =>
+        WaitForClusterAsync(ns, name, c => c.Status?.Ready == true && c.Status.ObservedGeneration == c.Metadata.Generation, "Ready");
+
+    public async Task WaitProviderReadyAsync(string ns, string name) =>
+        await Eventually.UntilAsync(async () => (await GetProviderAsync(ns, name))?.Status?.Ready == true, $"provider {ns}/{name} Ready",
+            TimeSpan.FromSeconds(60));
+
+    public async Task WaitGoneAsync(string ns, string name) =>
+        await Eventually.UntilAsync(async () => await GetClusterAsync(ns, name) is null, $"{ns}/{name} gone", TimeSpan.FromSeconds(60));
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopOperatorAsync();
+        await Aws.DisposeAsync();
+        await Kube.DisposeAsync();
+    }
+
+    private static string CreateTokenFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("operator-tests-");
+        var file = Path.Combine(dir.FullName, "web-identity-token");
+        File.WriteAllText(file, "eyJhbGciOiJSUzI1NiJ9.test-web-identity.signature");
+        return file;
+    }
+}
