@@ -180,6 +180,20 @@ public class SchemaKeywordTests
     }
 
     [Test]
+    public void Values_built_in_code_are_read_through_their_json()
+    {
+        var v = Schema(Obj + "  t: {type: string, format: date-time}\n  n: {type: integer, maximum: 5}");
+        var obj = new System.Text.Json.Nodes.JsonObject
+        {
+            ["t"] = System.Text.Json.Nodes.JsonValue.Create(new DateTime(2026, 11, 26, 6, 0, 0, DateTimeKind.Utc)),
+            ["n"] = 3,
+        };
+        v.Validate(obj, null).Should().BeEmpty();
+        obj["n"] = 6;
+        v.Validate(obj, null).Select(e => e.Message).Should().Equal("n: Invalid value: 6: n in body should be less than or equal to 5");
+    }
+
+    [Test]
     public void Int_or_string()
     {
         const string s = Obj + "  p: {x-kubernetes-int-or-string: true}";
