@@ -128,7 +128,7 @@ internal sealed partial class CelRule
                 return s.Trim();
             }
         }
-        catch (Exception e) when (e is CelException or InvalidCastException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             // k8s logs and falls back to the static message.
         }

@@ -12,7 +12,8 @@ internal static class GoFormat
 {
     public static string ErrorValue(object? value) => value switch
     {
-        null => Quote("null"),
+        // Current apimachinery prints a nil BadValue as a bare null (older releases printed "null").
+        null => "null",
         string s => Quote(s),
         long or int or bool or double => Plain(value),
         _ => SharpV(value),

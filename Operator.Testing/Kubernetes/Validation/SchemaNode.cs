@@ -321,7 +321,10 @@ internal static class Unstructured
                 switch (val.GetValueKind())
                 {
                     case System.Text.Json.JsonValueKind.String:
-                        return val.GetValue<string>();
+                        // Nodes built in code may wrap DateTime, Guid, char...: read them through their JSON text.
+                        return val.TryGetValue<string>(out var str)
+                            ? str
+                            : System.Text.Json.JsonSerializer.Deserialize<string>(val.ToJsonString());
                     case System.Text.Json.JsonValueKind.True:
                         return true;
                     case System.Text.Json.JsonValueKind.False:

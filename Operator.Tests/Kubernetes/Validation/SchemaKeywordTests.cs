@@ -23,7 +23,7 @@ public class SchemaKeywordTests
         const string s = Obj + "  a: {type: string}";
         Valid(s, "a: x");
         Invalid(s, "a: 1", "a: Invalid value: \"integer\": a in body must be of type string: \"integer\"",
-            "<nil>: Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation");
+            "<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation");
         Check(Schema(s), "a: 1")[0].Type.Should().Be("FieldValueTypeInvalid");
     }
 
@@ -177,6 +177,20 @@ public class SchemaKeywordTests
         Valid(s, "{t: '2026-11-26T05:36:42Z', i: 5, j: 5}");
         Valid(s, "{t: '2026-11-26T05:36:42.1234567+01:00'}");
         Messages(s, "t: yesterday")[0].Should().Be("t: Invalid value: \"yesterday\": t in body must be of type date-time: \"yesterday\"");
+    }
+
+    [Test]
+    public void Values_built_in_code_are_read_through_their_json()
+    {
+        var v = Schema(Obj + "  t: {type: string, format: date-time}\n  n: {type: integer, maximum: 5}");
+        var obj = new System.Text.Json.Nodes.JsonObject
+        {
+            ["t"] = System.Text.Json.Nodes.JsonValue.Create(new DateTime(2026, 11, 26, 6, 0, 0, DateTimeKind.Utc)),
+            ["n"] = 3,
+        };
+        v.Validate(obj, null).Should().BeEmpty();
+        obj["n"] = 6;
+        v.Validate(obj, null).Select(e => e.Message).Should().Equal("n: Invalid value: 6: n in body should be less than or equal to 5");
     }
 
     [Test]
