@@ -36,7 +36,10 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
 
     public string SessionName { get; }
 
-    /// <summary>How many times STS was called successfully, for tests and diagnostics.</summary>
+    /// <summary>
+    /// How many times STS answered, for tests and diagnostics. Counted before the SDK stores the new state, so wait
+    /// for <see cref="RefreshingAWSCredentials.Expiration"/> to move to know a renewal is in use.
+    /// </summary>
     public int RefreshCount => refreshCount;
 
     protected AmazonSecurityTokenServiceClient Sts { get; }
