@@ -52,6 +52,8 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
 
     protected abstract Task<StsCredentials> AssumeAsync();
 
+    // Only the SDK's synchronous GetCredentials path lands here; the operator signs asynchronously and has no
+    // synchronization context, so blocking cannot deadlock.
     protected override CredentialsRefreshState GenerateNewCredentials() =>
         GenerateNewCredentialsAsync().GetAwaiter().GetResult();
 
