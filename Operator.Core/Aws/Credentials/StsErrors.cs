@@ -39,7 +39,7 @@ internal static class StsErrors
             return null;
         }
 
-        var where = string.IsNullOrEmpty(endpoint) ? "the regional STS endpoint" : $"STS endpoint {endpoint}";
+        var where = string.IsNullOrEmpty(endpoint) ? "the regional STS endpoint" : $"STS endpoint {Redact(endpoint)}";
         if (e is AmazonServiceException ase && !string.IsNullOrEmpty(ase.ErrorCode))
         {
             if (InvalidCredentialCodes.Contains(ase.ErrorCode))
@@ -81,6 +81,12 @@ internal static class StsErrors
 
         return false;
     }
+
+    // An endpoint URL could carry user info ("http://user:password@host"); never repeat it.
+    private static string Redact(string endpoint) =>
+        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0
+            ? new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString()
+            : endpoint;
 
     private static string Describe(Exception e)
     {

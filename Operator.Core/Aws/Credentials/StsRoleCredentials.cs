@@ -36,7 +36,10 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
 
     public string SessionName { get; }
 
-    /// <summary>How many times STS was called successfully, for tests and diagnostics.</summary>
+    /// <summary>
+    /// How many times STS answered, for tests and diagnostics. Counted before the SDK stores the new state, so wait
+    /// for <see cref="RefreshingAWSCredentials.Expiration"/> to move to know a renewal is in use.
+    /// </summary>
     public int RefreshCount => refreshCount;
 
     protected AmazonSecurityTokenServiceClient Sts { get; }
@@ -49,6 +52,8 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
 
     protected abstract Task<StsCredentials> AssumeAsync();
 
+    // Only the SDK's synchronous GetCredentials path lands here; the operator signs asynchronously and has no
+    // synchronization context, so blocking cannot deadlock.
     protected override CredentialsRefreshState GenerateNewCredentials() =>
         GenerateNewCredentialsAsync().GetAwaiter().GetResult();
 

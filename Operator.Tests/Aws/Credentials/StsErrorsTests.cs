@@ -43,6 +43,15 @@ public sealed class StsErrorsTests
     }
 
     [Test]
+    public void User_info_in_the_endpoint_is_not_repeated()
+    {
+        var mapped = StsErrors.Map(new HttpRequestException("refused"), "GetCallerIdentity", "http://me:hunter2@sts.local:4566",
+            CancellationToken.None);
+
+        mapped!.Message.Should().Contain("sts.local:4566").And.NotContain("hunter2");
+    }
+
+    [Test]
     public void A_cancellation_the_caller_asked_for_is_not_mapped()
     {
         using var cts = new CancellationTokenSource();
