@@ -48,6 +48,7 @@ internal sealed class OperatorTestBed : IAsyncDisposable
         }
         var aws = await AwsEmulator.StartAsync(awsOptions ?? new AwsEmulatorOptions());
         aws.Credentials.Add("test", "test", Account, "guide-user");
+        aws.Credentials.Add("test-inspector", "inspector-secret", Account, "test-inspector");
         var bed = new OperatorTestBed(kube, aws, new LogCapture()) { Resync = resync ?? TimeSpan.FromMinutes(10), Settings = settings ?? [] };
         if (startOperator)
         {
@@ -174,6 +175,27 @@ internal sealed class OperatorTestBed : IAsyncDisposable
     }
 
     public Task<ECSCluster?> GetClusterAsync(string ns, string name) => Kube.GetClusterAsync(ns, name);
+
+    /// <summary>An ECS client of the same account under other keys: what a user's `aws ecs` would see (and do, out of band).</summary>
+    public Operator.Core.Aws.Ecs.IEcsClient Ecs => ecs ??= new Operator.Core.Aws.Ecs.EcsClient(new HttpClient(),
+        new Amazon.Runtime.BasicAWSCredentials("test-inspector", "inspector-secret"), new Operator.Core.Aws.Ecs.EcsClientOptions { Region = "us-east-1", Endpoint = Aws.Endpoint });
+
+    private Operator.Core.Aws.Ecs.IEcsClient? ecs;
+
+    /// <summary>The cluster as ECS has it now, with every include; null when missing.</summary>
+    public async Task<Operator.Core.Aws.Ecs.Model.Cluster?> DescribeAsync(string clusterName)
+    {
+        var response = await Ecs.DescribeClustersAsync(new Operator.Core.Aws.Ecs.Model.DescribeClustersRequest
+        {
+            Clusters = [clusterName], Include = Operator.Core.Aws.Ecs.Model.ClusterField.All,
+        });
+        return response.Clusters?.FirstOrDefault(c => c.ClusterName == clusterName);
+    }
+
+    /// <summary>AWS calls the operator made since <paramref name="since"/>, by operation (the test's own calls excluded).</summary>
+    public Dictionary<string, int> OperatorCalls(DateTimeOffset since) =>
+        Aws.Calls.Snapshot().Where(c => c.At >= since && c.AccessKeyId != "test-inspector")
+            .GroupBy(c => c.Operation).ToDictionary(g => g.Key, g => g.Count());
 
     public async Task<ECSCluster> WaitForClusterAsync(string ns, string name, Func<ECSCluster, bool> condition, string what, TimeSpan? timeout = null)
     {
