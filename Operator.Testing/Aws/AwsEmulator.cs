@@ -88,6 +88,11 @@ internal sealed class AwsEmulator : IAsyncDisposable
         Calls.Clear();
         lock (_throttles)
         {
+            foreach (var bucket in _throttles.Values)
+            {
+                bucket.Dispose();
+            }
+
             _throttles.Clear();
         }
     }
