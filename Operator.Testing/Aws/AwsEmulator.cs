@@ -164,6 +164,12 @@ internal sealed class AwsEmulator : IAsyncDisposable
                 throw new AwsEmulatorError("UnknownOperationException", $"Unknown operation {target}.");
             }
 
+            if (Credentials.IsDenied(accessKey, "ecs:" + operation))
+            {
+                throw new AwsEmulatorError("AccessDeniedException",
+                    $"User: {identity.Arn} is not authorized to perform: ecs:{operation} on resource: * because no identity-based policy allows the ecs:{operation} action");
+            }
+
             Throttle(account);
             ThrowIfFault(operation, afterExecution: false);
             var response = handler(account, region, request.Body);
