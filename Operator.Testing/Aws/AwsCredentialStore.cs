@@ -14,6 +14,7 @@ internal sealed class AwsCredentialStore
     public const string DefaultAccountId = "123456789012";
 
     private readonly ConcurrentDictionary<string, AwsIdentity> _identities = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string AccessKeyId, string Action), bool> _denied = new();
 
     public AwsCredentialStore() => Add(DefaultAccessKeyId, DefaultSecretAccessKey, DefaultAccountId);
 
@@ -30,4 +31,18 @@ internal sealed class AwsCredentialStore
     public bool Remove(string accessKeyId) => _identities.TryRemove(accessKeyId, out _);
 
     public AwsIdentity? Find(string accessKeyId) => _identities.GetValueOrDefault(accessKeyId);
+
+    /// <summary>
+    /// Withholds IAM actions (e.g. <c>ecs:ListServices</c>) from a key, as a policy without them would: the
+    /// emulator then answers AccessDeniedException. Models the guide's minimal policy.
+    /// </summary>
+    public void Deny(string accessKeyId, params string[] actions)
+    {
+        foreach (var action in actions)
+        {
+            _denied[(accessKeyId, action)] = true;
+        }
+    }
+
+    public bool IsDenied(string accessKeyId, string action) => _denied.ContainsKey((accessKeyId, action));
 }

@@ -10,7 +10,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Ecs.Model;
 using Operator.Core.Aws.Resilience;
@@ -68,9 +67,9 @@ internal sealed class AwsEmulator : IAsyncDisposable
 
     public static async Task<AwsEmulator> StartAsync(AwsEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        // The empty builder reads no configuration files, so no file watchers pile up when tests start many emulators.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var emulator = new AwsEmulator(app, options ?? new AwsEmulatorOptions());
         app.Run(emulator.HandleAsync);
@@ -88,6 +87,11 @@ internal sealed class AwsEmulator : IAsyncDisposable
         Calls.Clear();
         lock (_throttles)
         {
+            foreach (var bucket in _throttles.Values)
+            {
+                bucket.Dispose();
+            }
+
             _throttles.Clear();
         }
     }
@@ -157,6 +161,12 @@ internal sealed class AwsEmulator : IAsyncDisposable
             if (!_ecsOperations.TryGetValue(operation, out var handler))
             {
                 throw new AwsEmulatorError("UnknownOperationException", $"Unknown operation {target}.");
+            }
+
+            if (Credentials.IsDenied(accessKey, "ecs:" + operation))
+            {
+                throw new AwsEmulatorError("AccessDeniedException",
+                    $"User: {identity.Arn} is not authorized to perform: ecs:{operation} on resource: * because no identity-based policy allows the ecs:{operation} action");
             }
 
             Throttle(account);

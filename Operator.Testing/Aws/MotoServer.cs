@@ -29,16 +29,19 @@ internal sealed class MotoServer : IAsyncDisposable
     /// <summary>The account moto puts every resource in unless told otherwise.</summary>
     public const string AccountId = "123456789012";
 
-    public static async Task<MotoServer> StartAsync(TimeSpan? startupTimeout = null, CancellationToken cancellationToken = default)
+    /// <param name="python">The interpreter (tests of the failure path point it elsewhere).</param>
+    /// <param name="module">The server module.</param>
+    public static async Task<MotoServer> StartAsync(TimeSpan? startupTimeout = null, string python = "python3", string module = "moto.server",
+        CancellationToken cancellationToken = default)
     {
         var port = FreePort();
-        var info = new ProcessStartInfo("python3")
+        var info = new ProcessStartInfo(python)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "-m", "moto.server", "-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var argument in new[] { "-m", module, "-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(argument);
         }
@@ -51,7 +54,7 @@ internal sealed class MotoServer : IAsyncDisposable
         catch (Win32Exception e)
         {
             throw new InvalidOperationException(
-                "The AWS contract tests need moto: python3 was not found on PATH. Install Python 3 and `python3 -m pip install 'moto[server]'`.", e);
+                $"The AWS contract tests need moto: {python} was not found on PATH. Install Python 3 and `python3 -m pip install 'moto[server]'`.", e);
         }
 
         var server = new MotoServer(process, new Uri($"http://127.0.0.1:{port}/"));
@@ -106,6 +109,8 @@ internal sealed class MotoServer : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Lets the asynchronous output readers drain, so the message carries python's complaint.
+                await _process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
                 throw new InvalidOperationException(
                     $"moto exited with code {_process.ExitCode} before answering. Is it installed (`python3 -m pip install 'moto[server]'`)? Output:{Environment.NewLine}{Output()}");
             }

@@ -241,6 +241,20 @@ public sealed class EcsEmulatorSemanticsTests
     }
 
     [Test]
+    public async Task Actions_outside_the_guides_policy_can_be_denied()
+    {
+        await _ecs.CreateClusterAsync(new CreateClusterRequest { ClusterName = "c" });
+        _emulator.Credentials.Deny(AwsCredentialStore.DefaultAccessKeyId, "ecs:ListServices");
+
+        var list = () => _ecs.ListServicesAsync(new ListServicesRequest { Cluster = "c" });
+
+        var error = (await list.Should().ThrowAsync<AccessDeniedException>()).Which;
+        error.Message.Should().Contain("ecs:ListServices");
+        error.Retryable.Should().BeFalse();
+        (await _ecs.DescribeClustersAsync(new DescribeClustersRequest { Clusters = ["c"] })).Clusters.Should().ContainSingle();
+    }
+
+    [Test]
     public async Task Accounts_and_regions_are_isolated()
     {
         _emulator.Credentials.Add("AKIAOTHERACCOUNT0001", "other-secret", "210987654321");

@@ -252,6 +252,21 @@ public sealed class EcsResilienceTests
     }
 
     [Test]
+    public async Task The_factory_builds_resilient_clients_that_share_the_accounts_bucket()
+    {
+        var pipelines = Pipelines(FastRetries);
+        var factory = new EcsClientFactory(_backend.Http, pipelines);
+        var options = new EcsClientOptions { Region = Region, Endpoint = _backend.Endpoint };
+        _emulator.Faults.FailNext("CreateCluster", 1, "ThrottlingException", 400, "Rate exceeded");
+
+        await factory.Create(_backend.Credentials, options, Account).CreateClusterAsync(new CreateClusterRequest { ClusterName = "f" });
+        await factory.Create(_backend.Credentials, options, Account).DeleteClusterAsync(new DeleteClusterRequest { Cluster = "f" });
+
+        _emulator.Calls.Count("CreateCluster").Should().Be(2);
+        pipelines.RateLimiters.Count.Should().Be(1);
+    }
+
+    [Test]
     public async Task Writes_and_reads_draw_from_separate_buckets_per_account_and_region()
     {
         var pipelines = Pipelines(FastRetries);

@@ -74,6 +74,17 @@ public sealed class StsTests
         identity.Account.Should().Be("210987654321");
     }
 
+    [TestCase(EcsBackend.Moto)]
+    [TestCase(EcsBackend.Emulator)]
+    public async Task StsClientFactory_honours_the_endpoint_override(string backendName)
+    {
+        await using var backend = await EcsBackend.StartAsync(backendName);
+
+        var identity = await Operator.Core.Aws.Sts.StsClientFactory.GetCallerIdentityAsync(backend.Credentials, EcsBackend.Region, backend.Endpoint);
+
+        identity.Account.Should().Be(backend.AccountId);
+    }
+
     [Test]
     public async Task AssumeRoleWithWebIdentity_needs_no_signature()
     {
