@@ -26,7 +26,7 @@ internal sealed class ClusterReconciler(
     ObjectStore<ECSCluster> clusters,
     ProviderResolver providers,
     IAwsCredentialsCache credentials,
-    EcsClientFactory ecsClients,
+    EcsClientCache ecsClients,
     ObjectPatcher patcher,
     IEventRecorder events,
     ClusterReconcilerOptions options,

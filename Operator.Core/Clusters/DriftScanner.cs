@@ -24,7 +24,7 @@ internal sealed class DriftScanner(
     ObjectStore<ECSCluster> clusters,
     ProviderResolver providers,
     IAwsCredentialsCache credentials,
-    EcsClientFactory ecsClients,
+    EcsClientCache ecsClients,
     ObjectPatcher patcher,
     Action<string> enqueue,
     DriftScannerOptions options,

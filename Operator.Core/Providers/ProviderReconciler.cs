@@ -21,7 +21,7 @@ internal sealed class ProviderReconciler(
     ObjectStore<ECSCluster> clusters,
     IAwsCredentialsCache credentials,
     IIdentityChecker identity,
-    EcsClientFactory ecsClients,
+    EcsClientCache ecsClients,
     ObjectPatcher patcher,
     IEventRecorder events,
     Action<string> enqueueCluster,

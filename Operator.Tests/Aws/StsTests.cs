@@ -80,7 +80,9 @@ public sealed class StsTests
     {
         await using var backend = await EcsBackend.StartAsync(backendName);
 
-        var identity = await Operator.Core.Aws.Sts.StsClientFactory.GetCallerIdentityAsync(backend.Credentials, EcsBackend.Region, backend.Endpoint);
+        using var sts = new Operator.Core.Aws.Credentials.StsClientFactory(new Operator.Core.Aws.Credentials.StsClientOptions())
+            .Create(backend.Credentials, EcsBackend.Region, backend.Endpoint.ToString());
+        var identity = await sts.GetCallerIdentityAsync(new GetCallerIdentityRequest());
 
         identity.Account.Should().Be(backend.AccountId);
     }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws;
 using Operator.Core.Aws.Credentials;
+using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Resilience;
 using Operator.Core.Clusters;
 using Operator.Core.Controllers;
@@ -39,7 +40,9 @@ internal static class EcsOperatorModule
         {
             Timeout = Timeout.InfiniteTimeSpan, // each attempt is bounded by the resilience pipeline's timeout
         });
-        services.AddSingleton<EcsClientFactory>();
+        services.AddSingleton(sp => new EcsClientFactory(
+            sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<AwsResiliencePipelines>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<EcsClientCache>();
         services.AddSingleton<ObjectPatcher>();
         services.AddSingleton<IEventRecorder>(sp => new EventRecorder(
             sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>()));

@@ -1,16 +1,15 @@
 using System.Collections.Concurrent;
 using Operator.Core.Aws.Credentials;
 using Operator.Core.Aws.Ecs;
-using Operator.Core.Aws.Resilience;
 
 namespace Operator.Core.Aws;
 
 /// <summary>
-/// One ECS client per provider and credentials version, each behind the shared resilience pipelines (so every
-/// client of one account and region draws from the same token bucket). A new credentials version (rotated Secret,
-/// edited provider) gets a new client; the old one is dropped. Thread-safe.
+/// One ECS client per provider and credentials version, built by the <see cref="EcsClientFactory"/> (so every client
+/// of one account and region draws from the same token bucket). A new credentials version (rotated Secret, edited
+/// provider) gets a new client; the old one is dropped. Thread-safe.
 /// </summary>
-internal sealed class EcsClientFactory(HttpClient http, AwsResiliencePipelines pipelines, TimeProvider time)
+internal sealed class EcsClientCache(EcsClientFactory factory)
 {
     private readonly ConcurrentDictionary<string, (string Version, IEcsClient Client)> clients = new(StringComparer.Ordinal);
 
@@ -20,12 +19,11 @@ internal sealed class EcsClientFactory(HttpClient http, AwsResiliencePipelines p
         {
             return cached.Client;
         }
-        var raw = new EcsClient(http, session.Credentials, new EcsClientOptions
+        var client = factory.Create(session.Credentials, new EcsClientOptions
         {
             Region = session.Region,
             Endpoint = string.IsNullOrEmpty(session.Endpoint) ? null : new Uri(session.Endpoint),
-        }, time);
-        var client = new ResilientEcsClient(raw, pipelines, accountId, session.Region);
+        }, accountId);
         clients[providerKey] = (session.Version, client);
         return client;
     }
