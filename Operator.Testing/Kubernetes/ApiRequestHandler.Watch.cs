@@ -95,6 +95,7 @@ internal sealed partial class ApiRequestHandler
         response.ContentType = "application/json";
         response.Headers.CacheControl = "no-cache, private";
         await response.StartAsync(ctx.RequestAborted).ConfigureAwait(false);
+        LogStarted(ctx, info, 200);
         if (expired is not null)
         {
             await WriteEventAsync(ctx, new WatchEnvelope("ERROR", expired), false, type).ConfigureAwait(false);

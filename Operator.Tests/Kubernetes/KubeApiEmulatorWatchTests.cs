@@ -255,4 +255,17 @@ public sealed class KubeApiEmulatorWatchTests : EmulatorTestBase
         (await watch.NextAsync())["object"]!["metadata"]!["namespace"]!.GetValue<string>().Should().Be("default");
         (await watch.NextAsync())["object"]!["metadata"]!["namespace"]!.GetValue<string>().Should().Be("other");
     }
+
+    [Test]
+    public async Task Disposing_the_emulator_ends_open_watches_promptly()
+    {
+        var emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions());
+        await using var watch = await WatchCollector.OpenAsync(emulator.BaseAddress, "/api/v1/namespaces?watch=true&allowWatchBookmarks=true");
+        await WaitUntilAsync(() => emulator.OpenWatchCount == 1, "the watch is open");
+        emulator.Requests.Count("watch", "namespaces").Should().Be(1, "watches are logged when they start");
+
+        await emulator.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        await watch.Ended.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }
