@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Operator.Testing.Kubernetes.Validation;
 
 namespace Operator.Testing.Kubernetes;
 
@@ -10,9 +9,11 @@ namespace Operator.Testing.Kubernetes;
 internal sealed class ResourceRegistry
 {
     private readonly List<ResourceType> _types = [];
+    private readonly Func<JsonObject, ICustomResourceValidator> _validatorFactory;
 
-    public ResourceRegistry()
+    public ResourceRegistry(Func<JsonObject, ICustomResourceValidator>? validatorFactory = null)
     {
+        _validatorFactory = validatorFactory ?? (schema => new SchemaValidatorAdapter(schema));
         var age = new PrinterColumn("Age", "date", ".metadata.creationTimestamp");
         Add(new ResourceType { Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false, ShortNames = ["ns"], Columns = [new("Status", "string", ".status.phase"), age] });
         Add(new ResourceType { Group = "", Version = "v1", Plural = "secrets", Singular = "secret", Kind = "Secret", Namespaced = true, Columns = [new("Type", "string", ".type"), new("Data", "integer", ".data", "count"), age] });
@@ -80,7 +81,7 @@ internal sealed class ResourceRegistry
                 TracksGeneration = true,
                 IsCustom = true,
                 Columns = columns,
-                Validator = schema is null ? null : new CrdSchemaValidator((JsonObject)schema.DeepClone()),
+                Validator = schema is null ? null : _validatorFactory((JsonObject)schema.DeepClone()),
             });
         }
 
