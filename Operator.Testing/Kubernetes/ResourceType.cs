@@ -34,6 +34,9 @@ internal sealed class ResourceType
 
     public IReadOnlyList<PrinterColumn> Columns { get; init; } = [];
 
+    /// <summary>Events print their name last and hidden (priority 1), like the real server's event table.</summary>
+    public bool NameColumnLast { get; init; }
+
     public ICustomResourceValidator? Validator { get; init; }
 
     /// <summary>Storage key of the event kinds, which share storage across core/v1 and events.k8s.io/v1.</summary>
