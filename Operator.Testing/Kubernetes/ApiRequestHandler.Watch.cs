@@ -76,6 +76,11 @@ internal sealed partial class ApiRequestHandler
         {
             try
             {
+                if (fromRv > _store.CurrentRv)
+                {
+                    throw KubeStatus.TooLargeResourceVersion(fromRv.Value, _store.CurrentRv);
+                }
+
                 _store.Subscribe(sub, fromRv);
                 if (sendInitial && bookmarks)
                 {

@@ -529,4 +529,15 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
         var list = ToNode(await Client.CustomObjects.ListNamespacedCustomObjectAsync(Group, Version, "default", Plural));
         list["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>()).Should().Equal("b");
     }
+
+    [Test]
+    public async Task A_resource_version_from_the_future_is_a_504_too_large()
+    {
+        var future = (Emulator.CurrentResourceVersion + 100).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var (code, status) = await FailureOf(() => Client.CustomObjects.ListNamespacedCustomObjectAsync(Group, Version, "default", Plural, resourceVersion: future));
+
+        code.Should().Be(HttpStatusCode.GatewayTimeout);
+        status["message"]!.GetValue<string>().Should().StartWith($"Too large resource version: {future}, current: ");
+    }
 }
