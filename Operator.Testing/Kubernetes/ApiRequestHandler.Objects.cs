@@ -535,6 +535,11 @@ internal sealed partial class ApiRequestHandler
                     throw KubeStatus.Expired($"too old resource version: {exact} ({_store.CompactedRv + 1})");
                 }
 
+                if (long.TryParse(rvParam, NumberStyles.None, CultureInfo.InvariantCulture, out var minimum) && minimum > _store.CurrentRv)
+                {
+                    throw KubeStatus.TooLargeResourceVersion(minimum, _store.CurrentRv);
+                }
+
                 rv = _store.CurrentRv;
                 items = _store.List(type.StorageKey, info.Namespace).Select(o => Serve(type, o)).Where(o => labels.Matches(o) && fields.Matches(o)).ToList();
                 offset = 0;

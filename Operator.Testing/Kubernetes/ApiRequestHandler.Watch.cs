@@ -76,6 +76,11 @@ internal sealed partial class ApiRequestHandler
         {
             try
             {
+                if (fromRv > _store.CurrentRv)
+                {
+                    throw KubeStatus.TooLargeResourceVersion(fromRv.Value, _store.CurrentRv);
+                }
+
                 _store.Subscribe(sub, fromRv);
                 if (sendInitial && bookmarks)
                 {
@@ -95,6 +100,7 @@ internal sealed partial class ApiRequestHandler
         response.ContentType = "application/json";
         response.Headers.CacheControl = "no-cache, private";
         await response.StartAsync(ctx.RequestAborted).ConfigureAwait(false);
+        LogStarted(ctx, info, 200);
         if (expired is not null)
         {
             await WriteEventAsync(ctx, new WatchEnvelope("ERROR", expired), false, type).ConfigureAwait(false);

@@ -104,10 +104,25 @@ internal sealed partial class ApiRequestHandler
         }
         finally
         {
-            _log.Add(new RequestLogEntry(Now, request.Method, info.Path, info.Verb, info.Group, info.Resource, info.Subresource,
-                info.NamespaceOrEmpty, info.Name ?? "", status));
+            if (!ctx.Items.ContainsKey(LoggedKey))
+            {
+                Log(info, request.Method, status);
+            }
         }
     }
+
+    private const string LoggedKey = "emulator.logged";
+
+    /// <summary>Watches are logged when they start streaming, so tests see them while they are open.</summary>
+    private void LogStarted(HttpContext ctx, RequestInfo info, int status)
+    {
+        ctx.Items[LoggedKey] = true;
+        Log(info, ctx.Request.Method, status);
+    }
+
+    private void Log(RequestInfo info, string method, int status) =>
+        _log.Add(new RequestLogEntry(Now, method, info.Path, info.Verb, info.Group, info.Resource, info.Subresource,
+            info.NamespaceOrEmpty, info.Name ?? "", status));
 
     private async Task<int> HandleNonResourceAsync(HttpContext ctx, RequestInfo info)
     {

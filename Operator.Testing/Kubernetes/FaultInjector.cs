@@ -83,6 +83,11 @@ public sealed class FaultInjector
         }
     }
 
+    /// <summary>Requests currently held by <see cref="Pause"/>.</summary>
+    public int HeldRequests => Volatile.Read(ref _held);
+
+    private int _held;
+
     internal async Task WaitIfPausedAsync(CancellationToken ct)
     {
         Task gate;
@@ -93,7 +98,19 @@ public sealed class FaultInjector
             latency = _latency;
         }
 
-        await gate.WaitAsync(ct).ConfigureAwait(false);
+        if (!gate.IsCompleted)
+        {
+            Interlocked.Increment(ref _held);
+            try
+            {
+                await gate.WaitAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _held);
+            }
+        }
+
         if (latency > TimeSpan.Zero)
         {
             await Task.Delay(latency, ct).ConfigureAwait(false);

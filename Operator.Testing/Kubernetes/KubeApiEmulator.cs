@@ -63,7 +63,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     public static async Task<KubeApiEmulator> StartAsync(KubeApiEmulatorOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var registry = new ResourceRegistry();
+        var registry = new ResourceRegistry(options.ValidatorFactory);
         ApiRequestHandler? handler = null;
         var store = new ObjectStore(options.HistoryLimit) { Convert = (type, obj) => handler!.Serve(type, obj) };
         var stopping = new CancellationTokenSource();

@@ -26,4 +26,7 @@ public sealed class KubeApiEmulatorOptions
     /// watch cache answers; true answers HTTP 410 with the Status body instead (both happen in the wild).
     /// </summary>
     public bool ExpiredWatchAsHttpStatus { get; init; }
+
+    /// <summary>Builds the validator of a CRD version from its openAPIV3Schema; null uses CrdSchemaValidator.</summary>
+    internal Func<System.Text.Json.Nodes.JsonObject, ICustomResourceValidator>? ValidatorFactory { get; init; }
 }

@@ -77,6 +77,14 @@ internal static class KubeStatus
     public static KubeApiException ResourceNotFound() =>
         new(Failure(404, "NotFound", "the server could not find the requested resource", new JsonObject()));
 
+    /// <summary>A resourceVersion from the future: the real server waits briefly, then answers this 504.</summary>
+    public static KubeApiException TooLargeResourceVersion(long requested, long current) =>
+        new(Failure(504, "Timeout", $"Too large resource version: {requested}, current: {current}", new JsonObject
+        {
+            ["causes"] = new JsonArray(new JsonObject { ["reason"] = "ResourceVersionTooLarge", ["message"] = "Too large resource version" }),
+            ["retryAfterSeconds"] = 1,
+        }));
+
     public static KubeApiException Expired(string message) => new(Failure(410, "Expired", message));
 
     /// <summary>Field errors aggregate like field.ErrorList.ToAggregate(): one message bare, several in brackets.</summary>

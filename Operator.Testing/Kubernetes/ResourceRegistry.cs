@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Operator.Testing.Kubernetes.Validation;
 
 namespace Operator.Testing.Kubernetes;
 
@@ -10,20 +9,40 @@ namespace Operator.Testing.Kubernetes;
 internal sealed class ResourceRegistry
 {
     private readonly List<ResourceType> _types = [];
+    private readonly Func<JsonObject, ICustomResourceValidator> _validatorFactory;
 
-    public ResourceRegistry()
+    public ResourceRegistry(Func<JsonObject, ICustomResourceValidator>? validatorFactory = null)
     {
+        _validatorFactory = validatorFactory ?? (schema => new SchemaValidatorAdapter(schema));
         var age = new PrinterColumn("Age", "date", ".metadata.creationTimestamp");
         Add(new ResourceType { Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false, ShortNames = ["ns"], Columns = [new("Status", "string", ".status.phase"), age] });
         Add(new ResourceType { Group = "", Version = "v1", Plural = "secrets", Singular = "secret", Kind = "Secret", Namespaced = true, Columns = [new("Type", "string", ".type"), new("Data", "integer", ".data", "count"), age] });
         Add(new ResourceType { Group = "", Version = "v1", Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true, ShortNames = ["cm"], Columns = [new("Data", "integer", ".data", "count"), age] });
-        Add(new ResourceType { Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", Columns = [new("Last Seen", "date", ".lastTimestamp"), new("Type", "string", ".type"), new("Reason", "string", ".reason"), new("Object", "string", ".involvedObject.name"), new("Message", "string", ".message")] });
-        Add(new ResourceType { Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", Columns = [new("Last Seen", "date", ".deprecatedLastTimestamp"), new("Type", "string", ".type"), new("Reason", "string", ".reason"), new("Object", "string", ".regarding.name"), new("Message", "string", ".note")] });
+        Add(new ResourceType { Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", NameColumnLast = true, Columns = EventColumns("involvedObject", "message") });
+        Add(new ResourceType { Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", NameColumnLast = true, Columns = EventColumns("regarding", "note") });
         Add(new ResourceType { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true, Columns = [new("Holder", "string", ".spec.holderIdentity"), age] });
         Add(new ResourceType { Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition", Kind = "CustomResourceDefinition", Namespaced = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"], TracksGeneration = true, Columns = [new("Created At", "string", ".metadata.creationTimestamp", "date-time")] });
     }
 
     public IReadOnlyList<ResourceType> Types => _types;
+
+    /// <summary>LAST SEEN, TYPE, REASON, OBJECT (kind/name), MESSAGE, as kubectl get events prints them.</summary>
+    private static List<PrinterColumn> EventColumns(string objectField, string messageField) =>
+    [
+        new("Last Seen", "date", ".lastTimestamp")
+        {
+            Compute = e => e["lastTimestamp"] ?? e["deprecatedLastTimestamp"] ?? e["eventTime"] ?? e["metadata"]?["creationTimestamp"],
+        },
+        new("Type", "string", ".type"),
+        new("Reason", "string", ".reason"),
+        new("Object", "string", "." + objectField)
+        {
+            Compute = e => e[objectField] is JsonObject o
+                ? JsonValue.Create($"{(o["kind"]?.GetValue<string>() ?? "").ToLowerInvariant()}/{o["name"]?.GetValue<string>()}")
+                : null,
+        },
+        new("Message", "string", "." + messageField),
+    ];
 
     public ResourceType? Find(string group, string version, string plural) =>
         _types.FirstOrDefault(t => t.Group == group && t.Version == version && t.Plural == plural);
@@ -80,7 +99,7 @@ internal sealed class ResourceRegistry
                 TracksGeneration = true,
                 IsCustom = true,
                 Columns = columns,
-                Validator = schema is null ? null : new CrdSchemaValidator((JsonObject)schema.DeepClone()),
+                Validator = schema is null ? null : _validatorFactory((JsonObject)schema.DeepClone()),
             });
         }
 

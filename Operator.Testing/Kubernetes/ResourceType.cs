@@ -1,5 +1,3 @@
-using Operator.Testing.Kubernetes.Validation;
-
 namespace Operator.Testing.Kubernetes;
 
 /// <summary>
@@ -36,7 +34,10 @@ internal sealed class ResourceType
 
     public IReadOnlyList<PrinterColumn> Columns { get; init; } = [];
 
-    public CrdSchemaValidator? Validator { get; init; }
+    /// <summary>Events print their name last and hidden (priority 1), like the real server's event table.</summary>
+    public bool NameColumnLast { get; init; }
+
+    public ICustomResourceValidator? Validator { get; init; }
 
     /// <summary>Storage key of the event kinds, which share storage across core/v1 and events.k8s.io/v1.</summary>
     public string StorageKey

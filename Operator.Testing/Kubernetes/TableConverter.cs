@@ -39,16 +39,20 @@ internal static class TableConverter
         return table;
     }
 
+    private static JsonObject NameColumn(ResourceType type) => new()
+    {
+        ["name"] = "Name", ["type"] = "string", ["format"] = "name", ["priority"] = type.NameColumnLast ? 1 : 0,
+        ["description"] = "Name must be unique within a namespace.",
+    };
+
     private static JsonArray Columns(ResourceType type)
     {
-        var cols = new JsonArray
+        var cols = new JsonArray();
+        if (!type.NameColumnLast)
         {
-            new JsonObject
-            {
-                ["name"] = "Name", ["type"] = "string", ["format"] = "name", ["priority"] = 0,
-                ["description"] = "Name must be unique within a namespace.",
-            },
-        };
+            cols.Add(NameColumn(type));
+        }
+
         foreach (var c in type.Columns)
         {
             cols.Add(new JsonObject
@@ -61,15 +65,31 @@ internal static class TableConverter
             });
         }
 
+        if (type.NameColumnLast)
+        {
+            cols.Add(NameColumn(type));
+        }
+
         return cols;
     }
 
     private static JsonObject Row(ResourceType type, JsonObject obj, bool includeFullObject, DateTimeOffset now)
     {
-        var cells = new JsonArray { JsonValue.Create(obj["metadata"]?["name"]?.GetValue<string>() ?? "") };
+        var name = JsonValue.Create(obj["metadata"]?["name"]?.GetValue<string>() ?? "");
+        var cells = new JsonArray();
+        if (!type.NameColumnLast)
+        {
+            cells.Add(name);
+        }
+
         foreach (var c in type.Columns)
         {
-            cells.Add(Cell(c, JsonPaths.Resolve(obj, c.JsonPath), now));
+            cells.Add(Cell(c, c.Compute is { } compute ? compute(obj) : JsonPaths.Resolve(obj, c.JsonPath), now));
+        }
+
+        if (type.NameColumnLast)
+        {
+            cells.Add(name);
         }
 
         JsonObject rowObject = includeFullObject

@@ -7,8 +7,9 @@ using YamlDotNet.RepresentationModel;
 namespace Operator.Testing.Kubernetes;
 
 /// <summary>
-/// YAML → System.Text.Json nodes with YAML 1.2 core-schema typing, as sigs.k8s.io/yaml does: plain scalars become
-/// null/bool/int/float where they look like one; quoted or block scalars always stay strings.
+/// YAML → System.Text.Json nodes with YAML 1.2 core-schema typing: plain scalars become
+/// null/bool/int/float where they look like one; quoted or block scalars always stay strings. Unlike kubectl's
+/// YAML 1.1 parser, yes/no/on/off stay strings (no manifest here relies on them being booleans).
 /// </summary>
 public static partial class YamlJson
 {

@@ -480,4 +480,64 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
         groups["groups"]!.AsArray().Select(g => g!["name"]!.GetValue<string>()).Should().Contain([Group, "coordination.k8s.io", "events.k8s.io", "apiextensions.k8s.io"]);
         version.Major.Should().Be("1");
     }
+
+    [Test]
+    public async Task Put_of_a_custom_resource_without_resource_version_is_422()
+    {
+        await CreateClusterAsync(Cluster("x"));
+
+        var (code, status) = await FailureOf(() => Client.CustomObjects.ReplaceNamespacedCustomObjectAsync(Cluster("x", clusterName: "c2"), Group, Version, "default", Plural, "x"));
+
+        code.Should().Be(HttpStatusCode.UnprocessableEntity);
+        status["message"]!.GetValue<string>().Should().Contain("metadata.resourceVersion: Invalid value: 0x0: must be specified for an update");
+    }
+
+    [Test]
+    public async Task Strategic_merge_patch_works_for_secrets_and_is_415_for_custom_resources()
+    {
+        await Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "s", Labels = new Dictionary<string, string> { ["a"] = "1" } } }, "default");
+
+        var patched = await Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"metadata":{"labels":{"b":"2"}},"stringData":{"k":"v"}}""", V1Patch.PatchType.StrategicMergePatch), "s", "default");
+
+        patched.Metadata.Labels.Should().Contain("a", "1").And.Contain("b", "2");
+        Encoding.UTF8.GetString(patched.Data["k"]).Should().Be("v");
+        await CreateClusterAsync(Cluster("x"));
+        var (code, _) = await FailureOf(() => Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch("{}", V1Patch.PatchType.StrategicMergePatch), Group, Version, "default", Plural, "x"));
+        code.Should().Be(HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Test]
+    public async Task Timestamps_come_from_the_injected_time_provider()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        await using var emulator = await Operator.Testing.Kubernetes.KubeApiEmulator.StartAsync(new() { TimeProvider = time });
+        using var client = emulator.CreateClient();
+
+        var ns = await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "t" } });
+
+        ns.Metadata.CreationTimestamp.Should().Be(new DateTime(2030, 1, 2, 3, 4, 5, DateTimeKind.Utc));
+    }
+
+    [Test]
+    public async Task Deletecollection_removes_the_selected_objects()
+    {
+        await CreateClusterAsync(Cluster("a", labels: new JsonObject { ["env"] = "dev" }));
+        await CreateClusterAsync(Cluster("b"));
+
+        await Client.CustomObjects.DeleteCollectionNamespacedCustomObjectAsync(Group, Version, "default", Plural, labelSelector: "env=dev");
+
+        var list = ToNode(await Client.CustomObjects.ListNamespacedCustomObjectAsync(Group, Version, "default", Plural));
+        list["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>()).Should().Equal("b");
+    }
+
+    [Test]
+    public async Task A_resource_version_from_the_future_is_a_504_too_large()
+    {
+        var future = (Emulator.CurrentResourceVersion + 100).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var (code, status) = await FailureOf(() => Client.CustomObjects.ListNamespacedCustomObjectAsync(Group, Version, "default", Plural, resourceVersion: future));
+
+        code.Should().Be(HttpStatusCode.GatewayTimeout);
+        status["message"]!.GetValue<string>().Should().StartWith($"Too large resource version: {future}, current: ");
+    }
 }

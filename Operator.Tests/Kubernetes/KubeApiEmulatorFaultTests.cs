@@ -55,7 +55,7 @@ public sealed class KubeApiEmulatorFaultTests : EmulatorTestBase
         Emulator.Faults.Pause();
         var pending = GetClusterAsync("missing");
 
-        await Task.Delay(200);
+        await WaitUntilAsync(() => Emulator.Faults.HeldRequests == 1, "the request is held");
         pending.IsCompleted.Should().BeFalse();
         Emulator.Faults.Resume();
 

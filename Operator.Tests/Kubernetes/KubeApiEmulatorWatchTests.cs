@@ -227,4 +227,45 @@ public sealed class KubeApiEmulatorWatchTests : EmulatorTestBase
 
         seen.Should().Equal((WatchEventType.Added, "s"), (WatchEventType.Modified, "s"), (WatchEventType.Deleted, "s"));
     }
+
+    [Test]
+    public async Task SendInitialEvents_streams_current_state_then_an_initial_events_end_bookmark()
+    {
+        await CreateClusterAsync(Cluster("a"));
+        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress,
+            $"{ClustersPath}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true");
+
+        var added = await watch.NextAsync();
+        var bookmark = await watch.NextAsync();
+
+        (TypeOf(added), NameOf(added)).Should().Be(("ADDED", "a"));
+        TypeOf(bookmark).Should().Be("BOOKMARK");
+        bookmark["object"]!["metadata"]!["annotations"]!["k8s.io/initial-events-end"]!.GetValue<string>().Should().Be("true");
+    }
+
+    [Test]
+    public async Task All_namespaces_watch_sees_every_namespace()
+    {
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "other" } });
+        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"/apis/{Group}/{Version}/{Plural}?watch=true&resourceVersion={Emulator.CurrentResourceVersion}");
+
+        await CreateClusterAsync(Cluster("a"));
+        await CreateClusterAsync(Cluster("b", "other"), "other");
+
+        (await watch.NextAsync())["object"]!["metadata"]!["namespace"]!.GetValue<string>().Should().Be("default");
+        (await watch.NextAsync())["object"]!["metadata"]!["namespace"]!.GetValue<string>().Should().Be("other");
+    }
+
+    [Test]
+    public async Task Disposing_the_emulator_ends_open_watches_promptly()
+    {
+        var emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions());
+        await using var watch = await WatchCollector.OpenAsync(emulator.BaseAddress, "/api/v1/namespaces?watch=true&allowWatchBookmarks=true");
+        await WaitUntilAsync(() => emulator.OpenWatchCount == 1, "the watch is open");
+        emulator.Requests.Count("watch", "namespaces").Should().Be(1, "watches are logged when they start");
+
+        await emulator.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        await watch.Ended.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }

@@ -128,6 +128,8 @@ public sealed class KubectlTests
         }, "development");
         var describe = await Kubectl("describe", "ecscluster", "dev-cluster", "-n", "development");
         describe.Should().Contain("Name:         dev-cluster").And.Contain("ClusterCreated").And.Contain("Created ECS cluster development");
+        (await Kubectl("get", "events", "-n", "development")).Should().MatchRegex("LAST SEEN +TYPE +REASON +OBJECT +MESSAGE")
+            .And.Contain("ecscluster/dev-cluster");
 
         // wait --for=condition=Ready watches until the condition appears.
         using (var wait = KubectlProcess.Start(_kubeconfig, _home, ["wait", "--for=condition=Ready", "ecscluster/fargate-cluster", "--timeout=50s"]))
@@ -152,6 +154,9 @@ public sealed class KubectlTests
         (await Kubectl("delete", "ecscluster", "audit-cluster")).Should().Contain("deleted");
         (await Kubectl("get", "ecscluster", "-o", "name")).Should().NotContain("audit-cluster");
         (await Kubectl("delete", "-f", Path.Combine(RepoPaths.Root, "manifests", "samples", "ecscluster-dev.yaml"))).Should().Contain("deleted");
+        (await Kubectl("apply", "--server-side", "-f", Path.Combine(RepoPaths.Root, "manifests", "samples", "ecscluster-audit.yaml")))
+            .Should().Contain("serverside-applied");
+        (await Kubectl("get", "ecscluster", "audit-cluster", "-o", "name")).Should().Contain("audit-cluster");
         (await Kubectl("delete", "namespace", "production")).Should().Contain("deleted");
         (await Kubectl("get", "namespaces", "-o", "name")).Should().NotContain("namespace/production");
     }

@@ -1,0 +1,16 @@
+using System.Text.Json.Nodes;
+using Operator.Testing.Kubernetes.Validation;
+
+namespace Operator.Testing.Kubernetes;
+
+/// <summary>
+/// What the emulator needs from a CRD version's schema: defaulting, then validation. Normally backed by
+/// <see cref="CrdSchemaValidator"/>; tests can substitute their own through
+/// <see cref="KubeApiEmulatorOptions.ValidatorFactory"/>.
+/// </summary>
+internal interface ICustomResourceValidator
+{
+    void ApplyDefaults(JsonObject obj);
+
+    IReadOnlyList<FieldError> Validate(JsonObject obj, JsonObject? oldObj);
+}

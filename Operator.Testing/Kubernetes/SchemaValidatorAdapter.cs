@@ -1,0 +1,14 @@
+using System.Text.Json.Nodes;
+using Operator.Testing.Kubernetes.Validation;
+
+namespace Operator.Testing.Kubernetes;
+
+/// <summary>The default <see cref="ICustomResourceValidator"/>: the CRD's openAPIV3Schema through <see cref="CrdSchemaValidator"/>.</summary>
+internal sealed class SchemaValidatorAdapter(JsonObject openApiV3Schema) : ICustomResourceValidator
+{
+    private readonly CrdSchemaValidator _validator = new(openApiV3Schema);
+
+    public void ApplyDefaults(JsonObject obj) => _validator.ApplyDefaults(obj);
+
+    public IReadOnlyList<FieldError> Validate(JsonObject obj, JsonObject? oldObj) => _validator.Validate(obj, oldObj);
+}
