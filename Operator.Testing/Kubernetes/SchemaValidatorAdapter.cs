@@ -8,7 +8,12 @@ internal sealed class SchemaValidatorAdapter(JsonObject openApiV3Schema) : ICust
 {
     private readonly CrdSchemaValidator _validator = new(openApiV3Schema);
 
-    public void ApplyDefaults(JsonObject obj) => _validator.ApplyDefaults(obj);
+    /// <summary>Prunes unknown fields, then defaults, in the apiserver's order.</summary>
+    public void ApplyDefaults(JsonObject obj)
+    {
+        _validator.Prune(obj);
+        _validator.ApplyDefaults(obj);
+    }
 
     public IReadOnlyList<FieldError> Validate(JsonObject obj, JsonObject? oldObj) => _validator.Validate(obj, oldObj);
 }

@@ -57,7 +57,8 @@ public abstract class EmulatorTestBase
             ["apiVersion"] = $"{Group}/{Version}",
             ["kind"] = "ECSCluster",
             ["metadata"] = meta,
-            ["spec"] = new JsonObject { ["providerRef"] = new JsonObject { ["name"] = "aws" }, ["clusterName"] = clusterName },
+            // clusterName is immutable (a CEL transition rule): tests that edit the spec edit providerRef.name, which starts equal to it.
+            ["spec"] = new JsonObject { ["providerRef"] = new JsonObject { ["name"] = clusterName }, ["clusterName"] = clusterName },
         };
     }
 

@@ -95,9 +95,9 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
     public async Task Stale_update_is_409_Conflict_with_the_real_message()
     {
         var created = await CreateClusterAsync(Cluster("x"));
-        await MergePatchClusterAsync("x", JsonNode.Parse("""{"spec":{"clusterName":"c2"}}""")!.AsObject());
+        await MergePatchClusterAsync("x", JsonNode.Parse("""{"spec":{"providerRef":{"name":"c2"}}}""")!.AsObject());
 
-        created["spec"]!["clusterName"] = "c3";
+        created["spec"]!["providerRef"]!["name"] = "c3";
         var (code, status) = await FailureOf(() => Client.CustomObjects.ReplaceNamespacedCustomObjectAsync(created, Group, Version, "default", Plural, "x"));
 
         code.Should().Be(HttpStatusCode.Conflict);
@@ -110,7 +110,7 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
     public async Task Update_with_current_version_succeeds_and_bumps_generation_on_spec_change()
     {
         var created = await CreateClusterAsync(Cluster("x"));
-        created["spec"]!["clusterName"] = "c2";
+        created["spec"]!["providerRef"]!["name"] = "c2";
 
         var updated = ToNode(await Client.CustomObjects.ReplaceNamespacedCustomObjectAsync(created, Group, Version, "default", Plural, "x"));
 
@@ -129,9 +129,9 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
 
         // A /status write changes status only: spec, labels and annotations in it are ignored; generation unchanged.
         var afterStatus = await MergePatchStatusAsync("x", JsonNode.Parse(
-            """{"metadata":{"labels":{"x":"y"}},"spec":{"clusterName":"zzz"},"status":{"ready":true,"status":"ACTIVE"}}""")!.AsObject());
+            """{"metadata":{"labels":{"x":"y"}},"spec":{"providerRef":{"name":"zzz"}},"status":{"ready":true,"status":"ACTIVE"}}""")!.AsObject());
         afterStatus["status"]!["ready"]!.GetValue<bool>().Should().BeTrue();
-        afterStatus["spec"]!["clusterName"]!.GetValue<string>().Should().Be("c1");
+        afterStatus["spec"]!["providerRef"]!["name"]!.GetValue<string>().Should().Be("c1");
         afterStatus["metadata"]!["labels"].Should().BeNull();
         Generation(afterStatus).Should().Be(1);
 
@@ -141,7 +141,7 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
         long.Parse(Rv(afterLabel)).Should().BeGreaterThan(long.Parse(Rv(afterStatus)));
 
         // A spec change keeps status and bumps generation.
-        var afterSpec = await MergePatchClusterAsync("x", JsonNode.Parse("""{"spec":{"clusterName":"c9"}}""")!.AsObject());
+        var afterSpec = await MergePatchClusterAsync("x", JsonNode.Parse("""{"spec":{"providerRef":{"name":"c9"}}}""")!.AsObject());
         Generation(afterSpec).Should().Be(2);
         afterSpec["status"]!["ready"]!.GetValue<bool>().Should().BeTrue();
     }
@@ -154,7 +154,7 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
         var writesBefore = Emulator.CurrentResourceVersion;
 
         var again = await MergePatchStatusAsync("x", JsonNode.Parse("""{"status":{"ready":true}}""")!.AsObject());
-        var sameSpec = await MergePatchClusterAsync("x", JsonNode.Parse("""{"spec":{"clusterName":"c1"}}""")!.AsObject());
+        var sameSpec = await MergePatchClusterAsync("x", JsonNode.Parse("""{"spec":{"providerRef":{"name":"c1"}}}""")!.AsObject());
 
         Rv(again).Should().Be(Rv(first));
         Rv(sameSpec).Should().Be(Rv(first));
@@ -166,8 +166,8 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
     {
         await CreateClusterAsync(Cluster("x", labels: new JsonObject { ["a"] = "1" }));
         var ops = """
-            [{"op":"test","path":"/spec/clusterName","value":"c1"},
-             {"op":"replace","path":"/spec/clusterName","value":"c2"},
+            [{"op":"test","path":"/spec/providerRef/name","value":"c1"},
+             {"op":"replace","path":"/spec/providerRef/name","value":"c2"},
              {"op":"add","path":"/metadata/labels/b","value":"2"},
              {"op":"copy","from":"/metadata/labels/a","path":"/metadata/labels/c"},
              {"op":"move","from":"/metadata/labels/a","path":"/metadata/labels/d"},
@@ -176,10 +176,10 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
 
         var patched = ToNode(await Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(ops, V1Patch.PatchType.JsonPatch), Group, Version, "default", Plural, "x"));
 
-        patched["spec"]!["clusterName"]!.GetValue<string>().Should().Be("c2");
+        patched["spec"]!["providerRef"]!["name"]!.GetValue<string>().Should().Be("c2");
         patched["metadata"]!["labels"]!.ToJsonString().Should().Be("""{"c":"1","d":"1"}""");
 
-        var bad = """[{"op":"test","path":"/spec/clusterName","value":"nope"}]""";
+        var bad = """[{"op":"test","path":"/spec/providerRef/name","value":"nope"}]""";
         var (code, status) = await FailureOf(() => Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(bad, V1Patch.PatchType.JsonPatch), Group, Version, "default", Plural, "x"));
         code.Should().Be(HttpStatusCode.UnprocessableEntity);
         status["message"]!.GetValue<string>().Should().Contain("test failed");
@@ -189,9 +189,9 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
     public async Task Merge_patch_with_stale_resource_version_is_409()
     {
         var created = await CreateClusterAsync(Cluster("x"));
-        await MergePatchClusterAsync("x", JsonNode.Parse("""{"spec":{"clusterName":"c2"}}""")!.AsObject());
+        await MergePatchClusterAsync("x", JsonNode.Parse("""{"spec":{"providerRef":{"name":"c2"}}}""")!.AsObject());
 
-        var patch = new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = Rv(created) }, ["spec"] = new JsonObject { ["clusterName"] = "c3" } };
+        var patch = new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = Rv(created) }, ["spec"] = new JsonObject { ["providerRef"] = new JsonObject { ["name"] = "c3" } } };
         var (code, _) = await FailureOf(() => MergePatchClusterAsync("x", patch));
 
         code.Should().Be(HttpStatusCode.Conflict);

@@ -36,17 +36,17 @@ public sealed class KubeApiEmulatorFaultTests : EmulatorTestBase
         await CreateClusterAsync(Cluster("a"));
         Emulator.Faults.FailRequests(503, verb: "patch");
 
-        var (code, status) = await FailureOf(() => MergePatchClusterAsync("a", new JsonObject { ["spec"] = new JsonObject { ["clusterName"] = "b" } }));
+        var (code, status) = await FailureOf(() => MergePatchClusterAsync("a", new JsonObject { ["spec"] = new JsonObject { ["providerRef"] = new JsonObject { ["name"] = "b" } } }));
         code.Should().Be(HttpStatusCode.ServiceUnavailable);
         status["reason"]!.GetValue<string>().Should().Be("ServiceUnavailable");
-        (await GetClusterAsync("a"))["spec"]!["clusterName"]!.GetValue<string>().Should().Be("c1");
+        (await GetClusterAsync("a"))["spec"]!["providerRef"]!["name"]!.GetValue<string>().Should().Be("c1");
 
         Emulator.Faults.Clear();
         Emulator.Faults.FailRequests(500, verb: "list");
         (await FailureOf(() => Client.CustomObjects.ListNamespacedCustomObjectAsync(Group, Version, "default", Plural))).Code.Should().Be(HttpStatusCode.InternalServerError);
         Emulator.Faults.Clear();
 
-        await MergePatchClusterAsync("a", new JsonObject { ["spec"] = new JsonObject { ["clusterName"] = "b" } });
+        await MergePatchClusterAsync("a", new JsonObject { ["spec"] = new JsonObject { ["providerRef"] = new JsonObject { ["name"] = "b" } } });
     }
 
     [Test]

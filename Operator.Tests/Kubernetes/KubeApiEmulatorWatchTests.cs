@@ -80,7 +80,7 @@ public sealed class KubeApiEmulatorWatchTests : EmulatorTestBase
 
             // Changes while no watch is open.
             await CreateClusterAsync(Cluster("b"));
-            await MergePatchClusterAsync("a", JsonNode.Parse("""{"spec":{"clusterName":"c2"}}""")!.AsObject());
+            await MergePatchClusterAsync("a", JsonNode.Parse("""{"spec":{"providerRef":{"name":"c2"}}}""")!.AsObject());
 
             await using var resumed = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true&resourceVersion={resumeFrom}&allowWatchBookmarks=true");
             var e1 = await resumed.NextNonBookmarkAsync();
