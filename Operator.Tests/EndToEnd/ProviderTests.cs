@@ -1,0 +1,100 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Clusters;
+using Operator.Tests.Support;
+
+namespace Operator.Tests.EndToEnd;
+
+/// <summary>Credentials, rotation, the namespace policy and secret hygiene, against the running operator.</summary>
+[TestFixture]
+public sealed class ProviderTests
+{
+    private const string LeakCanary = "Zx9-LEAK-CANARY-SECRET-93f1a7";
+    private OperatorTestBed bed = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        bed = await OperatorTestBed.StartAsync();
+        bed.Aws.Credentials.Add("AKIDCANARY", LeakCanary, OperatorTestBed.Account, "canary");
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await bed.DisposeAsync();
+
+    [Test]
+    public async Task Bad_credentials_give_a_clear_condition_and_rotating_the_secret_fixes_them_without_a_restart()
+    {
+        await bed.CreateStaticProviderAsync("default", "rotating", accessKey: "AKIDCANARY", secretKey: "wrong-" + LeakCanary);
+        await Eventually.UntilAsync(async () => (await bed.GetProviderAsync("default", "rotating"))?.Status?.Conditions?
+            .Any(c => c.Type == "Ready" && c.Status == "False" && c.Reason == "InvalidCredentials") == true, "InvalidCredentials");
+        await bed.Kube.CreateClusterAsync("default", "waits-for-provider", provider: "rotating");
+        await bed.WaitForClusterAsync("default", "waits-for-provider",
+            c => c.Status?.Conditions?.Any(x => x.Type == ClusterConditions.ProviderNotReady && x.Status == "True") == true, "ProviderNotReady");
+
+        var secret = await bed.Client.CoreV1.ReadNamespacedSecretAsync("rotating-credentials", "default");
+        secret.Data["secret-access-key"] = System.Text.Encoding.UTF8.GetBytes(LeakCanary);
+        await bed.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, "rotating-credentials", "default");
+
+        await bed.WaitProviderReadyAsync("default", "rotating");
+        await bed.WaitReadyAsync("default", "waits-for-provider");
+
+        var everything = bed.Logs.All + await StatusAndEventsTextAsync();
+        everything.Should().NotContain(LeakCanary, "secret material never reaches logs, status or events");
+    }
+
+    [Test]
+    public async Task A_missing_secret_is_reported_as_SecretNotFound()
+    {
+        await bed.CreateAsync(new JsonObject
+        {
+            ["apiVersion"] = ApiGroup.ApiVersion, ["kind"] = AWSProvider.KindName,
+            ["metadata"] = new JsonObject { ["name"] = "no-secret" },
+            ["spec"] = new JsonObject
+            {
+                ["region"] = "us-east-1",
+                ["accessKeyIDRef"] = new JsonObject { ["name"] = "absent", ["key"] = "id" },
+                ["secretAccessKeyRef"] = new JsonObject { ["name"] = "absent", ["key"] = "secret" },
+            },
+        });
+        await Eventually.UntilAsync(async () => (await bed.GetProviderAsync("default", "no-secret"))?.Status?.Conditions?
+            .Any(c => c.Reason == "SecretNotFound" && c.Message.Contains("absent", StringComparison.Ordinal)) == true, "SecretNotFound");
+    }
+
+    [Test]
+    public async Task A_provider_in_another_namespace_is_refused_until_it_allows_the_namespace()
+    {
+        await bed.CreateStaticProviderAsync("infra-operator-system", "shared");
+        await bed.WaitProviderReadyAsync("infra-operator-system", "shared");
+        await bed.Kube.CreateClusterAsync("development", "borrower", spec: s => s.ProviderRef = new ProviderReference { Name = "shared", Namespace = "infra-operator-system" });
+        var refused = await bed.WaitForClusterAsync("development", "borrower",
+            c => c.Status?.Conditions?.Any(x => x.Type == ClusterConditions.ProviderNotReady && x.Reason == "ProviderNotAllowed") == true, "ProviderNotAllowed");
+        refused.Status!.ClusterARN.Should().BeNull();
+        (await bed.DescribeAsync("borrower")).Should().BeNull("a refused provider makes no AWS call");
+
+        await bed.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"spec":{"allowedNamespaces":["development"]}}""", V1Patch.PatchType.MergePatch),
+            ApiGroup.Group, ApiGroup.Version, "infra-operator-system", AWSProvider.PluralName, "shared");
+        await bed.WaitReadyAsync("development", "borrower");
+    }
+
+    [Test]
+    public async Task A_cluster_waiting_for_a_missing_provider_proceeds_once_it_exists()
+    {
+        await bed.Kube.CreateClusterAsync("default", "early", provider: "late");
+        await bed.WaitForClusterAsync("default", "early",
+            c => c.Status?.Conditions?.Any(x => x.Reason == "ProviderNotFound") == true, "ProviderNotFound");
+        await bed.CreateStaticProviderAsync("default", "late");
+        await bed.WaitReadyAsync("default", "early");
+    }
+
+    private async Task<string> StatusAndEventsTextAsync()
+    {
+        var events = await bed.Client.CoreV1.ListEventForAllNamespacesAsync();
+        var clusters = await bed.Client.CustomObjects.ListClusterCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ECSCluster.PluralName);
+        var providers = await bed.Client.CustomObjects.ListClusterCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, AWSProvider.PluralName);
+        return k8s.KubernetesJson.Serialize(events) + k8s.KubernetesJson.Serialize(clusters) + k8s.KubernetesJson.Serialize(providers);
+    }
+}
