@@ -103,6 +103,29 @@ internal sealed class DriftScanner(
         return queued;
     }
 
+    /// <summary>Why the cluster needs a full reconcile, or null when it is in sync.</summary>
+    private static string? DriftReason(ECSCluster obj, AWSProvider provider, Ecs.Cluster? observed)
+    {
+        if (observed is null || observed.Status == Ecs.ClusterStatus.Inactive)
+        {
+            return "missing in ECS";
+        }
+        if (Ownership.Check(obj, observed) != OwnershipState.Ours)
+        {
+            return "not owned";
+        }
+        if (ClusterStatusMapper.IsTransitional(observed))
+        {
+            return $"in transition ({observed.Status}, attachments {observed.AttachmentsStatus})";
+        }
+        var diff = ClusterDiff.Compute(DesiredCluster.From(obj, provider), observed, specChanged: false);
+        if (!diff.IsEmpty)
+        {
+            return $"{diff.Describe()} differ";
+        }
+        return obj.Status?.Ready != (observed.Status == Ecs.ClusterStatus.Active) ? $"readiness changed ({observed.Status})" : null;
+    }
+
     private async Task<int> ScanBatchAsync(IEcsClient ecs, AWSProvider provider, ECSCluster[] batch, CancellationToken ct)
     {
         var response = await ecs.DescribeClustersAsync(new Ecs.DescribeClustersRequest
@@ -117,22 +140,20 @@ internal sealed class DriftScanner(
         {
             scanned.Add(1);
             byName.TryGetValue(obj.Spec.ClusterName, out var observed);
-            if (observed is null || observed.Status == Ecs.ClusterStatus.Inactive
-                || Ownership.Check(obj, observed) != OwnershipState.Ours
-                || ClusterStatusMapper.IsTransitional(observed)
-                || !ClusterDiff.Compute(DesiredCluster.From(obj, provider), observed, specChanged: false).IsEmpty
-                || obj.Status?.Ready != (observed.Status == Ecs.ClusterStatus.Active))
+            var reason = DriftReason(obj, provider, observed);
+            if (reason is not null)
             {
+                logger.LogDebug("Drift on {Namespace}/{Name}: {Reason}; queued", obj.Metadata.NamespaceProperty, obj.Metadata.Name, reason);
                 drifted.Add(1);
                 enqueue(ObjectKey.Of(obj));
                 queued++;
                 continue;
             }
             var stale = obj.Status!.LastSyncTime is not { } last || now - last > options.LastSyncRefresh;
-            if (ClusterStatusMapper.Differs(obj.Status, observed) || stale)
+            if (ClusterStatusMapper.Differs(obj.Status, observed!) || stale)
             {
                 var status = obj.Status with { Conditions = Conditions.Copy(obj.Status.Conditions) };
-                ClusterStatusMapper.Apply(status, observed, now);
+                ClusterStatusMapper.Apply(status, observed!, now);
                 if (stale)
                 {
                     status.LastSyncTime = now;
