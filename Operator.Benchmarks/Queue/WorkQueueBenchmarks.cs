@@ -11,6 +11,8 @@ namespace Operator.Benchmarks.Queue;
 /// </summary>
 [MemoryDiagnoser]
 [OperationsPerSecond]
+[MinColumn]
+[MaxColumn]
 public class WorkQueueBenchmarks
 {
     private const int Cycles = 200_000;

@@ -135,8 +135,8 @@ public sealed class DelayingQueueTests
 public sealed class DelayingQueueSystemClockTests
 {
     /// <summary>
-    /// Smoke test of the real timer path (sub-millisecond rounding, re-arming): no timing is asserted, the guard
-    /// only turns a lost item into a failure instead of a hang.
+    /// Smoke test of the real timer path (sub-millisecond rounding, re-arming): no timing or order is asserted,
+    /// the guard only turns a lost item into a failure instead of a hang.
     /// </summary>
     [Test]
     [CancelAfter(30_000)]
@@ -154,6 +154,8 @@ public sealed class DelayingQueueSystemClockTests
             order.Add(work.Item);
         }
 
-        order.Should().Equal("early", "middle", "late");
+        // Only arrival is asserted: on a loaded machine the test thread can be descheduled between the AddAfter
+        // calls, so ready times need not follow the order of the delays (ordering is covered on the fake clock).
+        order.Should().BeEquivalentTo(["early", "middle", "late"]);
     }
 }
