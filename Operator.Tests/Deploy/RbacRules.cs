@@ -10,8 +10,11 @@ namespace Operator.Tests.Deploy;
 /// cluster would have refused.
 /// <code>
 /// var rbac = await RbacRules.LoadAsync();
-/// rbac.Denied(emulator.Requests.Entries).Should().BeEmpty();
+/// emulator.Requests.Reset();   // after the test's own setup: the log does not tell clients apart
+/// // ... run the operator ...
+/// rbac.Denied(emulator.Requests.Entries).Select(RbacRules.Describe).Should().BeEmpty();
 /// </code>
+/// Run the operator with its Lease in infra-operator-system (the only namespace where the Role grants Leases).
 /// Contracts:
 /// <list type="bullet">
 /// <item>Only rules reachable from a binding whose subject is the ServiceAccount count. A ClusterRoleBinding grants
