@@ -1,0 +1,48 @@
+# syntax=docker/dockerfile:1
+# The operator image: build with the .NET SDK, run on the ASP.NET Core runtime (the operator serves /metrics,
+# /healthz and /readyz with Kestrel) as a non-root numeric user.
+#
+#   docker build -t infra-operator:dev .
+#
+# Not built in our CI (no container engine there); docs/installation.md says how it is kept correct.
+
+# ---- build ----------------------------------------------------------------------------------------------------
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+    DOTNET_NOLOGO=1 \
+    DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Restore first, from the project files only, so the package layer is reused until a dependency changes.
+# Operator references Operator.Core and Operator.Testing (its `local` mode runs the in-process emulators).
+COPY global.json Directory.Build.props Directory.Packages.props ./
+COPY Operator/Operator.csproj Operator/
+COPY Operator.Core/Operator.Core.csproj Operator.Core/
+COPY Operator.Testing/Operator.Testing.csproj Operator.Testing/
+RUN dotnet restore Operator/Operator.csproj
+
+# The sources, and the CRDs that Operator embeds for `local` mode.
+COPY Operator/ Operator/
+COPY Operator.Core/ Operator.Core/
+COPY Operator.Testing/ Operator.Testing/
+COPY manifests/crds/ manifests/crds/
+RUN dotnet publish Operator -c Release -o /app --no-restore -p:UseAppHost=false
+
+# ---- runtime --------------------------------------------------------------------------------------------------
+# aspnet:10.0 carries the `app` user, uid/gid 1654 ($APP_UID). The chiseled variant
+# (mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled) has the same user and no shell or package manager at all;
+# nothing below needs a shell, so it is a drop-in replacement.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+# The image's default ASPNETCORE_HTTP_PORTS=8080 is not ours: the operator binds --metrics-port and --health-port.
+ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+    DOTNET_NOLOGO=1 \
+    ASPNETCORE_HTTP_PORTS=
+# Owned by root and read-only to the runtime user: the process cannot modify its own binaries.
+COPY --from=build /app /app
+# Metrics and health ports (--metrics-port, --health-port).
+EXPOSE 8080 8081
+# Numeric, so that Kubernetes' runAsNonRoot can verify it; matches the Deployment's runAsUser/runAsGroup.
+USER 1654:1654
+ENTRYPOINT ["dotnet", "/app/Operator.dll"]
+CMD ["run"]
