@@ -39,7 +39,8 @@ internal sealed class OperatorTestBed : IAsyncDisposable
     public IKubernetes Client => Kube.Client;
 
     public static async Task<OperatorTestBed> StartAsync(
-        TimeSpan? resync = null, AwsEmulatorOptions? awsOptions = null, bool startOperator = true, Dictionary<string, string?>? settings = null)
+        TimeSpan? resync = null, AwsEmulatorOptions? awsOptions = null, bool startOperator = true, Dictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         var kube = await KubeTestBed.StartAsync();
         foreach (var ns in new[] { "development", "production", "infra-operator-system" })
@@ -49,7 +50,10 @@ internal sealed class OperatorTestBed : IAsyncDisposable
         var aws = await AwsEmulator.StartAsync(awsOptions ?? new AwsEmulatorOptions());
         aws.Credentials.Add("test", "test", Account, "guide-user");
         aws.Credentials.Add("test-inspector", "inspector-secret", Account, "test-inspector");
-        var bed = new OperatorTestBed(kube, aws, new LogCapture()) { Resync = resync ?? TimeSpan.FromMinutes(10), Settings = settings ?? [] };
+        var bed = new OperatorTestBed(kube, aws, new LogCapture())
+        {
+            Resync = resync ?? TimeSpan.FromMinutes(10), Settings = settings ?? [], Services = services,
+        };
         if (startOperator)
         {
             await bed.StartOperatorAsync();
@@ -59,6 +63,7 @@ internal sealed class OperatorTestBed : IAsyncDisposable
 
     private TimeSpan Resync { get; init; }
     private Dictionary<string, string?> Settings { get; init; } = [];
+    private Action<IServiceCollection>? Services { get; init; }
 
     public async Task StartOperatorAsync()
     {
@@ -83,6 +88,7 @@ internal sealed class OperatorTestBed : IAsyncDisposable
             EcsOperatorModule.Register(builder, options);
             builder.Logging.AddProvider(Logs);
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            Services?.Invoke(builder.Services);
         }, Kube.Emulator.CreateClient(), overrides);
         await App.StartAsync();
     }

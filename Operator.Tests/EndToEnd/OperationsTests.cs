@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Clusters;
+using Operator.Tests.Deploy;
+using Operator.Tests.Support;
+
+namespace Operator.Tests.EndToEnd;
+
+/// <summary>
+/// What an SRE relies on while the operator runs: the metrics and probe endpoints, and RBAC that covers exactly the
+/// requests the operator makes (every request it made is allowed by the shipped roles, and every grant is used).
+/// </summary>
+[TestFixture]
+public sealed partial class OperationsTests
+{
+    private OperatorTestBed bed = null!;
+    private IReadOnlyList<Operator.Testing.Kubernetes.RequestLogEntry> operatorRequests = [];
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        bed = await OperatorTestBed.StartAsync(startOperator: false,
+            settings: new() { ["LeaderElect"] = "true", ["LeaderElectionNamespace"] = "infra-operator-system" },
+            services: s => s.AddSingleton(new ClusterReconcilerOptions { BlockedRequeue = TimeSpan.FromMilliseconds(300) }));
+        await bed.CreateStaticProviderAsync("default", "p");
+        await bed.Kube.CreateClusterAsync("default", "observed");
+        await bed.Kube.CreateClusterAsync("default", "orphan", provider: "missing"); // repeats one event: create, then patch
+        bed.Kube.Emulator.Requests.Reset(); // from here on, every request but the test's own deletes is the operator's
+
+        await bed.StartOperatorAsync();
+        await bed.WaitReadyAsync("default", "observed");
+        await Eventually.UntilAsync(async () => (await bed.Client.CoreV1.ListNamespacedEventAsync("default",
+            fieldSelector: "involvedObject.name=orphan")).Items.Any(e => e.Count > 1), "a repeated event folded into one");
+        await bed.Kube.DeleteClusterAsync("default", "observed");
+        await bed.WaitGoneAsync("default", "observed");
+        // The test's own requests: its deletes, its GETs of ECSClusters and its event lists. The operator makes none
+        // of these (it reads through list/watch, and never deletes an object).
+        operatorRequests = [.. bed.Kube.Emulator.Requests.Entries.Where(e => !(e.Verb == "delete"
+            || (e.Resource == "ecsclusters" && e.Verb == "get") || (e.Resource == "events" && e.Verb == "list")))];
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await bed.DisposeAsync();
+
+    [Test]
+    public async Task Every_request_the_operator_made_is_allowed_by_the_shipped_rbac()
+    {
+        var rbac = await RbacRules.LoadAsync();
+        operatorRequests.Should().NotBeEmpty();
+        rbac.Denied(operatorRequests).Select(RbacRules.Describe).Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task Every_grant_of_the_shipped_rbac_is_used_by_the_operator()
+    {
+        var rbac = await RbacRules.LoadAsync();
+        var used = operatorRequests.Where(e => e.Resource.Length > 0)
+            .Select(e => (e.Group, Resource: e.Subresource.Length == 0 ? e.Resource : $"{e.Resource}/{e.Subresource}", e.Verb))
+            .ToHashSet();
+        var granted = rbac.Triples().Concat(rbac.Triples("infra-operator-system")).ToHashSet();
+        granted.Except(used).Should().BeEmpty("a grant the operator never uses widens its privileges for nothing");
+    }
+
+    [Test]
+    public async Task Probes_answer_and_metrics_carry_the_controller_runtime_series()
+    {
+        using var http = new HttpClient { BaseAddress = bed.OperatorAddress };
+        (await http.GetAsync("/healthz")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+        (await http.GetAsync("/readyz")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+
+        string text = "";
+        await Eventually.UntilAsync(async () =>
+        {
+            text = await http.GetStringAsync("/metrics");
+            return Value(text, "controller_runtime_reconcile_total", "controller=\"ecscluster\"", "result=\"success\"") > 0;
+        }, "reconcile metrics");
+
+        Value(text, "controller_runtime_reconcile_total", "controller=\"awsprovider\"", "result=\"success\"").Should().BeGreaterThan(0);
+        Value(text, "controller_runtime_reconcile_time_seconds_count", "controller=\"ecscluster\"").Should().BeGreaterThan(0);
+        Value(text, "controller_runtime_reconcile_time_seconds_bucket", "controller=\"ecscluster\"", "le=\"+Inf\"").Should().BeGreaterThan(0);
+        Value(text, "controller_runtime_max_concurrent_reconciles", "controller=\"ecscluster\"").Should().Be(4);
+        Value(text, "controller_runtime_active_workers", "controller=\"ecscluster\"").Should().BeGreaterThanOrEqualTo(0);
+        Value(text, "workqueue_adds_total", "name=\"ecscluster\"").Should().BeGreaterThan(0);
+        Value(text, "workqueue_depth", "name=\"ecscluster\"").Should().BeGreaterThanOrEqualTo(0);
+        Value(text, "workqueue_queue_duration_seconds_count", "name=\"ecscluster\"").Should().BeGreaterThan(0);
+        Value(text, "workqueue_work_duration_seconds_count", "name=\"ecscluster\"").Should().BeGreaterThan(0);
+        Value(text, "workqueue_retries_total", "name=\"ecscluster\"").Should().BeGreaterThanOrEqualTo(0);
+        text.Should().Contain("workqueue_unfinished_work_seconds").And.Contain("workqueue_longest_running_processor_seconds");
+        Value(text, "aws_api_requests_total", "operation=\"CreateCluster\"").Should().BeGreaterThan(0);
+        text.Should().Contain("aws_api_request_duration_seconds_bucket");
+    }
+
+    /// <summary>The sum of the samples of <paramref name="name"/> whose labels include all of <paramref name="labels"/>.</summary>
+    private static double Value(string exposition, string name, params string[] labels)
+    {
+        var matches = Sample().Matches(exposition).Where(m => m.Groups["name"].Value == name
+            && labels.All(l => m.Groups["labels"].Value.Contains(l, StringComparison.Ordinal))).ToList();
+        if (matches.Count == 0)
+        {
+            Assert.Fail($"no sample of {name} with {string.Join(",", labels)} in:\n{string.Join('\n', exposition.Split('\n').Where(l => l.StartsWith(name.Split('_')[0], StringComparison.Ordinal)).Take(40))}");
+        }
+        return matches.Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>[-+0-9.eE]+|NaN|\+Inf)", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+}
