@@ -96,7 +96,7 @@ internal static class LocalMode
 
     private static void PrintBanner(string kubeconfig, Uri api, Uri aws, IEnumerable<string> urls)
     {
-        var k = $"kubectl --kubeconfig {{kubeconfig}}";
+        var k = $"kubectl --kubeconfig {kubeconfig}";
         Console.WriteLine($$"""
 
             infra-operator is running in local mode.
