@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
+using Operator.Testing.Yaml;
+
 namespace Operator.Testing.Kubernetes;
 
 /// <summary>

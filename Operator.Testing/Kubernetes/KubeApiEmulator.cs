@@ -11,6 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
+using Operator.Testing.Yaml;
+
 namespace Operator.Testing.Kubernetes;
 
 /// <summary>
@@ -161,7 +163,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     /// <summary>Registers (or updates) the CRDs in a YAML (or JSON) text; non-CRD documents are ignored.</summary>
     public void RegisterCrdYaml(string yaml)
     {
-        foreach (var doc in YamlJson.ParseDocuments(yaml))
+        foreach (var doc in YamlJson.ParseAll(yaml))
         {
             if (doc is JsonObject obj && obj["kind"]?.GetValue<string>() == "CustomResourceDefinition")
             {

@@ -7,9 +7,11 @@ using YamlDotNet.RepresentationModel;
 namespace Operator.Testing.Yaml;
 
 /// <summary>
-/// Converts YAML documents to JSON nodes the way the Kubernetes tooling does: plain scalars are resolved with the
-/// YAML 1.2 core schema (null, booleans, integers, floats), quoted scalars stay strings. Comments are dropped.
-/// Anchors and aliases are resolved by YamlDotNet.
+/// Converts YAML documents to JSON nodes the way kubectl's go-yaml does: explicit tags (!!str, !!int ...) win; plain
+/// scalars become null, booleans (YAML 1.1 words such as yes/on included, single letters y/n not), integers (also
+/// hex and with underscores) or floats where they look like one; quoted and block scalars stay strings. Comments are
+/// dropped; anchors and aliases are resolved by YamlDotNet. The one YAML reader of the tests, the emulators and the
+/// local mode.
 /// </summary>
 public static partial class YamlJson
 {
@@ -19,10 +21,13 @@ public static partial class YamlJson
         var stream = new YamlStream();
         stream.Load(new StringReader(yaml));
         return stream.Documents
-            .Where(d => d.RootNode is not YamlScalarNode { Value: null or "" })
+            .Where(d => !(d.RootNode is YamlScalarNode { Value: null or "" } && d.RootNode.Tag.IsEmpty))
             .Select(d => Convert(d.RootNode))
             .ToList();
     }
+
+    /// <summary>The first document, or null when there is none.</summary>
+    public static JsonNode? Parse(string yaml) => ParseAll(yaml).FirstOrDefault();
 
     /// <summary>The single document of <paramref name="yaml"/> as an object; throws when there is not exactly one.</summary>
     public static JsonObject ParseObject(string yaml)
@@ -35,7 +40,8 @@ public static partial class YamlJson
         return obj;
     }
 
-    private static JsonNode? Convert(YamlNode node) => node switch
+    /// <summary>The JSON form of one YAML node.</summary>
+    public static JsonNode? Convert(YamlNode node) => node switch
     {
         YamlMappingNode map => ConvertMapping(map),
         YamlSequenceNode seq => new JsonArray(seq.Children.Select(Convert).ToArray()),
@@ -56,37 +62,77 @@ public static partial class YamlJson
 
     private static JsonNode? ConvertScalar(YamlScalarNode scalar)
     {
-        var text = scalar.Value ?? "";
-        if (scalar.Style is not ScalarStyle.Plain)
+        var value = scalar.Value ?? "";
+        var tag = scalar.Tag.IsEmpty ? null : scalar.Tag.Value;
+        if (tag is not null)
         {
-            return JsonValue.Create(text);
+            return tag switch
+            {
+                "tag:yaml.org,2002:str" => JsonValue.Create(value),
+                "tag:yaml.org,2002:int" => JsonValue.Create(long.Parse(value, CultureInfo.InvariantCulture)),
+                "tag:yaml.org,2002:float" => JsonValue.Create(double.Parse(value, CultureInfo.InvariantCulture)),
+                "tag:yaml.org,2002:bool" => JsonValue.Create(ParseBool(value) ?? throw new InvalidDataException($"not a bool: {value}")),
+                "tag:yaml.org,2002:null" => null,
+                _ => JsonValue.Create(value),
+            };
         }
-        if (text is "" or "~" or "null" or "Null" or "NULL")
+
+        if (scalar.Style != ScalarStyle.Plain)
+        {
+            return JsonValue.Create(value);
+        }
+
+        if (value is "" or "~" or "null" or "Null" or "NULL")
         {
             return null;
         }
-        if (text is "true" or "True" or "TRUE")
+
+        if (ParseBool(value) is { } b)
         {
-            return JsonValue.Create(true);
+            return JsonValue.Create(b);
         }
-        if (text is "false" or "False" or "FALSE")
+
+        var plain = value.Replace("_", "", StringComparison.Ordinal);
+        if (IntRegex().IsMatch(plain))
         {
-            return JsonValue.Create(false);
+            if (long.TryParse(plain, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+            {
+                return JsonValue.Create(l);
+            }
+
+            return JsonValue.Create(double.Parse(plain, CultureInfo.InvariantCulture));
         }
-        if (IntegerPattern().IsMatch(text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+
+        if (HexRegex().IsMatch(plain))
         {
-            return JsonValue.Create(l);
+            var neg = plain.StartsWith('-');
+            var digits = plain.TrimStart('+', '-')[2..];
+            var l = long.Parse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+            return JsonValue.Create(neg ? -l : l);
         }
-        if (FloatPattern().IsMatch(text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+
+        if (FloatRegex().IsMatch(plain))
         {
-            return JsonValue.Create(d);
+            return JsonValue.Create(double.Parse(plain, CultureInfo.InvariantCulture));
         }
-        return JsonValue.Create(text);
+
+        return JsonValue.Create(value);
     }
 
+    private static bool? ParseBool(string value) => value switch
+    {
+        // go-yaml v2 (YAML 1.1) booleans; the single letters y/Y/n/N are deliberately left as strings.
+        "yes" or "Yes" or "YES" or "true" or "True" or "TRUE" or "on" or "On" or "ON" => true,
+        "no" or "No" or "NO" or "false" or "False" or "FALSE" or "off" or "Off" or "OFF" => false,
+        _ => null,
+    };
+
     [GeneratedRegex(@"^[-+]?[0-9]+$")]
-    private static partial Regex IntegerPattern();
+    private static partial Regex IntRegex();
+
+    [GeneratedRegex(@"^[-+]?0x[0-9a-fA-F]+$")]
+    private static partial Regex HexRegex();
 
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
-    private static partial Regex FloatPattern();
+    private static partial Regex FloatRegex();
 }

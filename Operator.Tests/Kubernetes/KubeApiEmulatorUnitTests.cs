@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using Operator.Testing.Kubernetes;
 using Operator.Testing.Kubernetes.Validation;
 
+using Operator.Testing.Yaml;
+
 namespace Operator.Tests.Kubernetes;
 
 /// <summary>The emulator's pure pieces: YAML typing, Status texts, selectors, patches, ages.</summary>
@@ -31,7 +33,7 @@ public sealed class KubeApiEmulatorUnitTests
     [Test]
     public void Yaml_skips_empty_documents()
     {
-        YamlJson.ParseDocuments("# comment only\n---\na: 1\n---\n").Should().ContainSingle();
+        YamlJson.ParseAll("# comment only\n---\na: 1\n---\n").Should().ContainSingle();
     }
 
     [Test]

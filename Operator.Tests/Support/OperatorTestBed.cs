@@ -68,17 +68,9 @@ internal sealed class OperatorTestBed : IAsyncDisposable
     public async Task StartOperatorAsync()
     {
         Environment.SetEnvironmentVariable("AWS_WEB_IDENTITY_TOKEN_FILE", TokenFile);
-        var overrides = new Dictionary<string, string?>
-        {
-            ["LeaderElect"] = "false",
-            ["AwsEndpoint"] = Aws.Endpoint.ToString(),
-            ["LogFormat"] = "text",
-            ["MetricsPort"] = "0",
-            ["HealthPort"] = "0",
-            ["ResyncPeriod"] = Resync.ToString(),
-            ["DrainTimeout"] = "00:00:05",
-            ["AwsMaxRetries"] = "8",
-        };
+        var overrides = Operator.Local.LocalMode.EmulatorSettings(Aws.Endpoint, Resync);
+        overrides["DrainTimeout"] = "00:00:05";
+        overrides["AwsMaxRetries"] = "8";
         foreach (var (k, v) in Settings)
         {
             overrides[k] = v;

@@ -49,16 +49,7 @@ internal static class LocalMode
             await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
         }
 
-        var overrides = new Dictionary<string, string?>
-        {
-            ["LeaderElect"] = "false",
-            ["AwsEndpoint"] = aws.Endpoint.ToString(),
-            ["LogFormat"] = "text",
-            ["MetricsPort"] = "0",
-            ["HealthPort"] = "0",
-            ["ResyncPeriod"] = "00:00:30",
-        };
-        var app = OperatorHost.Build(args, EcsOperatorModule.Register, kube.CreateClient(), overrides);
+        var app = OperatorHost.Build(args, EcsOperatorModule.Register, kube.CreateClient(), EmulatorSettings(aws.Endpoint, TimeSpan.FromSeconds(30)));
         var printer = new StatePrinter(Console.Out);
         app.Services.GetRequiredService<Informer<ECSCluster>>().AddHandler(printer.Clusters);
         app.Services.GetRequiredService<Informer<AWSProvider>>().AddHandler(printer.Providers);
@@ -71,6 +62,20 @@ internal static class LocalMode
         Console.WriteLine("infra-operator local mode stopped.");
         return Environment.ExitCode;
     }
+
+    /// <summary>
+    /// Operator settings for running against the in-process emulators: one replica (no Lease), the ECS + STS emulator
+    /// as the AWS endpoint, readable logs, free ports for metrics and probes.
+    /// </summary>
+    public static Dictionary<string, string?> EmulatorSettings(Uri awsEndpoint, TimeSpan resync) => new()
+    {
+        ["LeaderElect"] = "false",
+        ["AwsEndpoint"] = awsEndpoint.ToString(),
+        ["LogFormat"] = "text",
+        ["MetricsPort"] = "0",
+        ["HealthPort"] = "0",
+        ["ResyncPeriod"] = resync.ToString(),
+    };
 
     private static IEnumerable<string> EmbeddedCrds()
     {

@@ -4,6 +4,8 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
+using Operator.Testing.Yaml;
+
 namespace Operator.Testing.Kubernetes.Validation;
 
 /// <summary>
@@ -83,130 +85,5 @@ public sealed partial class CrdDocument
         ?? throw new InvalidDataException($"{path} does not contain a YAML mapping");
 
     /// <summary>Converts every document of a YAML stream to JSON (empty documents are skipped).</summary>
-    public static IReadOnlyList<JsonNode?> LoadYamlDocuments(string yaml)
-    {
-        var stream = new YamlStream();
-        using (var reader = new StringReader(yaml))
-        {
-            stream.Load(reader);
-        }
-
-        var result = new List<JsonNode?>();
-        foreach (var doc in stream.Documents)
-        {
-            if (doc.RootNode is YamlScalarNode { Value: null or "" } && doc.RootNode.Tag.IsEmpty)
-            {
-                continue;
-            }
-
-            result.Add(ToJson(doc.RootNode));
-        }
-
-        return result;
-    }
-
-    /// <summary>Converts a single YAML node to JSON.</summary>
-    public static JsonNode? ToJson(YamlNode node)
-    {
-        switch (node)
-        {
-            case YamlMappingNode map:
-                var obj = new JsonObject();
-                foreach (var (k, v) in map.Children)
-                {
-                    var key = k is YamlScalarNode ks ? ks.Value ?? "" : throw new InvalidDataException("non-scalar mapping key");
-                    obj[key] = ToJson(v);
-                }
-
-                return obj;
-            case YamlSequenceNode seq:
-                var arr = new JsonArray();
-                foreach (var item in seq.Children)
-                {
-                    arr.Add(ToJson(item));
-                }
-
-                return arr;
-            case YamlScalarNode scalar:
-                return Scalar(scalar);
-            default:
-                throw new InvalidDataException($"unsupported YAML node {node.NodeType}");
-        }
-    }
-
-    private static JsonNode? Scalar(YamlScalarNode scalar)
-    {
-        var value = scalar.Value ?? "";
-        var tag = scalar.Tag.IsEmpty ? null : scalar.Tag.Value;
-        if (tag is not null)
-        {
-            return tag switch
-            {
-                "tag:yaml.org,2002:str" => JsonValue.Create(value),
-                "tag:yaml.org,2002:int" => JsonValue.Create(long.Parse(value, CultureInfo.InvariantCulture)),
-                "tag:yaml.org,2002:float" => JsonValue.Create(double.Parse(value, CultureInfo.InvariantCulture)),
-                "tag:yaml.org,2002:bool" => JsonValue.Create(ParseBool(value) ?? throw new InvalidDataException($"not a bool: {value}")),
-                "tag:yaml.org,2002:null" => null,
-                _ => JsonValue.Create(value),
-            };
-        }
-
-        if (scalar.Style != ScalarStyle.Plain)
-        {
-            return JsonValue.Create(value);
-        }
-
-        if (value is "" or "~" or "null" or "Null" or "NULL")
-        {
-            return null;
-        }
-
-        if (ParseBool(value) is { } b)
-        {
-            return JsonValue.Create(b);
-        }
-
-        var plain = value.Replace("_", "", StringComparison.Ordinal);
-        if (IntRegex().IsMatch(plain))
-        {
-            if (long.TryParse(plain, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
-            {
-                return JsonValue.Create(l);
-            }
-
-            return JsonValue.Create(double.Parse(plain, CultureInfo.InvariantCulture));
-        }
-
-        if (HexRegex().IsMatch(plain))
-        {
-            var neg = plain.StartsWith('-');
-            var digits = plain.TrimStart('+', '-')[2..];
-            var l = long.Parse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-            return JsonValue.Create(neg ? -l : l);
-        }
-
-        if (FloatRegex().IsMatch(plain))
-        {
-            return JsonValue.Create(double.Parse(plain, CultureInfo.InvariantCulture));
-        }
-
-        return JsonValue.Create(value);
-    }
-
-    private static bool? ParseBool(string value) => value switch
-    {
-        // go-yaml v2 (YAML 1.1) booleans; the single letters y/Y/n/N are deliberately left as strings.
-        "yes" or "Yes" or "YES" or "true" or "True" or "TRUE" or "on" or "On" or "ON" => true,
-        "no" or "No" or "NO" or "false" or "False" or "FALSE" or "off" or "Off" or "OFF" => false,
-        _ => null,
-    };
-
-    [GeneratedRegex(@"^[-+]?[0-9]+$")]
-    private static partial Regex IntRegex();
-
-    [GeneratedRegex(@"^[-+]?0x[0-9a-fA-F]+$")]
-    private static partial Regex HexRegex();
-
-    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
-    private static partial Regex FloatRegex();
+    public static IReadOnlyList<JsonNode?> LoadYamlDocuments(string yaml) => YamlJson.ParseAll(yaml);
 }
