@@ -26,7 +26,7 @@ internal sealed class ControllerManager(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var running = informers.Select(i => Watch(i.Name, i.RunAsync(stoppingToken))).ToList();
+        var running = informers.Select(i => Watch(i.Name, () => i.RunAsync(stoppingToken))).ToList();
         running.Add(RunControllersAsync(stoppingToken));
         var first = await Task.WhenAny(running).ConfigureAwait(false);
         if (!stoppingToken.IsCancellationRequested)
@@ -51,13 +51,14 @@ internal sealed class ControllerManager(
     }
 
     private Task RunAllAsync(CancellationToken ct) =>
-        Task.WhenAll(controllers.Select(c => Watch(c.Name, c.RunAsync(ct))));
+        Task.WhenAll(controllers.Select(c => Watch(c.Name, () => c.RunAsync(ct))));
 
-    private async Task Watch(string name, Task task)
+    /// <summary>Runs a component; a synchronous throw is caught like an asynchronous fault.</summary>
+    private async Task Watch(string name, Func<Task> run)
     {
         try
         {
-            await task.ConfigureAwait(false);
+            await run().ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
