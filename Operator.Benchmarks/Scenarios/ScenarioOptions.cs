@@ -27,6 +27,9 @@ internal sealed record ScenarioOptions
 
     public bool Naive { get; init; } = true;
 
+    /// <summary>Instead of the scenarios, measure the operator's RSS as a separate process (<see cref="OperatorProcessRss"/>).</summary>
+    public bool OperatorProcess { get; init; }
+
     /// <summary>Upper bound on each wait; a wait that runs out is reported as a timeout, not hidden.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(20);
 
@@ -46,6 +49,7 @@ internal sealed record ScenarioOptions
                 case "--drift-percent": o = o with { DriftPercent = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--no-throttle": o = o with { Throttle = false }; break;
                 case "--no-naive": o = o with { Naive = false }; break;
+                case "--operator-process": o = o with { OperatorProcess = true }; break;
                 case "--timeout-minutes": o = o with { Timeout = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
                 case "--set":
                     // --set AwsWriteQps=20: any OperatorOptions setting, as the operator's own configuration spells it.

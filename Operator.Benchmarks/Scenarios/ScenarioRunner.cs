@@ -27,6 +27,13 @@ internal static class ScenarioRunner
     {
         var o = ScenarioOptions.Parse(args);
         var results = new ResultTable();
+        if (o.OperatorProcess)
+        {
+            var code = await OperatorProcessRss.RunAsync(o, results);
+            Console.WriteLine();
+            results.Print(Console.Out);
+            return code;
+        }
         var ok = true;
         var n = o.Clusters;
         Console.WriteLine($"Scale scenarios: N={n}, writers={o.Writers}, resync={o.Resync.TotalSeconds}s, windows={o.Windows}, "
@@ -171,7 +178,7 @@ internal static class ScenarioRunner
     private static bool IsRead(string operation) => operation.StartsWith("Describe", StringComparison.Ordinal)
         || operation.StartsWith("List", StringComparison.Ordinal) || operation == "GetCallerIdentity";
 
-    private static bool IsReady(ECSCluster c) => c.Status?.Ready == true && c.Status.ObservedGeneration == c.Metadata.Generation;
+    internal static bool IsReady(ECSCluster c) => c.Status?.Ready == true && c.Status.ObservedGeneration == c.Metadata.Generation;
 
     private static int Untagged(ScenarioStack stack, string[] names)
     {
@@ -182,7 +189,7 @@ internal static class ScenarioRunner
 
     private static async Task<int> CountReadyInApiAsync(IKubernetes client) => (await ListAllAsync(client)).Count(IsReady);
 
-    private static async Task<List<ECSCluster>> ListAllAsync(IKubernetes client)
+    internal static async Task<List<ECSCluster>> ListAllAsync(IKubernetes client)
     {
         var all = new List<ECSCluster>();
         string? next = null;
