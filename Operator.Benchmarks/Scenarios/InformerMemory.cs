@@ -44,6 +44,46 @@ internal static class InformerMemory
         return (after - before, count);
     }
 
+    /// <summary>
+    /// Where the bytes of one cached object go: the live heap of <paramref name="copies"/> deserialized copies of
+    /// <paramref name="sample"/>, whole and with parts removed, per copy; and the JSON size of each variant.
+    /// </summary>
+    public static IReadOnlyList<(string Variant, long JsonBytes, long HeapBytes)> Breakdown(ECSCluster sample, int copies)
+    {
+        var json = KubernetesJson.Serialize(sample);
+        var variants = new List<(string, string)> { ("whole object", json) };
+        var noAnnotation = KubernetesJson.Deserialize<ECSCluster>(json);
+        noAnnotation.Metadata.Annotations = null;
+        variants.Add(("without annotations", KubernetesJson.Serialize(noAnnotation)));
+        var noConditions = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(noAnnotation));
+        noConditions.Status!.Conditions = null;
+        variants.Add(("also without status.conditions", KubernetesJson.Serialize(noConditions)));
+        var noStatus = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(noConditions));
+        noStatus.Status = null;
+        variants.Add(("also without status", KubernetesJson.Serialize(noStatus)));
+        var result = new List<(string, long, long)>();
+        foreach (var (name, text) in variants)
+        {
+            result.Add((name, System.Text.Encoding.UTF8.GetByteCount(text), HeapPerCopy(text, copies)));
+        }
+        return result;
+    }
+
+    // Not inlined, so that the copies are unreachable once it returns (even in a Debug build).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static long HeapPerCopy(string json, int copies)
+    {
+        var before = ProcessMemory.ManagedAfterFullGc();
+        var list = new ECSCluster[copies];
+        for (var i = 0; i < copies; i++)
+        {
+            list[i] = KubernetesJson.Deserialize<ECSCluster>(json);
+        }
+        var after = ProcessMemory.ManagedAfterFullGc();
+        GC.KeepAlive(list);
+        return (after - before - (copies * IntPtr.Size)) / copies;
+    }
+
     private sealed class SimpleMeterFactory : System.Diagnostics.Metrics.IMeterFactory
     {
         private readonly List<System.Diagnostics.Metrics.Meter> created = [];

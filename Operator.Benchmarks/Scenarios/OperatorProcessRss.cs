@@ -20,16 +20,7 @@ internal static class OperatorProcessRss
     {
         var n = o.Clusters;
         await using var stack = await ScenarioStack.StartAsync(new AwsEmulatorOptions { AccountThrottle = o.Throttle ? new(50, 20) : null });
-        var names = Enumerable.Range(0, n).Select(i => $"bench-{i:D5}").ToArray();
-        var provider = KubernetesJson.Deserialize<AWSProvider>(KubernetesJson.Serialize(await stack.Client.CustomObjects.GetNamespacedCustomObjectAsync(
-            ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, AWSProvider.PluralName, ScenarioStack.Provider)));
-        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = o.Writers }, async (name, _) =>
-        {
-            var created = await stack.Client.CustomObjects.CreateNamespacedCustomObjectAsync(
-                ScenarioStack.NewCluster(name), ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName);
-            var obj = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(created));
-            stack.Aws.Ecs.CreateCluster(ScenarioStack.Account, ScenarioStack.Region, DesiredCluster.From(obj, provider).ToCreateRequest());
-        });
+        await SeedAsync(stack, o);
         var kubeconfig = Path.Combine(Path.GetTempPath(), $"bench-kubeconfig-{Environment.ProcessId}.yaml");
         // The emulator's own kubeconfig has an empty user, which KubernetesClient's loader refuses; any token will do.
         var server = stack.Kube.BaseAddress.ToString().TrimEnd('/');
@@ -111,6 +102,50 @@ internal static class OperatorProcessRss
             File.Delete(kubeconfig);
         }
         return ready == n ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Creates the N ECSClusters through the API and, for each, the ECS cluster the operator would have created (from
+    /// the stored, defaulted object), directly on the emulator's backend: the state an operator restart finds.
+    /// </summary>
+    public static async Task SeedAsync(ScenarioStack stack, ScenarioOptions o)
+    {
+        var names = Enumerable.Range(0, o.Clusters).Select(i => $"bench-{i:D5}").ToArray();
+        var provider = KubernetesJson.Deserialize<AWSProvider>(KubernetesJson.Serialize(await stack.Client.CustomObjects.GetNamespacedCustomObjectAsync(
+            ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, AWSProvider.PluralName, ScenarioStack.Provider)));
+        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = o.Writers }, async (name, _) =>
+        {
+            var created = await stack.Client.CustomObjects.CreateNamespacedCustomObjectAsync(
+                ScenarioStack.NewCluster(name, o.AsApplied), ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName);
+            var obj = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(created));
+            stack.Aws.Ecs.CreateCluster(ScenarioStack.Account, ScenarioStack.Region, DesiredCluster.From(obj, provider).ToCreateRequest());
+        });
+    }
+
+    /// <summary>
+    /// Bytes per cached ECSCluster only: seeds N Ready-able clusters, lets the in-process operator make them Ready (with
+    /// <c>--set</c> settings, e.g. a wider read bucket to be quick), stops it, and measures a fresh informer.
+    /// </summary>
+    public static async Task<int> InformerOnlyAsync(ScenarioOptions o, ResultTable results)
+    {
+        await using var stack = await ScenarioStack.StartAsync(new AwsEmulatorOptions());
+        await SeedAsync(stack, o);
+        await stack.StartOperatorAsync(new Dictionary<string, string?>(o.Settings) { ["ResyncPeriod"] = o.Resync.ToString() });
+        var watch = Stopwatch.StartNew();
+        while (stack.OperatorCache.List().Count(ScenarioRunner.IsReady) < o.Clusters && watch.Elapsed < o.Timeout)
+        {
+            await Task.Delay(250);
+        }
+        var sample = stack.OperatorCache.List()[0];
+        await stack.StopOperatorAsync();
+        var (bytes, cached) = await InformerMemory.MeasureAsync(stack.Client);
+        results.Add("memory", "informer: bytes per cached ECSCluster", $"{bytes / Math.Max(1, cached):N0} B ({cached} objects)", "≤ 4 KB");
+        foreach (var (variant, json, heap) in InformerMemory.Breakdown(sample, o.Clusters))
+        {
+            results.Add("memory", $"one object, {variant}: JSON / heap", $"{json:N0} B / {heap:N0} B");
+        }
+        Console.WriteLine(KubernetesJson.Serialize(sample));
+        return 0;
     }
 
     private static long Proc(int pid, string field)

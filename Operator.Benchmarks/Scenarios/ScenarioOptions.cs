@@ -27,8 +27,14 @@ internal sealed record ScenarioOptions
 
     public bool Naive { get; init; } = true;
 
+    /// <summary>Create the ECSClusters as <c>kubectl apply</c> does (with its last-applied-configuration annotation).</summary>
+    public bool AsApplied { get; init; } = true;
+
     /// <summary>Instead of the scenarios, measure the operator's RSS as a separate process (<see cref="OperatorProcessRss"/>).</summary>
     public bool OperatorProcess { get; init; }
+
+    /// <summary>Instead of the scenarios, measure only the informer's bytes per cached ECSCluster.</summary>
+    public bool InformerOnly { get; init; }
 
     /// <summary>Upper bound on each wait; a wait that runs out is reported as a timeout, not hidden.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(20);
@@ -49,7 +55,9 @@ internal sealed record ScenarioOptions
                 case "--drift-percent": o = o with { DriftPercent = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--no-throttle": o = o with { Throttle = false }; break;
                 case "--no-naive": o = o with { Naive = false }; break;
+                case "--no-last-applied": o = o with { AsApplied = false }; break;
                 case "--operator-process": o = o with { OperatorProcess = true }; break;
+                case "--informer-only": o = o with { InformerOnly = true }; break;
                 case "--timeout-minutes": o = o with { Timeout = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
                 case "--set":
                     // --set AwsWriteQps=20: any OperatorOptions setting, as the operator's own configuration spells it.

@@ -27,9 +27,9 @@ internal static class ScenarioRunner
     {
         var o = ScenarioOptions.Parse(args);
         var results = new ResultTable();
-        if (o.OperatorProcess)
+        if (o.OperatorProcess || o.InformerOnly)
         {
-            var code = await OperatorProcessRss.RunAsync(o, results);
+            var code = o.InformerOnly ? await OperatorProcessRss.InformerOnlyAsync(o, results) : await OperatorProcessRss.RunAsync(o, results);
             Console.WriteLine();
             results.Print(Console.Out);
             return code;
@@ -37,7 +37,7 @@ internal static class ScenarioRunner
         var ok = true;
         var n = o.Clusters;
         Console.WriteLine($"Scale scenarios: N={n}, writers={o.Writers}, resync={o.Resync.TotalSeconds}s, windows={o.Windows}, "
-            + $"ECS throttle={(o.Throttle ? "50/20 per account" : "off")}, settings={string.Join(",", o.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            + $"ECS throttle={(o.Throttle ? "50/20 per account" : "off")}, kubectl-applied objects={o.AsApplied}, settings={string.Join(",", o.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
         var baselineRss = ProcessMemory.Rss();
         await using var stack = await ScenarioStack.StartAsync(new AwsEmulatorOptions { AccountThrottle = o.Throttle ? EcsDocumentedReadLimit : null });
         var settings = new Dictionary<string, string?>(o.Settings) { ["ResyncPeriod"] = o.Resync.ToString() };
@@ -51,7 +51,7 @@ internal static class ScenarioRunner
         var mark = Mark(stack, reconciles);
         var names = Enumerable.Range(0, n).Select(i => $"bench-{i:D5}").ToArray();
         await ForEachAsync(names, o.Writers, name => stack.Client.CustomObjects.CreateNamespacedCustomObjectAsync(
-            ScenarioStack.NewCluster(name), ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName));
+            ScenarioStack.NewCluster(name, o.AsApplied), ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName));
         var created = mark.Elapsed;
         var allReady = await WaitAsync(() => stack.OperatorCache.List().Count(IsReady) == n, o.Timeout);
         ok &= allReady;
@@ -159,6 +159,8 @@ internal static class ScenarioRunner
     {
         var n = o.Clusters;
         var mark = Mark(stack, reconciles);
+        var resultsBefore = reconciles.ByResult;
+        var driftBefore = reconciles.DriftQueued;
         await Task.Delay(o.Resync * o.Windows);
         var window = mark.Elapsed;
         var periods = window / o.Resync;
@@ -172,6 +174,9 @@ internal static class ScenarioRunner
         results.Add(label, "AWS write calls", awsWrites.ToString(CultureInfo.InvariantCulture), writesTarget ? "0" : "");
         results.Add(label, "Kubernetes writes per cluster per resync", $"{kubeWrites / (n * periods):0.0000} ({kubeWrites} writes)", writesTarget ? "≤ 1" : "");
         results.Add(label, "reconciles in window", $"{r} ({r / (n * periods):0.000} per cluster per resync)", writesTarget ? "0" : "");
+        var byResult = reconciles.ByResult.Select(kv => (kv.Key, kv.Value - resultsBefore.GetValueOrDefault(kv.Key))).Where(kv => kv.Item2 > 0);
+        results.Add(label, "reconciles by result; queued by the drift scanner",
+            $"{string.Join(", ", byResult.Select(kv => $"{kv.Key} {kv.Item2}"))}; {reconciles.DriftQueued - driftBefore}");
         return new SteadyFigures(awsTotal / (n * periods), kubeWrites / (n * periods), r / (n * periods));
     }
 

@@ -96,19 +96,32 @@ internal sealed class ScenarioStack : IAsyncDisposable
         }
     }
 
-    /// <summary>An ECSCluster named <paramref name="name"/> (the ECS cluster has the same name) with one tag of its own.</summary>
-    public static ECSCluster NewCluster(string name) => new()
+    public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+    /// <summary>
+    /// An ECSCluster named <paramref name="name"/> (the ECS cluster has the same name) with two tags of its own; with
+    /// <paramref name="asApplied"/>, carrying the annotation <c>kubectl apply</c> writes (the guide's way to create them).
+    /// </summary>
+    public static ECSCluster NewCluster(string name, bool asApplied)
     {
-        ApiVersion = ApiGroup.ApiVersion,
-        Kind = ECSCluster.KindName,
-        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Namespace },
-        Spec = new ECSClusterSpec
+        var obj = new ECSCluster
         {
-            ProviderRef = new ProviderReference { Name = Provider },
-            ClusterName = name,
-            Tags = new Dictionary<string, string> { ["team"] = "bench", ["cost-center"] = "1234" },
-        },
-    };
+            ApiVersion = ApiGroup.ApiVersion,
+            Kind = ECSCluster.KindName,
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Namespace },
+            Spec = new ECSClusterSpec
+            {
+                ProviderRef = new ProviderReference { Name = Provider },
+                ClusterName = name,
+                Tags = new Dictionary<string, string> { ["team"] = "bench", ["cost-center"] = "1234" },
+            },
+        };
+        if (asApplied)
+        {
+            obj.Metadata.Annotations = new Dictionary<string, string> { [LastAppliedAnnotation] = KubernetesJson.Serialize(obj) + "\n" };
+        }
+        return obj;
+    }
 
     public async ValueTask DisposeAsync()
     {
