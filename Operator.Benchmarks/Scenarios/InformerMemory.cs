@@ -1,47 +1,41 @@
 using k8s;
-using Microsoft.Extensions.Logging.Abstractions;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Informers;
-using Operator.Core.Kubernetes;
+using Operator.Core.Providers;
 
 namespace Operator.Benchmarks.Scenarios;
 
 /// <summary>
-/// The informer alone: managed bytes retained per cached ECSCluster, measured as the live heap (after a full GC) with a
-/// freshly synced ECSCluster informer minus the live heap before it started, divided by the number of cached objects
-/// (the second of two runs, so that the first run's warm-up and earlier garbage do not count).
-/// Everything else in the process (emulators, the stopped operator) is the same before and after.
+/// The informer's cache alone: managed bytes per cached ECSCluster. The objects are LISTed from the API, kept as JSON
+/// text, and then turned into what the informer caches (deserialized as the reflector does, trimmed by the informer's
+/// transform, upserted into an <see cref="ObjectStore{T}"/> with the operator's by-provider index); the live heap
+/// (after a full GC) with that store minus the live heap before it, divided by the number of objects. The JSON texts are
+/// alive in both figures, and nothing else (emulators, HTTP buffers) is counted.
 /// </summary>
 internal static class InformerMemory
 {
     public static async Task<(long Bytes, int Objects)> MeasureAsync(IKubernetes client)
     {
-        // The first run warms up (JIT, connection pool) and lets whatever was torn down before be collected.
-        await MeasureOnceAsync(client);
-        return await MeasureOnceAsync(client);
+        var texts = (await ScenarioRunner.ListAllAsync(client)).Select(o => KubernetesJson.Serialize(o)).ToArray();
+        Fill(texts); // warm-up: JIT and first-use statics do not count
+        var before = ProcessMemory.ManagedAfterFullGc();
+        var store = Fill(texts);
+        var after = ProcessMemory.ManagedAfterFullGc();
+        GC.KeepAlive(store);
+        GC.KeepAlive(texts);
+        return (after - before, store.Count);
     }
 
-    private static async Task<(long Bytes, int Objects)> MeasureOnceAsync(IKubernetes client)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static ObjectStore<ECSCluster> Fill(string[] texts)
     {
-        using var meters = new SimpleMeterFactory();
-        var before = ProcessMemory.ManagedAfterFullGc();
-        var informer = new Informer<ECSCluster>(new RawApiClient(client), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
-            TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(meters));
-        using var cts = new CancellationTokenSource();
-        var run = informer.RunAsync(cts.Token);
-        await informer.WaitForSyncAsync(CancellationToken.None);
-        var after = ProcessMemory.ManagedAfterFullGc();
-        var count = informer.Store.Count;
-        await cts.CancelAsync();
-        try
+        var store = new ObjectStore<ECSCluster>();
+        store.AddIndex(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)]);
+        foreach (var text in texts)
         {
-            await run;
+            store.Upsert(Informer<ECSCluster>.TrimForCache(KubernetesJson.Deserialize<ECSCluster>(text)));
         }
-        catch (OperationCanceledException)
-        {
-        }
-        GC.KeepAlive(informer);
-        return (after - before, count);
+        return store;
     }
 
     /// <summary>
@@ -82,19 +76,5 @@ internal static class InformerMemory
         var after = ProcessMemory.ManagedAfterFullGc();
         GC.KeepAlive(list);
         return (after - before - (copies * IntPtr.Size)) / copies;
-    }
-
-    private sealed class SimpleMeterFactory : System.Diagnostics.Metrics.IMeterFactory
-    {
-        private readonly List<System.Diagnostics.Metrics.Meter> created = [];
-
-        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options)
-        {
-            var meter = new System.Diagnostics.Metrics.Meter(options);
-            created.Add(meter);
-            return meter;
-        }
-
-        public void Dispose() => created.ForEach(m => m.Dispose());
     }
 }

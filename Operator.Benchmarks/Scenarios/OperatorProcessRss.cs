@@ -139,12 +139,11 @@ internal static class OperatorProcessRss
         var sample = stack.OperatorCache.List()[0];
         await stack.StopOperatorAsync();
         var (bytes, cached) = await InformerMemory.MeasureAsync(stack.Client);
-        results.Add("memory", "informer: bytes per cached ECSCluster", $"{bytes / Math.Max(1, cached):N0} B ({cached} objects)", "≤ 4 KB");
+        results.Add("memory", "informer cache: bytes per cached ECSCluster", $"{bytes / Math.Max(1, cached):N0} B ({cached} objects)", "≤ 4 KB");
         foreach (var (variant, json, heap) in InformerMemory.Breakdown(sample, o.Clusters))
         {
             results.Add("memory", $"one object, {variant}: JSON / heap", $"{json:N0} B / {heap:N0} B");
         }
-        Console.WriteLine(KubernetesJson.Serialize(sample));
         return 0;
     }
 
