@@ -67,8 +67,18 @@ internal static class ScenarioRunner
         results.Add("1 create", "peak RSS / RSS now", $"{Mb(ProcessMemory.PeakRss())} / {Mb(ProcessMemory.Rss())}");
         results.Add("1 create", "managed heap after full GC", Mb(ProcessMemory.ManagedAfterFullGc()));
 
-        // 2. Steady state: nothing changes for several resync periods.
-        await Task.Delay(o.Resync); // let requeues of the last creations drain
+        // 2. Steady state: nothing changes for several resync periods. First let the tail of the creation drain: keys the
+        // drift scanner queued again while they were being created are reconciled once more when the queue reaches them.
+        var settle = Mark(stack, reconciles);
+        long seen;
+        do
+        {
+            seen = reconciles.Total;
+            await Task.Delay(o.Resync);
+        }
+        while (reconciles.Total != seen && settle.Elapsed < o.Timeout);
+        results.Add("2 steady", "settling after all Ready (no reconcile for a resync period)",
+            $"{Secs(settle.Elapsed)}, {reconciles.Total - settle.Reconciles} reconciles, AWS {Ops(AwsSince(stack, settle.At))}");
         var steady = await SteadyStateAsync("2 steady", stack, reconciles, o, results, writesTarget: true);
 
         // 3. Drift on a percentage of clusters, made directly on the ECS backend (no API call, no throttle token).
