@@ -48,7 +48,7 @@ internal static class ScenarioRunner
         results.Add("setup", "RSS with emulators + idle operator", Mb(ProcessMemory.Rss()), "");
 
         // 1. Create N at once.
-        var mark = Mark(stack, reconciles);
+        var mark = Mark(reconciles);
         var names = Enumerable.Range(0, n).Select(i => $"bench-{i:D5}").ToArray();
         await ForEachAsync(names, o.Writers, name => stack.Client.CustomObjects.CreateNamespacedCustomObjectAsync(
             ScenarioStack.NewCluster(name, o.AsApplied), ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName));
@@ -69,7 +69,7 @@ internal static class ScenarioRunner
 
         // 2. Steady state: nothing changes for several resync periods. First let the tail of the creation drain: keys the
         // drift scanner queued again while they were being created are reconciled once more when the queue reaches them.
-        var settle = Mark(stack, reconciles);
+        var settle = Mark(reconciles);
         long seen;
         do
         {
@@ -83,7 +83,7 @@ internal static class ScenarioRunner
 
         // 3. Drift on a percentage of clusters, made directly on the ECS backend (no API call, no throttle token).
         var drifted = names.Where((_, i) => i % (int)Math.Round(100 / o.DriftPercent) == 0).ToArray();
-        mark = Mark(stack, reconciles);
+        mark = Mark(reconciles);
         foreach (var name in drifted)
         {
             var arn = stack.OperatorCache.Get($"{ScenarioStack.Namespace}/{name}")!.Status!.ClusterARN!;
@@ -111,7 +111,7 @@ internal static class ScenarioRunner
             {
                 ["AwsReadBurst"] = "100000", ["AwsReadQps"] = "100000", ["AwsWriteBurst"] = "100000", ["AwsWriteQps"] = "100000",
             };
-            mark = Mark(stack, reconciles);
+            mark = Mark(reconciles);
             await stack.StartOperatorAsync(naiveSettings, NaiveBaseline.Compose);
             await WaitAsync(() => reconciles.Total - mark.Reconciles >= n, o.Timeout);
             var naive = await SteadyStateAsync("2 naive", stack, reconciles, o, results, writesTarget: false);
@@ -122,7 +122,7 @@ internal static class ScenarioRunner
             stack.Aws.ThrottleSuspended = false;
         }
 
-        mark = Mark(stack, reconciles);
+        mark = Mark(reconciles);
         await stack.StartOperatorAsync(settings);
         var restarted = await WaitAsync(() => reconciles.Total - mark.Reconciles >= n, o.Timeout);
         results.Add("restart", "time until every cluster reconciled once", restarted ? Secs(mark.Elapsed) : "TIMEOUT");
@@ -130,7 +130,7 @@ internal static class ScenarioRunner
         await Task.Delay(TimeSpan.FromSeconds(2));
 
         // 4. Delete all N.
-        mark = Mark(stack, reconciles);
+        mark = Mark(reconciles);
         await ForEachAsync(names, o.Writers, name => stack.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(
             ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName, name));
         var deleteRequested = mark.Elapsed;
@@ -168,7 +168,7 @@ internal static class ScenarioRunner
     private static async Task<SteadyFigures> SteadyStateAsync(string label, ScenarioStack stack, ReconcileCounter reconciles, ScenarioOptions o, ResultTable results, bool writesTarget)
     {
         var n = o.Clusters;
-        var mark = Mark(stack, reconciles);
+        var mark = Mark(reconciles);
         var resultsBefore = reconciles.ByResult;
         var driftBefore = reconciles.DriftQueued;
         await Task.Delay(o.Resync * o.Windows);
@@ -237,7 +237,7 @@ internal static class ScenarioRunner
         return true;
     }
 
-    private static Mark Mark(ScenarioStack stack, ReconcileCounter reconciles) => new(DateTimeOffset.UtcNow, Stopwatch.StartNew(), reconciles.Total);
+    private static Mark Mark(ReconcileCounter reconciles) => new(DateTimeOffset.UtcNow, Stopwatch.StartNew(), reconciles.Total);
 
     private static Dictionary<string, int> AwsSince(ScenarioStack stack, DateTimeOffset since) =>
         stack.Aws.Calls.Snapshot().Where(c => c.At >= since).GroupBy(c => c.Operation + (c.ErrorCode is { } e ? $"({e})" : ""))
