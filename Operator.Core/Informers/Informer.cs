@@ -9,7 +9,9 @@ namespace Operator.Core.Informers;
 /// A cache of one kind kept in sync with the API server by one <see cref="Reflector{T}"/> per watched namespace (or one
 /// for all namespaces), with handlers notified of every change and of a periodic resync that makes no API call.
 /// Guarantees: <see cref="HasSynced"/> turns true once every scope has been listed, and never turns back;
-/// every object is passed through the transform before it is cached (managedFields are always dropped).
+/// every object is passed through the transform before it is cached (managedFields and kubectl's
+/// last-applied-configuration annotation are always dropped: nothing reads them, and they are most of a cached object's
+/// memory). Cached objects are therefore never fit to be written back whole (PUT); write with patches.
 /// The caller must register handlers and indexes before <see cref="RunAsync"/>, and must treat a faulted
 /// <see cref="RunAsync"/> as fatal for the process: a dead informer would silently stop all reconciliation.
 /// </summary>
@@ -28,7 +30,7 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
         this.time = time;
         Resource = ResourceType.Of<T>();
         var logger = loggers.CreateLogger($"Operator.Informer.{Resource.Kind}");
-        Func<T, T> cacheTransform = transform is null ? DropManagedFields : obj => DropManagedFields(transform(obj));
+        Func<T, T> cacheTransform = transform is null ? TrimForCache : obj => TrimForCache(transform(obj));
         IReadOnlyList<string?> scopes = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
         reflectors = scopes
             .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, notifier, options, time, logger, metrics))
@@ -95,10 +97,18 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
         }
     }
 
-    private static T DropManagedFields(T obj)
+    /// <summary>The annotation <c>kubectl apply</c> writes: a second, full copy of the applied object as JSON.</summary>
+    public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+    internal static T TrimForCache(T obj)
     {
-        // managedFields are often larger than the object itself and no reconciler reads them.
+        // managedFields are often larger than the object itself and no reconciler reads them; the last-applied
+        // annotation repeats the spec as a string (the scale benchmark measured ~0.8 KB of heap per ECSCluster for it).
         obj.Metadata.ManagedFields = null;
+        if (obj.Metadata.Annotations is { } annotations && annotations.Remove(LastAppliedAnnotation) && annotations.Count == 0)
+        {
+            obj.Metadata.Annotations = null;
+        }
         return obj;
     }
 }

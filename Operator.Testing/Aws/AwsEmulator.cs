@@ -65,6 +65,18 @@ internal sealed class AwsEmulator : IAsyncDisposable
     public AwsEmulatorCallLog Calls { get; } = new();
     public EcsEmulatorBackend Ecs { get; }
 
+    /// <summary>
+    /// While true, <see cref="AwsEmulatorOptions.AccountThrottle"/> is not applied (benchmarks switch it off for a
+    /// baseline that must not be shaped by throttling, and back on). Thread-safe.
+    /// </summary>
+    public bool ThrottleSuspended
+    {
+        get => Volatile.Read(ref _throttleSuspended);
+        set => Volatile.Write(ref _throttleSuspended, value);
+    }
+
+    private bool _throttleSuspended;
+
     public static async Task<AwsEmulator> StartAsync(AwsEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
         // The empty builder reads no configuration files, so no file watchers pile up when tests start many emulators.
@@ -337,7 +349,7 @@ internal sealed class AwsEmulator : IAsyncDisposable
 
     private void Throttle(string account)
     {
-        if (Options.AccountThrottle is not { } throttle)
+        if (Options.AccountThrottle is not { } throttle || ThrottleSuspended)
         {
             return;
         }

@@ -63,6 +63,40 @@ public sealed class InformerTests
     }
 
     [Test]
+    public async Task Caches_objects_without_managed_fields_or_the_last_applied_annotation_but_keeps_other_annotations()
+    {
+        await bed.CreateClusterAsync("default", "applied");
+        await bed.PatchClusterAsync("default", "applied", new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["annotations"] = new JsonObject { [Informer<ECSCluster>.LastAppliedAnnotation] = "{\"spec\":{}}", ["team"] = "a" },
+            },
+        });
+        await bed.CreateClusterAsync("default", "only-applied");
+        await bed.PatchClusterAsync("default", "only-applied", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [Informer<ECSCluster>.LastAppliedAnnotation] = "{}" } },
+        });
+        var (informer, handler, _) = Start();
+        await informer.WaitForSyncAsync(stop.Token);
+
+        var cached = informer.Store.Get("default/applied")!;
+        cached.Metadata.Annotations.Should().Equal(new Dictionary<string, string> { ["team"] = "a" });
+        cached.Metadata.ManagedFields.Should().BeNull();
+        informer.Store.Get("default/only-applied")!.Metadata.Annotations.Should().BeNull();
+
+        // A watch event is trimmed the same way as a listed object.
+        await bed.PatchClusterAsync("default", "applied", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [Informer<ECSCluster>.LastAppliedAnnotation] = "{\"x\":1}", ["team"] = "b" } },
+        });
+        await Eventually.UntilAsync(() => informer.Store.Get("default/applied")!.Metadata.Annotations?["team"] == "b", "the update");
+        informer.Store.Get("default/applied")!.Metadata.Annotations.Should().NotContainKey(Informer<ECSCluster>.LastAppliedAnnotation);
+        handler.Count("update", "default/applied").Should().Be(1);
+    }
+
+    [Test]
     public async Task Dropped_watches_resume_from_the_last_resource_version_without_relisting_or_missing_events()
     {
         var (informer, handler, _) = Start();

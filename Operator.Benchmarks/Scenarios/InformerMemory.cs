@@ -1,0 +1,80 @@
+using k8s;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Informers;
+using Operator.Core.Providers;
+
+namespace Operator.Benchmarks.Scenarios;
+
+/// <summary>
+/// The informer's cache alone: managed bytes per cached ECSCluster. The objects are LISTed from the API, kept as JSON
+/// text, and then turned into what the informer caches (deserialized as the reflector does, trimmed by the informer's
+/// transform, upserted into an <see cref="ObjectStore{T}"/> with the operator's by-provider index); the live heap
+/// (after a full GC) with that store minus the live heap before it, divided by the number of objects. The JSON texts are
+/// alive in both figures, and nothing else (emulators, HTTP buffers) is counted.
+/// </summary>
+internal static class InformerMemory
+{
+    public static async Task<(long Bytes, int Objects)> MeasureAsync(IKubernetes client)
+    {
+        var texts = (await ScenarioRunner.ListAllAsync(client)).Select(o => KubernetesJson.Serialize(o)).ToArray();
+        Fill(texts); // warm-up: JIT and first-use statics do not count
+        var before = ProcessMemory.ManagedAfterFullGc();
+        var store = Fill(texts);
+        var after = ProcessMemory.ManagedAfterFullGc();
+        GC.KeepAlive(store);
+        GC.KeepAlive(texts);
+        return (after - before, store.Count);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static ObjectStore<ECSCluster> Fill(string[] texts)
+    {
+        var store = new ObjectStore<ECSCluster>();
+        store.AddIndex(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)]);
+        foreach (var text in texts)
+        {
+            store.Upsert(Informer<ECSCluster>.TrimForCache(KubernetesJson.Deserialize<ECSCluster>(text)));
+        }
+        return store;
+    }
+
+    /// <summary>
+    /// Where the bytes of one cached object go: the live heap of <paramref name="copies"/> deserialized copies of
+    /// <paramref name="sample"/>, whole and with parts removed, per copy; and the JSON size of each variant.
+    /// </summary>
+    public static IReadOnlyList<(string Variant, long JsonBytes, long HeapBytes)> Breakdown(ECSCluster sample, int copies)
+    {
+        var json = KubernetesJson.Serialize(sample);
+        var variants = new List<(string, string)> { ("whole object", json) };
+        var noAnnotation = KubernetesJson.Deserialize<ECSCluster>(json);
+        noAnnotation.Metadata.Annotations = null;
+        variants.Add(("without annotations", KubernetesJson.Serialize(noAnnotation)));
+        var noConditions = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(noAnnotation));
+        noConditions.Status!.Conditions = null;
+        variants.Add(("also without status.conditions", KubernetesJson.Serialize(noConditions)));
+        var noStatus = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(noConditions));
+        noStatus.Status = null;
+        variants.Add(("also without status", KubernetesJson.Serialize(noStatus)));
+        var result = new List<(string, long, long)>();
+        foreach (var (name, text) in variants)
+        {
+            result.Add((name, System.Text.Encoding.UTF8.GetByteCount(text), HeapPerCopy(text, copies)));
+        }
+        return result;
+    }
+
+    // Not inlined, so that the copies are unreachable once it returns (even in a Debug build).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static long HeapPerCopy(string json, int copies)
+    {
+        var before = ProcessMemory.ManagedAfterFullGc();
+        var list = new ECSCluster[copies];
+        for (var i = 0; i < copies; i++)
+        {
+            list[i] = KubernetesJson.Deserialize<ECSCluster>(json);
+        }
+        var after = ProcessMemory.ManagedAfterFullGc();
+        GC.KeepAlive(list);
+        return (after - before - (copies * IntPtr.Size)) / copies;
+    }
+}

@@ -1,0 +1,50 @@
+using System.Diagnostics.Metrics;
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Clusters;
+using Operator.Core.Controllers;
+using Operator.Core.Informers;
+using Operator.Core.Kubernetes;
+using Operator.Core.Providers;
+using Operator.Hosting;
+
+namespace Operator.Benchmarks.Scenarios;
+
+/// <summary>
+/// Benchmark-only re-composition of the operator that behaves like the Go original in steady state: the ECSCluster
+/// informer resyncs every period and re-enqueues every object (one reconcile, hence one DescribeClusters, per object
+/// per period), the drift scanner is parked (a one-day period), and every reconcile ends with a status write
+/// (<see cref="StatusWritingReconciler"/>). Registered after <see cref="EcsOperatorModule"/>, so these registrations
+/// win; production code and its defaults are untouched.
+/// </summary>
+internal static class NaiveBaseline
+{
+    public static void Compose(WebApplicationBuilder builder, OperatorOptions options)
+    {
+        var services = builder.Services;
+        services.AddSingleton(new DriftScannerOptions { Period = TimeSpan.FromDays(1) });
+        services.AddSingleton(sp =>
+        {
+            var informer = new Informer<ECSCluster>(
+                sp.GetRequiredService<RawApiClient>(),
+                sp.GetRequiredService<InformerOptions>() with { ResyncPeriod = options.ResyncPeriod },
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>(),
+                sp.GetRequiredService<InformerMetrics>());
+            informer.Store.AddIndex(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)]);
+            return informer;
+        });
+        services.AddSingleton(sp =>
+        {
+            var clusters = sp.GetRequiredService<Informer<ECSCluster>>();
+            var inner = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
+            var reconciler = new StatusWritingReconciler(inner, clusters.Store, sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>());
+            return new Controller<ECSCluster>("ecscluster", clusters, reconciler, sp.GetRequiredService<ControllerOptions>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ControllerMetrics>(),
+                sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<OwnWriteTracker>());
+        });
+    }
+}

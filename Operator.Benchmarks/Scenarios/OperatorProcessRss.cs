@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using k8s;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Clusters;
+using Operator.Testing.Aws;
+
+namespace Operator.Benchmarks.Scenarios;
+
+/// <summary>
+/// The operator's own memory, separated from the emulators: N ECSClusters whose ECS clusters already exist (created
+/// on the emulator's backend exactly as the operator would create them, ownership tag included — the state after a
+/// restart or failover), and the operator started as a child process (<c>Operator.dll run</c>, product defaults,
+/// --kubeconfig and --aws-endpoint pointing at the in-process emulators). Once every object is Ready and a few resync
+/// periods have passed, the child's VmHWM and VmRSS are read from /proc/&lt;pid&gt;/status; then the child is killed.
+/// </summary>
+internal static class OperatorProcessRss
+{
+    public static async Task<int> RunAsync(ScenarioOptions o, ResultTable results)
+    {
+        var n = o.Clusters;
+        await using var stack = await ScenarioStack.StartAsync(new AwsEmulatorOptions { AccountThrottle = o.Throttle ? new(50, 20) : null });
+        await SeedAsync(stack, o);
+        var kubeconfig = Path.Combine(Path.GetTempPath(), $"bench-kubeconfig-{Environment.ProcessId}.yaml");
+        // The emulator's own kubeconfig has an empty user, which KubernetesClient's loader refuses; any token will do.
+        var server = stack.Kube.BaseAddress.ToString().TrimEnd('/');
+        await File.WriteAllTextAsync(kubeconfig, string.Join('\n',
+            "apiVersion: v1", "kind: Config",
+            "clusters:", "- name: emulator", "  cluster:", $"    server: {server}",
+            "users:", "- name: bench", "  user:", "    token: bench",
+            "contexts:", "- name: emulator", "  context:", "    cluster: emulator", "    user: bench",
+            "current-context: emulator", ""));
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     Path.Combine(AppContext.BaseDirectory, "Operator.dll"), "run", "--kubeconfig", kubeconfig, "--leader-elect", "false",
+                     "--aws-endpoint", stack.Aws.Endpoint.ToString(), "--metrics-port", "0", "--health-port", "0", "--log-format", "text",
+                     "--log-level", "Warning", "--resync-period", o.Resync.ToString(),
+                 })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        foreach (var (k, v) in o.Settings)
+        {
+            start.ArgumentList.Add($"--{k}={v}");
+        }
+        using var child = Process.Start(start)!;
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        child.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                output.Enqueue(line);
+                while (output.Count > 50 && output.TryDequeue(out string? _))
+                {
+                }
+            }
+        };
+        child.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine($"operator: {line}"); };
+        child.BeginOutputReadLine();
+        child.BeginErrorReadLine();
+        var watch = Stopwatch.StartNew();
+        var ready = 0;
+        try
+        {
+            while (watch.Elapsed < o.Timeout && !child.HasExited)
+            {
+                ready = (await ScenarioRunner.ListAllAsync(stack.Client)).Count(ScenarioRunner.IsReady);
+                if (ready == n)
+                {
+                    break;
+                }
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+            if (child.HasExited)
+            {
+                Console.Error.WriteLine($"the operator exited with {child.ExitCode}:\n{string.Join('\n', output)}");
+                return 1;
+            }
+            var allReady = watch.Elapsed;
+            results.Add("rss", "operator process: all Ready (existing ECS clusters)", ready == n ? $"{allReady.TotalSeconds:0.0} s" : $"TIMEOUT ({ready}/{n})");
+            results.Add("rss", "operator process: RSS at all Ready (peak / now)", $"{Mb(Proc(child.Id, "VmHWM:"))} / {Mb(Proc(child.Id, "VmRSS:"))}");
+            await Task.Delay(o.Resync * o.Windows);
+            results.Add("rss", $"operator process: RSS after {o.Windows} more resyncs (peak / now)",
+                $"{Mb(Proc(child.Id, "VmHWM:"))} / {Mb(Proc(child.Id, "VmRSS:"))}", "≤ 150 MB");
+            results.Add("rss", "operator process: RSS now = anonymous + file-backed (code) + shmem",
+                $"{Mb(Proc(child.Id, "RssAnon:"))} + {Mb(Proc(child.Id, "RssFile:"))} + {Mb(Proc(child.Id, "RssShmem:"))}");
+        }
+        finally
+        {
+            if (!child.HasExited)
+            {
+                child.Kill(entireProcessTree: true);
+                await child.WaitForExitAsync();
+            }
+            File.Delete(kubeconfig);
+        }
+        return ready == n ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Creates the N ECSClusters through the API and, for each, the ECS cluster the operator would have created (from
+    /// the stored, defaulted object), directly on the emulator's backend: the state an operator restart finds.
+    /// </summary>
+    public static async Task SeedAsync(ScenarioStack stack, ScenarioOptions o)
+    {
+        var names = Enumerable.Range(0, o.Clusters).Select(i => $"bench-{i:D5}").ToArray();
+        var provider = KubernetesJson.Deserialize<AWSProvider>(KubernetesJson.Serialize(await stack.Client.CustomObjects.GetNamespacedCustomObjectAsync(
+            ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, AWSProvider.PluralName, ScenarioStack.Provider)));
+        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = o.Writers }, async (name, _) =>
+        {
+            var created = await stack.Client.CustomObjects.CreateNamespacedCustomObjectAsync(
+                ScenarioStack.NewCluster(name, o.AsApplied), ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName);
+            var obj = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(created));
+            stack.Aws.Ecs.CreateCluster(ScenarioStack.Account, ScenarioStack.Region, DesiredCluster.From(obj, provider).ToCreateRequest());
+        });
+    }
+
+    /// <summary>
+    /// Bytes per cached ECSCluster only: seeds N Ready-able clusters, lets the in-process operator make them Ready (with
+    /// <c>--set</c> settings, e.g. a wider read bucket to be quick), stops it, and measures a fresh informer.
+    /// </summary>
+    public static async Task<int> InformerOnlyAsync(ScenarioOptions o, ResultTable results)
+    {
+        await using var stack = await ScenarioStack.StartAsync(new AwsEmulatorOptions());
+        await SeedAsync(stack, o);
+        await stack.StartOperatorAsync(new Dictionary<string, string?>(o.Settings) { ["ResyncPeriod"] = o.Resync.ToString() });
+        var watch = Stopwatch.StartNew();
+        while (stack.OperatorCache.List().Count(ScenarioRunner.IsReady) < o.Clusters && watch.Elapsed < o.Timeout)
+        {
+            await Task.Delay(250);
+        }
+        var sample = stack.OperatorCache.List()[0];
+        await stack.StopOperatorAsync();
+        var (bytes, cached) = await InformerMemory.MeasureAsync(stack.Client);
+        results.Add("memory", "informer cache: bytes per cached ECSCluster", $"{bytes / Math.Max(1, cached):N0} B ({cached} objects)", "≤ 4 KB");
+        foreach (var (variant, json, heap) in InformerMemory.Breakdown(sample, o.Clusters))
+        {
+            results.Add("memory", $"one object, {variant}: JSON / heap", $"{json:N0} B / {heap:N0} B");
+        }
+        return 0;
+    }
+
+    private static long Proc(int pid, string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith(field, StringComparison.Ordinal))
+            {
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        return -1;
+    }
+
+    private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024):0.0} MB";
+}

@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Operator.Core.Controllers;
+
+namespace Operator.Benchmarks.Scenarios;
+
+/// <summary>
+/// Counts, with a MeterListener, <c>controller_runtime_reconcile_total</c> of one controller (by result) and the drift
+/// scanner's <c>ecscluster_drift_detected_total</c>, so scenarios can read how many of each happened in a window.
+/// Thread-safe.
+/// </summary>
+internal sealed class ReconcileCounter : IDisposable
+{
+    private const string DriftMeter = "Operator.Clusters";
+    private const string DriftDetected = "ecscluster_drift_detected_total";
+    private readonly MeterListener listener = new();
+    private readonly string controller;
+    private readonly ConcurrentDictionary<string, long> byResult = new(StringComparer.Ordinal);
+    private long total;
+    private long drift;
+
+    public ReconcileCounter(string controller)
+    {
+        this.controller = controller;
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if ((instrument.Meter.Name == ControllerMetrics.MeterName && instrument.Name == "controller_runtime_reconcile_total")
+                || (instrument.Meter.Name == DriftMeter && instrument.Name == DriftDetected))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>(OnMeasurement);
+        listener.Start();
+    }
+
+    public long Total => Interlocked.Read(ref total);
+
+    /// <summary>Clusters the drift scanner found out of sync and queued.</summary>
+    public long DriftQueued => Interlocked.Read(ref drift);
+
+    /// <summary>Reconciles so far by result (success, requeue_after, error).</summary>
+    public IReadOnlyDictionary<string, long> ByResult => new Dictionary<string, long>(byResult);
+
+    public void Dispose() => listener.Dispose();
+
+    private void OnMeasurement(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+    {
+        if (instrument.Name == DriftDetected)
+        {
+            Interlocked.Add(ref drift, value);
+            return;
+        }
+        string? name = null, result = null;
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "controller")
+            {
+                name = tag.Value as string;
+            }
+            else if (tag.Key == "result")
+            {
+                result = tag.Value as string;
+            }
+        }
+        if (name == controller)
+        {
+            Interlocked.Add(ref total, value);
+            byResult.AddOrUpdate(result ?? "", value, (_, v) => v + value);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+
+namespace Operator.Benchmarks.Scenarios;
+
+/// <summary>Command-line settings of the scenario runner; every value has a default that makes a bounded N = 1,000 run.</summary>
+internal sealed record ScenarioOptions
+{
+    public int Clusters { get; init; } = 1000;
+
+    /// <summary>Concurrent clients creating and deleting the ECSClusters.</summary>
+    public int Writers { get; init; } = 4;
+
+    /// <summary>The operator's resync (drift scan) period for the whole run.</summary>
+    public TimeSpan Resync { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Resync periods measured in the steady-state window (scenario 2), for the operator and for the naive baseline.</summary>
+    public int Windows { get; init; } = 3;
+
+    /// <summary>Percentage of clusters changed out of band in scenario 3.</summary>
+    public double DriftPercent { get; init; } = 1;
+
+    /// <summary>The ECS emulator's per-account token bucket (ECS's documented read limit); false runs unthrottled.</summary>
+    public bool Throttle { get; init; } = true;
+
+    /// <summary>Operator settings overridden beyond the scenario's own (e.g. AwsWriteQps); empty keeps the product defaults.</summary>
+    public Dictionary<string, string?> Settings { get; init; } = [];
+
+    public bool Naive { get; init; } = true;
+
+    /// <summary>Create the ECSClusters as <c>kubectl apply</c> does (with its last-applied-configuration annotation).</summary>
+    public bool AsApplied { get; init; } = true;
+
+    /// <summary>Instead of the scenarios, measure the operator's RSS as a separate process (<see cref="OperatorProcessRss"/>).</summary>
+    public bool OperatorProcess { get; init; }
+
+    /// <summary>Instead of the scenarios, measure only the informer's bytes per cached ECSCluster.</summary>
+    public bool InformerOnly { get; init; }
+
+    /// <summary>Upper bound on each wait; a wait that runs out is reported as a timeout, not hidden.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(20);
+
+    public static ScenarioOptions Parse(string[] args)
+    {
+        var o = new ScenarioOptions();
+        var settings = new Dictionary<string, string?>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--clusters": o = o with { Clusters = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--writers": o = o with { Writers = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--resync-seconds": o = o with { Resync = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
+                case "--windows": o = o with { Windows = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--drift-percent": o = o with { DriftPercent = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--no-throttle": o = o with { Throttle = false }; break;
+                case "--no-naive": o = o with { Naive = false }; break;
+                case "--no-last-applied": o = o with { AsApplied = false }; break;
+                case "--operator-process": o = o with { OperatorProcess = true }; break;
+                case "--informer-only": o = o with { InformerOnly = true }; break;
+                case "--timeout-minutes": o = o with { Timeout = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
+                case "--set":
+                    // --set AwsWriteQps=20: any OperatorOptions setting, as the operator's own configuration spells it.
+                    var kv = Next().Split('=', 2);
+                    settings[kv[0]] = kv.Length > 1 ? kv[1] : "";
+                    break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        return o with { Settings = settings };
+    }
+}
