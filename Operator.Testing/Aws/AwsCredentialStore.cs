@@ -9,7 +9,7 @@ namespace Operator.Testing.Aws;
 /// </summary>
 internal sealed class AwsCredentialStore
 {
-    public const string DefaultAccessKeyId = "AKIAEMULATOR00000001";
+    public const string DefaultAccessKeyId = "AKIDEMULATOR00000001";
     public const string DefaultSecretAccessKey = "emulator/secret/key/0000000000000000000";
     public const string DefaultAccountId = "123456789012";
 

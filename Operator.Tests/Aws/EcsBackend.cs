@@ -38,7 +38,7 @@ internal sealed class EcsBackend : IAsyncDisposable
         if (name == Moto)
         {
             var moto = await AwsTestEnvironment.MotoAsync();
-            return new EcsBackend(name, moto.Endpoint, new BasicAWSCredentials("AKIAMOTOCONTRACT0001", "moto-contract-secret"), MotoServer.AccountId, null, moto);
+            return new EcsBackend(name, moto.Endpoint, new BasicAWSCredentials("AKIDMOTOCONTRACT0001", "moto-contract-secret"), MotoServer.AccountId, null, moto);
         }
 
         var emulator = await AwsEmulator.StartAsync(options);

@@ -257,8 +257,8 @@ public sealed class EcsEmulatorSemanticsTests
     [Test]
     public async Task Accounts_and_regions_are_isolated()
     {
-        _emulator.Credentials.Add("AKIAOTHERACCOUNT0001", "other-secret", "210987654321");
-        var other = _backend.CreateClient(new Amazon.Runtime.BasicAWSCredentials("AKIAOTHERACCOUNT0001", "other-secret"), _time);
+        _emulator.Credentials.Add("AKIDOTHERACCOUNT0001", "other-secret", "210987654321");
+        var other = _backend.CreateClient(new Amazon.Runtime.BasicAWSCredentials("AKIDOTHERACCOUNT0001", "other-secret"), _time);
         var otherRegion = new EcsClient(_backend.Http, _backend.Credentials, new EcsClientOptions { Region = "eu-west-1", Endpoint = _backend.Endpoint }, _time);
         await _ecs.CreateClusterAsync(new CreateClusterRequest { ClusterName = "mine" });
 

@@ -72,7 +72,7 @@ public sealed class SigV4Tests
     public async Task The_emulator_rejects_an_unknown_access_key_as_UnrecognizedClientException()
     {
         await using var backend = await EcsBackend.StartAsync(EcsBackend.Emulator);
-        var stranger = backend.CreateClient(new BasicAWSCredentials("AKIAUNKNOWN000000000", "whatever"));
+        var stranger = backend.CreateClient(new BasicAWSCredentials("AKIDUNKNOWN000000000", "whatever"));
 
         var call = () => stranger.DescribeClustersAsync(new DescribeClustersRequest());
 
@@ -95,15 +95,15 @@ public sealed class SigV4Tests
     public async Task Credentials_are_resolved_on_every_request_so_rotation_takes_effect()
     {
         await using var backend = await EcsBackend.StartAsync(EcsBackend.Emulator);
-        backend.AwsEmulator!.Credentials.Add("AKIAROTATED000000002", "rotated-secret", AwsCredentialStore.DefaultAccountId);
+        backend.AwsEmulator!.Credentials.Add("AKIDROTATED000000002", "rotated-secret", AwsCredentialStore.DefaultAccountId);
         var credentials = new RotatingCredentials(new ImmutableCredentials(AwsCredentialStore.DefaultAccessKeyId, AwsCredentialStore.DefaultSecretAccessKey, null));
         var ecs = backend.CreateClient(credentials);
 
         await ecs.DescribeClustersAsync(new DescribeClustersRequest());
-        credentials.Current = new ImmutableCredentials("AKIAROTATED000000002", "rotated-secret", null);
+        credentials.Current = new ImmutableCredentials("AKIDROTATED000000002", "rotated-secret", null);
         await ecs.DescribeClustersAsync(new DescribeClustersRequest());
 
-        backend.AwsEmulator.Calls.Snapshot().Select(c => c.AccessKeyId).Should().Equal(AwsCredentialStore.DefaultAccessKeyId, "AKIAROTATED000000002");
+        backend.AwsEmulator.Calls.Snapshot().Select(c => c.AccessKeyId).Should().Equal(AwsCredentialStore.DefaultAccessKeyId, "AKIDROTATED000000002");
     }
 
     [Test]
