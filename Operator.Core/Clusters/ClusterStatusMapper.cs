@@ -10,12 +10,7 @@ internal static class ClusterStatusMapper
     /// unchanged cluster costs no status write.</summary>
     public static void Apply(ECSClusterStatus status, Ecs.Cluster cluster, DateTime now)
     {
-        var changed = status.ClusterARN != cluster.ClusterArn
-            || status.Status != cluster.Status
-            || status.RegisteredContainerInstancesCount != cluster.RegisteredContainerInstancesCount
-            || status.RunningTasksCount != cluster.RunningTasksCount
-            || status.PendingTasksCount != cluster.PendingTasksCount
-            || status.ActiveServicesCount != cluster.ActiveServicesCount;
+        var changed = Differs(status, cluster);
         status.ClusterARN = cluster.ClusterArn;
         status.Status = cluster.Status;
         status.RegisteredContainerInstancesCount = cluster.RegisteredContainerInstancesCount;

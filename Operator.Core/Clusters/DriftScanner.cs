@@ -32,9 +32,12 @@ internal sealed class DriftScanner(
     IMeterFactory meters,
     ILogger<DriftScanner> logger) : IRunnable
 {
-    private readonly Counter<long> scanned = meters.Create("Operator.Clusters").CreateCounter<long>(
+    /// <summary>The meter of the drift scan's counters; the host must export it (the factory caches one per name).</summary>
+    public const string MeterName = "Operator.Clusters";
+
+    private readonly Counter<long> scanned = meters.Create(MeterName).CreateCounter<long>(
         "ecscluster_drift_scanned_total", description: "ECSClusters compared with AWS by the drift scanner.");
-    private readonly Counter<long> drifted = meters.Create("Operator.Clusters").CreateCounter<long>(
+    private readonly Counter<long> drifted = meters.Create(MeterName).CreateCounter<long>(
         "ecscluster_drift_detected_total", description: "ECSClusters the drift scanner found out of sync and queued.");
 
     public string Name => "drift-scanner/ecsclusters";

@@ -22,11 +22,13 @@ public sealed partial class OperationsTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        bed = await OperatorTestBed.StartAsync(startOperator: false,
+        // A short resync so that the drift scanner runs during the test and its series appear.
+        bed = await OperatorTestBed.StartAsync(startOperator: false, resync: TimeSpan.FromSeconds(2),
             settings: new() { ["LeaderElect"] = "true", ["LeaderElectionNamespace"] = "infra-operator-system" },
             services: s => s.AddSingleton(new ClusterReconcilerOptions { BlockedRequeue = TimeSpan.FromMilliseconds(300) }));
         await bed.CreateStaticProviderAsync("default", "p");
         await bed.Kube.CreateClusterAsync("default", "observed");
+        await bed.Kube.CreateClusterAsync("default", "kept"); // stays in sync, so the drift scan has something to compare
         await bed.Kube.CreateClusterAsync("default", "orphan", provider: "missing"); // repeats one event: create, then patch
         bed.Kube.Emulator.Requests.Reset(); // from here on, every request but the test's own deletes is the operator's
 
@@ -90,6 +92,12 @@ public sealed partial class OperationsTests
         Value(text, "workqueue_retries_total", "name=\"ecscluster\"").Should().BeGreaterThanOrEqualTo(0);
         text.Should().Contain("workqueue_unfinished_work_seconds").And.Contain("workqueue_longest_running_processor_seconds");
         Value(text, "aws_api_requests_total", "operation=\"CreateCluster\"").Should().BeGreaterThan(0);
+        await Eventually.UntilAsync(async () =>
+        {
+            text = await http.GetStringAsync("/metrics");
+            return text.Contains("ecscluster_drift_scanned_total", StringComparison.Ordinal);
+        }, "the drift scanner's metrics");
+        Value(text, "ecscluster_drift_scanned_total").Should().BeGreaterThan(0);
         text.Should().Contain("aws_api_request_duration_seconds_bucket");
     }
 

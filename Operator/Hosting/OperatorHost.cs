@@ -23,7 +23,7 @@ namespace Operator.Hosting;
 internal static class OperatorHost
 {
     public static readonly string[] Meters =
-        [ControllerMetrics.MeterName, "Operator.WorkQueue", InformerMetrics.MeterName, "Operator.Aws"];
+        [ControllerMetrics.MeterName, "Operator.WorkQueue", InformerMetrics.MeterName, "Operator.Aws", Core.Clusters.DriftScanner.MeterName];
 
     public static readonly string[] ActivitySources = [ControllerMetrics.ActivitySourceName, "Operator.Aws"];
 
