@@ -16,7 +16,11 @@ public sealed class SteadyStateTests
     {
         const int clusters = 250;
         var resync = TimeSpan.FromSeconds(3);
-        await using var bed = await OperatorTestBed.StartAsync(resync: resync, settings: new() { ["Workers"] = "8" });
+        // Creation is not what this test studies: a larger write bucket keeps it from dominating the run.
+        await using var bed = await OperatorTestBed.StartAsync(resync: resync, settings: new()
+        {
+            ["Workers"] = "8", ["AwsWriteBurst"] = "100", ["AwsWriteQps"] = "100",
+        });
         await bed.CreateStaticProviderAsync("default", "p");
         await bed.WaitProviderReadyAsync("default", "p");
         await Parallel.ForEachAsync(Enumerable.Range(0, clusters), new ParallelOptions { MaxDegreeOfParallelism = 8 },
@@ -29,13 +33,19 @@ public sealed class SteadyStateTests
             return items.Count == clusters && items.All(c => c.Status?.Ready == true);
         }, "all clusters Ready", TimeSpan.FromMinutes(3));
 
-        // Settled: one whole resync period in which the only describes were the scan's batches.
+        // Settled: a window of at least one resync period in which the only describes were the scan's batches
+        // (at most one scan per started period: a window stretched by a busy machine allows more scans, not more
+        // describes per scan).
         var batches = (clusters + 99) / 100;
-        await Eventually.UntilAsync(async () =>
+        await Eventually.UntilAsync(() =>
         {
             var from = DateTimeOffset.UtcNow;
-            await Task.Delay(resync + TimeSpan.FromMilliseconds(500));
-            return bed.OperatorCalls(from).GetValueOrDefault("DescribeClusters") <= batches;
+            var end = from + resync + TimeSpan.FromMilliseconds(500);
+            return WindowAsync(end, () =>
+            {
+                var periods = (int)Math.Ceiling((DateTimeOffset.UtcNow - from) / resync);
+                return bed.OperatorCalls(from).GetValueOrDefault("DescribeClusters") <= batches * periods;
+            });
         }, "steady state", TimeSpan.FromMinutes(2));
 
         var since = DateTimeOffset.UtcNow;
@@ -46,7 +56,8 @@ public sealed class SteadyStateTests
 
         var calls = bed.OperatorCalls(since);
         var describes = calls.GetValueOrDefault("DescribeClusters");
-        var periods = window / resync;
+        // The window as it really was: on a busy machine it may have lasted longer than asked.
+        var periods = Math.Ceiling((DateTimeOffset.UtcNow - since) / resync);
         var perClusterPerResync = describes / (clusters * periods);
         var kubeWrites = bed.Kube.Emulator.Requests.Writes.Count(w => w.Resource == "ecsclusters");
         TestContext.Out.WriteLine($"steady state, {clusters} clusters, {periods:0} resync periods: DescribeClusters={describes} " +
@@ -57,5 +68,12 @@ public sealed class SteadyStateTests
         calls.Keys.Should().BeSubsetOf(["DescribeClusters", "GetCallerIdentity"], "steady state makes no write call");
         perClusterPerResync.Should().BeLessThanOrEqualTo(0.02);
         kubeWrites.Should().Be(0, "nothing changed, so nothing is written");
+    }
+
+    /// <summary>Waits until <paramref name="end"/> (a measurement window, not a stand-in for a condition), then checks.</summary>
+    private static async Task<bool> WindowAsync(DateTimeOffset end, Func<bool> check)
+    {
+        await Eventually.UntilAsync(() => DateTimeOffset.UtcNow >= end, "the end of the window", end - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30));
+        return check();
     }
 }

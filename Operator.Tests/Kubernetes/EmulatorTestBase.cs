@@ -5,6 +5,7 @@ using k8s;
 using k8s.Models;
 using k8s.Autorest;
 using Operator.Testing.Kubernetes;
+using Operator.Tests.Support;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -102,17 +103,5 @@ public abstract class EmulatorTestBase
     }
 
     /// <summary>Polls until the condition holds; for observations that have no event to wait on.</summary>
-    protected static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        using var cts = new CancellationTokenSource(Generous);
-        while (!condition())
-        {
-            if (cts.IsCancellationRequested)
-            {
-                Assert.Fail($"timed out waiting for: {what}");
-            }
-
-            await Task.Delay(10, CancellationToken.None);
-        }
-    }
+    protected static Task WaitUntilAsync(Func<bool> condition, string what) => Eventually.UntilAsync(condition, what, Generous);
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Operator.Testing.Kubernetes;
+using Operator.Tests.Support;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -171,12 +172,5 @@ public sealed class KubectlTests
         missing.Stderr.Should().Contain($"Error from server (NotFound): ecsclusters.{Group} \"nope\" not found");
     }
 
-    private async Task WaitForWatchAsync()
-    {
-        using var cts = new CancellationTokenSource(CommandTimeout);
-        while (_emulator.OpenWatchCount == 0)
-        {
-            await Task.Delay(20, cts.Token);
-        }
-    }
+    private Task WaitForWatchAsync() => Eventually.UntilAsync(() => _emulator.OpenWatchCount > 0, "kubectl's watch", CommandTimeout);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Credentials;
+using Operator.Tests.Support;
 using static Operator.Tests.Aws.Credentials.CredentialsTestKit;
 
 namespace Operator.Tests.Aws.Credentials;
@@ -115,8 +116,14 @@ public sealed class AwsCredentialsCacheTests
         factory.Gate = gate.Task;
         var provider = StaticProvider();
 
-        var calls = Enumerable.Range(0, 32).Select(_ => Task.Run(() => cache.GetAsync(provider, default))).ToList();
-        await Task.Delay(100);
+        var arrived = 0;
+        var calls = Enumerable.Range(0, 32).Select(_ => Task.Run(() =>
+        {
+            Interlocked.Increment(ref arrived);
+            return cache.GetAsync(provider, default);
+        })).ToList();
+        // Every caller has started while the first build is held at the gate.
+        await Eventually.UntilAsync(() => Volatile.Read(ref arrived) == 32 && factory.Builds == 1, "all callers waiting on one build");
         gate.SetResult();
         var sessions = await Task.WhenAll(calls);
 

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Credentials;
+using Operator.Tests.Support;
 using static Operator.Tests.Aws.Credentials.CredentialsTestKit;
 
 namespace Operator.Tests.Aws.Credentials;
@@ -170,18 +170,16 @@ public sealed class StsAgainstMotoTests
     }
 
     [Test]
-    public async Task An_unreachable_endpoint_is_reported_within_seconds()
+    public async Task An_unreachable_endpoint_is_reported()
     {
         var dead = $"http://127.0.0.1:{MotoStsFixture.FreePort()}";
         var session = await Factory(StaticSecrets()).CreateAsync(StaticProvider(endpoint: dead), default);
-        var clock = Stopwatch.StartNew();
 
         var act = () => Checker().GetCallerIdentityAsync(session, default);
 
         var e = (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which;
         e.Reason.Should().Be(ProviderCredentialsReasons.EndpointUnreachable);
         e.Message.Should().Contain(dead);
-        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
     }
 
     [Test]
@@ -267,13 +265,5 @@ public sealed class StsAgainstMotoTests
         }
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "the condition should hold soon");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition) => Eventually.UntilAsync(condition, "the renewed credentials");
 }

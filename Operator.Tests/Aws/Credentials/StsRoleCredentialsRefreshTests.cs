@@ -3,6 +3,7 @@ using Amazon.SecurityToken;
 using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Aws.Credentials;
 using StsCredentials = Amazon.SecurityToken.Model.Credentials;
+using Operator.Tests.Support;
 
 namespace Operator.Tests.Aws.Credentials;
 
@@ -76,15 +77,7 @@ public sealed class StsRoleCredentialsRefreshTests
         (await creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA2");
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10));
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition) => Eventually.UntilAsync(condition, "the stored renewal");
 
     private sealed class ScriptedRoleCredentials(FakeTimeProvider time)
         : StsRoleCredentials(
