@@ -42,9 +42,11 @@ internal static class NaiveBaseline
             var clusters = sp.GetRequiredService<Informer<ECSCluster>>();
             var inner = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
             var reconciler = new StatusWritingReconciler(inner, clusters.Store, sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>());
-            return new Controller<ECSCluster>("ecscluster", clusters, reconciler, sp.GetRequiredService<ControllerOptions>(),
+            var controller = new Controller<ECSCluster>("ecscluster", clusters, reconciler, sp.GetRequiredService<ControllerOptions>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ControllerMetrics>(),
-                sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<OwnWriteTracker>());
+                sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<OwnWriteFilter>());
+            controller.Watches(sp.GetRequiredService<Informer<AWSProvider>>(), ProviderDependents.Map(clusters.Store));
+            return controller;
         });
     }
 }

@@ -72,6 +72,11 @@ internal sealed class ClusterReconciler(
             pass.Set(ClusterConditions.Ready, pass.Status.Status == Ecs.ClusterStatus.Active && pass.Status.Ready ? null : false,
                 resolution.Reason!, resolution.Message!);
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
+            if (resolution.AwaitingValidation)
+            {
+                // A wait, not a fault: the provider's status write wakes this cluster (ProviderDependents), no timer needed.
+                return ReconcileResult.Done;
+            }
             await events.RecordAsync(obj, EventSeverity.Warning, resolution.Reason!, resolution.Message!, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
         }
@@ -91,11 +96,11 @@ internal sealed class ClusterReconciler(
             if (observed is null)
             {
                 var created = await ecs.CreateClusterAsync(desired.ToCreateRequest(), ct).ConfigureAwait(false);
-                observed = created.Cluster;
                 await events.RecordAsync(obj, EventSeverity.Normal, "Created", $"Created ECS cluster {desired.Name}", ct).ConfigureAwait(false);
                 logger.LogInformation("Created ECS cluster {ClusterName}", desired.Name);
-                // Create is idempotent on AWS: if it answered with an existing cluster, converge it like any other.
-                observed = await DescribeAsync(ecs, desired.Name, ct).ConfigureAwait(false) ?? observed;
+                // CreateCluster answers with the whole cluster (settings, configuration, capacity providers, tags), and
+                // is idempotent on AWS (an existing cluster comes back unchanged): converge from that answer, no re-read.
+                observed = created.Cluster ?? await DescribeAsync(ecs, desired.Name, ct).ConfigureAwait(false);
             }
             else
             {

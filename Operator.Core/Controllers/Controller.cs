@@ -14,9 +14,10 @@ namespace Operator.Core.Controllers;
 /// and call the reconciler, and the outcome is mapped to the queue exactly as controller-runtime maps it
 /// (exception → AddRateLimited; <see cref="TerminalReconcileException"/> → Forget, no requeue;
 /// RequeueAfter → Forget + AddAfter; success → Forget). An exception never kills a worker.
-/// Event filter: adds, deletes, resyncs, and updates that change the generation (spec), deletionTimestamp,
-/// finalizers, labels or annotations enqueue; status-only updates do not, nor do the echoes of our own writes
-/// (<see cref="OwnWriteTracker"/>). Other informers can feed keys with <see cref="Enqueue"/>.
+/// Event filter: adds, deletes and resyncs enqueue; an update enqueues only as <see cref="OwnWriteFilter"/> decides
+/// from its old and new object (spec, deletion, labels, annotations or a finalizer change that is not just our own
+/// finalizer being added), so the echoes of our status and finalizer writes never reconcile, whichever arrives first.
+/// Other informers wake keys through <see cref="Watches{TSource}"/> (or <see cref="Enqueue"/>).
 /// The caller runs the informer (possibly shared) and calls <see cref="RunAsync"/>, which waits for its sync.
 /// </summary>
 internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime.IRunnable, IDisposable
@@ -32,14 +33,14 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
 
     public Controller(
         string name, Informer<T> informer, IReconciler reconciler, ControllerOptions options, TimeProvider time,
-        IMeterFactory meterFactory, ControllerMetrics metrics, ILoggerFactory loggers, OwnWriteTracker ownWrites)
+        IMeterFactory meterFactory, ControllerMetrics metrics, ILoggerFactory loggers, OwnWriteFilter filter)
     {
         Name = name;
         this.informer = informer;
         this.reconciler = reconciler;
         this.options = options;
         this.metrics = metrics;
-        OwnWrites = ownWrites;
+        Filter = filter;
         logger = loggers.CreateLogger($"Operator.Controller.{name}");
         controllerTag = new("controller", name);
         queue = new WorkQueue<string>(new WorkQueueOptions(name) { RateLimiting = options.RateLimiting }, time, meterFactory);
@@ -47,7 +48,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     }
 
     public string Name { get; }
-    public OwnWriteTracker OwnWrites { get; }
+    public OwnWriteFilter Filter { get; }
     public int QueueLength => queue.Len;
 
     /// <summary>Queues a key for reconciliation (deduplicated with keys already waiting).</summary>
@@ -57,23 +58,24 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
 
     public void OnUpdate(T oldObj, T newObj)
     {
-        var key = ObjectKey.Of(newObj);
-        if (OwnWrites.IsEcho(informer.Resource.Plural, key, newObj.Metadata.ResourceVersion))
+        if (ReferenceEquals(oldObj, newObj) || Filter.Matters(oldObj.Metadata, newObj.Metadata))
         {
-            return;
-        }
-        if (ReferenceEquals(oldObj, newObj) || Matters(oldObj.Metadata, newObj.Metadata))
-        {
-            queue.Add(key);
+            queue.Add(ObjectKey.Of(newObj));
         }
     }
 
-    public void OnDelete(T obj)
-    {
-        var key = ObjectKey.Of(obj);
-        OwnWrites.Forget(informer.Resource.Plural, key);
-        queue.Add(key);
-    }
+    public void OnDelete(T obj) => queue.Add(ObjectKey.Of(obj));
+
+    /// <summary>
+    /// Wakes this controller's objects on changes of another kind, like controller-runtime's
+    /// <c>Watches(source, EnqueueRequestsFromMapFunc(map))</c>: <paramref name="map"/> gets (old, new) — old null on an
+    /// add, new null on a delete, both the same object on a resync — and returns the keys to queue. It runs on the
+    /// source informer's thread after that informer's cache holds the new state, so a reconcile it causes reads
+    /// that state. Must be called before the source informer runs.
+    /// </summary>
+    public void Watches<TSource>(Informer<TSource> source, Func<TSource?, TSource?, IEnumerable<string>> map)
+        where TSource : class, IKubernetesObject<V1ObjectMeta> =>
+        source.AddHandler(new MappedHandler<TSource>(map, queue));
 
     /// <summary>Waits for the informer's sync, runs the workers until cancelled, then drains within the grace period.</summary>
     public async Task RunAsync(CancellationToken ct)
@@ -112,20 +114,24 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
 
     public void Dispose() => queue.Dispose();
 
-    private static bool Matters(V1ObjectMeta oldMeta, V1ObjectMeta newMeta) =>
-        oldMeta.ResourceVersion == newMeta.ResourceVersion // a relist re-delivers unchanged objects: treat as resync
-        || oldMeta.Generation != newMeta.Generation
-        || oldMeta.DeletionTimestamp != newMeta.DeletionTimestamp
-        || !SameSet(oldMeta.Finalizers, newMeta.Finalizers)
-        || !SameMap(oldMeta.Labels, newMeta.Labels)
-        || !SameMap(oldMeta.Annotations, newMeta.Annotations);
+    private sealed class MappedHandler<TSource>(Func<TSource?, TSource?, IEnumerable<string>> map, WorkQueue<string> queue)
+        : IInformerHandler<TSource>
+        where TSource : class, IKubernetesObject<V1ObjectMeta>
+    {
+        public void OnAdd(TSource obj) => AddAll(map(null, obj));
 
-    private static bool SameSet(IList<string>? a, IList<string>? b) =>
-        (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || b is null || a.ToHashSet().SetEquals(b));
+        public void OnUpdate(TSource oldObj, TSource newObj) => AddAll(map(oldObj, newObj));
 
-    private static bool SameMap(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
-        (a?.Count ?? 0) == (b?.Count ?? 0)
-        && (a is null || b is null || a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value));
+        public void OnDelete(TSource obj) => AddAll(map(obj, null));
+
+        private void AddAll(IEnumerable<string> keys)
+        {
+            foreach (var key in keys)
+            {
+                queue.Add(key);
+            }
+        }
+    }
 
     private async Task WorkerAsync(CancellationToken hardStop)
     {

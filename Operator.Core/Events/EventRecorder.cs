@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using Operator.Core.Kubernetes;
 
 namespace Operator.Core.Events;
 
@@ -12,9 +15,15 @@ namespace Operator.Core.Events;
 /// to one recorded for the same object in the last <see cref="AggregationWindow"/> is a PATCH of its count and
 /// lastTimestamp, not a new object; each object may burst <see cref="SpamBurst"/> events, then one per
 /// <see cref="SpamRefill"/>, and events over that budget are dropped (and logged at debug).
+/// Delivery, like client-go's broadcaster: <see cref="RecordAsync"/> only queues (it never waits for the apiserver);
+/// one sender writes the queue in order and retries a transient failure (429, 5xx, connection refused, time-out) with
+/// back-off, so Events emitted during a short apiserver outage arrive afterwards, with the time they were emitted.
+/// An event is dropped only when the queue holds <see cref="EventRecorderOptions.MaxQueued"/> already, when it could
+/// not be sent within <see cref="EventRecorderOptions.MaxAge"/>, or when the apiserver rejects it (4xx); each drop
+/// is logged and counted in <c>operator_events_dropped_total{reason}</c>. Disposing sends what is queued for up to
+/// <see cref="EventRecorderOptions.FlushTimeout"/>, then stops.
 /// </summary>
-internal sealed class EventRecorder(IKubernetes client, TimeProvider time, ILogger<EventRecorder> logger, string component = "infra-operator")
-    : IEventRecorder
+internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable
 {
     public static readonly TimeSpan AggregationWindow = TimeSpan.FromMinutes(10);
     public const int SpamBurst = 25;
@@ -24,8 +33,42 @@ internal sealed class EventRecorder(IKubernetes client, TimeProvider time, ILogg
     private readonly ConcurrentDictionary<string, Recorded> recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SpamBudget> budgets = new(StringComparer.Ordinal);
     private readonly string instance = Environment.MachineName;
+    private readonly IKubernetes client;
+    private readonly TimeProvider time;
+    private readonly ILogger<EventRecorder> logger;
+    private readonly EventRecorderOptions options;
+    private readonly string component;
+    private readonly Channel<PendingEvent> queue;
+    private readonly Counter<long> dropped;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Task sender;
 
-    public async Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct)
+    public EventRecorder(
+        IKubernetes client, TimeProvider time, ILogger<EventRecorder> logger, IMeterFactory meters,
+        EventRecorderOptions? options = null, string component = "infra-operator")
+    {
+        this.client = client;
+        this.time = time;
+        this.logger = logger;
+        this.options = options ?? new EventRecorderOptions();
+        this.component = component;
+        queue = Channel.CreateBounded<PendingEvent>(new BoundedChannelOptions(this.options.MaxQueued)
+        {
+            SingleReader = true, FullMode = BoundedChannelFullMode.Wait,
+        });
+        dropped = meters.Create(Controllers.ControllerMetrics.MeterName).CreateCounter<long>("operator_events_dropped_total",
+            description: "Kubernetes Events not recorded, by reason: queue_full, expired (apiserver unreachable too long), rejected.");
+        foreach (var reason in new[] { "queue_full", "expired", "rejected" })
+        {
+            dropped.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
+        sender = Task.Run(() => SendLoopAsync(stopping.Token));
+    }
+
+    /// <summary>Events waiting to be sent (for tests and diagnostics).</summary>
+    public int Queued => queue.Reader.Count;
+
+    public Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct)
     {
         var meta = obj.Metadata;
         var now = time.GetUtcNow();
@@ -33,59 +76,136 @@ internal sealed class EventRecorder(IKubernetes client, TimeProvider time, ILogg
         if (!budgets.GetOrAdd(uid, _ => new SpamBudget(now)).TryTake(now))
         {
             logger.LogDebug("Event {Reason} for {Namespace}/{Name} dropped by the spam filter", reason, meta.NamespaceProperty, meta.Name);
-            return;
+            return Task.CompletedTask;
         }
-        var key = $"{uid}|{severity}|{reason}|{message}";
+        var involved = new V1ObjectReference
+        {
+            ApiVersion = obj.ApiVersion, Kind = obj.Kind, Name = meta.Name, NamespaceProperty = meta.NamespaceProperty,
+            Uid = meta.Uid, ResourceVersion = meta.ResourceVersion,
+        };
+        var pending = new PendingEvent(involved, $"{uid}|{severity}|{reason}|{message}", severity, reason, message, now,
+            $"{meta.Name}.{now.ToUnixTimeMilliseconds() * 1000 + Random.Shared.Next(1000):x}");
+        if (!queue.Writer.TryWrite(pending))
+        {
+            Drop(pending, "queue_full", $"{options.MaxQueued} events are already waiting");
+        }
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
         try
         {
-            if (recent.TryGetValue(key, out var seen) && now - seen.LastSeen < AggregationWindow)
+            await sender.WaitAsync(options.FlushTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning("{Count} Events were not sent before shutdown", queue.Reader.Count + 1);
+        }
+        await stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await sender.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        stopping.Dispose();
+    }
+
+    private async Task SendLoopAsync(CancellationToken ct)
+    {
+        await foreach (var pending in queue.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            var delay = options.RetryBaseDelay;
+            for (var attempt = 1; ; attempt++)
             {
-                var count = seen.Count + 1;
-                var patch = new JsonObject { ["count"] = count, ["lastTimestamp"] = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ") };
                 try
                 {
-                    await client.CoreV1.PatchNamespacedEventAsync(
-                        new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), seen.Name, meta.NamespaceProperty,
-                        cancellationToken: ct).ConfigureAwait(false);
-                    recent[key] = seen with { Count = count, LastSeen = now };
-                    return;
+                    await SendAsync(pending, ct).ConfigureAwait(false);
+                    break;
                 }
-                catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+                catch (Exception e) when (ApiErrors.IsTransient(e, ct))
                 {
-                    // The event expired on the server (events have a TTL): record a fresh one.
+                    if (time.GetUtcNow() - pending.At + delay > options.MaxAge)
+                    {
+                        Drop(pending, "expired", $"not sent within {options.MaxAge}: {Describe(e)}");
+                        break;
+                    }
+                    logger.LogDebug("Event {Reason} for {Namespace}/{Name} not sent (attempt {Attempt}), retrying in {Delay}: {Error}",
+                        pending.Reason, pending.Involved.NamespaceProperty, pending.Involved.Name, attempt, delay, Describe(e));
                 }
-            }
-            var name = $"{meta.Name}.{now.ToUnixTimeMilliseconds() * 1000 + Random.Shared.Next(1000):x}";
-            var ev = new Corev1Event
-            {
-                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = meta.NamespaceProperty },
-                InvolvedObject = new V1ObjectReference
+                catch (HttpOperationException e)
                 {
-                    ApiVersion = obj.ApiVersion, Kind = obj.Kind, Name = meta.Name, NamespaceProperty = meta.NamespaceProperty,
-                    Uid = meta.Uid, ResourceVersion = meta.ResourceVersion,
-                },
-                Reason = reason,
-                Message = message,
-                Type = severity.ToString(),
-                Count = 1,
-                FirstTimestamp = now.UtcDateTime,
-                LastTimestamp = now.UtcDateTime,
-                Source = new V1EventSource { Component = component },
-                ReportingComponent = component,
-                ReportingInstance = instance,
-            };
-            await client.CoreV1.CreateNamespacedEventAsync(ev, meta.NamespaceProperty, cancellationToken: ct).ConfigureAwait(false);
-            if (recent.Count >= MaxTracked)
-            {
-                recent.Clear();
+                    Drop(pending, "rejected", Describe(e));
+                    break;
+                }
+                await Task.Delay(delay, time, ct).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.RetryMaxDelay.Ticks));
             }
-            recent[key] = new Recorded(name, 1, now);
-        }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            logger.LogWarning("Could not record event {Reason} for {Namespace}/{Name}: {Error}", reason, meta.NamespaceProperty, meta.Name, e.Message);
         }
     }
+
+    private async Task SendAsync(PendingEvent pending, CancellationToken ct)
+    {
+        var ns = pending.Involved.NamespaceProperty;
+        if (recent.TryGetValue(pending.Key, out var seen) && pending.At - seen.LastSeen < AggregationWindow)
+        {
+            var count = seen.Count + 1;
+            var patch = new JsonObject { ["count"] = count, ["lastTimestamp"] = pending.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ") };
+            try
+            {
+                await client.CoreV1.PatchNamespacedEventAsync(
+                    new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), seen.Name, ns, cancellationToken: ct).ConfigureAwait(false);
+                recent[pending.Key] = seen with { Count = count, LastSeen = pending.At };
+                return;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                // The event expired on the server (events have a TTL): record a fresh one.
+            }
+        }
+        var ev = new Corev1Event
+        {
+            Metadata = new V1ObjectMeta { Name = pending.Name, NamespaceProperty = ns },
+            InvolvedObject = pending.Involved,
+            Reason = pending.Reason,
+            Message = pending.Message,
+            Type = pending.Severity.ToString(),
+            Count = 1,
+            FirstTimestamp = pending.At.UtcDateTime,
+            LastTimestamp = pending.At.UtcDateTime,
+            Source = new V1EventSource { Component = component },
+            ReportingComponent = component,
+            ReportingInstance = instance,
+        };
+        try
+        {
+            await client.CoreV1.CreateNamespacedEventAsync(ev, ns, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            // An earlier attempt was stored but its response was lost: the event exists under this name.
+        }
+        if (recent.Count >= MaxTracked)
+        {
+            recent.Clear();
+        }
+        recent[pending.Key] = new Recorded(pending.Name, 1, pending.At);
+    }
+
+    private void Drop(PendingEvent pending, string reason, string why)
+    {
+        dropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        logger.LogWarning("Event {Reason} for {Namespace}/{Name} dropped ({DropReason}): {Why}",
+            pending.Reason, pending.Involved.NamespaceProperty, pending.Involved.Name, reason, why);
+    }
+
+    private static string Describe(Exception e) => ApiErrors.Describe(e);
+
+    private sealed record PendingEvent(
+        V1ObjectReference Involved, string Key, EventSeverity Severity, string Reason, string Message, DateTimeOffset At, string Name);
 
     private sealed record Recorded(string Name, int Count, DateTimeOffset LastSeen);
 
@@ -110,4 +230,19 @@ internal sealed class EventRecorder(IKubernetes client, TimeProvider time, ILogg
             }
         }
     }
+}
+
+/// <summary>Bounds of <see cref="EventRecorder"/>'s queue and retries.</summary>
+internal sealed record EventRecorderOptions
+{
+    public int MaxQueued { get; init; } = 1000;
+
+    /// <summary>An event not sent this long after it was emitted is dropped (the outage is not a short one).</summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(2);
 }

@@ -5,7 +5,8 @@ namespace Operator.Core.Events;
 
 /// <summary>
 /// Records Kubernetes Events about an object. Never throws for API failures (an Event is advice, not state) and never
-/// floods: identical events are folded into one with a count, and each object has a spam budget.
+/// floods: identical events are folded into one with a count, and each object has a spam budget. Returns once the
+/// event is queued; it is sent afterwards, retried through short apiserver outages, and a drop is counted and logged.
 /// </summary>
 internal interface IEventRecorder
 {

@@ -12,19 +12,18 @@ namespace Operator.Core.Providers;
 
 /// <summary>
 /// Validates an AWSProvider with STS GetCallerIdentity and reports the identity in status. Runs on every spec
-/// change, every change of a referenced Secret, and every resync (the periodic re-check). When the provider's
-/// readiness or account changes, every ECSCluster that uses it is queued, so clusters waiting on ProviderNotReady
-/// move on at once. Credentials are rebuilt whenever the provider's generation changed.
+/// change, every change of a referenced Secret, and every resync (the periodic re-check). It does not wake the
+/// ECSClusters that use the provider: the cluster controller watches AWSProviders (<see cref="ProviderDependents"/>)
+/// and is woken by the informer once the cache holds this reconcile's status write. Credentials are rebuilt
+/// whenever the provider's generation changed.
 /// </summary>
 internal sealed class ProviderReconciler(
     ObjectStore<AWSProvider> providers,
-    ObjectStore<ECSCluster> clusters,
     IAwsCredentialsCache credentials,
     IIdentityChecker identity,
     EcsClientCache ecsClients,
     ObjectPatcher patcher,
     IEventRecorder events,
-    Action<string> enqueueCluster,
     TimeProvider time,
     ILogger<ProviderReconciler> logger) : IReconciler
 {
@@ -38,7 +37,6 @@ internal sealed class ProviderReconciler(
         {
             credentials.Invalidate(request.Key);
             ecsClients.Forget(request.Key);
-            EnqueueDependents(request.Key);
             return ReconcileResult.Done;
         }
         if (obj.Status?.ObservedGeneration != obj.Metadata.Generation)
@@ -49,7 +47,6 @@ internal sealed class ProviderReconciler(
         var status = (obj.Status ?? new AWSProviderStatus()) with { };
         var conditions = Conditions.Copy(obj.Status?.Conditions);
         var wasReady = obj.Status?.Ready == true;
-        var oldAccount = obj.Status?.AccountID;
         ReconcileResult result;
         try
         {
@@ -80,18 +77,6 @@ internal sealed class ProviderReconciler(
         status.ObservedGeneration = obj.Metadata.Generation;
         status.Conditions = conditions;
         await patcher.PatchStatusIfChangedAsync<AWSProvider, AWSProviderStatus>(obj, status, ct).ConfigureAwait(false);
-        if (wasReady != status.Ready || oldAccount != status.AccountID || obj.Status?.ObservedGeneration != obj.Metadata.Generation)
-        {
-            EnqueueDependents(request.Key);
-        }
         return result;
-    }
-
-    private void EnqueueDependents(string providerKey)
-    {
-        foreach (var cluster in clusters.ByIndex(ClustersByProviderIndex, providerKey))
-        {
-            enqueueCluster(Kubernetes.ObjectKey.Of(cluster));
-        }
     }
 }

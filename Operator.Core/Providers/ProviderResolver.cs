@@ -13,6 +13,8 @@ namespace Operator.Core.Providers;
 /// </summary>
 internal sealed class ProviderResolver(ObjectStore<AWSProvider> providers)
 {
+    private const string NotValidatedYet = "not validated yet";
+
     public static string ProviderKey(ECSCluster obj) =>
         ObjectKey.Of(obj.Spec.ProviderRef.Namespace ?? obj.Metadata.NamespaceProperty, obj.Spec.ProviderRef.Name);
 
@@ -32,8 +34,9 @@ internal sealed class ProviderResolver(ObjectStore<AWSProvider> providers)
         var status = provider.Status;
         if (status is not { Ready: true, AccountID: { Length: > 0 } } || status.ObservedGeneration != provider.Metadata.Generation)
         {
-            var why = Conditions.Find(status?.Conditions, "Ready") is { Status: Conditions.False } c ? $"{c.Reason}: {c.Message}" : "not validated yet";
-            return ProviderResolution.Fail("ProviderNotReady", $"AWSProvider {key} is not ready ({why})", provider);
+            var why = Conditions.Find(status?.Conditions, "Ready") is { Status: Conditions.False } c ? $"{c.Reason}: {c.Message}" : NotValidatedYet;
+            return ProviderResolution.Fail("ProviderNotReady", $"AWSProvider {key} is not ready ({why})", provider)
+                with { AwaitingValidation = why == NotValidatedYet };
         }
         return new ProviderResolution(provider, status.AccountID, null, null);
     }
@@ -43,6 +46,12 @@ internal sealed class ProviderResolver(ObjectStore<AWSProvider> providers)
 internal sealed record ProviderResolution(AWSProvider? Provider, string? AccountId, string? Reason, string? Message)
 {
     public bool IsReady => Reason is null;
+
+    /// <summary>
+    /// The provider exists and is allowed but its controller has not yet checked its current generation: a wait that
+    /// ends with the provider's status write, which wakes the clusters using it (not a fault to warn about).
+    /// </summary>
+    public bool AwaitingValidation { get; init; }
 
     public static ProviderResolution Fail(string reason, string message, AWSProvider? provider = null) =>
         new(provider, null, reason, message);

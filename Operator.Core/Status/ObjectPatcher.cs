@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Logging;
 using Operator.Core.Kubernetes;
 
 namespace Operator.Core.Status;
@@ -11,9 +12,16 @@ namespace Operator.Core.Status;
 /// differs (so status writes never retrigger work and never cost a request in steady state); finalizers are added or
 /// removed by a merge patch carrying the cached resourceVersion, so a concurrent change makes it fail with 409
 /// instead of silently overwriting someone else's finalizer list.
+/// A write that fails transiently (429, 5xx, connection refused or reset, a timed-out request) is retried as a write,
+/// with back-off (<see cref="WriteRetryOptions"/>), so a short apiserver outage does not re-run the reconcile and
+/// its AWS reads; it gives up (rethrows) only after <see cref="WriteRetryOptions.MaxElapsed"/> or when the caller's
+/// token is cancelled. Retrying is safe: a status merge patch is idempotent, and a repeated finalizer patch whose
+/// first attempt did land fails with 409 (the reconcile is then retried as usual). Other errors are not retried.
 /// </summary>
-internal sealed class ObjectPatcher(IKubernetes client, Controllers.OwnWriteTracker ownWrites)
+internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogger<ObjectPatcher> logger, WriteRetryOptions? retry = null)
 {
+    private readonly WriteRetryOptions retry = retry ?? new WriteRetryOptions();
+
     /// <summary>Patches <c>/status</c> from <paramref name="current"/> to <paramref name="desired"/>; false when equal.</summary>
     public async Task<bool> PatchStatusIfChangedAsync<T, TStatus>(T current, TStatus desired, CancellationToken ct)
         where T : IKubernetesObject<V1ObjectMeta>, IStatus<TStatus?>
@@ -27,11 +35,11 @@ internal sealed class ObjectPatcher(IKubernetes client, Controllers.OwnWriteTrac
         }
         var body = new JsonObject { ["status"] = patch };
         var resource = ResourceType.Of<T>();
-        var result = await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
-            new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
+        var text = body.ToJsonString();
+        await WithRetryAsync(current, "status patch", () => client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch(text, V1Patch.PatchType.MergePatch),
             resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
-            cancellationToken: ct).ConfigureAwait(false);
-        Record(resource, current, result);
+            cancellationToken: ct), ct).ConfigureAwait(false);
         return true;
     }
 
@@ -67,24 +75,47 @@ internal sealed class ObjectPatcher(IKubernetes client, Controllers.OwnWriteTrac
             },
         };
         var resource = ResourceType.Of<T>();
-        var result = await client.CustomObjects.PatchNamespacedCustomObjectAsync(
-            new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
+        var text = body.ToJsonString();
+        await WithRetryAsync(current, "finalizer patch", () => client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch(text, V1Patch.PatchType.MergePatch),
             resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
-            cancellationToken: ct).ConfigureAwait(false);
-        Record(resource, current, result);
+            cancellationToken: ct), ct).ConfigureAwait(false);
         return true;
     }
 
-    /// <summary>Remembers the resourceVersion our write produced, so its watch echo does not trigger a reconcile.</summary>
-    private void Record(ResourceType resource, IKubernetesObject<V1ObjectMeta> current, object? result)
+    private async Task WithRetryAsync(IKubernetesObject<V1ObjectMeta> current, string what, Func<Task<object>> send, CancellationToken ct)
     {
-        if (result is System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Object } json
-            && json.TryGetProperty("metadata", out var meta)
-            && meta.TryGetProperty("resourceVersion", out var rv))
+        var started = time.GetTimestamp();
+        var delay = retry.BaseDelay;
+        for (var attempt = 1; ; attempt++)
         {
-            ownWrites.Record(resource.Plural, ObjectKey.Of(current), rv.GetString());
+            try
+            {
+                await send().ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (ApiErrors.IsTransient(e, ct) && time.GetElapsedTime(started) + delay < retry.MaxElapsed)
+            {
+                logger.LogWarning("{What} of {Namespace}/{Name} failed (attempt {Attempt}), retrying in {Delay}: {Error}",
+                    what, current.Metadata.NamespaceProperty, current.Metadata.Name, attempt, delay, Describe(e));
+            }
+            await Task.Delay(delay, time, ct).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, retry.MaxDelay.Ticks));
         }
     }
 
+    private static string Describe(Exception e) => ApiErrors.Describe(e);
+
     private static JsonObject ToObject<TValue>(TValue value) => JsonNode.Parse(KubernetesJson.Serialize(value))!.AsObject();
+}
+
+/// <summary>How <see cref="ObjectPatcher"/> retries a transiently failed write.</summary>
+internal sealed record WriteRetryOptions
+{
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>After this long the write fails and the reconcile is retried with the queue's per-item back-off.</summary>
+    public TimeSpan MaxElapsed { get; init; } = TimeSpan.FromMinutes(2);
 }

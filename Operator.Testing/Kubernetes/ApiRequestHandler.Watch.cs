@@ -121,7 +121,14 @@ internal sealed partial class ApiRequestHandler
         {
             await foreach (var ev in sub.Events.Reader.ReadAllAsync(linked.Token).ConfigureAwait(false))
             {
+                if (ev.NotBefore is { IsCompleted: false } hold)
+                {
+                    await Task.WhenAny(hold, Task.Delay(WatchOrdering.MaxHold, linked.Token)).ConfigureAwait(false);
+                    linked.Token.ThrowIfCancellationRequested();
+                }
+
                 await WriteEventAsync(ctx, ev, table && first, type, table).ConfigureAwait(false);
+                ev.Sent?.TrySetResult();
                 first = false;
             }
         }
@@ -142,6 +149,7 @@ internal sealed partial class ApiRequestHandler
             while (sub.Events.Reader.TryRead(out var ev))
             {
                 await WriteEventAsync(ctx, ev, table && first, type, table).ConfigureAwait(false);
+                ev.Sent?.TrySetResult();
                 first = false;
             }
         }

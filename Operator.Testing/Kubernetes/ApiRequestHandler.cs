@@ -26,6 +26,7 @@ internal sealed partial class ApiRequestHandler
     private readonly CancellationToken _stopping;
     private readonly Dictionary<string, ListSnapshot> _snapshots = new(StringComparer.Ordinal);
     private readonly Queue<string> _snapshotOrder = new();
+    private readonly WatchOrdering _ordering;
 
     public ApiRequestHandler(ObjectStore store, ResourceRegistry registry, KubeApiEmulatorOptions options, FaultInjector faults, RequestLog log, CancellationToken stopping)
     {
@@ -35,6 +36,7 @@ internal sealed partial class ApiRequestHandler
         _faults = faults;
         _log = log;
         _stopping = stopping;
+        _ordering = new WatchOrdering(options.WatchEventOrder, options.WatchEventOrderSeed);
     }
 
     private DateTimeOffset Now => _options.TimeProvider.GetUtcNow();
@@ -185,6 +187,20 @@ internal sealed partial class ApiRequestHandler
 
         var query = ctx.Request.Query;
         var dryRun = query["dryRun"].Count > 0;
+        var write = info.Verb is "create" or "update" or "patch" or "delete" or "deletecollection" && !dryRun ? _ordering.Begin() : null;
+        try
+        {
+            return await HandleVerbAsync(ctx, info, type, dryRun, write).ConfigureAwait(false);
+        }
+        finally
+        {
+            write?.ResponseSent();
+        }
+    }
+
+    private async Task<int> HandleVerbAsync(HttpContext ctx, RequestInfo info, ResourceType type, bool dryRun, WriteOrder? write)
+    {
+        var query = ctx.Request.Query;
         switch (info.Verb)
         {
             case "get":
@@ -222,7 +238,7 @@ internal sealed partial class ApiRequestHandler
                     created = Create(type, info.Namespace, body, dryRun);
                 }
 
-                await WriteJsonAsync(ctx, 201, created).ConfigureAwait(false);
+                await RespondToWriteAsync(ctx, 201, created, write).ConfigureAwait(false);
                 return 201;
             }
 
@@ -235,14 +251,14 @@ internal sealed partial class ApiRequestHandler
                     updated = Update(type, info.Namespace, info.Name!, info.Subresource, _ => body, dryRun, requireRv: type.IsCustom && info.Subresource.Length == 0);
                 }
 
-                await WriteJsonAsync(ctx, 200, updated).ConfigureAwait(false);
+                await RespondToWriteAsync(ctx, 200, updated, write).ConfigureAwait(false);
                 return 200;
             }
 
             case "patch":
             {
                 var (code, patched) = await PatchAsync(ctx, type, info, dryRun).ConfigureAwait(false);
-                await WriteJsonAsync(ctx, code, patched).ConfigureAwait(false);
+                await RespondToWriteAsync(ctx, code, patched, write).ConfigureAwait(false);
                 return code;
             }
 
@@ -257,7 +273,7 @@ internal sealed partial class ApiRequestHandler
                     result = Delete(type, info.Namespace, info.Name!, options, dryRun);
                 }
 
-                await WriteJsonAsync(ctx, 200, result).ConfigureAwait(false);
+                await RespondToWriteAsync(ctx, 200, result, write).ConfigureAwait(false);
                 return 200;
             }
 
@@ -277,7 +293,7 @@ internal sealed partial class ApiRequestHandler
                     }
                 }
 
-                await WriteJsonAsync(ctx, 200, new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success" }).ConfigureAwait(false);
+                await RespondToWriteAsync(ctx, 200, new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success" }, write).ConfigureAwait(false);
                 return 200;
             }
 
@@ -381,6 +397,21 @@ internal sealed partial class ApiRequestHandler
         ctx.Response.StatusCode = code;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.WriteAsync(body.ToJsonString(), ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A successful write's response, in the order <paramref name="write"/> chose relative to its watch events.</summary>
+    private static async Task RespondToWriteAsync(HttpContext ctx, int code, JsonNode body, WriteOrder? write)
+    {
+        if (write is not null)
+        {
+            await write.BeforeResponseAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        await WriteJsonAsync(ctx, code, body).ConfigureAwait(false);
+        if (write?.Mode == WatchEventOrder.ResponseFirst)
+        {
+            await ctx.Response.CompleteAsync().ConfigureAwait(false);
+        }
     }
 
     private static KubeApiException NotFound(ResourceType type, string name) => KubeStatus.NotFound(type.Group, type.Plural, name);

@@ -27,6 +27,15 @@ public sealed class KubeApiEmulatorOptions
     /// </summary>
     public bool ExpiredWatchAsHttpStatus { get; init; }
 
+    /// <summary>
+    /// The order of a write's watch events and its response. The default, <see cref="WatchEventOrder.Random"/>, mixes
+    /// event-first, response-first and concurrent delivery per write, as clients of a real apiserver must expect.
+    /// </summary>
+    public WatchEventOrder WatchEventOrder { get; init; } = WatchEventOrder.Random;
+
+    /// <summary>Seed of <see cref="WatchEventOrder.Random"/>: the same seed gives the same sequence of choices.</summary>
+    public int WatchEventOrderSeed { get; init; } = 11;
+
     /// <summary>Builds the validator of a CRD version from its openAPIV3Schema; null uses CrdSchemaValidator.</summary>
     internal Func<System.Text.Json.Nodes.JsonObject, ICustomResourceValidator>? ValidatorFactory { get; init; }
 }

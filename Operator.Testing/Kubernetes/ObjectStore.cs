@@ -181,7 +181,8 @@ internal sealed class ObjectStore(int historyLimit)
 
         if (type is not null)
         {
-            w.Events.Writer.TryWrite(new WatchEnvelope(type, converted));
+            var envelope = new WatchEnvelope(type, converted);
+            w.Events.Writer.TryWrite(WatchOrdering.InFlight?.Attach(envelope) ?? envelope);
         }
     }
 

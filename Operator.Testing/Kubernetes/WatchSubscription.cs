@@ -3,8 +3,17 @@ using System.Threading.Channels;
 
 namespace Operator.Testing.Kubernetes;
 
-/// <summary>One event as it goes on the wire: {"type": Type, "object": Object}.</summary>
-internal sealed record WatchEnvelope(string Type, JsonObject Object);
+/// <summary>
+/// One event as it goes on the wire: {"type": Type, "object": Object}. <see cref="NotBefore"/> holds it until the
+/// response of the write that caused it is sent; <see cref="Sent"/> is completed once it is written to the stream
+/// (both set by <see cref="WriteOrder"/>).
+/// </summary>
+internal sealed record WatchEnvelope(string Type, JsonObject Object)
+{
+    public Task? NotBefore { get; init; }
+
+    public TaskCompletionSource? Sent { get; init; }
+}
 
 /// <summary>
 /// An open watch. The store writes into <see cref="Events"/> while holding its lock, so events reach each watcher

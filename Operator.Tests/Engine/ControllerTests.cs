@@ -39,14 +39,14 @@ public sealed class ControllerTests
         Func<ReconcileRequest, Informer<ECSCluster>, ObjectPatcher, CancellationToken, Task<ReconcileResult>> reconcile,
         ControllerOptions? options = null)
     {
-        var tracker = new OwnWriteTracker();
+        var filter = new OwnWriteFilter([ApiGroup.Finalizer]);
         var informer = new Informer<ECSCluster>(new RawApiClient(bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
             TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(meters));
-        var patcher = new ObjectPatcher(bed.Client, tracker);
+        var patcher = new ObjectPatcher(bed.Client, TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
         var reconciler = new DelegateReconciler((r, ct) => reconcile(r, informer, patcher, ct));
         var controller = new Controller<ECSCluster>("test", informer, reconciler,
             options ?? new ControllerOptions { Workers = 2, RateLimiting = new() { BaseDelay = TimeSpan.FromMilliseconds(50) } },
-            TimeProvider.System, meters, new ControllerMetrics(meters), NullLoggerFactory.Instance, tracker);
+            TimeProvider.System, meters, new ControllerMetrics(meters), NullLoggerFactory.Instance, filter);
         var run = Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token));
         return (controller, informer, run);
     }

@@ -52,7 +52,7 @@ public sealed class LeaderElectionTests
     private static (ControllerManager Manager, FakeLifetime Lifetime) Instance(
         string name, KubeTestBed bed, TestMeterFactory meters, ConcurrentQueue<(string, string)> reconciledBy)
     {
-        var tracker = new OwnWriteTracker();
+        var tracker = new OwnWriteFilter([]);
         var informer = new Informer<ECSCluster>(new RawApiClient(bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
             TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(meters));
         var controller = new Controller<ECSCluster>($"test-{name}", informer, new Recorder(name, reconciledBy), new ControllerOptions { Workers = 1 },

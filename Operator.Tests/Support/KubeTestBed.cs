@@ -19,12 +19,14 @@ internal sealed class KubeTestBed : IAsyncDisposable
     public KubeApiEmulator Emulator { get; }
     public IKubernetes Client { get; }
 
-    public static async Task<KubeTestBed> StartAsync(TimeSpan? bookmarkInterval = null)
+    /// <param name="watchOrder">When a write's watch events arrive relative to its response; the emulator's default mixes orders.</param>
+    public static async Task<KubeTestBed> StartAsync(TimeSpan? bookmarkInterval = null, WatchEventOrder? watchOrder = null)
     {
         var emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions
         {
             CrdDirectory = RepositoryLayout.CrdDirectory,
             BookmarkInterval = bookmarkInterval ?? TimeSpan.FromSeconds(5),
+            WatchEventOrder = watchOrder ?? WatchEventOrder.Random,
         });
         return new KubeTestBed(emulator);
     }

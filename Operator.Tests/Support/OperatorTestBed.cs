@@ -40,9 +40,9 @@ internal sealed class OperatorTestBed : IAsyncDisposable
 
     public static async Task<OperatorTestBed> StartAsync(
         TimeSpan? resync = null, AwsEmulatorOptions? awsOptions = null, bool startOperator = true, Dictionary<string, string?>? settings = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null, Operator.Testing.Kubernetes.WatchEventOrder? watchOrder = null)
     {
-        var kube = await KubeTestBed.StartAsync();
+        var kube = await KubeTestBed.StartAsync(watchOrder: watchOrder);
         foreach (var ns in new[] { "development", "production", "infra-operator-system" })
         {
             await kube.EnsureNamespaceAsync(ns);

@@ -21,7 +21,10 @@ namespace Operator.Hosting;
 
 /// <summary>
 /// Registers the product: informers for AWSProviders, ECSClusters and (metadata only) Secrets, their indexes, the
-/// two controllers, and the drift scanner that replaces a per-object resync of ECSClusters.
+/// two controllers with what each watches, and the drift scanner that replaces a per-object resync of ECSClusters.
+/// Watches, as controller-runtime's builder declares them: the ECSCluster controller watches ECSClusters and
+/// AWSProviders (mapped to the clusters using them); the AWSProvider controller watches AWSProviders and Secrets
+/// (mapped to the providers reading them).
 /// </summary>
 internal static class EcsOperatorModule
 {
@@ -44,8 +47,11 @@ internal static class EcsOperatorModule
             sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<AwsResiliencePipelines>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EcsClientCache>();
         services.AddSingleton<ObjectPatcher>();
+        // The only metadata our own writes change besides status: adding our finalizer is not a reason to reconcile.
+        services.AddSingleton(new OwnWriteFilter([ApiGroup.Finalizer]));
         services.AddSingleton<IEventRecorder>(sp => new EventRecorder(
-            sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>()));
+            sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>(),
+            sp.GetRequiredService<IMeterFactory>()));
         AwsCredentialsRegistration.Register(services, options);
 
         services.AddSingleton(sp => NewInformer<AWSProvider>(sp, options.ResyncPeriod, null, store =>
@@ -65,14 +71,14 @@ internal static class EcsOperatorModule
         {
             var clusters = sp.GetRequiredService<Informer<ECSCluster>>();
             var reconciler = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
-            return NewController(sp, "ecscluster", clusters, reconciler);
+            var controller = NewController(sp, "ecscluster", clusters, reconciler);
+            controller.Watches(sp.GetRequiredService<Informer<AWSProvider>>(), ProviderDependents.Map(clusters.Store));
+            return controller;
         });
         services.AddSingleton(sp =>
         {
             var providers = sp.GetRequiredService<Informer<AWSProvider>>();
-            var clusterController = sp.GetRequiredService<Controller<ECSCluster>>();
-            var reconciler = ActivatorUtilities.CreateInstance<ProviderReconciler>(
-                sp, providers.Store, sp.GetRequiredService<Informer<ECSCluster>>().Store, (Action<string>)clusterController.Enqueue);
+            var reconciler = ActivatorUtilities.CreateInstance<ProviderReconciler>(sp, providers.Store);
             var controller = NewController(sp, "awsprovider", providers, reconciler);
             sp.GetRequiredService<Informer<V1Secret>>().AddHandler(new SecretChangeHandler(
                 providers.Store, sp.GetRequiredService<IAwsCredentialsCache>(), controller.Enqueue));
@@ -103,5 +109,5 @@ internal static class EcsOperatorModule
         where T : class, k8s.IKubernetesObject<V1ObjectMeta> =>
         new(name, informer, reconciler, sp.GetRequiredService<ControllerOptions>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ControllerMetrics>(), sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<OwnWriteTracker>());
+            sp.GetRequiredService<OwnWriteFilter>());
 }

@@ -54,7 +54,6 @@ internal static class OperatorHost
         services.AddSingleton(sp => new RawApiClient(sp.GetRequiredService<IKubernetes>()));
         services.AddSingleton<InformerMetrics>();
         services.AddSingleton<ControllerMetrics>();
-        services.AddSingleton<OwnWriteTracker>();
         services.AddSingleton(new InformerOptions { Namespaces = options.NamespaceList, ResyncPeriod = options.ResyncPeriod });
         services.AddSingleton(new ControllerOptions { Workers = options.Workers, DrainTimeout = options.DrainTimeout });
         if (options.LeaderElect)
