@@ -20,7 +20,7 @@ namespace Operator.Core.Controllers;
 /// Other informers wake keys through <see cref="Watches{TSource}"/> (or <see cref="Enqueue"/>).
 /// The caller runs the informer (possibly shared) and calls <see cref="RunAsync"/>, which waits for its sync.
 /// </summary>
-internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime.IRunnable, IDisposable
+internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime.IDrainingRunnable, IDisposable
     where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly Informer<T> informer;
@@ -78,7 +78,13 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         source.AddHandler(new MappedHandler<TSource>(map, queue));
 
     /// <summary>Waits for the informer's sync, runs the workers until cancelled, then drains within the grace period.</summary>
-    public async Task RunAsync(CancellationToken ct)
+    public Task RunAsync(CancellationToken ct) => RunAsync(ct, CancellationToken.None);
+
+    /// <summary>
+    /// As <see cref="RunAsync(CancellationToken)"/>; <paramref name="abort"/> (a lost Lease) cancels in-flight
+    /// reconciles at once, also during the drain.
+    /// </summary>
+    public async Task RunAsync(CancellationToken ct, CancellationToken abort)
     {
         if (!await informer.WaitForSyncAsync(ct).ConfigureAwait(false))
         {
@@ -86,7 +92,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         }
         logger.LogInformation("Starting {Workers} workers for {Controller}", options.Workers, Name);
         metrics.MaxConcurrent.Add(options.Workers, controllerTag);
-        using var hardStop = new CancellationTokenSource();
+        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(abort);
         var workers = Enumerable.Range(0, options.Workers).Select(_ => Task.Run(() => WorkerAsync(hardStop.Token), CancellationToken.None)).ToList();
         try
         {
@@ -96,8 +102,9 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         {
         }
         logger.LogInformation("Stopping {Controller}: draining in-flight reconciles for up to {Grace}", Name, options.DrainTimeout);
-        using (var grace = new CancellationTokenSource(options.DrainTimeout))
+        using (var grace = CancellationTokenSource.CreateLinkedTokenSource(abort))
         {
+            grace.CancelAfter(options.DrainTimeout);
             try
             {
                 await queue.ShutDownWithDrainAsync(grace.Token).ConfigureAwait(false);

@@ -35,12 +35,16 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
         reflectors = scopes
             .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, notifier, options, time, logger, metrics))
             .ToList();
+        metrics.Track(Resource.Plural, () => HasSynced);
     }
 
     public ResourceType Resource { get; }
     public string Name => $"informer/{Resource.Plural}";
     public ObjectStore<T> Store { get; } = new();
     public bool HasSynced => reflectors.All(r => r.HasSynced);
+
+    /// <summary>The first scope's reason for not having synced (e.g. a 403 on list); null when synced.</summary>
+    public string? SyncError => reflectors.Select(r => r.SyncError).FirstOrDefault(e => e is not null);
 
     /// <summary>The last resourceVersion each scope has seen (for diagnostics and tests).</summary>
     public IReadOnlyList<string?> LastResourceVersions => [.. reflectors.Select(r => r.LastResourceVersion)];

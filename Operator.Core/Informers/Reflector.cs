@@ -55,6 +55,9 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
     /// <summary>Completes when the first list has been applied to the store.</summary>
     public Task Synced => synced.Task;
 
+    /// <summary>Why the first list has not succeeded yet; null once synced or before the first attempt.</summary>
+    public string? SyncError { get; private set; }
+
     /// <summary>The last resourceVersion seen, for tests and diagnostics.</summary>
     public string? LastResourceVersion { get; private set; }
 
@@ -69,6 +72,11 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
                 if (rv is null)
                 {
                     rv = await ListAndReplaceAsync(path, ct).ConfigureAwait(false);
+                    if (SyncError is not null)
+                    {
+                        logger.LogInformation("{Resource} listed after earlier failures; informer synced", resource.Plural);
+                    }
+                    SyncError = null;
                     synced.TrySetResult();
                 }
                 rv = await WatchAsync(path, rv, ct).ConfigureAwait(false);
@@ -83,10 +91,30 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
                 metrics.Relists.Add(1, new KeyValuePair<string, object?>("resource", resource.Plural));
                 rv = null;
             }
-            catch (Exception e) when (e is KubernetesApiException or HttpRequestException or IOException or JsonException or ShortWatchException)
+            catch (KubernetesApiException e) when (rv is null && !HasSynced && e.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
+            {
+                // Denied by RBAC, or the CRD is not installed: nothing that reads this kind may start. Say so loudly.
+                var delay = backoff.NextDelay();
+                SyncError = $"list {(int)e.StatusCode} {e.Status?.Reason ?? e.StatusCode.ToString()}: {e.Status?.Message}";
+                logger.LogError("Cannot list {Resource} ({Error}): {Hint}. The controllers that read {Resource} stay stopped until it can; retrying in {Delay}",
+                    resource.Plural, SyncError,
+                    e.StatusCode == System.Net.HttpStatusCode.Forbidden
+                        ? "the operator's ServiceAccount lacks RBAC permission to list and watch it"
+                        : "the resource is not served (is its CRD installed?)",
+                    resource.Plural, delay);
+                metrics.Failures.Add(1, new KeyValuePair<string, object?>("resource", resource.Plural));
+                metrics.ListDenied.Add(1, new KeyValuePair<string, object?>("resource", resource.Plural), new("code", ((int)e.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                await Task.Delay(delay, time, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is KubernetesApiException or HttpRequestException or IOException or JsonException or ShortWatchException
+                || (e is OperationCanceledException && !ct.IsCancellationRequested))
             {
                 var delay = backoff.NextDelay();
-                var level = e is KubernetesApiException { IsTransient: true } or HttpRequestException or ShortWatchException
+                if (rv is null && !HasSynced)
+                {
+                    SyncError = $"list failed: {e.Message}";
+                }
+                var level = e is KubernetesApiException { IsTransient: true } or HttpRequestException or ShortWatchException or OperationCanceledException
                     ? LogLevel.Warning : LogLevel.Error;
                 logger.Log(level, "{Resource} {Phase} failed ({Error}); retrying in {Delay}",
                     resource.Plural, rv is null ? "list" : "watch", e.Message, delay);

@@ -5,88 +5,152 @@ using Operator.Core.Leadership;
 namespace Operator.Core.Runtime;
 
 /// <summary>
-/// Runs the informers on every replica and the controllers only on the leader (or on every replica when leader
-/// election is off). Never goes silent: an informer or controller that stops or faults while the host is running,
-/// and a lost leadership, stop the whole process with exit code 1 so that Kubernetes restarts it.
-/// <see cref="IsReady"/> is true once every informer has synced.
+/// One flat supervisor over every runnable: the informers (on every replica), the leader elector, and the
+/// leader-only runnables (controllers, drift scanner; on every replica when leader election is off).
+/// Guarantees:
+/// <list type="bullet">
+/// <item>Any runnable that faults, or returns while the host is not stopping, stops the host at once with exit code 1
+/// and a Critical log naming it; from that moment <see cref="Failure"/> is set and <see cref="IsHealthy"/> is false
+/// (<c>/healthz</c> fails). Each runnable is watched on its own, so one dying is noticed while the others still run.
+/// A lost Lease is such a failure too (the elector has already aborted the leader's work).</item>
+/// <item>Start-up waits for the API server (<see cref="ApiServerWait"/>) instead of failing.</item>
+/// <item>Leader-only runnables start only once every informer has synced: they all read the caches of every kind,
+/// so none reconciles half-blind. An informer that cannot list keeps them waiting and is named by
+/// <see cref="ReadinessReport"/> (<c>/readyz</c>).</item>
+/// <item>On shutdown the leader-only runnables are asked to drain; the Lease is released after they have returned.</item>
+/// </list>
 /// </summary>
 internal sealed class ControllerManager(
     IEnumerable<ISyncingRunnable> informers,
-    IEnumerable<IRunnable> controllers,
+    IEnumerable<IRunnable> leaderRunnables,
     LeaderElection? leaderElection,
     IHostApplicationLifetime lifetime,
-    ILogger<ControllerManager> logger) : BackgroundService
+    ILogger<ControllerManager> logger,
+    ApiServerWait? apiServer = null) : BackgroundService
 {
+    private static readonly TimeSpan SyncPoll = TimeSpan.FromMilliseconds(100);
+
     private readonly IReadOnlyList<ISyncingRunnable> informers = [.. informers];
-    private readonly IReadOnlyList<IRunnable> controllers = [.. controllers];
+    private readonly IReadOnlyList<IRunnable> leaderRunnables = [.. leaderRunnables];
+    private string? failure;
+    private volatile bool leaderWorkStarted;
+    private CancellationToken hostStopping;
 
     public bool IsReady => informers.All(i => i.HasSynced);
 
+    /// <summary>Null when every informer has synced; else one line per informer that has not, with its last list error.</summary>
+    public string? ReadinessReport => IsReady
+        ? null
+        : string.Join('\n', informers.Where(i => !i.HasSynced)
+            .Select(i => $"{i.Name}: not synced{(i.SyncError is { } e ? $" ({e})" : "")}"));
+
+    public bool IsHealthy => Failure is null;
+
+    /// <summary>The first fatal failure ("component: reason"); null while healthy.</summary>
+    public string? Failure => Volatile.Read(ref failure);
+
     public bool IsLeader => leaderElection is null || leaderElection.IsLeader;
+
+    /// <summary>True once the leader-only runnables have been started (every informer had synced).</summary>
+    public bool LeaderWorkStarted => leaderWorkStarted;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var running = informers.Select(i => Watch(i.Name, () => i.RunAsync(stoppingToken))).ToList();
-        running.Add(RunControllersAsync(stoppingToken));
-        var first = await Task.WhenAny(running).ConfigureAwait(false);
-        if (!stoppingToken.IsCancellationRequested)
+        hostStopping = stoppingToken;
+        if (apiServer is not null && !await apiServer.WaitAsync(stoppingToken).ConfigureAwait(false))
         {
-            Fail(first.Exception?.InnerException?.Message ?? "a component stopped unexpectedly");
-        }
-        await Task.WhenAll(running.Select(SwallowAsync)).ConfigureAwait(false);
-    }
-
-    private async Task RunControllersAsync(CancellationToken ct)
-    {
-        if (leaderElection is null)
-        {
-            await RunAllAsync(ct).ConfigureAwait(false);
             return;
         }
-        var outcome = await leaderElection.RunAsync(RunAllAsync, ct).ConfigureAwait(false);
+        var running = informers.Select(i => Supervise(i.Name, () => i.RunAsync(stoppingToken), stoppingToken)).ToList();
+        running.Add(leaderElection is null
+            ? Supervise("leader-work", () => RunLeaderWorkAsync(stoppingToken, CancellationToken.None), stoppingToken)
+            : Supervise(leaderElection.Name, () => RunElectionAsync(leaderElection, stoppingToken), stoppingToken));
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    private async Task RunElectionAsync(LeaderElection election, CancellationToken ct)
+    {
+        var outcome = await election.RunAsync(RunLeaderWorkAsync, ct).ConfigureAwait(false);
         if (outcome == LeadershipOutcome.Lost)
         {
-            Fail("leader election lost");
+            throw new LeadershipLostException();
         }
     }
 
-    private Task RunAllAsync(CancellationToken ct) =>
-        Task.WhenAll(controllers.Select(c => Watch(c.Name, () => c.RunAsync(ct))));
+    private async Task RunLeaderWorkAsync(CancellationToken stop, CancellationToken abort)
+    {
+        if (!await WaitForInformersAsync(stop).ConfigureAwait(false))
+        {
+            return;
+        }
+        leaderWorkStarted = true;
+        var running = leaderRunnables.Select(r => Supervise(r.Name, () => r is IDrainingRunnable d ? d.RunAsync(stop, abort) : r.RunAsync(stop), stop));
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
 
-    /// <summary>Runs a component; a synchronous throw is caught like an asynchronous fault.</summary>
-    private async Task Watch(string name, Func<Task> run)
+    private async Task<bool> WaitForInformersAsync(CancellationToken ct)
+    {
+        string? reported = null;
+        while (!IsReady)
+        {
+            var waiting = string.Join(", ", informers.Where(i => !i.HasSynced).Select(i => i.Name));
+            if (waiting != reported)
+            {
+                reported = waiting;
+                logger.LogInformation("Waiting for {Informers} to sync before starting {Runnables}",
+                    waiting, string.Join(", ", leaderRunnables.Select(r => r.Name)));
+            }
+            try
+            {
+                await Task.Delay(SyncPoll, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+        logger.LogInformation("Every informer has synced; starting {Runnables}", string.Join(", ", leaderRunnables.Select(r => r.Name)));
+        return true;
+    }
+
+    /// <summary>Runs one runnable; never throws. A fault, or a return while <paramref name="stopping"/> is not cancelled, is fatal.</summary>
+    private async Task Supervise(string name, Func<Task> run, CancellationToken stopping)
     {
         try
         {
             await run().ConfigureAwait(false);
+            if (!stopping.IsCancellationRequested && !hostStopping.IsCancellationRequested)
+            {
+                Fail(name, "returned while the operator was running");
+            }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested || hostStopping.IsCancellationRequested)
         {
-            throw;
+        }
+        catch (LeadershipLostException e)
+        {
+            Fail(name, e.Message);
         }
         catch (Exception e)
         {
-            logger.LogCritical("{Component} failed: {ErrorType}: {Message}", name, e.GetType().Name, e.Message);
-            throw;
+            Fail(name, $"{e.GetType().Name}: {e.Message}");
         }
     }
 
-    private void Fail(string reason)
+    private void Fail(string component, string reason)
     {
-        logger.LogCritical("Stopping the operator: {Reason}", reason);
+        var text = $"{component}: {reason}";
+        if (Interlocked.CompareExchange(ref failure, text, null) is null)
+        {
+            logger.LogCritical("{Component} failed: {Reason}; stopping the operator with exit code 1", component, reason);
+        }
+        else
+        {
+            logger.LogError("{Component} failed after the operator began stopping: {Reason}", component, reason);
+        }
         Environment.ExitCode = 1;
         lifetime.StopApplication();
     }
 
-    private static async Task SwallowAsync(Task task)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Already reported by Watch/Fail; shutting down.
-        }
-    }
+    private sealed class LeadershipLostException() : Exception("leader election lost");
 }

@@ -1,6 +1,6 @@
 namespace Operator.Core.Runtime;
 
-/// <summary>Something the manager runs until shutdown: an informer or a controller.</summary>
+/// <summary>Something the manager runs until shutdown: an informer, a controller, the drift scanner.</summary>
 internal interface IRunnable
 {
     string Name { get; }
@@ -9,8 +9,20 @@ internal interface IRunnable
     Task RunAsync(CancellationToken ct);
 }
 
+/// <summary>
+/// A runnable that finishes its in-flight work when asked to stop (drain) and drops it at once when aborted (a lost
+/// Lease). <c>abort</c> may be cancelled while a drain is under way; the runnable must then return promptly.
+/// </summary>
+internal interface IDrainingRunnable : IRunnable
+{
+    Task RunAsync(CancellationToken stop, CancellationToken abort);
+}
+
 /// <summary>An informer: it runs on every replica (so a new leader starts warm) and gates readiness.</summary>
 internal interface ISyncingRunnable : IRunnable
 {
     bool HasSynced { get; }
+
+    /// <summary>Why the first list has not succeeded yet (e.g. "403 Forbidden"); null when synced or not yet tried.</summary>
+    string? SyncError => null;
 }

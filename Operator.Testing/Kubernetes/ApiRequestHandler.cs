@@ -70,6 +70,8 @@ internal sealed partial class ApiRequestHandler
                 var (reason, message) = rule.StatusCode switch
                 {
                     429 => ("TooManyRequests", "Too many requests, please try again later."),
+                    403 => ("Forbidden", $"{info.Resource} is forbidden: User \"system:serviceaccount:injected-fault\" cannot {info.Verb} resource \"{info.Resource}\""),
+                    404 => ("NotFound", "the server could not find the requested resource"),
                     503 => ("ServiceUnavailable", "the server is currently unable to handle the request"),
                     504 => ("Timeout", "the server was unable to return a response in the time allotted"),
                     _ => ("InternalError", "Internal error occurred: injected fault"),

@@ -26,6 +26,17 @@ public sealed class FaultInjector
     /// </summary>
     public void DropWatches(bool abortConnections = false) => _dropWatches(abortConnections);
 
+    internal Func<TimeSpan, TimeSpan, CancellationToken, Task>? Restart { get; set; }
+
+    /// <summary>
+    /// Refuses every TCP connection on all endpoints for <paramref name="duration"/>, as an API server restart does:
+    /// the listener is really closed and reopened on the same port (see <see cref="KubeApiEmulator.RestartAsync"/>).
+    /// <paramref name="gracefulStop"/> keeps open requests (watches) served that long first, as a slow graceful
+    /// shutdown does. The task completes when the server listens again.
+    /// </summary>
+    public Task RefuseConnectionsAsync(TimeSpan duration, TimeSpan gracefulStop = default, CancellationToken cancellationToken = default) =>
+        (Restart ?? throw new InvalidOperationException("not attached to an emulator"))(duration, gracefulStop, cancellationToken);
+
     /// <summary>Forgets the watch history: the next watch or continue from an older resourceVersion gets 410 Expired.</summary>
     public void CompactHistory() => _compact();
 

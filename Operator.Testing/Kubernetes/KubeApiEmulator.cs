@@ -22,16 +22,19 @@ namespace Operator.Testing.Kubernetes;
 /// </summary>
 public sealed class KubeApiEmulator : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly Lock _appGate = new();
+    private readonly KubeApiEmulatorOptions _options;
+    private WebApplication _app;
     private readonly ApiRequestHandler _handler;
     private readonly ObjectStore _store;
     private readonly ResourceRegistry _registry;
     private readonly CancellationTokenSource _stopping;
     private int _disposed;
 
-    private KubeApiEmulator(WebApplication app, ApiRequestHandler handler, ObjectStore store, ResourceRegistry registry, CancellationTokenSource stopping, FaultInjector faults, RequestLog log)
+    private KubeApiEmulator(WebApplication app, ApiRequestHandler handler, ObjectStore store, ResourceRegistry registry, CancellationTokenSource stopping, FaultInjector faults, RequestLog log, KubeApiEmulatorOptions options)
     {
         _app = app;
+        _options = options;
         _handler = handler;
         _store = store;
         _registry = registry;
@@ -73,18 +76,9 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         var faults = new FaultInjector(abort => handler!.DropWatches(abort), () => handler!.Compact());
         handler = new ApiRequestHandler(store, registry, options, faults, log, stopping.Token);
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        builder.WebHost.UseKestrel(k =>
-        {
-            k.Listen(IPAddress.Loopback, options.Port, l => l.Protocols = HttpProtocols.Http1);
-            k.Limits.MaxRequestBodySize = null;
-        });
-        var app = builder.Build();
-        app.Run(handler.HandleAsync);
-
-        var emulator = new KubeApiEmulator(app, handler, store, registry, stopping, faults, log);
+        var app = BuildApp(handler, options.Port);
+        var emulator = new KubeApiEmulator(app, handler, store, registry, stopping, faults, log, options);
+        faults.Restart = emulator.RestartAsync;
         lock (store.Gate)
         {
             var nsType = registry.Find("", "v1", "namespaces")!;
@@ -109,6 +103,73 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         }
 
         return emulator;
+    }
+
+    private static WebApplication BuildApp(ApiRequestHandler handler, int port)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http1);
+            k.Limits.MaxRequestBodySize = null;
+        });
+        var app = builder.Build();
+        app.Run(handler.HandleAsync);
+        return app;
+    }
+
+    /// <summary>
+    /// Restarts the listener as a real API server restart does: the listening socket is closed, so every new TCP
+    /// connection is refused; requests in flight (watches included) keep being served for
+    /// <paramref name="gracefulStop"/> (a slow graceful shutdown that drains watches) and are then cut; after
+    /// <paramref name="refuseFor"/> (counted from the moment the listener closed) the server listens again on the
+    /// same port with the same state. Completes when it is listening again.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan refuseFor, TimeSpan gracefulStop = default, CancellationToken cancellationToken = default)
+    {
+        WebApplication old;
+        lock (_appGate)
+        {
+            old = _app;
+        }
+
+        var closedAt = TimeProvider.System.GetTimestamp();
+        using (var drain = new CancellationTokenSource(gracefulStop))
+        {
+            // StopAsync unbinds the listener first, then waits for open requests until the token fires, then aborts them.
+            await old.StopAsync(drain.Token).ConfigureAwait(false);
+        }
+
+        await old.DisposeAsync().ConfigureAwait(false);
+        var left = refuseFor - TimeProvider.System.GetElapsedTime(closedAt);
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left, cancellationToken).ConfigureAwait(false);
+        }
+
+        var port = BaseAddress.Port;
+        for (var attempt = 1; ; attempt++)
+        {
+            var fresh = BuildApp(_handler, port);
+            try
+            {
+                await fresh.StartAsync(cancellationToken).ConfigureAwait(false);
+                lock (_appGate)
+                {
+                    _app = fresh;
+                }
+
+                return;
+            }
+            catch (IOException) when (attempt < 50)
+            {
+                // The port may linger for a moment after the old listener closed.
+                await fresh.DisposeAsync().ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>A real client pointed at the emulator (no auth, plain HTTP).</summary>
@@ -200,14 +261,24 @@ public sealed class KubeApiEmulator : IAsyncDisposable
 
         Faults.Clear();
         await _stopping.CancelAsync().ConfigureAwait(false);
+        WebApplication app;
+        lock (_appGate)
+        {
+            app = _app;
+        }
+
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+            await app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed mid-restart: the old listener is already gone.
         }
         finally
         {
-            await _app.DisposeAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
             _stopping.Dispose();
         }
     }

@@ -1,66 +1,144 @@
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Operator.Core.Runtime;
 using Operator.Tests.Support;
 
 namespace Operator.Tests.Engine;
 
-/// <summary>A component that dies must take the process down (exit code 1), never leave it running silently.</summary>
+/// <summary>
+/// The flat supervisor: any one runnable that dies, among informers, two controllers and the drift scanner, takes the
+/// process down (exit code 1, Critical log naming it, unhealthy) while the others are still running; leader-only
+/// runnables wait for every informer to sync.
+/// </summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class ControllerManagerTests
 {
+    private static readonly string[] Everyone =
+        ["informer/ecsclusters", "informer/awsproviders", "informer/secrets", "ecscluster", "awsprovider", "drift-scanner/ecsclusters"];
+
     [TearDown]
     public void RestoreExitCode() => Environment.ExitCode = 0;
 
-    [Test]
-    public async Task A_dead_informer_stops_the_host_with_exit_code_1()
+    [TestCaseSource(nameof(Everyone))]
+    public async Task Killing_any_one_runnable_stops_the_host_with_exit_code_1(string victim)
     {
-        var lifetime = new StopRecorder();
-        var informer = new Component("informer/ecsclusters", _ => throw new InvalidOperationException("watch decoder bug"));
-        var manager = new ControllerManager([informer], [], null, lifetime, NullLogger<ControllerManager>.Instance);
+        var fleet = new Fleet();
+        await fleet.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => fleet.All.All(c => c.Running), "every runnable running");
 
-        await manager.StartAsync(CancellationToken.None);
-        await Eventually.UntilAsync(() => lifetime.Stopped, "the host to be stopped");
+        fleet.Get(victim).Kill(new InvalidOperationException("a bug"));
+        await Eventually.UntilAsync(() => fleet.Lifetime.Stopped, "the host to be stopped");
 
         Environment.ExitCode.Should().Be(1);
-        await manager.StopAsync(CancellationToken.None);
+        fleet.Manager.IsHealthy.Should().BeFalse();
+        fleet.Manager.Failure.Should().StartWith(victim);
+        fleet.Logs.Lines.Should().Contain(l => l.StartsWith("Critical", StringComparison.Ordinal) && l.Contains(victim, StringComparison.Ordinal));
+        await fleet.Manager.StopAsync(CancellationToken.None);
     }
 
-    [Test]
-    public async Task A_controller_that_returns_while_the_host_runs_stops_the_host()
+    [TestCase("drift-scanner/ecsclusters")]
+    [TestCase("informer/secrets")]
+    public async Task A_runnable_that_returns_while_the_host_runs_stops_the_host(string victim)
     {
-        var lifetime = new StopRecorder();
-        var healthy = new Component("informer/awsproviders", ct => Task.Delay(Timeout.Infinite, ct));
-        var quitter = new Component("ecscluster", _ => Task.CompletedTask);
-        var manager = new ControllerManager([healthy], [quitter], null, lifetime, NullLogger<ControllerManager>.Instance);
+        var fleet = new Fleet();
+        await fleet.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => fleet.All.All(c => c.Running), "every runnable running");
 
-        await manager.StartAsync(CancellationToken.None);
-        await Eventually.UntilAsync(() => lifetime.Stopped, "the host to be stopped");
+        fleet.Get(victim).Kill(null);
+        await Eventually.UntilAsync(() => fleet.Lifetime.Stopped, "the host to be stopped");
 
         Environment.ExitCode.Should().Be(1);
-        await manager.StopAsync(CancellationToken.None);
+        fleet.Manager.Failure.Should().Be($"{victim}: returned while the operator was running");
+        await fleet.Manager.StopAsync(CancellationToken.None);
     }
 
     [Test]
     public async Task A_normal_shutdown_is_not_a_failure()
     {
-        var lifetime = new StopRecorder();
-        var informer = new Component("informer/ecsclusters", ct => Task.Delay(Timeout.Infinite, ct));
-        var manager = new ControllerManager([informer], [], null, lifetime, NullLogger<ControllerManager>.Instance);
+        var fleet = new Fleet();
+        await fleet.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => fleet.All.All(c => c.Running), "every runnable running");
+        await fleet.Manager.StopAsync(CancellationToken.None);
 
-        await manager.StartAsync(CancellationToken.None);
-        await manager.StopAsync(CancellationToken.None);
-
-        lifetime.Stopped.Should().BeFalse();
+        fleet.Lifetime.Stopped.Should().BeFalse();
+        fleet.Manager.IsHealthy.Should().BeTrue();
         Environment.ExitCode.Should().Be(0);
     }
 
-    private sealed class Component(string name, Func<CancellationToken, Task> run) : ISyncingRunnable
+    [Test]
+    public async Task Controllers_start_only_once_every_informer_has_synced_and_readiness_names_the_one_that_has_not()
     {
+        var fleet = new Fleet();
+        var secrets = (Informer)fleet.Get("informer/secrets");
+        secrets.Synced = false;
+        secrets.Error = "list 403 Forbidden: secrets is forbidden";
+        await fleet.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => fleet.Get("informer/ecsclusters").Running && fleet.Get("informer/awsproviders").Running, "informers running");
+        await Eventually.UntilAsync(() => fleet.Logs.All.Contains("Waiting for informer/secrets to sync", StringComparison.Ordinal), "the wait logged");
+
+        fleet.Manager.IsReady.Should().BeFalse();
+        fleet.Manager.ReadinessReport.Should().Be("informer/secrets: not synced (list 403 Forbidden: secrets is forbidden)");
+        fleet.Get("ecscluster").Running.Should().BeFalse();
+        fleet.Get("awsprovider").Running.Should().BeFalse();
+        fleet.Get("drift-scanner/ecsclusters").Running.Should().BeFalse();
+
+        secrets.Synced = true;
+        await Eventually.UntilAsync(() => fleet.All.All(c => c.Running), "the controllers started after the last sync");
+        fleet.Manager.ReadinessReport.Should().BeNull();
+        await fleet.Manager.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>Three informers, two controllers and a drift scanner, as the product registers them.</summary>
+    private sealed class Fleet
+    {
+        public Fleet()
+        {
+            var loggers = LoggerFactory.Create(l => l.AddProvider(Logs));
+            Manager = new ControllerManager(
+                All.OfType<ISyncingRunnable>(), All.Where(c => c is not ISyncingRunnable), null, Lifetime, loggers.CreateLogger<ControllerManager>());
+        }
+
+        public LogCapture Logs { get; } = new();
+        public StopRecorder Lifetime { get; } = new();
+        public ControllerManager Manager { get; }
+
+        public IReadOnlyList<Component> All { get; } =
+        [
+            new Informer("informer/ecsclusters"), new Informer("informer/awsproviders"), new Informer("informer/secrets"),
+            new Component("ecscluster"), new Component("awsprovider"), new Component("drift-scanner/ecsclusters"),
+        ];
+
+        public Component Get(string name) => All.Single(c => c.Name == name);
+    }
+
+    /// <summary>Runs until cancelled, or until <see cref="Kill"/> makes it fault (or return, with null).</summary>
+    private class Component(string name) : IRunnable
+    {
+        private readonly TaskCompletionSource<Exception?> killed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public string Name => name;
-        public bool HasSynced => true;
-        public Task RunAsync(CancellationToken ct) => run(ct);
+        public bool Running { get; private set; }
+
+        public void Kill(Exception? error) => killed.TrySetResult(error);
+
+        public async Task RunAsync(CancellationToken ct)
+        {
+            Running = true;
+            var error = await killed.Task.WaitAsync(ct);
+            if (error is not null)
+            {
+                throw error;
+            }
+        }
+    }
+
+    private sealed class Informer(string name) : Component(name), ISyncingRunnable
+    {
+        public bool Synced { get; set; } = true;
+        public string? Error { get; set; }
+        public bool HasSynced => Synced && Running;
+        public string? SyncError => Synced ? null : Error;
     }
 
     private sealed class StopRecorder : IHostApplicationLifetime

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Controllers;
@@ -11,22 +14,35 @@ using Operator.Tests.Support;
 
 namespace Operator.Tests.Engine;
 
-/// <summary>Two operator instances on one Lease: exactly one reconciles, and the other takes over when it stops.</summary>
+/// <summary>
+/// Two operator instances on one Lease, against the emulator over real HTTP: exactly one reconciles; an API server
+/// restart shorter than the renew deadline changes nothing; a longer one makes the leader step down and the standby
+/// take over; a stopped leader releases the Lease so the standby does not wait out the lease duration.
+/// </summary>
 [TestFixture]
+[NonParallelizable]
 public sealed class LeaderElectionTests
 {
+    private const string LeaseNamespace = "infra-operator-system";
+
+    [TearDown]
+    public void RestoreExitCode() => Environment.ExitCode = 0;
+
     [Test]
-    public async Task Only_the_leader_reconciles_and_the_standby_takes_over()
+    public async Task Only_the_leader_reconciles_and_a_stopped_leader_releases_the_Lease_to_the_standby()
     {
         await using var bed = await KubeTestBed.StartAsync();
-        await bed.EnsureNamespaceAsync("infra-operator-system");
+        await bed.EnsureNamespaceAsync(LeaseNamespace);
         using var meters = new TestMeterFactory();
         var reconciledBy = new ConcurrentQueue<(string Instance, string Key)>();
+        // A long lease: a standby that had to wait it out would take 30 s; the release lets it in at its next retry.
+        var timing = new Timing(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+        var leases = await LeaseHistory.StartAsync(bed, meters);
 
-        var a = Instance("a", bed, meters, reconciledBy);
+        var a = Instance("a", bed, meters, reconciledBy, timing);
         await a.Manager.StartAsync(CancellationToken.None);
-        await Eventually.UntilAsync(() => a.Manager.IsLeader && a.Manager.IsReady, "instance a leading");
-        var b = Instance("b", bed, meters, reconciledBy);
+        await Eventually.UntilAsync(() => a.Manager.IsLeader && a.Manager.LeaderWorkStarted, "instance a leading");
+        var b = Instance("b", bed, meters, reconciledBy, timing);
         await b.Manager.StartAsync(CancellationToken.None);
         await Eventually.UntilAsync(() => b.Manager.IsReady, "instance b's informers synced");
 
@@ -37,35 +53,167 @@ public sealed class LeaderElectionTests
         await Eventually.UntilAsync(() => reconciledBy.Any(r => r.Key == "default/marker"), "marker reconciled");
         b.Manager.IsLeader.Should().BeFalse();
         reconciledBy.Select(r => r.Instance).Should().OnlyContain(i => i == "a", "only the leader runs workers");
+        var held = (await ReadLeaseAsync(bed)).Spec;
+        held.HolderIdentity.Should().Be("a");
 
-        await a.Manager.StopAsync(CancellationToken.None);
+        await a.Manager.StopAsync(CancellationToken.None); // SIGTERM: drain, then release
         await Eventually.UntilAsync(() => b.Manager.IsLeader, "b takes over the Lease");
+
+        leases.Seen.Should().Contain(s => s.HolderIdentity == "" && s.LeaseDurationSeconds == 1,
+            "the stopping leader cleared the holder and shortened the lease, as client-go's ReleaseOnCancel");
+        var taken = (await ReadLeaseAsync(bed)).Spec;
+        taken.HolderIdentity.Should().Be("b");
+        taken.LeaseTransitions.Should().Be(held.LeaseTransitions + 1);
+        (taken.AcquireTime!.Value - held.RenewTime!.Value).Should().BeLessThan(timing.LeaseDuration,
+            "the standby acquired the released Lease instead of waiting for it to expire");
+
         await bed.CreateClusterAsync("default", "second");
         await Eventually.UntilAsync(() => reconciledBy.Any(r => r.Key == "default/second"), "second reconciled");
-
-        // The new leader starts by reconciling everything in its cache, as controller-runtime does.
         reconciledBy.Where(r => r.Key == "default/second").Select(r => r.Instance).Should().OnlyContain(i => i == "b");
         await b.Manager.StopAsync(CancellationToken.None);
         a.Lifetime.Stopped.Should().BeFalse("a stopped by cancellation, not by losing the Lease");
+        Environment.ExitCode.Should().Be(0);
+        await leases.DisposeAsync();
     }
 
-    private static (ControllerManager Manager, FakeLifetime Lifetime) Instance(
-        string name, KubeTestBed bed, TestMeterFactory meters, ConcurrentQueue<(string, string)> reconciledBy)
+    [Test]
+    public async Task An_API_server_restart_shorter_than_the_renew_deadline_keeps_the_leader_leading()
     {
+        await using var bed = await KubeTestBed.StartAsync();
+        await bed.EnsureNamespaceAsync(LeaseNamespace);
+        using var meters = new TestMeterFactory();
+        var reconciledBy = new ConcurrentQueue<(string Instance, string Key)>();
+        var timing = new Timing(TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(6), TimeSpan.FromMilliseconds(300));
+        var a = Instance("a", bed, meters, reconciledBy, timing);
+        await a.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => a.Manager.IsLeader && a.Manager.LeaderWorkStarted, "instance a leading");
+        var b = Instance("b", bed, meters, reconciledBy, timing);
+        await b.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => b.Manager.IsReady, "instance b's informers synced");
+        var before = (await ReadLeaseAsync(bed)).Spec;
+
+        // Longer than several retry periods, so both the leader's renewals and the standby's acquires are refused.
+        await bed.Emulator.Faults.RefuseConnectionsAsync(TimeSpan.FromSeconds(2));
+        var back = DateTime.UtcNow;
+        await Eventually.UntilAsync(async () => (await ReadLeaseAsync(bed)).Spec.RenewTime > back, "a renewal after the restart");
+
+        var after = (await ReadLeaseAsync(bed)).Spec;
+        after.HolderIdentity.Should().Be("a");
+        after.LeaseTransitions.Should().Be(before.LeaseTransitions);
+        after.AcquireTime.Should().Be(before.AcquireTime, "leadership was never given up");
+        a.Manager.IsLeader.Should().BeTrue();
+        b.Manager.IsLeader.Should().BeFalse();
+        a.Lifetime.Stopped.Should().BeFalse();
+        b.Lifetime.Stopped.Should().BeFalse();
+        a.Manager.IsHealthy.Should().BeTrue();
+        b.Manager.IsHealthy.Should().BeTrue();
+        a.Logs.All.Should().Contain("Renewing Lease", "the refused renewals were retried, not ignored");
+
+        // The leader still reconciles.
+        await bed.CreateClusterAsync("default", "after-restart");
+        await Eventually.UntilAsync(() => reconciledBy.Any(r => r.Key == "default/after-restart"), "reconciled after the restart");
+        reconciledBy.Select(r => r.Instance).Should().OnlyContain(i => i == "a");
+        await b.Manager.StopAsync(CancellationToken.None);
+        await a.Manager.StopAsync(CancellationToken.None);
+        Environment.ExitCode.Should().Be(0);
+    }
+
+    [Test]
+    public async Task An_API_server_outage_longer_than_the_renew_deadline_makes_the_leader_step_down_and_the_standby_lead()
+    {
+        await using var bed = await KubeTestBed.StartAsync();
+        await bed.EnsureNamespaceAsync(LeaseNamespace);
+        using var meters = new TestMeterFactory();
+        var reconciledBy = new ConcurrentQueue<(string Instance, string Key)>();
+        var timing = new Timing(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(250));
+        var a = Instance("a", bed, meters, reconciledBy, timing);
+        await a.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => a.Manager.IsLeader && a.Manager.LeaderWorkStarted, "instance a leading");
+        var b = Instance("b", bed, meters, reconciledBy, timing);
+        await b.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => b.Manager.IsReady, "instance b's informers synced");
+        var before = (await ReadLeaseAsync(bed)).Spec;
+
+        var outage = bed.Emulator.Faults.RefuseConnectionsAsync(TimeSpan.FromSeconds(6));
+        await Eventually.UntilAsync(() => a.Lifetime.Stopped, "the leader gives up after its renew deadline");
+        a.Manager.IsLeader.Should().BeFalse("its work was aborted when the deadline passed");
+        a.Manager.Failure.Should().Contain("leader election lost");
+        b.Lifetime.Stopped.Should().BeFalse("a standby retries its acquire for ever");
+        await outage;
+
+        await Eventually.UntilAsync(() => b.Manager.IsLeader, "the standby takes over once the Lease expired");
+        var after = (await ReadLeaseAsync(bed)).Spec;
+        after.HolderIdentity.Should().Be("b");
+        after.LeaseTransitions.Should().Be(before.LeaseTransitions + 1);
+        await bed.CreateClusterAsync("default", "after-failover");
+        await Eventually.UntilAsync(() => reconciledBy.Any(r => r.Key == "default/after-failover"), "reconciled by the new leader");
+        reconciledBy.Where(r => r.Key == "default/after-failover").Select(r => r.Instance).Should().OnlyContain(i => i == "b");
+        b.Lifetime.Stopped.Should().BeFalse();
+        await a.Manager.StopAsync(CancellationToken.None);
+        await b.Manager.StopAsync(CancellationToken.None);
+    }
+
+    private static async Task<V1Lease> ReadLeaseAsync(KubeTestBed bed) =>
+        await bed.Client.CoordinationV1.ReadNamespacedLeaseAsync("infra-operator-leader", LeaseNamespace);
+
+    private sealed record Timing(TimeSpan LeaseDuration, TimeSpan RenewDeadline, TimeSpan RetryPeriod);
+
+    private sealed record Replica(ControllerManager Manager, FakeLifetime Lifetime, LogCapture Logs);
+
+    private static Replica Instance(
+        string name, KubeTestBed bed, TestMeterFactory meters, ConcurrentQueue<(string, string)> reconciledBy, Timing timing)
+    {
+        var logs = new LogCapture();
+        var loggers = LoggerFactory.Create(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
         var tracker = new OwnWriteFilter([]);
-        var informer = new Informer<ECSCluster>(new RawApiClient(bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
-            TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(meters));
+        var informer = new Informer<ECSCluster>(new RawApiClient(bed.Emulator.CreateClient()), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
+            TimeProvider.System, loggers, new InformerMetrics(meters));
         var controller = new Controller<ECSCluster>($"test-{name}", informer, new Recorder(name, reconciledBy), new ControllerOptions { Workers = 1 },
-            TimeProvider.System, meters, new ControllerMetrics(meters), NullLoggerFactory.Instance, tracker);
+            TimeProvider.System, meters, new ControllerMetrics(meters), loggers, tracker);
         var election = new LeaderElection(bed.Emulator.CreateClient(), new LeaderElectionOptions
         {
             Identity = name,
-            LeaseDuration = TimeSpan.FromSeconds(2),
-            RenewDeadline = TimeSpan.FromSeconds(1.5),
-            RetryPeriod = TimeSpan.FromMilliseconds(200),
-        }, NullLogger<LeaderElection>.Instance);
+            LeaseDuration = timing.LeaseDuration,
+            RenewDeadline = timing.RenewDeadline,
+            RetryPeriod = timing.RetryPeriod,
+        }, TimeProvider.System, loggers.CreateLogger<LeaderElection>());
         var lifetime = new FakeLifetime();
-        return (new ControllerManager([informer], [controller], election, lifetime, NullLogger<ControllerManager>.Instance), lifetime);
+        return new Replica(new ControllerManager([informer], [controller], election, lifetime, loggers.CreateLogger<ControllerManager>()), lifetime, logs);
+    }
+
+    /// <summary>Every state of the Lease the API server stored, seen through a watch (so short-lived states are not missed).</summary>
+    private sealed class LeaseHistory : IInformerHandler<V1Lease>, IAsyncDisposable
+    {
+        private readonly CancellationTokenSource stop = new();
+        private Task running = Task.CompletedTask;
+
+        public ConcurrentQueue<V1LeaseSpec> Seen { get; } = new();
+
+        public static async Task<LeaseHistory> StartAsync(KubeTestBed bed, TestMeterFactory meters)
+        {
+            var history = new LeaseHistory();
+            var informer = new Informer<V1Lease>(new RawApiClient(bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero, Namespaces = [LeaseNamespace] },
+                TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(meters));
+            informer.AddHandler(history);
+            history.running = informer.RunAsync(history.stop.Token);
+            await informer.WaitForSyncAsync(CancellationToken.None);
+            return history;
+        }
+
+        public void OnAdd(V1Lease obj) => Seen.Enqueue(obj.Spec);
+
+        public void OnUpdate(V1Lease oldObj, V1Lease newObj) => Seen.Enqueue(newObj.Spec);
+
+        public void OnDelete(V1Lease obj)
+        {
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync();
+            await running;
+            stop.Dispose();
+        }
     }
 
     private sealed class Recorder(string instance, ConcurrentQueue<(string, string)> log) : IReconciler

@@ -10,7 +10,8 @@ internal static class AwsCredentialsRegistration
     public static void Register(IServiceCollection services, OperatorOptions options)
     {
         services.AddSingleton(new StsClientOptions { DefaultEndpoint = string.IsNullOrEmpty(options.AwsEndpoint) ? null : options.AwsEndpoint });
-        services.AddSingleton<StsClientFactory>();
+        services.AddSingleton(sp => new StsClientFactory(sp.GetRequiredService<StsClientOptions>(),
+            sp.GetRequiredService<Core.Aws.Resilience.AwsResiliencePipelines>().Telemetry));
         services.AddSingleton<ISecretReader, KubernetesSecretReader>();
         services.AddSingleton<IProviderSessionFactory>(sp => new AwsCredentialsFactory(
             sp.GetRequiredService<ISecretReader>(), sp.GetRequiredService<StsClientFactory>(), AwsEnvironment.Process,

@@ -44,7 +44,12 @@ internal static class OperatorHost
         var options = builder.Configuration.Get<OperatorOptions>() ?? new OperatorOptions();
 
         ConfigureLogging(builder, options);
-        builder.WebHost.UseUrls($"http://0.0.0.0:{options.MetricsPort}", $"http://0.0.0.0:{options.HealthPort}");
+        if (options.LeaderElect && options.RenewDeadline >= options.LeaseDuration)
+        {
+            throw new ArgumentException($"--leader-election-renew-deadline ({options.RenewDeadline}) must be shorter than --leader-election-lease-duration ({options.LeaseDuration})");
+        }
+        var bind = options.BindAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.BindAddress}]" : options.BindAddress;
+        builder.WebHost.UseUrls($"http://{bind}:{options.MetricsPort}", $"http://{bind}:{options.HealthPort}");
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
 
         var services = builder.Services;
@@ -55,7 +60,7 @@ internal static class OperatorHost
         services.AddSingleton<InformerMetrics>();
         services.AddSingleton<ControllerMetrics>();
         services.AddSingleton(new InformerOptions { Namespaces = options.NamespaceList, ResyncPeriod = options.ResyncPeriod });
-        services.AddSingleton(new ControllerOptions { Workers = options.Workers, DrainTimeout = options.DrainTimeout });
+        services.AddSingleton(new ControllerOptions { Workers = options.Workers, DrainTimeout = options.EffectiveDrainTimeout });
         if (options.LeaderElect)
         {
             services.AddSingleton(new LeaderElectionOptions
@@ -63,14 +68,20 @@ internal static class OperatorHost
                 LeaseNamespace = options.LeaderElectionNamespace,
                 LeaseName = options.LeaderElectionId,
                 Identity = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : $"{Environment.MachineName}_{Guid.NewGuid():N}",
+                LeaseDuration = options.LeaseDuration,
+                RenewDeadline = options.RenewDeadline,
+                RetryPeriod = options.RetryPeriod,
             });
-            services.AddSingleton<LeaderElection>();
+            services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<LeaderElectionOptions>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElection>>()));
         }
         services.AddSingleton(sp => new ControllerManager(
             sp.GetServices<ISyncingRunnable>(), sp.GetServices<IRunnable>(), sp.GetService<LeaderElection>(),
-            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ControllerManager>>()));
+            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ControllerManager>>(),
+            new ApiServerWait(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ApiServerWait>>())));
         services.AddHostedService(sp => sp.GetRequiredService<ControllerManager>());
-        services.Configure<HostOptions>(h => h.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(5));
+        // Drain, then release the Lease (bounded by the renew deadline), with a margin.
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = options.EffectiveDrainTimeout + options.RenewDeadline + TimeSpan.FromSeconds(5));
 
         var otel = services.AddOpenTelemetry();
         otel.WithMetrics(m => m.AddMeter(Meters).AddPrometheusExporter());
@@ -87,9 +98,12 @@ internal static class OperatorHost
 
         var app = builder.Build();
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", (ControllerManager manager) =>
-            manager.IsReady ? Results.Text("ok") : Results.Text("informers not synced", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/healthz", (ControllerManager manager) => manager.Failure is { } failure
+            ? Results.Text($"failed: {failure}", statusCode: StatusCodes.Status500InternalServerError)
+            : Results.Text("ok"));
+        app.MapGet("/readyz", (ControllerManager manager) => manager.ReadinessReport is { } report
+            ? Results.Text(report, statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Text("ok"));
         return app;
     }
 
@@ -120,12 +134,12 @@ internal static class OperatorHost
 
     private static KubernetesClientConfiguration LoadKubernetesConfig(OperatorOptions options)
     {
-        if (!string.IsNullOrEmpty(options.Kubeconfig))
-        {
-            return KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
-        }
-        return KubernetesClientConfiguration.IsInCluster()
-            ? KubernetesClientConfiguration.InClusterConfig()
-            : KubernetesClientConfiguration.BuildConfigFromConfigFile();
+        var config = !string.IsNullOrEmpty(options.Kubeconfig)
+            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig)
+            : KubernetesClientConfiguration.IsInCluster()
+                ? KubernetesClientConfiguration.InClusterConfig()
+                : KubernetesClientConfiguration.BuildConfigFromConfigFile();
+        config.UserAgent = OperatorIdentity.UserAgent;
+        return config;
     }
 }

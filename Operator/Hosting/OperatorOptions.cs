@@ -17,13 +17,28 @@ internal sealed record OperatorOptions
     public bool LeaderElect { get; init; } = true;
     public string LeaderElectionNamespace { get; init; } = "infra-operator-system";
     public string LeaderElectionId { get; init; } = "infra-operator-leader";
+    /// <summary>Lease timings, as client-go's defaults; the renew deadline must be shorter than the lease duration.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Address the metrics and probe listeners bind to (0.0.0.0 in the Deployment; local mode uses 127.0.0.1).</summary>
+    public string BindAddress { get; init; } = "0.0.0.0";
+
     public int MetricsPort { get; init; } = 8080;
     public int HealthPort { get; init; } = 8081;
 
     /// <summary>json (default, one object per line with scopes) or text.</summary>
     public string LogFormat { get; init; } = "json";
 
-    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a stopping leader lets in-flight reconciles finish before cancelling them. Clamped to the lease
+    /// duration (<see cref="EffectiveDrainTimeout"/>): the Lease is renewed during the drain and released after it,
+    /// so a longer drain would only delay the standby, and a drain can never outlive the leadership it runs under.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan EffectiveDrainTimeout => LeaderElect && DrainTimeout > LeaseDuration ? LeaseDuration : DrainTimeout;
 
     /// <summary>ECS/STS endpoint for providers that set no spec.endpoint (VPC endpoints, LocalStack, local mode).</summary>
     public string? AwsEndpoint { get; init; }
@@ -52,6 +67,10 @@ internal sealed record OperatorOptions
         ["--leader-elect"] = nameof(LeaderElect),
         ["--leader-election-namespace"] = nameof(LeaderElectionNamespace),
         ["--leader-election-id"] = nameof(LeaderElectionId),
+        ["--leader-election-lease-duration"] = nameof(LeaseDuration),
+        ["--leader-election-renew-deadline"] = nameof(RenewDeadline),
+        ["--leader-election-retry-period"] = nameof(RetryPeriod),
+        ["--bind-address"] = nameof(BindAddress),
         ["--metrics-port"] = nameof(MetricsPort),
         ["--health-port"] = nameof(HealthPort),
         ["--log-format"] = nameof(LogFormat),

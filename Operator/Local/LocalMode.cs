@@ -72,6 +72,7 @@ internal static class LocalMode
         ["LeaderElect"] = "false",
         ["AwsEndpoint"] = awsEndpoint.ToString(),
         ["LogFormat"] = "text",
+        ["BindAddress"] = "127.0.0.1",
         ["MetricsPort"] = "0",
         ["HealthPort"] = "0",
         ["ResyncPeriod"] = resync.ToString(),

@@ -9,8 +9,10 @@ namespace Operator.Core.Aws.Credentials;
 /// <see cref="Amazon.Runtime.ClientConfig.ServiceURL"/> with the region kept as the signing region, which is what
 /// LocalStack, moto and VPC endpoints expect.
 /// </summary>
-internal sealed class StsClientFactory(StsClientOptions options)
+internal sealed class StsClientFactory(StsClientOptions options, Resilience.AwsApiTelemetry? telemetry = null)
 {
+    private readonly StsTelemetryHttpClientFactory? httpClients = telemetry is null ? null : new(telemetry);
+
     public StsClientOptions Options => options;
 
     public AmazonSecurityTokenServiceConfig CreateConfig(string region, string? endpoint)
@@ -22,6 +24,10 @@ internal sealed class StsClientFactory(StsClientOptions options)
             MaxErrorRetry = options.MaxErrorRetry,
             RetryMode = RequestRetryMode.Standard,
         };
+        if (httpClients is not null)
+        {
+            config.HttpClientFactory = httpClients; // counts STS attempts in aws_api_requests_total{service="sts"}
+        }
         if (string.IsNullOrEmpty(endpoint))
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);

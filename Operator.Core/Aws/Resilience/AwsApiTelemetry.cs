@@ -27,7 +27,26 @@ internal sealed class AwsApiTelemetry
         _duration = meter.CreateHistogram<double>("aws_api_request_duration_seconds", unit: "s",
             description: "Duration of one AWS API request (HTTP attempt).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        // Pre-created at 0, as controller-runtime does, so rate() and absent() alerts work before the first throttle.
+        foreach (var (service, operations) in KnownOperations)
+        {
+            foreach (var operation in operations)
+            {
+                _throttles.Add(0, new KeyValuePair<string, object?>("service", service), new KeyValuePair<string, object?>("operation", operation));
+            }
+        }
     }
+
+    /// <summary>The operations whose throttle series exist at 0 from start-up, by service.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> KnownOperations = new Dictionary<string, string[]>
+    {
+        ["ecs"] =
+        [
+            "CreateCluster", "DescribeClusters", "UpdateCluster", "UpdateClusterSettings", "PutClusterCapacityProviders", "TagResource",
+            "UntagResource", "ListTagsForResource", "DeleteCluster", "DescribeCapacityProviders", "ListServices", "ListTasks", "ListContainerInstances",
+        ],
+        ["sts"] = ["GetCallerIdentity", "AssumeRole", "AssumeRoleWithWebIdentity"],
+    };
 
     public Activity? StartCall(string service, string operation, string region, string accountId)
     {
