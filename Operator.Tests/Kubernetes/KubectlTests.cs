@@ -87,14 +87,22 @@ public sealed class KubectlTests
         (await Kubectl("apply", "-f", Path.Combine(RepoPaths.Root, "manifests", "samples", "ecscluster-dev.yaml"))).Should().Contain("unchanged");
 
         // Printer columns from the CRD, all namespaces.
-        await PatchStatusAsync("development", "dev-cluster", """{"status":{"status":"ACTIVE","ready":true,"runningTasksCount":3,"activeServicesCount":1,"clusterARN":"arn:aws:ecs:us-east-1:000000000000:cluster/development"}}""");
+        await PatchStatusAsync("development", "dev-cluster", """{"status":{"status":"ACTIVE","ready":true,"runningTasksCount":3,"activeServicesCount":1,"clusterARN":"arn:aws:ecs:us-east-1:000000000000:cluster/development","conditions":[{"type":"Ready","status":"True","reason":"Active","message":"cluster is ACTIVE","lastTransitionTime":"2026-01-01T00:00:00Z"},{"type":"Synced","status":"False","reason":"UpdateInProgress","message":"ECS is still applying the last update","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}""");
         var table = await Kubectl("get", "ecscluster", "-A");
         var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        lines[0].Should().MatchRegex("^NAMESPACE +NAME +CLUSTER NAME +STATUS +READY +RUNNING TASKS +ACTIVE SERVICES +AGE$");
-        lines.Should().Contain(l => l.StartsWith("development") && l.Contains("dev-cluster") && l.Contains("ACTIVE") && l.Contains("true"));
+        lines[0].Should().MatchRegex("^NAMESPACE +NAME +CLUSTER NAME +STATUS +READY +SYNCED +RUNNING TASKS +ACTIVE SERVICES +AGE$");
+        lines.Should().Contain(l => l.StartsWith("development") && System.Text.RegularExpressions.Regex.IsMatch(l, @"dev-cluster +development +ACTIVE +True +False +3 +1 +\S+$"));
         lines.Should().Contain(l => l.StartsWith("production") && l.Contains("serverless-cluster"));
+        var wide = (await Kubectl("get", "ecscluster", "dev-cluster", "-n", "development", "-o", "wide")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        wide[0].Should().MatchRegex("^NAME +CLUSTER NAME +STATUS +READY +SYNCED +RUNNING TASKS +ACTIVE SERVICES +AGE +REASON +MESSAGE$");
+        wide[1].Should().MatchRegex("UpdateInProgress +ECS is still applying the last update$");
         (await Kubectl("get", "ecsc", "-n", "development")).Should().Contain("dev-cluster");
-        (await Kubectl("get", "awsproviders")).Should().MatchRegex("NAME +REGION +READY +ACCOUNT +AGE");
+        await _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch("""{"status":{"accountID":"000000000000","conditions":[{"type":"Ready","status":"False","reason":"SecretNotFound","message":"Secret aws-credentials not found","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}""", V1Patch.PatchType.MergePatch),
+            Group, "v1alpha1", "development", "awsproviders", "dev-aws");
+        var providers = (await Kubectl("get", "awsproviders", "-n", "development")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        providers[0].Should().MatchRegex("^NAME +REGION +READY +ACCOUNT +REASON +AGE$");
+        providers.Should().Contain(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^dev-aws +us-east-1 +False +000000000000 +SecretNotFound +\S+$"));
 
         (await Kubectl("get", "ecscluster", "dev-cluster", "-n", "development", "-o", "jsonpath={.status.clusterARN}")).TrimEnd()
             .Should().Be("arn:aws:ecs:us-east-1:000000000000:cluster/development");
