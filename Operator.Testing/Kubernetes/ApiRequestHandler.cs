@@ -188,6 +188,10 @@ internal sealed partial class ApiRequestHandler
         var query = ctx.Request.Query;
         var dryRun = query["dryRun"].Count > 0;
         var fieldValidation = info.Verb is "create" or "update" or "patch" ? FieldValidation.FromQuery(query["fieldValidation"]) : null;
+        if (fieldValidation is not null)
+        {
+            fieldValidation.Type = type;
+        }
         switch (info.Verb)
         {
             case "get":
@@ -382,8 +386,7 @@ internal sealed partial class ApiRequestHandler
                 return YamlJson.Parse(text);
             }
 
-            fields?.ScanForDuplicates(text);
-            return JsonNode.Parse(text);
+            return fields is null ? JsonNode.Parse(text) : fields.Parse(text);
         }
         catch (Exception e) when (e is JsonException or YamlDotNet.Core.YamlException)
         {

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Primitives;
 
 namespace Operator.Testing.Kubernetes;
@@ -25,6 +26,9 @@ internal sealed class FieldValidation
 
     private FieldValidation(Mode mode) => Validation = mode;
 
+    /// <summary>The kind written to: set by the caller so a duplicate field can be refused before parsing.</summary>
+    public ResourceType? Type { get; set; }
+
     public Mode Validation { get; }
 
     /// <summary>Warnings to send back, in the real server's wording (without the 299 header wrapping).</summary>
@@ -40,14 +44,44 @@ internal sealed class FieldValidation
             _ => throw KubeStatus.BadRequest($"fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\", got \"{value[0]}\""),
         };
 
-    /// <summary>Records the duplicate keys of a JSON body (call before parsing it).</summary>
-    public void ScanForDuplicates(string json)
+    /// <summary>
+    /// Parses a JSON body. Duplicate keys are refused under Strict (for kinds with a schema) and otherwise recorded
+    /// for <see cref="Report"/>; the last occurrence wins, as in the apiserver's decoder.
+    /// </summary>
+    public JsonNode? Parse(string json)
     {
-        if (Validation == Mode.Ignore)
+        ScanForDuplicates(json);
+        if (_duplicates.Count == 0)
         {
-            return;
+            return JsonNode.Parse(json);
         }
 
+        if (Validation == Mode.Strict && Type is { Validator: not null } type)
+        {
+            throw KubeStatus.BadRequest(
+                $"{type.Kind} in version \"{type.Version}\" cannot be handled as a {type.Kind}: strict decoding error: {string.Join(", ", _duplicates.Select(p => $"duplicate field \"{p}\""))}");
+        }
+
+        using var document = JsonDocument.Parse(json);
+        return LastWins(document.RootElement);
+    }
+
+    private static JsonNode? LastWins(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject()
+            .GroupBy(p => p.Name, StringComparer.Ordinal)
+            .Aggregate(new JsonObject(), (o, g) =>
+            {
+                o[g.Key] = LastWins(g.Last().Value);
+                return o;
+            }),
+        JsonValueKind.Array => new JsonArray([.. element.EnumerateArray().Select(LastWins)]),
+        JsonValueKind.Null => null,
+        _ => JsonValue.Create(element.Clone()),
+    };
+
+    private void ScanForDuplicates(string json)
+    {
         try
         {
             var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });

@@ -179,6 +179,86 @@ public sealed class KubectlTests
         missing.Stderr.Should().Contain($"Error from server (NotFound): ecsclusters.{Group} \"nope\" not found");
     }
 
+    private async Task<KubectlProcess> KubectlRaw(string? stdin, params string[] args)
+    {
+        var p = KubectlProcess.Start(_kubeconfig, _home, args, stdin);
+        await p.WaitForExitAsync(CommandTimeout);
+        return p;
+    }
+
+    private const string TypoCluster = """
+        apiVersion: aws-infra-operator.runner.codes/v1alpha1
+        kind: ECSCluster
+        metadata:
+          name: typo
+          namespace: default
+        spec:
+          providerRef:
+            name: production-aws
+          clusterName: typo
+          deletionpolicy: Retain
+        """;
+
+    [Test]
+    public async Task Kubectl_default_strict_validation_refuses_an_unknown_field_naming_it()
+    {
+        using var strict = await KubectlRaw(TypoCluster, "apply", "-f", "-");
+
+        strict.ExitCode.Should().NotBe(0);
+        strict.Stderr.Should().Contain("Error from server (BadRequest)")
+            .And.Contain("ECSCluster in version \"v1alpha1\" cannot be handled as a ECSCluster: strict decoding error: unknown field \"spec.deletionpolicy\"");
+        (await _client.CustomObjects.ListNamespacedCustomObjectAsync(Group, "v1alpha1", "default", "ecsclusters")).ToString()
+            .Should().NotContain("typo");
+
+        // Warn: stored without the unknown field, and kubectl prints the server's warning.
+        using var warn = await KubectlRaw(TypoCluster, "apply", "--validate=warn", "-f", "-");
+        warn.ExitCode.Should().Be(0, warn.Stderr);
+        warn.Stderr.Should().Contain("Warning: unknown field \"spec.deletionpolicy\"");
+        var stored = await Kubectl("get", "ecscluster", "typo", "-o", "jsonpath={.spec}");
+        stored.Should().NotContain("deletionpolicy").And.Contain("\"deletionPolicy\":\"Delete\"");
+
+        // Ignore: pruned silently.
+        using var ignore = await KubectlRaw(TypoCluster.Replace("name: typo\n  namespace", "name: typo2\n  namespace", StringComparison.Ordinal), "create", "--validate=false", "-f", "-");
+        ignore.ExitCode.Should().Be(0, ignore.Stderr);
+        ignore.Stderr.Should().NotContain("unknown field");
+    }
+
+    [Test]
+    public async Task A_duplicate_field_is_refused_under_strict_validation()
+    {
+        var body = """{"apiVersion":"aws-infra-operator.runner.codes/v1alpha1","kind":"ECSCluster","metadata":{"name":"dup"},"spec":{"providerRef":{"name":"p"},"clusterName":"a","clusterName":"b"}}""";
+        using var http = new HttpClient { BaseAddress = _emulator.BaseAddress };
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        var response = await http.PostAsync($"/apis/{Group}/v1alpha1/namespaces/default/ecsclusters?fieldValidation=Strict", content);
+
+        ((int)response.StatusCode).Should().Be(400);
+        System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!["message"]!.GetValue<string>()
+            .Should().Be("ECSCluster in version \"v1alpha1\" cannot be handled as a ECSCluster: strict decoding error: duplicate field \"spec.clusterName\"");
+    }
+
+    [Test]
+    public async Task Kubectl_explain_prints_the_CRDs_field_descriptions()
+    {
+        var explain = await Kubectl("explain", "ecscluster.spec.clusterName");
+
+        explain.Should().Contain("KIND:       ECSCluster").And.Contain("FIELD: clusterName <string>");
+        var crd = File.ReadAllText(Path.Combine(RepoPaths.Root, "manifests", "crds", "ecsclusters.aws-infra-operator.runner.codes.yaml"));
+        var description = System.Text.RegularExpressions.Regex.Match(crd, @"clusterName:\s+type: string\s+description: (.+)").Groups[1].Value;
+        description.Should().NotBeEmpty();
+        string.Join(' ', explain.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries))
+            .Should().Contain(string.Join(' ', description.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Trim());
+        (await Kubectl("explain", "awsprovider.spec")).Should().Contain("region").And.Contain("How to authenticate to AWS.");
+    }
+
+    [Test]
+    public async Task Kubectl_prints_a_validation_error_with_its_field_path_once()
+    {
+        using var p = await KubectlRaw(null, "apply", "-f", Path.Combine(RepoPaths.Root, "manifests", "samples", "invalid", "awsprovider-region-missing.yaml"));
+
+        p.ExitCode.Should().NotBe(0);
+        p.Stderr.Should().Contain("spec.region: Required value").And.NotContain("spec.region: spec.region");
+    }
+
     private async Task WaitForWatchAsync()
     {
         using var cts = new CancellationTokenSource(CommandTimeout);
