@@ -55,6 +55,14 @@ internal sealed class AwsEmulator : IAsyncDisposable
             ["ListServices"] = (a, r, b) => Ecs.ListServices(a, r, Parse<ListServicesRequest>(b)),
             ["ListTasks"] = (a, r, b) => Ecs.ListTasks(a, r, Parse<ListTasksRequest>(b)),
             ["ListContainerInstances"] = (a, r, b) => Ecs.ListContainerInstances(a, r, Parse<ListContainerInstancesRequest>(b)),
+            ["ListClusters"] = (a, r, b) => Ecs.ListClusters(a, r, Parse<ListClustersRequest>(b)),
+            ["CreateCapacityProvider"] = (a, r, b) => Ecs.CreateCapacityProvider(a, r, Parse<CreateCapacityProviderRequest>(b)),
+            ["CreateService"] = (a, r, b) => Ecs.CreateService(a, r, Parse<CreateServiceRequest>(b)),
+            ["DeleteService"] = (a, r, b) => Ecs.DeleteService(a, r, Parse<DeleteServiceRequest>(b)),
+            ["RunTask"] = (a, r, b) => Ecs.RunTask(a, r, Parse<RunTaskRequest>(b)),
+            ["StopTask"] = (a, r, b) => Ecs.StopTask(a, r, Parse<StopTaskRequest>(b)),
+            ["RegisterContainerInstance"] = (a, r, b) => Ecs.RegisterContainerInstance(a, r, Parse<RegisterContainerInstanceRequest>(b)),
+            ["DeregisterContainerInstance"] = (a, r, b) => Ecs.DeregisterContainerInstance(a, r, Parse<DeregisterContainerInstanceRequest>(b)),
         };
     }
 

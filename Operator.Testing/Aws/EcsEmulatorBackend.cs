@@ -20,6 +20,13 @@ namespace Operator.Testing.Aws;
 /// <item>Validation: cluster name pattern, tags (≤ 50, no <c>aws:</c> keys, lengths), settings, strategy
 /// (weight 0–1000, base 0–100000, one base &gt; 0, ≤ 6 items, providers associated).</item>
 /// <item>DescribeClusters returns settings/configuration/tags/statistics/attachments only when included.</item>
+/// <item>The workload that blocks DeleteCluster is real state (also set wholesale by <see cref="SetWorkload"/>):
+/// CreateService (any task definition is accepted; its desired count of tasks start RUNNING at once),
+/// DeleteService (refused while scaled above 0 unless <c>force</c>; then its tasks stop and it leaves ListServices
+/// at once), RunTask/StopTask (a stopped task of an ACTIVE service is replaced, as the service scheduler does;
+/// stopped tasks stay listed under desiredStatus STOPPED), RegisterContainerInstance (any identity document) and
+/// DeregisterContainerInstance. The counts DescribeClusters reports are derived from it. ListClusters pages the
+/// live clusters; CreateCapacityProvider takes any Auto Scaling group ARN as is.</item>
 /// </list>
 /// Thread-safe (one lock); all time from the injected <see cref="TimeProvider"/>.
 /// </summary>
@@ -30,6 +37,7 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
     private readonly object _lock = new();
     private readonly Dictionary<(string Account, string Region), Dictionary<string, EmulatedCluster>> _clusters = [];
     private readonly Dictionary<(string Account, string Region), HashSet<string>> _providers = [];
+    private readonly Dictionary<(string Account, string Region, string Name), EmulatedCapacityProvider> _createdProviders = [];
 
     private DateTimeOffset Now => options.TimeProvider.GetUtcNow();
 
@@ -48,10 +56,29 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
         lock (_lock)
         {
             var cluster = FindLive(accountId, region, clusterName) ?? throw new InvalidOperationException($"No live cluster {clusterName}.");
-            cluster.ActiveServices = activeServices;
-            cluster.RunningTasks = runningTasks;
-            cluster.PendingTasks = pendingTasks;
-            cluster.RegisteredContainerInstances = containerInstances;
+            cluster.Services.Clear();
+            cluster.Tasks.Clear();
+            cluster.Instances.Clear();
+            for (var i = 1; i <= activeServices; i++)
+            {
+                var name = $"service-{i}";
+                cluster.Services.Add(new EmulatedService(name, $"arn:aws:ecs:{region}:{accountId}:service/{cluster.Name}/{name}") { CreatedAt = Now, TaskDefinition = "workload:1" });
+            }
+
+            for (var i = 1; i <= runningTasks + pendingTasks; i++)
+            {
+                cluster.Tasks.Add(new EmulatedTask($"arn:aws:ecs:{region}:{accountId}:task/{cluster.Name}/{i:x32}")
+                {
+                    LastStatus = i <= runningTasks ? "RUNNING" : "PENDING",
+                    TaskDefinitionArn = $"arn:aws:ecs:{region}:{accountId}:task-definition/workload:1",
+                    CreatedAt = Now,
+                });
+            }
+
+            for (var i = 1; i <= containerInstances; i++)
+            {
+                cluster.Instances.Add(new EmulatedInstance($"arn:aws:ecs:{region}:{accountId}:container-instance/{cluster.Name}/{i:x32}", $"i-{i:x17}") { RegisteredAt = Now });
+            }
         }
     }
 
@@ -71,6 +98,7 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
         {
             _clusters.Clear();
             _providers.Clear();
+            _createdProviders.Clear();
         }
     }
 
@@ -292,20 +320,20 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
         }
     }
 
-    public DescribeCapacityProvidersResponse DescribeCapacityProviders(string account, string region, DescribeCapacityProvidersRequest request)
+    public EmulatorDescribeCapacityProvidersResponse DescribeCapacityProviders(string account, string region, DescribeCapacityProvidersRequest request)
     {
         lock (_lock)
         {
             var known = BuiltInProviders.Concat(Providers(account, region).Order(StringComparer.Ordinal)).ToList();
             var wanted = request.CapacityProviders is { Count: > 0 } names ? names : known;
-            var found = new List<CapacityProvider>();
+            var found = new List<EmulatedCapacityProvider>();
             var failures = new List<Failure>();
             foreach (var reference in wanted)
             {
                 var name = reference.Split('/').Last();
                 if (known.Contains(name))
                 {
-                    found.Add(new CapacityProvider
+                    found.Add(_createdProviders.GetValueOrDefault((account, region, name)) ?? new EmulatedCapacityProvider
                     {
                         CapacityProviderArn = BuiltInProviders.Contains(name) ? $"arn:aws:ecs:{region}:{account}:capacity-provider/{name}" : ProviderArn(account, region, name),
                         Name = name,
@@ -320,7 +348,7 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
                 }
             }
 
-            return new DescribeCapacityProvidersResponse { CapacityProviders = found, Failures = failures };
+            return new EmulatorDescribeCapacityProvidersResponse { CapacityProviders = found, Failures = failures };
         }
     }
 
@@ -329,7 +357,7 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
         lock (_lock)
         {
             var cluster = Live(account, region, request.Cluster);
-            var (page, next) = Page(Enumerable.Range(1, cluster.ActiveServices).Select(i => $"arn:aws:ecs:{region}:{account}:service/{cluster.Name}/service-{i}"), request.MaxResults, request.NextToken, 10);
+            var (page, next) = Page(cluster.Services.Where(s => s.Status == "ACTIVE").Select(s => s.Arn), request.MaxResults, request.NextToken, 10);
             return new ListServicesResponse { ServiceArns = page, NextToken = next };
         }
     }
@@ -339,14 +367,25 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
         lock (_lock)
         {
             var cluster = Live(account, region, request.Cluster);
-            var count = request.DesiredStatus switch
+            var tasks = cluster.Tasks.Where(t => request.DesiredStatus switch
             {
-                "STOPPED" => 0,
-                "PENDING" => cluster.PendingTasks,
-                "RUNNING" => cluster.RunningTasks,
-                _ => cluster.RunningTasks + cluster.PendingTasks,
-            };
-            var (page, next) = Page(Enumerable.Range(1, count).Select(i => $"arn:aws:ecs:{region}:{account}:task/{cluster.Name}/{i:x32}"), request.MaxResults, request.NextToken, 100);
+                "STOPPED" => t.LastStatus == "STOPPED",
+                "PENDING" => t.LastStatus == "PENDING",
+                "RUNNING" => t.LastStatus == "RUNNING",
+                _ => t.LastStatus != "STOPPED",
+            });
+            if (!string.IsNullOrEmpty(request.ServiceName))
+            {
+                var service = FindService(cluster, request.ServiceName) ?? throw new AwsEmulatorError("ServiceNotFoundException", "Service not found.");
+                tasks = tasks.Where(t => t.Group == service.Group);
+            }
+
+            if (!string.IsNullOrEmpty(request.Family))
+            {
+                tasks = tasks.Where(t => t.TaskDefinitionArn.Split('/').Last().Split(':')[0] == request.Family);
+            }
+
+            var (page, next) = Page(tasks.Select(t => t.Arn), request.MaxResults, request.NextToken, 100);
             return new ListTasksResponse { TaskArns = page, NextToken = next };
         }
     }
@@ -356,10 +395,283 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
         lock (_lock)
         {
             var cluster = Live(account, region, request.Cluster);
-            var (page, next) = Page(Enumerable.Range(1, cluster.RegisteredContainerInstances).Select(i => $"arn:aws:ecs:{region}:{account}:container-instance/{cluster.Name}/{i:x32}"), request.MaxResults, request.NextToken, 100);
+            var (page, next) = Page(cluster.Instances.Where(i => i.Status is "ACTIVE" or "DRAINING").Select(i => i.Arn), request.MaxResults, request.NextToken, 100);
             return new ListContainerInstancesResponse { ContainerInstanceArns = page, NextToken = next };
         }
     }
+
+    public ListClustersResponse ListClusters(string account, string region, ListClustersRequest request)
+    {
+        lock (_lock)
+        {
+            var arns = Clusters(account, region).Values.Where(c => !c.Deleted).OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => c.Arn);
+            var (page, next) = Page(arns, request.MaxResults, request.NextToken, 100);
+            return new ListClustersResponse { ClusterArns = page, NextToken = next };
+        }
+    }
+
+    public CreateCapacityProviderResponse CreateCapacityProvider(string account, string region, CreateCapacityProviderRequest request)
+    {
+        var name = request.Name ?? throw AwsEmulatorError.InvalidParameter("name is required.");
+        if (!ClusterNamePattern().IsMatch(name) ||
+            new[] { "aws", "ecs", "fargate" }.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw AwsEmulatorError.InvalidParameter("The specified capacity provider name is invalid. Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed, and the name can't be prefixed with \"aws\", \"ecs\", or \"fargate\".");
+        }
+
+        var asg = request.AutoScalingGroupProvider;
+        if (string.IsNullOrEmpty(asg?.AutoScalingGroupArn))
+        {
+            throw AwsEmulatorError.InvalidParameter("autoScalingGroupProvider.autoScalingGroupArn is required.");
+        }
+
+        var tags = request.Tags?.ToList() ?? [];
+        ValidateTags(tags);
+        lock (_lock)
+        {
+            if (Providers(account, region).Contains(name))
+            {
+                throw new AwsEmulatorError("ClientException", "The specified capacity provider already exists. To change the configuration of an existing capacity provider, update the capacity provider.");
+            }
+
+            var provider = new EmulatedCapacityProvider
+            {
+                CapacityProviderArn = ProviderArn(account, region, name),
+                Name = name,
+                Status = "ACTIVE",
+                Type = "EC2_AUTOSCALING",
+                AutoScalingGroupProvider = asg with
+                {
+                    ManagedTerminationProtection = asg.ManagedTerminationProtection ?? "DISABLED",
+                    ManagedDraining = asg.ManagedDraining ?? "ENABLED",
+                },
+                Tags = tags,
+            };
+            Providers(account, region).Add(name);
+            _createdProviders[(account, region, name)] = provider;
+            return new CreateCapacityProviderResponse { CapacityProvider = provider };
+        }
+    }
+
+    public ServiceResponse CreateService(string account, string region, CreateServiceRequest request)
+    {
+        var name = request.ServiceName ?? throw AwsEmulatorError.InvalidParameter("serviceName is required.");
+        if (!ClusterNamePattern().IsMatch(name))
+        {
+            throw AwsEmulatorError.InvalidParameter("Service name can contain up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens.");
+        }
+
+        var taskDefinition = request.TaskDefinition ?? throw AwsEmulatorError.InvalidParameter("taskDefinition is required.");
+        var desired = request.DesiredCount ?? 0;
+        if (desired < 0)
+        {
+            throw AwsEmulatorError.InvalidParameter("desiredCount must be at least 0.");
+        }
+
+        lock (_lock)
+        {
+            var cluster = Live(account, region, request.Cluster);
+            if (FindService(cluster, name) is { Status: "ACTIVE" or "DRAINING" })
+            {
+                throw AwsEmulatorError.InvalidParameter("Creation of service was not idempotent.");
+            }
+
+            cluster.Services.RemoveAll(s => s.Name == name);
+            var service = new EmulatedService(name, $"arn:aws:ecs:{region}:{account}:service/{cluster.Name}/{name}")
+            {
+                DesiredCount = desired,
+                TaskDefinition = TaskDefinitionArn(account, region, taskDefinition),
+                LaunchType = request.LaunchType ?? "FARGATE",
+                CreatedAt = Now,
+            };
+            cluster.Services.Add(service);
+            for (var i = 0; i < desired; i++)
+            {
+                StartTask(account, region, cluster, service.TaskDefinition, service.LaunchType, service.Group, "ecs-svc/" + Math.Abs(name.GetHashCode(StringComparison.Ordinal)));
+            }
+
+            return new ServiceResponse { Service = Render(cluster, service) };
+        }
+    }
+
+    public ServiceResponse DeleteService(string account, string region, DeleteServiceRequest request)
+    {
+        lock (_lock)
+        {
+            var cluster = Live(account, region, request.Cluster);
+            var service = FindService(cluster, request.Service ?? "") ?? throw new AwsEmulatorError("ServiceNotFoundException", "Service not found.");
+            if (service.Status != "ACTIVE")
+            {
+                throw new AwsEmulatorError("ServiceNotActiveException", "Service was not ACTIVE.");
+            }
+
+            if (service.DesiredCount > 0 && request.Force != true)
+            {
+                throw AwsEmulatorError.InvalidParameter("The service cannot be stopped while it is scaled above 0.");
+            }
+
+            service.DesiredCount = 0;
+            foreach (var task in cluster.Tasks.Where(t => t.Group == service.Group && t.LastStatus != "STOPPED"))
+            {
+                Stop(task, "Scaling activity initiated by (deployment ecs-svc)");
+            }
+
+            var answer = Render(cluster, service) with { Status = "DRAINING" };
+            service.Status = "INACTIVE";
+            return new ServiceResponse { Service = answer };
+        }
+    }
+
+    public RunTaskResponse RunTask(string account, string region, RunTaskRequest request)
+    {
+        var taskDefinition = request.TaskDefinition ?? throw AwsEmulatorError.InvalidParameter("taskDefinition is required.");
+        var count = request.Count ?? 1;
+        if (count is < 1 or > 10)
+        {
+            throw AwsEmulatorError.InvalidParameter("count must be between 1 and 10.");
+        }
+
+        lock (_lock)
+        {
+            var cluster = Live(account, region, request.Cluster);
+            var family = taskDefinition.Split('/').Last().Split(':')[0];
+            var tasks = Enumerable.Range(0, count)
+                .Select(_ => StartTask(account, region, cluster, TaskDefinitionArn(account, region, taskDefinition), request.LaunchType ?? "FARGATE", request.Group ?? "family:" + family, request.StartedBy))
+                .Select(t => Render(cluster, t))
+                .ToList();
+            return new RunTaskResponse { Tasks = tasks, Failures = [] };
+        }
+    }
+
+    public StopTaskResponse StopTask(string account, string region, StopTaskRequest request)
+    {
+        lock (_lock)
+        {
+            var cluster = Live(account, region, request.Cluster);
+            var id = (request.Task ?? throw AwsEmulatorError.InvalidParameter("task is required.")).Split('/').Last();
+            var task = cluster.Tasks.FirstOrDefault(t => t.Id == id) ?? throw AwsEmulatorError.InvalidParameter("The referenced task was not found.");
+            if (task.LastStatus != "STOPPED")
+            {
+                Stop(task, string.IsNullOrEmpty(request.Reason) ? "Task stopped by user" : request.Reason);
+                if (cluster.Services.FirstOrDefault(s => s.Group == task.Group && s.Status == "ACTIVE") is { } service &&
+                    cluster.Tasks.Count(t => t.Group == service.Group && t.LastStatus != "STOPPED") < service.DesiredCount)
+                {
+                    // The service scheduler keeps the desired count: delete (or scale down) the service first.
+                    StartTask(account, region, cluster, service.TaskDefinition, service.LaunchType, service.Group, task.StartedBy);
+                }
+            }
+
+            return new StopTaskResponse { Task = Render(cluster, task) };
+        }
+    }
+
+    public ContainerInstanceResponse RegisterContainerInstance(string account, string region, RegisterContainerInstanceRequest request)
+    {
+        lock (_lock)
+        {
+            var cluster = Live(account, region, request.Cluster);
+            var ec2Id = Ec2InstanceId(request.InstanceIdentityDocument) ?? $"i-{Guid.NewGuid():N}"[..19];
+            var instance = new EmulatedInstance($"arn:aws:ecs:{region}:{account}:container-instance/{cluster.Name}/{Guid.NewGuid():N}", ec2Id) { RegisteredAt = Now };
+            cluster.Instances.Add(instance);
+            return new ContainerInstanceResponse { ContainerInstance = Render(instance) };
+        }
+    }
+
+    public ContainerInstanceResponse DeregisterContainerInstance(string account, string region, DeregisterContainerInstanceRequest request)
+    {
+        lock (_lock)
+        {
+            var cluster = Live(account, region, request.Cluster);
+            var id = (request.ContainerInstance ?? throw AwsEmulatorError.InvalidParameter("containerInstance is required.")).Split('/').Last();
+            var instance = cluster.Instances.FirstOrDefault(i => i.Id == id && i.Status != "INACTIVE")
+                ?? throw AwsEmulatorError.InvalidParameter("The referenced container instance was not found.");
+            instance.Status = "INACTIVE";
+            return new ContainerInstanceResponse { ContainerInstance = Render(instance) };
+        }
+    }
+
+    private EmulatedTask StartTask(string account, string region, EmulatedCluster cluster, string taskDefinitionArn, string launchType, string? group, string? startedBy)
+    {
+        var task = new EmulatedTask($"arn:aws:ecs:{region}:{account}:task/{cluster.Name}/{Guid.NewGuid():N}")
+        {
+            TaskDefinitionArn = taskDefinitionArn,
+            LaunchType = launchType,
+            Group = group,
+            StartedBy = startedBy,
+            CreatedAt = Now,
+        };
+        cluster.Tasks.Add(task);
+        return task;
+    }
+
+    private static void Stop(EmulatedTask task, string reason)
+    {
+        task.DesiredStatus = "STOPPED";
+        task.LastStatus = "STOPPED";
+        task.StoppedReason = reason;
+    }
+
+    private static EmulatedService? FindService(EmulatedCluster cluster, string reference)
+    {
+        var name = reference.Split('/').Last();
+        return cluster.Services.LastOrDefault(s => s.Name == name);
+    }
+
+    private static string TaskDefinitionArn(string account, string region, string reference) =>
+        reference.StartsWith("arn:", StringComparison.Ordinal) ? reference
+        : reference.Contains(':', StringComparison.Ordinal) ? $"arn:aws:ecs:{region}:{account}:task-definition/{reference}"
+        : $"arn:aws:ecs:{region}:{account}:task-definition/{reference}:1";
+
+    private static string? Ec2InstanceId(string? identityDocument)
+    {
+        try
+        {
+            return identityDocument is null ? null : System.Text.Json.Nodes.JsonNode.Parse(identityDocument)?["instanceId"]?.GetValue<string>();
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static double Epoch(DateTimeOffset t) => t.ToUnixTimeMilliseconds() / 1000.0;
+
+    private static EcsService Render(EmulatedCluster cluster, EmulatedService s) => new()
+    {
+        ServiceArn = s.Arn,
+        ServiceName = s.Name,
+        ClusterArn = cluster.Arn,
+        Status = s.Status,
+        DesiredCount = s.DesiredCount,
+        RunningCount = cluster.Tasks.Count(t => t.Group == s.Group && t.LastStatus == "RUNNING"),
+        PendingCount = cluster.Tasks.Count(t => t.Group == s.Group && t.LastStatus == "PENDING"),
+        LaunchType = s.LaunchType,
+        TaskDefinition = s.TaskDefinition,
+        CreatedAt = Epoch(s.CreatedAt),
+    };
+
+    private static EcsTask Render(EmulatedCluster cluster, EmulatedTask t) => new()
+    {
+        TaskArn = t.Arn,
+        ClusterArn = cluster.Arn,
+        TaskDefinitionArn = t.TaskDefinitionArn,
+        LastStatus = t.LastStatus,
+        DesiredStatus = t.DesiredStatus,
+        LaunchType = t.LaunchType,
+        Group = t.Group,
+        StartedBy = t.StartedBy,
+        StoppedReason = t.StoppedReason,
+        CreatedAt = Epoch(t.CreatedAt),
+    };
+
+    private static EcsContainerInstance Render(EmulatedInstance i) => new()
+    {
+        ContainerInstanceArn = i.Arn,
+        Ec2InstanceId = i.Ec2InstanceId,
+        Status = i.Status,
+        AgentConnected = i.Status != "INACTIVE",
+        RegisteredAt = Epoch(i.RegisteredAt),
+    };
 
     private static (List<string> Page, string? Next) Page(IEnumerable<string> all, int? maxResults, string? nextToken, int defaultMax)
     {

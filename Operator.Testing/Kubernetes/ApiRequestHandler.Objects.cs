@@ -66,7 +66,7 @@ internal sealed partial class ApiRequestHandler
         }
     }
 
-    internal JsonObject Create(ResourceType type, string? ns, JsonObject body, bool dryRun)
+    internal JsonObject Create(ResourceType type, string? ns, JsonObject body, bool dryRun, FieldValidation? fields = null)
     {
         CheckKind(type, body);
         var obj = ToStorage(type, body);
@@ -137,7 +137,7 @@ internal sealed partial class ApiRequestHandler
         }
 
         Normalize(type, obj);
-        Validate(type, obj, null, statusWrite: false);
+        Validate(type, obj, null, statusWrite: false, fields);
         if (dryRun)
         {
             return Serve(type, obj);
@@ -156,7 +156,7 @@ internal sealed partial class ApiRequestHandler
     /// PUT and PATCH (after the patch is applied to the current object). /status writes take only .status from the
     /// incoming object; main writes take everything but system metadata and, with a status subresource, .status.
     /// </summary>
-    internal JsonObject Update(ResourceType type, string? ns, string name, string subresource, Func<JsonObject, JsonObject> produce, bool dryRun, bool requireRv)
+    internal JsonObject Update(ResourceType type, string? ns, string name, string subresource, Func<JsonObject, JsonObject> produce, bool dryRun, bool requireRv, FieldValidation? fields = null)
     {
         var old = _store.Get(type.StorageKey, ns, name) ?? throw NotFound(type, name);
         var incoming = produce(Serve(type, old));
@@ -237,7 +237,7 @@ internal sealed partial class ApiRequestHandler
             }
         }
 
-        Validate(type, next, old, statusWrite: subresource == "status");
+        Validate(type, next, old, statusWrite: subresource == "status", fields);
         if (JsonNode.DeepEquals(next, old))
         {
             return Serve(type, old);
@@ -468,14 +468,19 @@ internal sealed partial class ApiRequestHandler
         return new JsonObject { ["type"] = type, ["status"] = "True", ["lastTransitionTime"] = created, ["reason"] = reason, ["message"] = message };
     }
 
-    /// <summary>Defaults then validates custom resources; main-resource writes are not failed by .status errors.</summary>
-    private static void Validate(ResourceType type, JsonObject obj, JsonObject? old, bool statusWrite)
+    /// <summary>
+    /// Prunes (under <paramref name="fields"/>' mode), defaults, then validates custom resources; main-resource
+    /// writes are not failed by .status errors.
+    /// </summary>
+    private static void Validate(ResourceType type, JsonObject obj, JsonObject? old, bool statusWrite, FieldValidation? fields)
     {
         if (type.Validator is null)
         {
             return;
         }
 
+        var pruned = type.Validator.PruneUnknown(obj);
+        fields?.Report(type, pruned, statusWrite);
         type.Validator.ApplyDefaults(obj);
         var errors = type.Validator.Validate(obj, old);
         if (!statusWrite)

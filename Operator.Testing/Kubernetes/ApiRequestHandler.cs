@@ -138,13 +138,15 @@ internal sealed partial class ApiRequestHandler
         {
             body = s switch
             {
-                [] => new JsonObject { ["paths"] = new JsonArray("/api", "/api/v1", "/apis", "/openapi/v3", "/version") },
+                [] => new JsonObject { ["paths"] = new JsonArray("/api", "/api/v1", "/apis", "/openapi/v2", "/openapi/v3", "/version") },
                 ["version"] => Discovery.Version(),
                 ["api"] => Discovery.CoreVersions($"{ctx.Request.Host.Value}"),
                 ["api", "v1"] => Discovery.ResourceList(_registry, "", "v1"),
                 ["apis"] => Discovery.GroupList(_registry),
                 ["apis", var g] when _registry.Groups.Contains(g) => Discovery.Group(_registry, g),
                 ["apis", var g, var v] when _registry.Versions(g).Contains(v) => Discovery.ResourceList(_registry, g, v),
+                ["openapi", "v2"] when AcceptsJson(ctx) => Discovery.OpenApiV2(_registry),
+                ["openapi", "v2"] => throw new KubeApiException(KubeStatus.Failure(406, "NotAcceptable", "only application/json is served for /openapi/v2")),
                 ["openapi", "v3"] => Discovery.OpenApiV3Root(_registry),
                 ["openapi", "v3", "api", var v] => Discovery.OpenApiV3GroupVersion(_registry, "", v),
                 ["openapi", "v3", "apis", var g, var v] => Discovery.OpenApiV3GroupVersion(_registry, g, v),
@@ -203,6 +205,11 @@ internal sealed partial class ApiRequestHandler
     private async Task<int> HandleVerbAsync(HttpContext ctx, RequestInfo info, ResourceType type, bool dryRun, WriteOrder? write)
     {
         var query = ctx.Request.Query;
+        var fieldValidation = info.Verb is "create" or "update" or "patch" ? FieldValidation.FromQuery(query["fieldValidation"]) : null;
+        if (fieldValidation is not null)
+        {
+            fieldValidation.Type = type;
+        }
         switch (info.Verb)
         {
             case "get":
@@ -233,12 +240,14 @@ internal sealed partial class ApiRequestHandler
                 return await WatchAsync(ctx, type, info).ConfigureAwait(false);
             case "create":
             {
-                var body = await ReadBodyAsync(ctx).ConfigureAwait(false) as JsonObject ?? throw KubeStatus.BadRequest("the request body must be a JSON object");
+                var body = await ReadBodyAsync(ctx, fieldValidation).ConfigureAwait(false) as JsonObject ?? throw KubeStatus.BadRequest("the request body must be a JSON object");
                 JsonObject created;
                 lock (_store.Gate)
                 {
-                    created = Create(type, info.Namespace, body, dryRun);
+                    created = Create(type, info.Namespace, body, dryRun, fieldValidation);
                 }
+
+                AddWarnings(ctx, fieldValidation);
 
                 await RespondToWriteAsync(ctx, 201, created, write).ConfigureAwait(false);
                 return 201;
@@ -246,12 +255,14 @@ internal sealed partial class ApiRequestHandler
 
             case "update":
             {
-                var body = await ReadBodyAsync(ctx).ConfigureAwait(false) as JsonObject ?? throw KubeStatus.BadRequest("the request body must be a JSON object");
+                var body = await ReadBodyAsync(ctx, fieldValidation).ConfigureAwait(false) as JsonObject ?? throw KubeStatus.BadRequest("the request body must be a JSON object");
                 JsonObject updated;
                 lock (_store.Gate)
                 {
-                    updated = Update(type, info.Namespace, info.Name!, info.Subresource, _ => body, dryRun, requireRv: type.IsCustom && info.Subresource.Length == 0);
+                    updated = Update(type, info.Namespace, info.Name!, info.Subresource, _ => body, dryRun, requireRv: type.IsCustom && info.Subresource.Length == 0, fieldValidation);
                 }
+
+                AddWarnings(ctx, fieldValidation);
 
                 await RespondToWriteAsync(ctx, 200, updated, write).ConfigureAwait(false);
                 return 200;
@@ -259,7 +270,8 @@ internal sealed partial class ApiRequestHandler
 
             case "patch":
             {
-                var (code, patched) = await PatchAsync(ctx, type, info, dryRun).ConfigureAwait(false);
+                var (code, patched) = await PatchAsync(ctx, type, info, dryRun, fieldValidation!).ConfigureAwait(false);
+                AddWarnings(ctx, fieldValidation);
                 await RespondToWriteAsync(ctx, code, patched, write).ConfigureAwait(false);
                 return code;
             }
@@ -304,10 +316,10 @@ internal sealed partial class ApiRequestHandler
         }
     }
 
-    private async Task<(int Code, JsonObject Result)> PatchAsync(HttpContext ctx, ResourceType type, RequestInfo info, bool dryRun)
+    private async Task<(int Code, JsonObject Result)> PatchAsync(HttpContext ctx, ResourceType type, RequestInfo info, bool dryRun, FieldValidation fields)
     {
         var contentType = ctx.Request.ContentType ?? "";
-        var patch = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        var patch = await ReadBodyAsync(ctx, fields).ConfigureAwait(false);
         Func<JsonObject, JsonObject> apply;
         if (contentType.StartsWith("application/merge-patch+json", StringComparison.OrdinalIgnoreCase))
         {
@@ -335,7 +347,7 @@ internal sealed partial class ApiRequestHandler
                 if (_store.Get(type.StorageKey, info.Namespace, info.Name!) is null && info.Subresource.Length == 0)
                 {
                     var obj = patch as JsonObject ?? throw KubeStatus.BadRequest("apply patch must be an object");
-                    return (201, Create(type, info.Namespace, obj, dryRun));
+                    return (201, Create(type, info.Namespace, obj, dryRun, fields));
                 }
             }
 
@@ -348,11 +360,20 @@ internal sealed partial class ApiRequestHandler
 
         lock (_store.Gate)
         {
-            return (200, Update(type, info.Namespace, info.Name!, info.Subresource, apply, dryRun, requireRv: false));
+            return (200, Update(type, info.Namespace, info.Name!, info.Subresource, apply, dryRun, requireRv: false, fields));
         }
     }
 
-    private static async Task<JsonNode?> ReadBodyAsync(HttpContext ctx)
+    /// <summary>The unknown- and duplicate-field warnings of a write, as the real server sends them (299, quoted).</summary>
+    private static void AddWarnings(HttpContext ctx, FieldValidation? fields)
+    {
+        foreach (var warning in fields?.Warnings ?? [])
+        {
+            ctx.Response.Headers.Append("Warning", $"299 - \"{warning.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+        }
+    }
+
+    private static async Task<JsonNode?> ReadBodyAsync(HttpContext ctx, FieldValidation? fields = null)
     {
         var mediaType = ctx.Request.ContentType ?? "";
         if (mediaType.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase))
@@ -378,7 +399,12 @@ internal sealed partial class ApiRequestHandler
         try
         {
             var contentType = ctx.Request.ContentType ?? "";
-            return contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase) ? YamlJson.Parse(text) : JsonNode.Parse(text);
+            if (contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase))
+            {
+                return YamlJson.Parse(text);
+            }
+
+            return fields is null ? JsonNode.Parse(text) : fields.Parse(text);
         }
         catch (Exception e) when (e is JsonException or YamlDotNet.Core.YamlException)
         {
@@ -388,6 +414,11 @@ internal sealed partial class ApiRequestHandler
 
     private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) =>
         value.Count > 0 && (value[0] is "true" or "1" or "True" or "");
+
+    /// <summary>No Accept, */*, or a JSON type: the protobuf-only Accept of client-go's OpenAPI v2 fetch gets 406.</summary>
+    private static bool AcceptsJson(HttpContext ctx) =>
+        ctx.Request.Headers.Accept.Count == 0 ||
+        ctx.Request.Headers.Accept.Any(a => a is not null && (a.Contains("json", StringComparison.OrdinalIgnoreCase) || a.Contains("*/*", StringComparison.Ordinal)));
 
     private static bool WantsTable(HttpContext ctx) =>
         ctx.Request.Headers.Accept.Any(a => a is not null && a.Contains("as=Table", StringComparison.Ordinal));

@@ -3,10 +3,11 @@ using System.Text.Json.Nodes;
 namespace Operator.Testing.Kubernetes;
 
 /// <summary>
-/// Legacy (unaggregated) discovery and a minimal OpenAPI v3. kubectl 1.32 asks for aggregated discovery first and
-/// falls back to these documents when the answer's content type is plain application/json. The OpenAPI v3 documents
-/// exist so that kubectl's default --validate=strict finds the fieldValidation parameter on PATCH and leaves
-/// validation to the server instead of failing on a missing schema.
+/// Legacy (unaggregated) discovery and OpenAPI. kubectl 1.32 asks for aggregated discovery first and falls back to
+/// these documents when the answer's content type is plain application/json. The OpenAPI v3 documents carry the
+/// fieldValidation parameter on PATCH, so kubectl's default --validate=strict leaves validation to the server, and,
+/// like the real server, each CRD version's schema under a name tagged with its group/version/kind, which is what
+/// <c>kubectl explain</c> reads. /openapi/v2 publishes the same schemas as Swagger 2.0 definitions (JSON only).
 /// </summary>
 internal static class Discovery
 {
@@ -145,7 +146,34 @@ internal static class Discovery
             ["openapi"] = "3.0.0",
             ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = "v1.32.0" },
             ["paths"] = paths,
-            ["components"] = new JsonObject { ["schemas"] = new JsonObject() },
+            ["components"] = new JsonObject { ["schemas"] = Schemas(types) },
         };
+    }
+
+    /// <summary>Swagger 2.0 with every CRD schema as a definition (paths are not needed by kubectl explain).</summary>
+    public static JsonObject OpenApiV2(ResourceRegistry registry) => new()
+    {
+        ["swagger"] = "2.0",
+        ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = "v1.32.0" },
+        ["paths"] = new JsonObject(),
+        ["definitions"] = Schemas(registry.Types),
+    };
+
+    /// <summary>
+    /// The real server's names (<c>codes.runner.aws-infra-operator.v1alpha1.ECSCluster</c>: the group reversed,
+    /// the version, the kind), each schema tagged with <c>x-kubernetes-group-version-kind</c>.
+    /// </summary>
+    private static JsonObject Schemas(IEnumerable<ResourceType> types)
+    {
+        var schemas = new JsonObject();
+        foreach (var t in types.Where(t => t.Schema is not null))
+        {
+            var schema = t.Schema!.DeepClone().AsObject();
+            schema["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = t.Group, ["kind"] = t.Kind, ["version"] = t.Version });
+            var name = string.Join('.', t.Group.Split('.').Reverse()) + $".{t.Version}.{t.Kind}";
+            schemas[name] = schema;
+        }
+
+        return schemas;
     }
 }

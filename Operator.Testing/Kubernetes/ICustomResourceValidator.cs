@@ -10,6 +10,9 @@ namespace Operator.Testing.Kubernetes;
 /// </summary>
 internal interface ICustomResourceValidator
 {
+    /// <summary>Removes the fields the schema does not know and returns their paths (run before <see cref="ApplyDefaults"/>).</summary>
+    IReadOnlyList<string> PruneUnknown(JsonObject obj) => [];
+
     void ApplyDefaults(JsonObject obj);
 
     IReadOnlyList<FieldError> Validate(JsonObject obj, JsonObject? oldObj);

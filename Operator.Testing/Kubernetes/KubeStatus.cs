@@ -96,7 +96,10 @@ internal static class KubeStatus
         var causes = new JsonArray();
         foreach (var e in errors)
         {
-            causes.Add(new JsonObject { ["reason"] = e.Type, ["message"] = e.Message, ["field"] = e.Field });
+            // A cause's message is the error without its field (field.Error.ErrorBody()): clients such as kubectl
+            // print "<field>: <message>" from the causes, so a path in both would print twice.
+            var body = e.Field.Length > 0 && e.Message.StartsWith(e.Field + ": ", StringComparison.Ordinal) ? e.Message[(e.Field.Length + 2)..] : e.Message;
+            causes.Add(new JsonObject { ["reason"] = e.Type, ["message"] = body, ["field"] = e.Field });
         }
 
         details["causes"] = causes;

@@ -100,6 +100,7 @@ internal sealed class ResourceRegistry
                 IsCustom = true,
                 Columns = columns,
                 Validator = schema is null ? null : _validatorFactory((JsonObject)schema.DeepClone()),
+                Schema = schema?.DeepClone().AsObject(),
             });
         }
 

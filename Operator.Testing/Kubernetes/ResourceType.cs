@@ -39,6 +39,9 @@ internal sealed class ResourceType
 
     public ICustomResourceValidator? Validator { get; init; }
 
+    /// <summary>The CRD version's openAPIV3Schema, published in /openapi/v2 and /openapi/v3 (null for built-ins).</summary>
+    public System.Text.Json.Nodes.JsonObject? Schema { get; init; }
+
     /// <summary>Storage key of the event kinds, which share storage across core/v1 and events.k8s.io/v1.</summary>
     public string StorageKey
     {

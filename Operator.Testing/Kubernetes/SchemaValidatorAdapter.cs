@@ -8,6 +8,8 @@ internal sealed class SchemaValidatorAdapter(JsonObject openApiV3Schema) : ICust
 {
     private readonly CrdSchemaValidator _validator = new(openApiV3Schema);
 
+    public IReadOnlyList<string> PruneUnknown(JsonObject obj) => _validator.Prune(obj);
+
     /// <summary>Prunes unknown fields, then defaults, in the apiserver's order.</summary>
     public void ApplyDefaults(JsonObject obj)
     {

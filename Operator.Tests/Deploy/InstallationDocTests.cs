@@ -28,7 +28,12 @@ public sealed partial class InstallationDocTests
         files.Should().OnlyContain(f => File.Exists(f) && Path.GetFileName(f) != "kustomization.yaml");
         var plain = files.SelectMany(f => YamlJson.ParseAll(File.ReadAllText(f))).Select(n => Key(n!.AsObject()));
         var built = (await Kustomize.BuildAsync(Kustomize.Repo("manifests")))
-            .Concat(await Kustomize.BuildAsync(Kustomize.Repo("manifests", "prometheus")))
+            .Concat(await Kustomize.BuildAdHocAsync("""
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                components:
+                  - {manifests/prometheus}
+                """, "manifests/prometheus"))
             .Select(Key);
 
         plain.Should().BeEquivalentTo(built);

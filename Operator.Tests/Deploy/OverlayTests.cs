@@ -270,10 +270,20 @@ public sealed partial class OverlayTests
         }
     }
 
+    /// <summary>Production with the opt-in ServiceMonitor component, as the overlay's comment says to add it.</summary>
+    private static Task<IReadOnlyList<JsonObject>> ProductionWithMonitoring() => Kustomize.BuildAdHocAsync("""
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        resources:
+          - {deploy/overlays/production}
+        components:
+          - {manifests/prometheus}
+        """, "deploy/overlays/production", "manifests/prometheus");
+
     [Test]
-    public async Task Production_ships_the_ServiceMonitor_for_the_metrics_Service()
+    public async Task The_ServiceMonitor_component_scrapes_the_metrics_Service()
     {
-        var objects = await Build("production");
+        var objects = await ProductionWithMonitoring();
         var monitor = objects.OfKind("ServiceMonitor").Should().ContainSingle().Which;
         var service = objects.OfKind("Service").Should().ContainSingle().Which;
         var endpoint = Manifest.Items(monitor["spec"]!["endpoints"]).Should().ContainSingle().Which;
@@ -282,15 +292,20 @@ public sealed partial class OverlayTests
         Manifest.StringMap(monitor["spec"]!["selector"]!["matchLabels"]).Should().BeSubsetOf(Manifest.StringMap(service["metadata"]!["labels"]));
         endpoint["port"]!.GetValue<string>().Should().Be("metrics");
         endpoint["path"]!.GetValue<string>().Should().Be("/metrics");
+        objects.Where(o => o.Kind() != "ServiceMonitor").Select(o => $"{o.Kind()} {o.Namespace()}/{o.Name()}")
+            .Should().BeEquivalentTo((await Build("production")).Select(o => $"{o.Kind()} {o.Namespace()}/{o.Name()}"));
+        (await File.ReadAllTextAsync(Path.Combine(Kustomize.Overlay("production"), "kustomization.yaml")))
+            .Should().Contain("#   - ../../../manifests/prometheus", "the overlay says how to opt in");
     }
 
     [Test]
-    public async Task The_ServiceMonitor_is_optional_everywhere_else()
+    public async Task No_overlay_needs_the_Prometheus_Operator()
     {
-        (await Build("dev")).OfKind("ServiceMonitor").Should().BeEmpty();
-        (await Build("staging")).OfKind("ServiceMonitor").Should().BeEmpty();
+        foreach (var env in Environments())
+        {
+            (await Build(env)).Should().OnlyContain(o => !(o["apiVersion"]!.GetValue<string>()).StartsWith("monitoring.coreos.com/", StringComparison.Ordinal), env);
+        }
         (await Kustomize.BuildAsync(Kustomize.Repo("manifests"))).OfKind("ServiceMonitor").Should().BeEmpty();
-        (await Kustomize.BuildAsync(Kustomize.Repo("manifests", "prometheus"))).Select(o => o.Kind()).Should().Equal("ServiceMonitor");
     }
 
     [Test]

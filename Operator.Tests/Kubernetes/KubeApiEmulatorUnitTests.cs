@@ -54,7 +54,7 @@ public sealed class KubeApiEmulatorUnitTests
         var details = two.Status["details"]!;
         details["kind"]!.GetValue<string>().Should().Be("ECSCluster");
         details["group"]!.GetValue<string>().Should().Be("aws-infra-operator.runner.codes");
-        details["causes"]![1]!.ToJsonString().Should().Be("""{"reason":"FieldValueTooLong","message":"spec.b: Too long: may not be more than 5 bytes","field":"spec.b"}""");
+        details["causes"]![1]!.ToJsonString().Should().Be("""{"reason":"FieldValueTooLong","message":"Too long: may not be more than 5 bytes","field":"spec.b"}""", "kubectl prints a cause as field: message");
         two.Status["reason"]!.GetValue<string>().Should().Be("Invalid");
     }
 

@@ -88,14 +88,22 @@ public sealed class KubectlTests
         (await Kubectl("apply", "-f", Path.Combine(RepoPaths.Root, "manifests", "samples", "ecscluster-dev.yaml"))).Should().Contain("unchanged");
 
         // Printer columns from the CRD, all namespaces.
-        await PatchStatusAsync("development", "dev-cluster", """{"status":{"status":"ACTIVE","ready":true,"runningTasksCount":3,"activeServicesCount":1,"clusterARN":"arn:aws:ecs:us-east-1:000000000000:cluster/development"}}""");
+        await PatchStatusAsync("development", "dev-cluster", """{"status":{"status":"ACTIVE","ready":true,"runningTasksCount":3,"activeServicesCount":1,"clusterARN":"arn:aws:ecs:us-east-1:000000000000:cluster/development","conditions":[{"type":"Ready","status":"True","reason":"Active","message":"cluster is ACTIVE","lastTransitionTime":"2026-01-01T00:00:00Z"},{"type":"Synced","status":"False","reason":"UpdateInProgress","message":"ECS is still applying the last update","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}""");
         var table = await Kubectl("get", "ecscluster", "-A");
         var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        lines[0].Should().MatchRegex("^NAMESPACE +NAME +CLUSTER NAME +STATUS +READY +RUNNING TASKS +ACTIVE SERVICES +AGE$");
-        lines.Should().Contain(l => l.StartsWith("development") && l.Contains("dev-cluster") && l.Contains("ACTIVE") && l.Contains("true"));
+        lines[0].Should().MatchRegex("^NAMESPACE +NAME +CLUSTER NAME +STATUS +READY +SYNCED +RUNNING TASKS +ACTIVE SERVICES +AGE$");
+        lines.Should().Contain(l => l.StartsWith("development") && System.Text.RegularExpressions.Regex.IsMatch(l, @"dev-cluster +development +ACTIVE +True +False +3 +1 +\S+$"));
         lines.Should().Contain(l => l.StartsWith("production") && l.Contains("serverless-cluster"));
+        var wide = (await Kubectl("get", "ecscluster", "dev-cluster", "-n", "development", "-o", "wide")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        wide[0].Should().MatchRegex("^NAME +CLUSTER NAME +STATUS +READY +SYNCED +RUNNING TASKS +ACTIVE SERVICES +AGE +REASON +MESSAGE$");
+        wide[1].Should().MatchRegex("UpdateInProgress +ECS is still applying the last update$");
         (await Kubectl("get", "ecsc", "-n", "development")).Should().Contain("dev-cluster");
-        (await Kubectl("get", "awsproviders")).Should().MatchRegex("NAME +REGION +READY +ACCOUNT +AGE");
+        await _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch("""{"status":{"accountID":"000000000000","conditions":[{"type":"Ready","status":"False","reason":"SecretNotFound","message":"Secret aws-credentials not found","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}""", V1Patch.PatchType.MergePatch),
+            Group, "v1alpha1", "development", "awsproviders", "dev-aws");
+        var providers = (await Kubectl("get", "awsproviders", "-n", "development")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        providers[0].Should().MatchRegex("^NAME +REGION +READY +ACCOUNT +REASON +AGE$");
+        providers.Should().Contain(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^dev-aws +us-east-1 +False +000000000000 +SecretNotFound +\S+$"));
 
         (await Kubectl("get", "ecscluster", "dev-cluster", "-n", "development", "-o", "jsonpath={.status.clusterARN}")).TrimEnd()
             .Should().Be("arn:aws:ecs:us-east-1:000000000000:cluster/development");
@@ -173,4 +181,84 @@ public sealed class KubectlTests
     }
 
     private Task WaitForWatchAsync() => Eventually.UntilAsync(() => _emulator.OpenWatchCount > 0, "kubectl's watch", CommandTimeout);
+
+    private async Task<KubectlProcess> KubectlRaw(string? stdin, params string[] args)
+    {
+        var p = KubectlProcess.Start(_kubeconfig, _home, args, stdin);
+        await p.WaitForExitAsync(CommandTimeout);
+        return p;
+    }
+
+    private const string TypoCluster = """
+        apiVersion: aws-infra-operator.runner.codes/v1alpha1
+        kind: ECSCluster
+        metadata:
+          name: typo
+          namespace: default
+        spec:
+          providerRef:
+            name: production-aws
+          clusterName: typo
+          deletionpolicy: Retain
+        """;
+
+    [Test]
+    public async Task Kubectl_default_strict_validation_refuses_an_unknown_field_naming_it()
+    {
+        using var strict = await KubectlRaw(TypoCluster, "apply", "-f", "-");
+
+        strict.ExitCode.Should().NotBe(0);
+        strict.Stderr.Should().Contain("Error from server (BadRequest)")
+            .And.Contain("ECSCluster in version \"v1alpha1\" cannot be handled as a ECSCluster: strict decoding error: unknown field \"spec.deletionpolicy\"");
+        (await _client.CustomObjects.ListNamespacedCustomObjectAsync(Group, "v1alpha1", "default", "ecsclusters")).ToString()
+            .Should().NotContain("typo");
+
+        // Warn: stored without the unknown field, and kubectl prints the server's warning.
+        using var warn = await KubectlRaw(TypoCluster, "apply", "--validate=warn", "-f", "-");
+        warn.ExitCode.Should().Be(0, warn.Stderr);
+        warn.Stderr.Should().Contain("Warning: unknown field \"spec.deletionpolicy\"");
+        var stored = await Kubectl("get", "ecscluster", "typo", "-o", "jsonpath={.spec}");
+        stored.Should().NotContain("deletionpolicy").And.Contain("\"deletionPolicy\":\"Delete\"");
+
+        // Ignore: pruned silently.
+        using var ignore = await KubectlRaw(TypoCluster.Replace("name: typo\n  namespace", "name: typo2\n  namespace", StringComparison.Ordinal), "create", "--validate=false", "-f", "-");
+        ignore.ExitCode.Should().Be(0, ignore.Stderr);
+        ignore.Stderr.Should().NotContain("unknown field");
+    }
+
+    [Test]
+    public async Task A_duplicate_field_is_refused_under_strict_validation()
+    {
+        var body = """{"apiVersion":"aws-infra-operator.runner.codes/v1alpha1","kind":"ECSCluster","metadata":{"name":"dup"},"spec":{"providerRef":{"name":"p"},"clusterName":"a","clusterName":"b"}}""";
+        using var http = new HttpClient { BaseAddress = _emulator.BaseAddress };
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        var response = await http.PostAsync($"/apis/{Group}/v1alpha1/namespaces/default/ecsclusters?fieldValidation=Strict", content);
+
+        ((int)response.StatusCode).Should().Be(400);
+        System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!["message"]!.GetValue<string>()
+            .Should().Be("ECSCluster in version \"v1alpha1\" cannot be handled as a ECSCluster: strict decoding error: duplicate field \"spec.clusterName\"");
+    }
+
+    [Test]
+    public async Task Kubectl_explain_prints_the_CRDs_field_descriptions()
+    {
+        var explain = await Kubectl("explain", "ecscluster.spec.clusterName");
+
+        explain.Should().Contain("KIND:       ECSCluster").And.Contain("FIELD: clusterName <string>");
+        var crd = File.ReadAllText(Path.Combine(RepoPaths.Root, "manifests", "crds", "ecsclusters.aws-infra-operator.runner.codes.yaml"));
+        var description = System.Text.RegularExpressions.Regex.Match(crd, @"clusterName:\s+type: string\s+description: (.+)").Groups[1].Value;
+        description.Should().NotBeEmpty();
+        string.Join(' ', explain.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries))
+            .Should().Contain(string.Join(' ', description.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Trim());
+        (await Kubectl("explain", "awsprovider.spec")).Should().Contain("region").And.Contain("How to authenticate to AWS.");
+    }
+
+    [Test]
+    public async Task Kubectl_prints_a_validation_error_with_its_field_path_once()
+    {
+        using var p = await KubectlRaw(null, "apply", "-f", Path.Combine(RepoPaths.Root, "manifests", "samples", "invalid", "awsprovider-region-missing.yaml"));
+
+        p.ExitCode.Should().NotBe(0);
+        p.Stderr.Should().Contain("spec.region: Required value").And.NotContain("spec.region: spec.region");
+    }
 }

@@ -19,6 +19,8 @@ namespace Operator.Hosting;
 /// Builds the operator process: configuration, JSON logs, the Kubernetes client, metrics and traces, the probe and
 /// metrics endpoints, and the <see cref="ControllerManager"/> running whatever informers and controllers
 /// <paramref name="compose"/> registers. Ports 0 pick free ports (tests); the bound addresses are logged.
+/// Settings, later winning: <paramref name="defaults"/>, appsettings.json, environment, <paramref name="args"/>,
+/// <paramref name="overrides"/>.
 /// </summary>
 internal static class OperatorHost
 {
@@ -29,10 +31,14 @@ internal static class OperatorHost
 
     public static WebApplication Build(
         string[] args, Action<WebApplicationBuilder, OperatorOptions> compose, IKubernetes? client = null,
-        IDictionary<string, string?>? overrides = null)
+        IDictionary<string, string?>? overrides = null, IDictionary<string, string?>? defaults = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Configuration.Sources.Clear();
+        if (defaults is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(defaults);
+        }
         builder.Configuration
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables("INFRA_OPERATOR_")
@@ -113,12 +119,8 @@ internal static class OperatorHost
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         if (string.Equals(options.LogFormat, "text", StringComparison.OrdinalIgnoreCase))
         {
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.IncludeScopes = true;
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            });
+            builder.Logging.AddConsole(o => o.FormatterName = TextLogFormatter.FormatterName);
+            builder.Logging.AddConsoleFormatter<TextLogFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>(o => o.IncludeScopes = true);
         }
         else
         {

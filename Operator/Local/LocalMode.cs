@@ -19,10 +19,14 @@ namespace Operator.Local;
 /// token, so both of its providers authenticate), and the operator wired to both; prints the next commands and every
 /// state change of the custom objects. Ctrl-C stops everything.
 /// Flags: --kubeconfig-out FILE (default ./infra-operator-local.kubeconfig), --api-port N (default 0: a free port),
-/// --provisioning-seconds N (how long new ECS clusters stay PROVISIONING; default 3); other flags go to the operator.
+/// --provisioning-seconds N (how long new ECS clusters stay PROVISIONING; default 3); other flags go to the operator
+/// and win over local mode's defaults (<see cref="EmulatorSettings"/>).
 /// </summary>
 internal static class LocalMode
 {
+    /// <summary>Shorter than the operator's 10 minutes so drift made with the aws CLI is corrected while one watches.</summary>
+    public static readonly TimeSpan DefaultResync = TimeSpan.FromSeconds(30);
+
     public static async Task<int> RunAsync(string[] args)
     {
         var kubeconfig = Path.GetFullPath(Flag(ref args, "--kubeconfig-out") ?? "infra-operator-local.kubeconfig");
@@ -49,14 +53,15 @@ internal static class LocalMode
             await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
         }
 
-        var app = OperatorHost.Build(args, EcsOperatorModule.Register, kube.CreateClient(), EmulatorSettings(aws.Endpoint, TimeSpan.FromSeconds(30)));
+        // Defaults only: any operator flag the user gives wins (--log-format json, --resync-period, --aws-endpoint, ...).
+        var app = OperatorHost.Build(args, EcsOperatorModule.Register, kube.CreateClient(), defaults: EmulatorSettings(aws.Endpoint, DefaultResync));
         var printer = new StatePrinter(Console.Out);
         app.Services.GetRequiredService<Informer<ECSCluster>>().AddHandler(printer.Clusters);
         app.Services.GetRequiredService<Informer<AWSProvider>>().AddHandler(printer.Providers);
         await app.StartAsync();
 
         var urls = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        PrintBanner(kubeconfig, kube.BaseAddress, aws.Endpoint, urls);
+        PrintBanner(kubeconfig, kube.BaseAddress, aws.Endpoint, urls, app.Services.GetRequiredService<OperatorOptions>());
         await app.WaitForShutdownAsync();
         tokenDir.Delete(recursive: true);
         Console.WriteLine("infra-operator local mode stopped.");
@@ -100,20 +105,25 @@ internal static class LocalMode
         return value;
     }
 
-    private static void PrintBanner(string kubeconfig, Uri api, Uri aws, IEnumerable<string> urls)
+    private static void PrintBanner(string kubeconfig, Uri api, Uri aws, IEnumerable<string> urls, OperatorOptions options)
     {
         var k = $"kubectl --kubeconfig {kubeconfig}";
+        var endpoint = aws.ToString().TrimEnd('/');
         Console.WriteLine($$"""
 
             infra-operator is running in local mode.
               Kubernetes API emulator: {{api}}   (kubeconfig: {{kubeconfig}})
               ECS + STS emulator:      {{aws}}
               metrics and probes:      {{string.Join(", ", urls)}}  (/metrics, /healthz, /readyz)
+              operator:                resync every {{options.ResyncPeriod}}, {{options.LogFormat}} logs in this terminal (no pods: `kubectl logs` has nothing to read)
+
+            The aws CLI reaches the ECS emulator (the user guide's ECS commands work as written) with:
+              export AWS_ENDPOINT_URL={{endpoint}} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 
             Try, from the repository root:
               {{k}} apply -f manifests/samples/awsprovider-irsa.yaml
               {{k}} apply -f manifests/samples/ecscluster-fargate.yaml
-              {{k}} wait --for=condition=Ready ecscluster/fargate-cluster --timeout=60s
+              {{k}} wait --for=condition=Ready ecscluster/fargate-cluster --timeout=120s
               {{k}} get ecscluster
               {{k}} get ecscluster fargate-cluster -o jsonpath='{.status.clusterARN}'
               {{k}} describe ecscluster fargate-cluster

@@ -21,7 +21,7 @@ public class SampleValidationTests
     [Test]
     public void Samples_are_found()
     {
-        ValidSamples().Should().HaveCountGreaterThanOrEqualTo(9);
+        ValidSamples().Should().HaveCountGreaterThanOrEqualTo(11);
         InvalidSamples().Should().HaveCountGreaterThanOrEqualTo(27);
     }
 

@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Operator.Testing;
+using Operator.Tests.Support;
+
+namespace Operator.Tests.LocalMode;
+
+/// <summary>
+/// Local mode run as a process (the built Operator.dll, as `dotnet run --project Operator` runs it, with flags that
+/// must win over its defaults) and driven with the real kubectl and aws CLIs from the repository root: the README's
+/// "Try the troubleshooting guide locally" block verbatim (services and tasks block the deletion, the guide's
+/// commands clear them, the deletion completes), and `kubectl apply -f manifests/samples/` (every guide example
+/// Ready except hybrid, the printer columns, explain, strict field validation, text logs naming the object).
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed partial class LocalModeGuideTests
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(4);
+    private readonly StringBuilder _log = new();
+    private Process _process = null!;
+    private DirectoryInfo _home = null!;
+    private string _kubeconfig = null!;
+    private string _awsEndpoint = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        if (!OnPath("kubectl") || !OnPath("aws"))
+        {
+            Assert.Ignore("kubectl and the aws CLI are needed");
+        }
+
+        _home = Directory.CreateTempSubdirectory("local-guide-");
+        _kubeconfig = Path.Combine(_home.FullName, "kubeconfig");
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Operator.dll"), "local",
+            "--kubeconfig-out", _kubeconfig, "--provisioning-seconds", "1", "--resync-period", "00:07:00"])
+        {
+            WorkingDirectory = RepositoryLayout.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        start.Environment["HOME"] = _home.FullName;
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await Eventually.UntilAsync(() => Log.Contains("Press Ctrl-C to stop.", StringComparison.Ordinal) || _process.HasExited,
+            "local mode's banner", TimeSpan.FromMinutes(2));
+        _process.HasExited.Should().BeFalse(Log);
+        _awsEndpoint = AwsEndpointLine().Match(Log).Groups[1].Value;
+        _awsEndpoint.Should().StartWith("http://127.0.0.1:", "the banner prints the aws CLI's endpoint");
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_process is not null)
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+
+            _process.Dispose();
+        }
+
+        _home?.Delete(recursive: true);
+    }
+
+    private static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, tool)));
+
+    private string Log
+    {
+        get { lock (_log) { return _log.ToString(); } }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_log)
+            {
+                _log.AppendLine(line);
+            }
+        }
+    }
+
+    [Test]
+    public void Flags_given_to_local_mode_win_over_its_defaults()
+    {
+        Log.Should().Contain("resync every 00:07:00").And.Contain("text logs");
+        Log.Should().Contain("export AWS_ENDPOINT_URL=").And.Contain("AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test");
+    }
+
+    [Test]
+    public async Task The_readme_troubleshooting_walk_unblocks_a_deletion_with_the_guides_commands()
+    {
+        var commands = ReadmeBlock(TroubleshootingBlock());
+        commands[0].Should().StartWith("export AWS_ENDPOINT_URL=");
+        var outputs = new Dictionary<string, string>();
+        foreach (var command in commands.Skip(1))
+        {
+            var (code, output) = await Bash(command);
+            code.Should().Be(0, $"`{command}` failed:\n{output}\nlocal mode log:\n{Tail()}");
+            outputs[command] = output;
+        }
+
+        string Output(string marker) => outputs.Single(o => o.Key.Contains(marker, StringComparison.Ordinal)).Value;
+        Output("describe-clusters").Should().MatchRegex(@"\[\s*1,\s*3\s*\]", "one service with two tasks, one standalone task");
+        Output("jsonpath='{.status}'").Should().Contain("\"type\":\"DeletionBlocked\"").And.Contain("ClusterContainsServices");
+        Output("stop-task").Should().Contain("\"lastStatus\": \"STOPPED\"");
+        Output("delete-service").Should().Contain("\"status\": \"DRAINING\"");
+        Output("list-clusters").Should().NotContain("cluster/my-fargate-cluster\"");
+    }
+
+    [Test]
+    public async Task The_samples_directory_makes_every_guide_example_Ready_except_hybrid()
+    {
+        (await Kubectl("apply", "-f", "manifests/samples/")).Should().Contain("ecscluster.aws-infra-operator.runner.codes/dev-cluster created");
+        string[] ready = ["default/fargate-cluster", "development/debug-cluster", "production/serverless-cluster", "development/dev-cluster",
+            "default/service-mesh-cluster", "default/audit-cluster"];
+        foreach (var key in ready)
+        {
+            var (ns, name) = (key.Split('/')[0], key.Split('/')[1]);
+            var wait = await Kubectl("wait", "-n", ns, "--for=condition=Ready", $"ecscluster/{name}", "--timeout=180s");
+            wait.Should().Contain("condition met", key);
+        }
+
+        var hybridReason = "";
+        await Eventually.UntilAsync(async () =>
+        {
+            hybridReason = await Kubectl("get", "ecscluster", "hybrid-cluster", "-o", "jsonpath={.status.conditions[?(@.type==\"Synced\")].reason}");
+            return hybridReason.Trim() == "InvalidParameter";
+        }, "hybrid-cluster's Synced=False InvalidParameter (its capacity provider does not exist)", TimeSpan.FromMinutes(2));
+        (await Kubectl("get", "ecscluster", "hybrid-cluster", "-o", "jsonpath={.status.conditions[?(@.type==\"Synced\")].message}"))
+            .Should().Contain("my-ec2-capacity-provider");
+
+        var table = (await Kubectl("get", "ecscluster", "-A")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        table[0].Should().MatchRegex("^NAMESPACE +NAME +CLUSTER NAME +STATUS +READY +SYNCED +RUNNING TASKS +ACTIVE SERVICES +AGE$");
+        table.Should().Contain(l => Regex.IsMatch(l, @"^development +dev-cluster +development +ACTIVE +True +True +0 +0 "));
+        table.Should().Contain(l => Regex.IsMatch(l, @"^default +hybrid-cluster +hybrid-cluster +.*False +False "));
+        (await Kubectl("get", "ecscluster", "hybrid-cluster", "-o", "wide")).Should().Contain("InvalidParameter");
+        var providers = (await Kubectl("get", "awsprovider", "-A")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        providers[0].Should().MatchRegex("^NAMESPACE +NAME +REGION +READY +ACCOUNT +REASON +AGE$");
+        providers.Skip(1).Should().HaveCount(4).And.OnlyContain(l => Regex.IsMatch(l, @" True +123456789012 +Authenticated "));
+
+        (await Kubectl("explain", "ecscluster.spec.clusterName")).Should().Contain("ECS cluster name");
+        var (code, typo) = await Bash("""
+            printf 'apiVersion: aws-infra-operator.runner.codes/v1alpha1\nkind: ECSCluster\nmetadata:\n  name: typo\nspec:\n  providerRef:\n    name: production-aws\n  clusterName: typo\n  deletionpolicy: Retain\n' | kubectl --kubeconfig infra-operator-local.kubeconfig apply -f -
+            """);
+        code.Should().NotBe(0);
+        typo.Should().Contain("strict decoding error: unknown field \"spec.deletionpolicy\"");
+
+        // Text logs name the object of a failing reconcile on the line itself.
+        await Eventually.UntilAsync(() => Log.Split('\n').Any(l => l.Contains("Reconcile failed", StringComparison.Ordinal) && l.Contains("object=default/hybrid-cluster", StringComparison.Ordinal)),
+            "a text log line of hybrid-cluster's failing reconcile that names it", TimeSpan.FromMinutes(1));
+        Log.Should().NotContain("System.Collections.Generic.Dictionary");
+    }
+
+    private Task<string> Kubectl(params string[] args) =>
+        Bash("kubectl --kubeconfig infra-operator-local.kubeconfig " + string.Join(' ', args.Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'")))
+            .ContinueWith(t =>
+            {
+                var (code, output) = t.Result;
+                code.Should().Be(0, $"kubectl {string.Join(' ', args)} failed:\n{output}\nlocal mode log:\n{Tail()}");
+                return output;
+            }, TaskScheduler.Default);
+
+    /// <summary>Runs a README command from the repository root, with the banner's aws settings and this kubeconfig.</summary>
+    private async Task<(int Code, string Output)> Bash(string command)
+    {
+        var info = new ProcessStartInfo("bash", ["-c", command.Replace("infra-operator-local.kubeconfig", _kubeconfig, StringComparison.Ordinal)])
+        {
+            WorkingDirectory = RepositoryLayout.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment["HOME"] = _home.FullName;
+        info.Environment["AWS_ENDPOINT_URL"] = _awsEndpoint;
+        info.Environment["AWS_ACCESS_KEY_ID"] = "test";
+        info.Environment["AWS_SECRET_ACCESS_KEY"] = "test";
+        info.Environment["AWS_DEFAULT_REGION"] = "us-east-1";
+        info.Environment["AWS_PAGER"] = "";
+        info.Environment.Remove("AWS_PROFILE");
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(CommandTimeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"`{command}` did not finish within {CommandTimeout}");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private string Tail() => string.Join('\n', Log.Split('\n').TakeLast(40));
+
+    private static List<string> ReadmeBlock(Regex marker)
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryLayout.Root, "README.md"));
+        var block = marker.Match(readme);
+        block.Success.Should().BeTrue("README.md must keep its block markers");
+        return [.. block.Groups[1].Value.Split('\n').Select(l => l.Trim())
+            .Where(l => l.Length > 0 && !l.StartsWith('#') && !l.StartsWith("```", StringComparison.Ordinal))];
+    }
+
+    [GeneratedRegex(@"<!-- troubleshooting:begin -->(.*?)<!-- troubleshooting:end -->", RegexOptions.Singleline)]
+    private static partial Regex TroubleshootingBlock();
+
+    [GeneratedRegex(@"export AWS_ENDPOINT_URL=(\S+)")]
+    private static partial Regex AwsEndpointLine();
+}
