@@ -16,6 +16,10 @@ namespace Operator.Core.Providers;
 /// ECSClusters that use the provider: the cluster controller watches AWSProviders (<see cref="ProviderDependents"/>)
 /// and is woken by the informer once the cache holds this reconcile's status write. Credentials are rebuilt
 /// whenever the provider's generation changed.
+/// Every failure sets <c>Ready=False</c> with a reason and a sanitised message and records a Warning Event:
+/// credentials problems (<see cref="ProviderCredentialsException"/>) are re-checked after <see cref="FailureRequeue"/>;
+/// anything else (unmapped STS answers, throttling, Kubernetes errors) is rethrown after the status write for
+/// per-item back-off.
 /// </summary>
 internal sealed class ProviderReconciler(
     ObjectStore<AWSProvider> providers,
@@ -47,7 +51,8 @@ internal sealed class ProviderReconciler(
         var status = (obj.Status ?? new AWSProviderStatus()) with { };
         var conditions = Conditions.Copy(obj.Status?.Conditions);
         var wasReady = obj.Status?.Ready == true;
-        ReconcileResult result;
+        ReconcileResult result = ReconcileResult.Done;
+        Exception? rethrow = null;
         try
         {
             var session = await credentials.GetAsync(obj, ct).ConfigureAwait(false);
@@ -74,9 +79,21 @@ internal sealed class ProviderReconciler(
             logger.LogWarning("AWSProvider authentication failed: {Reason}: {Message}", e.Reason, e.Message);
             result = ReconcileResult.After(FailureRequeue);
         }
+        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
+        {
+            var failure = ReconcileFailure.Of(e);
+            status.Ready = false;
+            Conditions.Set(conditions, ProviderConditions.Ready, false, failure.Reason, failure.Message, obj.Metadata.Generation, now);
+            await events.RecordAsync(obj, EventSeverity.Warning, failure.Reason, failure.Message, ct).ConfigureAwait(false);
+            rethrow = failure.ToException(e);
+        }
         status.ObservedGeneration = obj.Metadata.Generation;
         status.Conditions = conditions;
         await patcher.PatchStatusIfChangedAsync<AWSProvider, AWSProviderStatus>(obj, status, ct).ConfigureAwait(false);
+        if (rethrow is not null)
+        {
+            throw rethrow;
+        }
         return result;
     }
 }
