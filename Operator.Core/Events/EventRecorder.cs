@@ -24,7 +24,7 @@ namespace Operator.Core.Events;
 /// is logged and counted in <c>operator_events_dropped_total{reason}</c>. Disposing sends what is queued for up to
 /// <see cref="EventRecorderOptions.FlushTimeout"/>, then stops.
 /// </summary>
-internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable
+internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposable
 {
     public static readonly TimeSpan AggregationWindow = TimeSpan.FromMinutes(10);
     public const int SpamBurst = 25;
@@ -115,6 +115,20 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable
         {
         }
         stopping.Dispose();
+    }
+
+    /// <summary>Stops at once (a container disposed synchronously); what is still queued is not sent.</summary>
+    public void Dispose()
+    {
+        queue.Writer.TryComplete();
+        try
+        {
+            stopping.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already disposed asynchronously.
+        }
     }
 
     private async Task SendLoopAsync(CancellationToken ct)
