@@ -65,6 +65,9 @@ internal sealed class AwsEmulator : IAsyncDisposable
     public AwsEmulatorCallLog Calls { get; } = new();
     public EcsEmulatorBackend Ecs { get; }
 
+    /// <summary>Every request as text (method, target, headers, body) when <see cref="AwsEmulatorOptions.RecordRequests"/> is on.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> RecordedRequests { get; } = new();
+
     /// <summary>
     /// While true, <see cref="AwsEmulatorOptions.AccountThrottle"/> is not applied (benchmarks switch it off for a
     /// baseline that must not be shaped by throttling, and back on). Thread-safe.
@@ -148,6 +151,11 @@ internal sealed class AwsEmulator : IAsyncDisposable
             context.Request.QueryString.Value ?? "",
             context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList(),
             body);
+        if (Options.RecordRequests)
+        {
+            RecordedRequests.Enqueue($"{request.Method} {context.Request.Path}{request.RawQuery}\n" +
+                string.Join("\n", request.Headers.Select(h => $"{h.Key}: {h.Value}")) + "\n\n" + Encoding.UTF8.GetString(body));
+        }
 
         var target = context.Request.Headers["X-Amz-Target"].ToString();
         if (!string.IsNullOrEmpty(target))

@@ -28,6 +28,9 @@ internal sealed record AwsEmulatorOptions
     /// <summary>Per-account request throttling over all ECS operations (null: unlimited).</summary>
     public TokenBucketOptions? AccountThrottle { get; init; }
 
+    /// <summary>Keep every request's full text (line, headers, body) in <see cref="AwsEmulator.RecordedRequests"/> (off: memory).</summary>
+    public bool RecordRequests { get; init; }
+
     /// <summary>Lifetime of credentials issued by AssumeRole / AssumeRoleWithWebIdentity.</summary>
     public TimeSpan IssuedCredentialsLifetime { get; init; } = TimeSpan.FromHours(1);
 }

@@ -17,7 +17,7 @@ public sealed class ProviderTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        bed = await OperatorTestBed.StartAsync();
+        bed = await OperatorTestBed.StartAsync(awsOptions: new Operator.Testing.Aws.AwsEmulatorOptions { RecordRequests = true });
         bed.Aws.Credentials.Add("AKIDCANARY", LeakCanary, OperatorTestBed.Account, "canary");
     }
 
@@ -43,6 +43,9 @@ public sealed class ProviderTests
 
         var everything = bed.Logs.All + await StatusAndEventsTextAsync();
         everything.Should().NotContain(LeakCanary, "secret material never reaches logs, status or events");
+        var sent = string.Join("\n", bed.Aws.RecordedRequests);
+        sent.Should().Contain("AKIDCANARY", "the requests the endpoint received are searched");
+        sent.Should().NotContain(LeakCanary, "a secret key is only ever used to sign, never sent to an endpoint");
     }
 
     [Test]

@@ -1,20 +1,30 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Aws.Credentials;
 
 namespace Operator.Hosting;
 
-/// <summary>Registers the per-provider credentials cache, the Secret reader and the STS identity check.</summary>
+/// <summary>
+/// Registers the per-provider credentials cache, the Secret reader, the admin's <see cref="ProviderPolicy"/> (built
+/// from the flags, so a malformed pattern stops the operator at startup) and the STS identity check. The process
+/// environment and the default credential chain are registered only if absent, so a host (tests) may supply its own.
+/// </summary>
 internal static class AwsCredentialsRegistration
 {
     public static void Register(IServiceCollection services, OperatorOptions options)
     {
         services.AddSingleton(new StsClientOptions { DefaultEndpoint = string.IsNullOrEmpty(options.AwsEndpoint) ? null : options.AwsEndpoint });
+        services.AddSingleton(ProviderPolicy.FromFlags(
+            options.AllowedEndpoints, options.AllowedRoleArns, options.DefaultCredentialsNamespaces, options.AwsEndpoint));
+        services.TryAddSingleton(AwsEnvironment.Process);
+        services.TryAddSingleton<DefaultCredentialChain>(DefaultChainCredentials.FromSdk);
         services.AddSingleton<StsClientFactory>();
         services.AddSingleton<ISecretReader, KubernetesSecretReader>();
         services.AddSingleton<IProviderSessionFactory>(sp => new AwsCredentialsFactory(
-            sp.GetRequiredService<ISecretReader>(), sp.GetRequiredService<StsClientFactory>(), AwsEnvironment.Process,
-            DefaultChainCredentials.FromSdk, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AwsCredentialsFactory>>()));
+            sp.GetRequiredService<ISecretReader>(), sp.GetRequiredService<StsClientFactory>(), sp.GetRequiredService<AwsEnvironment>(),
+            sp.GetRequiredService<DefaultCredentialChain>().Invoke, sp.GetRequiredService<ProviderPolicy>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AwsCredentialsFactory>>()));
         services.AddSingleton<IAwsCredentialsCache>(sp => new AwsCredentialsCache(
             sp.GetRequiredService<IProviderSessionFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AwsCredentialsCache>>()));
         services.AddSingleton<IIdentityChecker, IdentityChecker>();

@@ -28,6 +28,21 @@ internal sealed record OperatorOptions
     /// <summary>ECS/STS endpoint for providers that set no spec.endpoint (VPC endpoints, LocalStack, local mode).</summary>
     public string? AwsEndpoint { get; init; }
 
+    /// <summary>
+    /// Comma-separated hosts (host, host:port, *.domain, or *) an AWSProvider's spec.endpoint may name. Empty: only
+    /// AWS's own ECS/STS endpoints of the provider's region (https), besides <see cref="AwsEndpoint"/>.
+    /// </summary>
+    public string? AllowedEndpoints { get; init; }
+
+    /// <summary>
+    /// Comma-separated role ARN globs or 12-digit account IDs (or *) that the operator's own identity may assume for
+    /// a provider (spec.roleARN; spec.assumeRoleARN without other credentials). Empty: none.
+    /// </summary>
+    public string? AllowedRoleArns { get; init; }
+
+    /// <summary>Comma-separated namespaces (or *) whose providers may use the operator's own default chain. Empty: none.</summary>
+    public string? DefaultCredentialsNamespaces { get; init; }
+
     /// <summary>Client-side token bucket per account and region for ECS reads (Describe*/List*).</summary>
     public int AwsReadBurst { get; init; } = 40;
     public double AwsReadQps { get; init; } = 15;
@@ -58,6 +73,9 @@ internal sealed record OperatorOptions
         ["--log-level"] = "Logging:LogLevel:Default",
         ["--drain-timeout"] = nameof(DrainTimeout),
         ["--aws-endpoint"] = nameof(AwsEndpoint),
+        ["--allowed-endpoints"] = nameof(AllowedEndpoints),
+        ["--allowed-role-arns"] = nameof(AllowedRoleArns),
+        ["--default-credentials-namespaces"] = nameof(DefaultCredentialsNamespaces),
         ["--aws-read-burst"] = nameof(AwsReadBurst),
         ["--aws-read-qps"] = nameof(AwsReadQps),
         ["--aws-write-burst"] = nameof(AwsWriteBurst),

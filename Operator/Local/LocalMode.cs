@@ -65,7 +65,8 @@ internal static class LocalMode
 
     /// <summary>
     /// Operator settings for running against the in-process emulators: one replica (no Lease), the ECS + STS emulator
-    /// as the AWS endpoint, readable logs, free ports for metrics and probes.
+    /// as the AWS endpoint, readable logs, free ports for metrics and probes, and a provider policy that allows every
+    /// endpoint, role and namespace (a laptop has no tenants; every example of the guide must work).
     /// </summary>
     public static Dictionary<string, string?> EmulatorSettings(Uri awsEndpoint, TimeSpan resync) => new()
     {
@@ -75,6 +76,9 @@ internal static class LocalMode
         ["MetricsPort"] = "0",
         ["HealthPort"] = "0",
         ["ResyncPeriod"] = resync.ToString(),
+        ["AllowedEndpoints"] = "*",
+        ["AllowedRoleArns"] = "*",
+        ["DefaultCredentialsNamespaces"] = "*",
     };
 
     private static IEnumerable<string> EmbeddedCrds()

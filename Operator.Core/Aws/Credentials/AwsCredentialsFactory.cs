@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
@@ -12,21 +13,21 @@ namespace Operator.Core.Aws.Credentials;
 /// Secrets (accessKeyIDRef + secretAccessKeyRef, optional sessionTokenRef); roleARN assumed with the pod's web
 /// identity token (IRSA) when AWS_WEB_IDENTITY_TOKEN_FILE names an existing file, otherwise with AssumeRole from the
 /// default chain; or the default chain itself. assumeRoleARN (+ externalID) is then assumed on top of the base.
-/// Every STS call goes to spec.endpoint when set, else to <see cref="StsClientOptions.DefaultEndpoint"/> when set. Re-checks the CRD's rules, since an object may predate them.
+/// Every STS call goes to spec.endpoint when set, else to <see cref="StsClientOptions.DefaultEndpoint"/> when set.
+/// Before anything is read or called, the spec is re-checked against the CRD's rules (an object may predate them;
+/// Secret references must be plain names, so they can only address Secrets of the provider's own namespace) and
+/// against the admin's <see cref="ProviderPolicy"/>; a refusal throws <see cref="ProviderCredentialsException"/>
+/// without reading a Secret or calling AWS.
 /// </summary>
-internal sealed class AwsCredentialsFactory(
+internal sealed partial class AwsCredentialsFactory(
     ISecretReader secrets,
     StsClientFactory sts,
     AwsEnvironment environment,
     Func<AWSCredentials> defaultChain,
+    ProviderPolicy policy,
     TimeProvider time,
     ILogger<AwsCredentialsFactory> logger) : IProviderSessionFactory
 {
-    /// <summary>The production wiring: the real environment and the SDK's default chain, resolved lazily.</summary>
-    public static AwsCredentialsFactory ForProcess(
-        ISecretReader secrets, TimeProvider time, ILogger<AwsCredentialsFactory> logger, StsClientOptions? options = null) =>
-        new(secrets, new StsClientFactory(options ?? new StsClientOptions()), AwsEnvironment.Process,
-            DefaultChainCredentials.FromSdk, time, logger);
 
     public async Task<ProviderSession> CreateAsync(AWSProvider provider, CancellationToken ct)
     {
@@ -35,6 +36,7 @@ internal sealed class AwsCredentialsFactory(
         var key = ObjectKey.Of(ns, name);
         var spec = provider.Spec;
         Validate(spec);
+        policy.Check(ns, spec);
         var endpoint = string.IsNullOrEmpty(spec.Endpoint) ? sts.Options.DefaultEndpoint : spec.Endpoint;
 
         var clock = new SdkTimeProvider(time);
@@ -125,6 +127,14 @@ internal sealed class AwsCredentialsFactory(
         {
             problem = "spec.region is required";
         }
+        else if (!AwsRegion().IsMatch(spec.Region))
+        {
+            problem = "spec.region must look like an AWS region (e.g. us-east-1)";
+        }
+        else if (InvalidReference(spec) is { } reference)
+        {
+            problem = reference;
+        }
         else if ((spec.AccessKeyIDRef is null) != (spec.SecretAccessKeyRef is null))
         {
             problem = "spec.accessKeyIDRef and spec.secretAccessKeyRef must be set together";
@@ -152,6 +162,36 @@ internal sealed class AwsCredentialsFactory(
         }
     }
 
+    // The names go into an API request path: only a DNS subdomain cannot address another namespace or resource.
+    private static string? InvalidReference(AWSProviderSpec spec)
+    {
+        foreach (var (field, reference) in new[]
+                 {
+                     ("spec.accessKeyIDRef", spec.AccessKeyIDRef), ("spec.secretAccessKeyRef", spec.SecretAccessKeyRef),
+                     ("spec.sessionTokenRef", spec.SessionTokenRef),
+                 })
+        {
+            if (reference is null)
+            {
+                continue;
+            }
+
+            if (!ObjectNames.IsDnsSubdomain(reference.Name))
+            {
+                return $"{field}.name must be the name of a Secret in the provider's namespace: a DNS-1123 subdomain " +
+                    "(lower-case letters, digits, '-' and '.', at most 253 characters), never a path";
+            }
+
+            if (!ObjectNames.IsDataKey(reference.Key))
+            {
+                return $"{field}.key must be a Secret data key (letters, digits, '-', '_' and '.', at most 253 " +
+                    "characters, not '.', '..' or starting with '..')";
+            }
+        }
+
+        return null;
+    }
+
     private static bool IsHttpUrl(string s) =>
         Uri.TryCreate(s, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
@@ -160,4 +200,7 @@ internal sealed class AwsCredentialsFactory(
         var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", inputs)));
         return Convert.ToHexStringLower(bytes.AsSpan(0, 8));
     }
+
+    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]
+    private static partial Regex AwsRegion();
 }

@@ -2,9 +2,12 @@ namespace Operator.Core.Aws.Credentials;
 
 /// <summary>
 /// Reads one key of a Secret. Implementations return the decoded value with the Secret's resourceVersion, or throw
-/// <see cref="ProviderCredentialsException"/> with <see cref="ProviderCredentialsReasons.SecretNotFound"/> or
-/// <see cref="ProviderCredentialsReasons.SecretKeyNotFound"/>; other failures (API unavailable, forbidden) propagate
-/// as they are, so the caller retries them. They never log or put the value in a message.
+/// <see cref="ProviderCredentialsException"/> with <see cref="ProviderCredentialsReasons.SecretNotFound"/>,
+/// <see cref="ProviderCredentialsReasons.SecretKeyNotFound"/>, <see cref="ProviderCredentialsReasons.SecretForbidden"/>,
+/// <see cref="ProviderCredentialsReasons.SecretUnreadable"/> (any other API answer) or
+/// <see cref="ProviderCredentialsReasons.InvalidSpec"/> (a namespace, name or key that is not a valid Kubernetes
+/// name, refused before any request); transport failures and cancellation propagate as they are, so the caller
+/// retries them. They never log or put the value in a message.
 /// </summary>
 internal interface ISecretReader
 {

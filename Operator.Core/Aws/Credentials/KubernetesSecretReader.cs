@@ -2,14 +2,26 @@ using System.Net;
 using System.Text;
 using k8s;
 using k8s.Autorest;
+using Operator.Core.Kubernetes;
 
 namespace Operator.Core.Aws.Credentials;
 
-/// <summary><see cref="ISecretReader"/> that GETs the Secret from the API server on every call (no cache).</summary>
+/// <summary>
+/// <see cref="ISecretReader"/> that GETs the Secret from the API server on every call (no cache). The namespace must
+/// be a DNS label and the name a DNS subdomain before either goes into the request path, so no value can address
+/// anything but <c>/api/v1/namespaces/{ns}/secrets/{name}</c> (callers validate too; this is the last line).
+/// </summary>
 internal sealed class KubernetesSecretReader(IKubernetes client) : ISecretReader
 {
     public async Task<SecretKeyValue> ReadKeyAsync(string ns, string name, string key, CancellationToken ct)
     {
+        if (!ObjectNames.IsDnsLabel(ns) || !ObjectNames.IsDnsSubdomain(name) || !ObjectNames.IsDataKey(key))
+        {
+            throw new ProviderCredentialsException(ProviderCredentialsReasons.InvalidSpec,
+                "refusing to read a Secret whose namespace, name or key is not a valid Kubernetes name " +
+                "(a DNS-1123 label, a DNS-1123 subdomain, a data key)");
+        }
+
         k8s.Models.V1Secret secret;
         try
         {
@@ -19,6 +31,17 @@ internal sealed class KubernetesSecretReader(IKubernetes client) : ISecretReader
         {
             throw new ProviderCredentialsException(
                 ProviderCredentialsReasons.SecretNotFound, $"Secret {ns}/{name} not found");
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            throw new ProviderCredentialsException(ProviderCredentialsReasons.SecretForbidden,
+                $"the operator may not read Secret {ns}/{name} (HTTP {(int)e.Response.StatusCode}): its RBAC must allow " +
+                $"get on secrets in namespace {ns} (the ClusterRole infra-operator-manager-role, or a Role there)", e);
+        }
+        catch (HttpOperationException e)
+        {
+            throw new ProviderCredentialsException(ProviderCredentialsReasons.SecretUnreadable,
+                $"reading Secret {ns}/{name} failed with HTTP {(int)e.Response.StatusCode}", e);
         }
 
         // The client model has already base64-decoded Data; StringData is write-only on the server and never returned.

@@ -51,10 +51,10 @@ internal static class CredentialsTestKit
 
     public static AwsCredentialsFactory Factory(
         ISecretReader secrets, AwsEnvironment? env = null, Func<AWSCredentials>? defaultChain = null,
-        TimeProvider? time = null, ILoggerFactory? logs = null) =>
+        TimeProvider? time = null, ILoggerFactory? logs = null, ProviderPolicy? policy = null) =>
         new(secrets, new StsClientFactory(FastSts), env ?? Environment(),
             defaultChain ?? (() => new BasicAWSCredentials("AKIDDEFAULTCHAIN0001", "default-chain-secret")),
-            time ?? TimeProvider.System, (logs ?? CapturingLogs.Null).CreateLogger<AwsCredentialsFactory>());
+            policy ?? ProviderPolicy.AllowAll, time ?? TimeProvider.System, (logs ?? CapturingLogs.Null).CreateLogger<AwsCredentialsFactory>());
 
     public static FakeTimeProvider FakeNow() => new(DateTimeOffset.UtcNow);
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using k8s;
-using k8s.Autorest;
 using Operator.Core.Aws.Credentials;
 
 namespace Operator.Tests.Aws.Credentials;
@@ -13,6 +12,9 @@ public sealed class KubernetesSecretReaderTests
     private const string SecretPath = "/api/v1/namespaces/team-a/secrets/aws-credentials";
     private const string ForbiddenPath = "/api/v1/namespaces/locked/secrets/aws-credentials";
 
+    private const string BrokenPath = "/api/v1/namespaces/broken/secrets/aws-credentials";
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> paths = new();
     private HttpListener listener = null!;
     private Task serving = null!;
     private k8s.Kubernetes client = null!;
@@ -68,11 +70,38 @@ public sealed class KubernetesSecretReaderTests
     }
 
     [Test]
-    public async Task Other_api_errors_propagate_for_the_caller_to_retry()
+    public async Task A_forbidden_secret_is_SecretForbidden_naming_the_secret_and_RBAC()
     {
         var act = () => new KubernetesSecretReader(client).ReadKeyAsync("locked", "aws-credentials", "k", default);
 
-        (await act.Should().ThrowAsync<HttpOperationException>()).Which.Response.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        var e = (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which;
+        e.Reason.Should().Be(ProviderCredentialsReasons.SecretForbidden);
+        e.Message.Should().Contain("locked/aws-credentials").And.Contain("RBAC");
+    }
+
+    [Test]
+    public async Task Other_api_errors_are_SecretUnreadable()
+    {
+        var act = () => new KubernetesSecretReader(client).ReadKeyAsync("broken", "aws-credentials", "k", default);
+
+        (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which.Reason.Should().Be(ProviderCredentialsReasons.SecretUnreadable);
+    }
+
+    [TestCase("team-a", "../../kube-system/secrets/x", "k")]
+    [TestCase("team-a", "..", "k")]
+    [TestCase("team-a", "a/b", "k")]
+    [TestCase("team-a", "%2e%2e", "k")]
+    [TestCase("../kube-system", "x", "k")]
+    [TestCase("team-a/secrets", "x", "k")]
+    [TestCase("team-a", "aws-credentials", "..")]
+    public async Task A_name_that_is_not_a_kubernetes_name_never_becomes_a_request(string ns, string name, string key)
+    {
+        var before = paths.Count;
+
+        var act = () => new KubernetesSecretReader(client).ReadKeyAsync(ns, name, key, default);
+
+        (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which.Reason.Should().Be(ProviderCredentialsReasons.InvalidSpec);
+        paths.Count.Should().Be(before, "nothing is sent to the API server");
     }
 
     private async Task ServeAsync()
@@ -89,8 +118,10 @@ public sealed class KubernetesSecretReaderTests
                 return;
             }
 
+            paths.Enqueue(context.Request.RawUrl ?? "");
             var (status, body) = context.Request.Url!.AbsolutePath switch
             {
+                BrokenPath => (500, StatusJson(500, "InternalError")),
                 SecretPath => (200, SecretJson()),
                 ForbiddenPath => (403, StatusJson(403, "Forbidden")),
                 _ => (404, StatusJson(404, "NotFound")),
