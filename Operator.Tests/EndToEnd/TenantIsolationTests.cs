@@ -32,6 +32,7 @@ public sealed class TenantIsolationTests
     private RecordingEndpoint attacker = null!;
     private RecordingEndpoint allowed = null!;
     private OperatorTestBed bed = null!;
+    private int badRefs;
 
     [OneTimeSetUp]
     public async Task StartAsync()
@@ -102,7 +103,7 @@ public sealed class TenantIsolationTests
     [TestCase("x", "k:v")]
     public async Task A_secret_reference_that_is_not_a_plain_name_is_refused_at_admission(string name, string key)
     {
-        var act = () => bed.CreateAsync(StaticProvider("bad-ref", name, key), "tenant-b");
+        var act = () => bed.CreateAsync(StaticProvider($"bad-ref-{Interlocked.Increment(ref badRefs)}", name, key), "tenant-b");
 
         var e = (await act.Should().ThrowAsync<HttpOperationException>()).Which;
         e.Response.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
