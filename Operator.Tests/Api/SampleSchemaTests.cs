@@ -15,7 +15,21 @@ public sealed partial class SampleSchemaTests
         SampleCatalog.ValidFiles().Should().BeEquivalentTo(
             "awsprovider-irsa.yaml", "awsprovider-static.yaml", "secret-aws-credentials.yaml",
             "ecscluster-fargate.yaml", "ecscluster-hybrid.yaml", "ecscluster-debug.yaml", "ecscluster-serverless.yaml",
-            "ecscluster-dev.yaml", "ecscluster-service-mesh.yaml", "ecscluster-audit.yaml");
+            "ecscluster-dev.yaml", "ecscluster-service-mesh.yaml", "ecscluster-audit.yaml",
+            // The providers (and Secret) the guide's examples reference in development and production.
+            "awsprovider-dev.yaml", "secret-aws-credentials-dev.yaml", "awsprovider-production.yaml");
+    }
+
+    [Test]
+    public void Every_providerRef_of_a_sample_names_a_sample_provider_in_its_namespace()
+    {
+        var providers = SampleCatalog.ValidFiles().Select(SampleCatalog.Load).Where(o => o["kind"]!.GetValue<string>() == "AWSProvider")
+            .Select(o => $"{o["metadata"]!["namespace"]?.GetValue<string>() ?? "default"}/{o["metadata"]!["name"]!.GetValue<string>()}").ToHashSet();
+        foreach (var cluster in SampleCatalog.ValidFiles().Select(SampleCatalog.Load).Where(o => o["kind"]!.GetValue<string>() == "ECSCluster"))
+        {
+            var ns = cluster["spec"]!["providerRef"]!["namespace"]?.GetValue<string>() ?? cluster["metadata"]!["namespace"]?.GetValue<string>() ?? "default";
+            providers.Should().Contain($"{ns}/{cluster["spec"]!["providerRef"]!["name"]!.GetValue<string>()}", cluster["metadata"]!["name"]!.GetValue<string>());
+        }
     }
 
     [TestCaseSource(nameof(ValidSamples))]
