@@ -14,7 +14,9 @@ namespace Operator.Core.Providers;
 /// Validates an AWSProvider with STS GetCallerIdentity and reports the identity in status. Runs on every spec
 /// change, every change of a referenced Secret, and every resync (the periodic re-check). When the provider's
 /// readiness or account changes, every ECSCluster that uses it is queued, so clusters waiting on ProviderNotReady
-/// move on at once. Credentials are rebuilt whenever the provider's generation changed.
+/// move on at once. Credentials are rebuilt whenever the provider's generation changed. A provider in use by an
+/// ECSCluster is protected from deletion by <see cref="ProviderProtection"/>, and keeps being validated while it waits,
+/// so the clusters that hold it can still be deleted in ECS.
 /// </summary>
 internal sealed class ProviderReconciler(
     ObjectStore<AWSProvider> providers,
@@ -24,6 +26,7 @@ internal sealed class ProviderReconciler(
     EcsClientCache ecsClients,
     ObjectPatcher patcher,
     IEventRecorder events,
+    ProviderProtection protection,
     Action<string> enqueueCluster,
     TimeProvider time,
     ILogger<ProviderReconciler> logger) : IReconciler
@@ -40,6 +43,11 @@ internal sealed class ProviderReconciler(
             ecsClients.Forget(request.Key);
             EnqueueDependents(request.Key);
             return ReconcileResult.Done;
+        }
+        var (inUse, released) = await protection.ReconcileAsync(obj, ct).ConfigureAwait(false);
+        if (released)
+        {
+            return ReconcileResult.Done; // the last user is gone: the provider disappears now
         }
         if (obj.Status?.ObservedGeneration != obj.Metadata.Generation)
         {
@@ -76,6 +84,14 @@ internal sealed class ProviderReconciler(
             await events.RecordAsync(obj, EventSeverity.Warning, e.Reason, e.Message, ct).ConfigureAwait(false);
             logger.LogWarning("AWSProvider authentication failed: {Reason}: {Message}", e.Reason, e.Message);
             result = ReconcileResult.After(FailureRequeue);
+        }
+        if (inUse is not null)
+        {
+            Conditions.Set(conditions, ProviderProtection.DeletionBlocked, true, ProviderProtection.InUse, inUse, obj.Metadata.Generation, now);
+        }
+        else
+        {
+            Conditions.Remove(conditions, ProviderProtection.DeletionBlocked);
         }
         status.ObservedGeneration = obj.Metadata.Generation;
         status.Conditions = conditions;

@@ -59,13 +59,17 @@ internal static class EcsOperatorModule
         services.AddSingleton<ISyncingRunnable>(sp => sp.GetRequiredService<Informer<V1Secret>>());
         services.AddSingleton(sp => new ProviderResolver(sp.GetRequiredService<Informer<AWSProvider>>().Store));
         services.AddSingleton(new ClusterReconcilerOptions());
+        services.AddSingleton<OwnershipGate>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderProtection>(sp, sp.GetRequiredService<Informer<ECSCluster>>().Store));
         services.AddSingleton(new DriftScannerOptions { Period = options.ResyncPeriod });
 
         services.AddSingleton(sp =>
         {
             var clusters = sp.GetRequiredService<Informer<ECSCluster>>();
             var reconciler = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
-            return NewController(sp, "ecscluster", clusters, reconciler);
+            var controller = NewController(sp, "ecscluster", clusters, reconciler);
+            clusters.AddHandler(new ContradictedStatusHandler(controller.Enqueue));
+            return controller;
         });
         services.AddSingleton(sp =>
         {
@@ -74,6 +78,8 @@ internal static class EcsOperatorModule
             var reconciler = ActivatorUtilities.CreateInstance<ProviderReconciler>(
                 sp, providers.Store, sp.GetRequiredService<Informer<ECSCluster>>().Store, (Action<string>)clusterController.Enqueue);
             var controller = NewController(sp, "awsprovider", providers, reconciler);
+            // In-use protection: a cluster that starts or stops using a provider re-runs the provider's finalizer logic.
+            sp.GetRequiredService<Informer<ECSCluster>>().AddHandler(new ClusterUsageHandler(controller.Enqueue));
             sp.GetRequiredService<Informer<V1Secret>>().AddHandler(new SecretChangeHandler(
                 providers.Store, sp.GetRequiredService<IAwsCredentialsCache>(), controller.Enqueue));
             return controller;
