@@ -50,12 +50,14 @@ internal sealed class ProviderProtection(ObjectStore<ECSCluster> clusters, Objec
 }
 
 /// <summary>
-/// Queues the AWSProvider an ECSCluster uses whenever that use starts, ends or moves to another provider, so
-/// <see cref="ProviderProtection"/> sees it. Quick and non-blocking, as informer handlers must be.
+/// Queues the AWSProvider an ECSCluster uses when <see cref="ProviderProtection"/> has something to do: a cluster
+/// starts using a provider that has no in-use finalizer yet, or stops using one that is being deleted. Other cluster
+/// events do not queue the provider (each provider pass re-checks its credentials with STS). Quick and non-blocking,
+/// as informer handlers must be.
 /// </summary>
-internal sealed class ClusterUsageHandler(Action<string> enqueueProvider) : IInformerHandler<ECSCluster>
+internal sealed class ClusterUsageHandler(ObjectStore<AWSProvider> providers, Action<string> enqueueProvider) : IInformerHandler<ECSCluster>
 {
-    public void OnAdd(ECSCluster obj) => enqueueProvider(ProviderResolver.ProviderKey(obj));
+    public void OnAdd(ECSCluster obj) => Started(ProviderResolver.ProviderKey(obj));
 
     public void OnUpdate(ECSCluster oldObj, ECSCluster newObj)
     {
@@ -63,10 +65,26 @@ internal sealed class ClusterUsageHandler(Action<string> enqueueProvider) : IInf
         var after = ProviderResolver.ProviderKey(newObj);
         if (before != after)
         {
-            enqueueProvider(before);
-            enqueueProvider(after);
+            Stopped(before);
+            Started(after);
         }
     }
 
-    public void OnDelete(ECSCluster obj) => enqueueProvider(ProviderResolver.ProviderKey(obj));
+    public void OnDelete(ECSCluster obj) => Stopped(ProviderResolver.ProviderKey(obj));
+
+    private void Started(string key)
+    {
+        if (providers.Get(key) is { } provider && provider.Metadata.Finalizers?.Contains(ProviderProtection.Finalizer) != true)
+        {
+            enqueueProvider(key);
+        }
+    }
+
+    private void Stopped(string key)
+    {
+        if (providers.Get(key) is { Metadata.DeletionTimestamp: not null })
+        {
+            enqueueProvider(key);
+        }
+    }
 }

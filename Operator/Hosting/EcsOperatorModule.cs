@@ -69,6 +69,7 @@ internal static class EcsOperatorModule
             var reconciler = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
             var controller = NewController(sp, "ecscluster", clusters, reconciler);
             clusters.AddHandler(new ContradictedStatusHandler(controller.Enqueue));
+            clusters.AddHandler(new EventBookkeepingHandler<ECSCluster>(sp.GetRequiredService<IEventRecorder>()));
             return controller;
         });
         services.AddSingleton(sp =>
@@ -79,7 +80,8 @@ internal static class EcsOperatorModule
                 sp, providers.Store, sp.GetRequiredService<Informer<ECSCluster>>().Store, (Action<string>)clusterController.Enqueue);
             var controller = NewController(sp, "awsprovider", providers, reconciler);
             // In-use protection: a cluster that starts or stops using a provider re-runs the provider's finalizer logic.
-            sp.GetRequiredService<Informer<ECSCluster>>().AddHandler(new ClusterUsageHandler(controller.Enqueue));
+            sp.GetRequiredService<Informer<ECSCluster>>().AddHandler(new ClusterUsageHandler(providers.Store, controller.Enqueue));
+            providers.AddHandler(new EventBookkeepingHandler<AWSProvider>(sp.GetRequiredService<IEventRecorder>()));
             sp.GetRequiredService<Informer<V1Secret>>().AddHandler(new SecretChangeHandler(
                 providers.Store, sp.GetRequiredService<IAwsCredentialsCache>(), controller.Enqueue));
             return controller;
