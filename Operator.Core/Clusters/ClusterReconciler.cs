@@ -17,9 +17,11 @@ namespace Operator.Core.Clusters;
 /// <summary>
 /// Makes an ECS cluster match its ECSCluster, reports it in status, and deletes or retains it on deletion.
 /// Order of a pass: spec check (InvalidSpec: no AWS call) → provider (ProviderNotReady: no AWS call) → finalizer
-/// (always before any create) → DescribeClusters → create, or ownership check then the minimal diff
-/// (<see cref="ClusterDiff"/>) → status. Only clusters carrying this object's ownership tag are ever changed or
-/// deleted; an unowned cluster of the same name is adopted only with <c>spec.adoptExisting</c>.
+/// (always before any create) → DescribeClusters → create → the ownership gate (<see cref="Ownership"/>, also right
+/// after CreateCluster, which answers with the existing cluster when the name is taken) → the minimal diff
+/// (<see cref="ClusterDiff"/>) → status. Only clusters that pass the gate are ever changed or deleted. Every status
+/// write derives <c>status.ready</c> from the Ready condition and sets <c>observedGeneration</c>
+/// (<see cref="WriteStatusAsync"/>). An object that never had a cluster in ECS is finalized without any AWS call.
 /// Steady state is the drift scanner's job (<see cref="DriftScanner"/>): an ACTIVE, converged cluster is not requeued.
 /// The AWS work of a pass runs inside a <see cref="ProviderBulkhead"/> slot of its provider; without a free slot the
 /// key is requeued after <see cref="ClusterReconcilerOptions.BusyRequeue"/> and the worker is free at once. Every
@@ -33,6 +35,7 @@ internal sealed class ClusterReconciler(
     EcsClientCache ecsClients,
     ObjectPatcher patcher,
     IEventRecorder events,
+    OwnershipGate gate,
     ClusterReconcilerOptions options,
     ProviderBulkhead bulkhead,
     TimeProvider time,
@@ -62,7 +65,6 @@ internal sealed class ClusterReconciler(
             pass.Set(ClusterConditions.InvalidSpec, true, ClusterConditions.Reasons.InvalidSpec, message);
             pass.Set(ClusterConditions.Synced, false, ClusterConditions.Reasons.InvalidSpec, message);
             pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.InvalidSpec, "the spec is invalid; see the InvalidSpec condition");
-            pass.Status.Ready = false;
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
             await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.Reasons.InvalidSpec, message, ct).ConfigureAwait(false);
             // Terminal: nothing changes until the spec does, and a spec change is a new generation, hence a new pass.
@@ -95,6 +97,7 @@ internal sealed class ClusterReconciler(
 
         var provider = resolution.Provider!;
         var desired = DesiredCluster.From(obj, provider);
+        using var claim = await gate.LockAsync(resolution.AccountId!, provider.Spec.Region, desired.Name, ct).ConfigureAwait(false);
         try
         {
             if (await patcher.AddFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false))
@@ -104,29 +107,36 @@ internal sealed class ClusterReconciler(
 
             var ecs = await ClientAsync(provider, resolution.AccountId!, ct).ConfigureAwait(false);
             var observed = await DescribeAsync(ecs, desired.Name, ct).ConfigureAwait(false);
+            var created = false;
             if (observed is null)
             {
-                var created = await ecs.CreateClusterAsync(desired.ToCreateRequest(), ct).ConfigureAwait(false);
+                var answer = await ecs.CreateClusterAsync(desired.ToCreateRequest(), ct).ConfigureAwait(false);
+                // Create is idempotent on AWS: it answers with the existing cluster when the name is taken, so what it
+                // answered goes through the same ownership gate as a cluster found by DescribeClusters. An answer that
+                // carries our ownership tag is the whole new cluster (settings, capacity providers, tags): converge
+                // from it without a re-read; any other answer is read again, so the gate sees the tags ECS stores.
+                observed = answer.Cluster is { } fresh && Ownership.OwnerOf(fresh) == Ownership.Owner(obj)
+                    ? fresh
+                    : await DescribeAsync(ecs, desired.Name, ct).ConfigureAwait(false) ?? answer.Cluster
+                        ?? throw new InvalidOperationException($"ECS cluster {desired.Name} is not visible right after CreateCluster");
+                created = Ownership.OwnerOf(observed) == Ownership.Owner(obj);
+            }
+            var blocked = await CheckOwnershipAsync(pass, observed, ct).ConfigureAwait(false);
+            if (blocked is { } wait)
+            {
+                return wait;
+            }
+            await RecordOwnershipAsync(obj, observed, ct).ConfigureAwait(false);
+            if (created)
+            {
+                pass.Changed = true;
                 await events.RecordAsync(obj, EventSeverity.Normal, "Created", $"Created ECS cluster {desired.Name}", ct).ConfigureAwait(false);
                 logger.LogInformation("Created ECS cluster {ClusterName}", desired.Name);
-                // CreateCluster answers with the whole cluster (settings, configuration, capacity providers, tags), and
-                // is idempotent on AWS (an existing cluster comes back unchanged): converge from that answer, no re-read.
-                observed = created.Cluster ?? await DescribeAsync(ecs, desired.Name, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                var blocked = await CheckOwnershipAsync(pass, observed, ct).ConfigureAwait(false);
-                if (blocked is { } wait)
-                {
-                    return wait;
-                }
-            }
-            if (observed is null)
-            {
-                throw new InvalidOperationException($"ECS cluster {desired.Name} is not visible right after CreateCluster");
             }
 
-            var specChanged = pass.Status.ObservedGeneration != obj.Metadata.Generation;
+            // Values AWS rewrites are re-sent only when the spec changed since the last pass that synced it.
+            var specChanged = pass.Find(ClusterConditions.Synced) is not { Status: Conditions.True } lastSync
+                || lastSync.ObservedGeneration != obj.Metadata.Generation;
             var diff = ClusterDiff.Compute(desired, observed, specChanged);
             if (!diff.IsEmpty && observed.Status == Ecs.ClusterStatus.Provisioning)
             {
@@ -139,6 +149,7 @@ internal sealed class ClusterReconciler(
                 if (!diff.IsEmpty)
                 {
                     observed = await ApplyAsync(ecs, pass, desired, observed, diff, ct).ConfigureAwait(false);
+                    pass.Changed = true;
                 }
                 pass.Set(ClusterConditions.Synced, true, ClusterConditions.Reasons.Synced, "the ECS cluster matches the spec");
             }
@@ -197,31 +208,52 @@ internal sealed class ClusterReconciler(
         return failure.ToException(e);
     }
 
-    /// <summary>Null when the cluster is ours (or now adopted); otherwise the result to return.</summary>
+    /// <summary>The ownership gate: null when the cluster is ours (or now adopted on purpose); otherwise the result to
+    /// return, after reporting why. Nothing is changed in ECS on a blocked path.</summary>
     private async Task<ReconcileResult?> CheckOwnershipAsync(Pass pass, Ecs.Cluster observed, CancellationToken ct)
     {
         var obj = pass.Obj;
-        switch (Ownership.Check(obj, observed))
+        var state = Ownership.Check(obj, observed);
+        if (state == OwnershipState.Ours)
         {
-            case OwnershipState.Ours:
-                return null;
-            case OwnershipState.Unowned when obj.Spec.AdoptExisting == true:
-                await events.RecordAsync(obj, EventSeverity.Normal, "Adopted", $"Adopted existing ECS cluster {observed.ClusterName}", ct).ConfigureAwait(false);
-                logger.LogInformation("Adopting existing ECS cluster {ClusterName}", observed.ClusterName);
-                return null; // the diff adds the ownership tag
-            case OwnershipState.Unowned:
-            {
-                var message = $"an ECS cluster named {observed.ClusterName} already exists and was not created by this object; "
-                    + "set spec.adoptExisting: true to manage it, or choose another clusterName";
-                await BlockAsync(pass, observed, ClusterConditions.Reasons.AdoptionRequired, message, ct).ConfigureAwait(false);
-                return ReconcileResult.Done; // the user must change the spec, which starts a new pass
-            }
-            default:
-            {
-                var message = $"ECS cluster {observed.ClusterName} is managed by ECSCluster {Ownership.OwnerOf(observed)}; it will not be changed from here";
-                await BlockAsync(pass, observed, ClusterConditions.Reasons.OwnedByAnotherObject, message, ct).ConfigureAwait(false);
-                return ReconcileResult.After(options.SlowRequeue);
-            }
+            return null;
+        }
+        var owner = Ownership.OwnerOf(observed);
+        var adopt = obj.Spec.AdoptExisting == true;
+        if (adopt && state == OwnershipState.Unowned)
+        {
+            await events.RecordAsync(obj, EventSeverity.Normal, "Adopted", $"Adopted existing ECS cluster {observed.ClusterName}", ct).ConfigureAwait(false);
+            logger.LogInformation("Adopting existing ECS cluster {ClusterName}", observed.ClusterName);
+            return null; // the diff adds the ownership tag
+        }
+        if (adopt && state == OwnershipState.OtherOwner && await gate.OwnerIsGoneAsync(owner, ct).ConfigureAwait(false))
+        {
+            await events.RecordAsync(obj, EventSeverity.Normal, "Adopted",
+                $"Adopted existing ECS cluster {observed.ClusterName}: its previous owner ECSCluster {owner} no longer exists", ct).ConfigureAwait(false);
+            logger.LogInformation("Adopting ECS cluster {ClusterName} left by the deleted ECSCluster {Owner}", observed.ClusterName, owner);
+            return null;
+        }
+        if (state == OwnershipState.Unowned)
+        {
+            var message = $"an ECS cluster named {observed.ClusterName} already exists and was not created by this object; "
+                + "set spec.adoptExisting: true to manage it, or choose another clusterName";
+            await BlockAsync(pass, observed, ClusterConditions.Reasons.AdoptionRequired, message, ct).ConfigureAwait(false);
+            return ReconcileResult.Done; // the user must change the spec, which starts a new pass
+        }
+        var other = $"ECS cluster {observed.ClusterName} is managed by ECSCluster {owner}; it will not be changed from here. "
+            + $"To manage it from this object, delete ECSCluster {owner} with spec.deletionPolicy: Retain (which releases the cluster) "
+            + "and set spec.adoptExisting: true here (a cluster whose owner no longer exists is adopted then too), or choose another clusterName";
+        await BlockAsync(pass, observed, ClusterConditions.Reasons.OwnedByAnotherObject, other, ct).ConfigureAwait(false);
+        return ReconcileResult.After(options.SlowRequeue);
+    }
+
+    /// <summary>Records the owned cluster's ARN on the object, durably, so it is recognised even without its tag.</summary>
+    private async Task RecordOwnershipAsync(ECSCluster obj, Ecs.Cluster observed, CancellationToken ct)
+    {
+        if (observed.ClusterArn is { Length: > 0 } arn
+            && await patcher.SetAnnotationAsync(obj, Ownership.CreatedArnAnnotation, arn, ct).ConfigureAwait(false))
+        {
+            logger.LogDebug("Recorded ECS cluster {ClusterArn} as this object's own", arn);
         }
     }
 
@@ -229,7 +261,6 @@ internal sealed class ClusterReconciler(
     {
         pass.Set(ClusterConditions.Synced, false, reason, message);
         pass.Set(ClusterConditions.Ready, false, reason, message);
-        pass.Status.Ready = false;
         pass.Status.Status = observed.Status;
         await WriteStatusAsync(pass, ct).ConfigureAwait(false);
         await events.RecordAsync(pass.Obj, EventSeverity.Warning, reason, message, ct).ConfigureAwait(false);
@@ -264,15 +295,17 @@ internal sealed class ClusterReconciler(
     private async Task<ReconcileResult> ReportAsync(Pass pass, Ecs.Cluster observed, CancellationToken ct)
     {
         ClusterStatusMapper.Apply(pass.Status, observed, pass.Now);
+        if (pass.Changed)
+        {
+            pass.Status.LastSyncTime = pass.Now; // the operator changed the cluster in this pass
+        }
         var active = observed.Status == Ecs.ClusterStatus.Active;
         var syncedCondition = pass.Find(ClusterConditions.Synced)!;
         var synced = syncedCondition.Status == Conditions.True;
-        pass.Status.Ready = active && synced;
         var (reason, message) = active && !synced
             ? (syncedCondition.Reason, syncedCondition.Message)
             : ClusterStatusMapper.ReadyReason(observed);
-        pass.Set(ClusterConditions.Ready, pass.Status.Ready, reason, message);
-        pass.Status.ObservedGeneration = pass.Obj.Metadata.Generation;
+        pass.Set(ClusterConditions.Ready, active && synced, reason, message);
         await WriteStatusAsync(pass, ct).ConfigureAwait(false);
         return ClusterStatusMapper.IsTransitional(observed) || !synced ? ReconcileResult.After(options.TransitionRequeue)
             : observed.Status == Ecs.ClusterStatus.Failed ? ReconcileResult.After(options.SlowRequeue)
@@ -287,18 +320,31 @@ internal sealed class ClusterReconciler(
             return ReconcileResult.Done;
         }
         var name = obj.Spec.ClusterName;
-        if (obj.Spec.DeletionPolicy == DeletionPolicy.Retain)
+        if (!Ownership.MayExistInEcs(obj))
         {
-            await events.RecordAsync(obj, EventSeverity.Normal, "Retained", $"Kept ECS cluster {name} (deletionPolicy: Retain)", ct).ConfigureAwait(false);
+            // Never created nor adopted (no ARN recorded): nothing of ours can exist in ECS, so no AWS call and no provider.
+            await events.RecordAsync(obj, EventSeverity.Normal, "Deleted", $"ECS cluster {name} was never created by this object; nothing to delete", ct)
+                .ConfigureAwait(false);
             await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
         var resolution = providers.Resolve(obj);
+        if (obj.Spec.DeletionPolicy == DeletionPolicy.Retain)
+        {
+            var released = resolution.IsReady && await ReleaseAsync(obj, resolution, ct).ConfigureAwait(false);
+            await events.RecordAsync(obj, EventSeverity.Normal, "Retained", released
+                ? $"Kept ECS cluster {name} (deletionPolicy: Retain)"
+                : $"Kept ECS cluster {name} (deletionPolicy: Retain); its ownership tag could not be removed, but another ECSCluster "
+                    + "can still adopt it with spec.adoptExisting: true once this object is gone", ct).ConfigureAwait(false);
+            await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
         if (!resolution.IsReady)
         {
             var message = $"cannot delete ECS cluster {name}: {resolution.Message}. Fix the provider, or set spec.deletionPolicy: Retain "
                 + $"to keep the cluster, or remove the finalizer {ApiGroup.Finalizer} to abandon it";
             pass.Set(ClusterConditions.DeletionBlocked, true, resolution.Reason!, message);
+            pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
             await events.RecordAsync(obj, EventSeverity.Warning, "DeletionBlocked", message, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
@@ -349,7 +395,7 @@ internal sealed class ClusterReconciler(
                 return ReconcileResult.Done;
             }
             ClusterStatusMapper.Apply(pass.Status, deleted.Cluster, pass.Now);
-            pass.Status.Ready = false;
+            pass.Status.LastSyncTime = pass.Now;
             pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.TransitionRequeue);
@@ -372,9 +418,41 @@ internal sealed class ClusterReconciler(
                 + $"{observed.RunningTasksCount} running and {observed.PendingTasksCount} pending tasks, and "
                 + $"{observed.RegisteredContainerInstancesCount} registered container instances; retrying every {options.BlockedRequeue.TotalSeconds:0}s";
             pass.Set(ClusterConditions.DeletionBlocked, true, reason, message);
+            pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
             await events.RecordAsync(obj, EventSeverity.Warning, "DeletionBlocked", message, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
+        }
+    }
+
+    /// <summary>
+    /// Removes this object's ownership tag from the cluster it retains, so another object can adopt it. True when the
+    /// cluster is released or gone; false when it could not be reached (the retained cluster then stays adoptable,
+    /// as its owner no longer exists). Never removes another object's tag.
+    /// </summary>
+    private async Task<bool> ReleaseAsync(ECSCluster obj, ProviderResolution resolution, CancellationToken ct)
+    {
+        var name = obj.Spec.ClusterName;
+        try
+        {
+            var ecs = await ClientAsync(resolution.Provider!, resolution.AccountId!, ct).ConfigureAwait(false);
+            var observed = await DescribeAsync(ecs, name, ct).ConfigureAwait(false);
+            if (observed is null || Ownership.OwnerOf(observed) != Ownership.Owner(obj))
+            {
+                return true;
+            }
+            await ecs.UntagResourceAsync(new Ecs.UntagResourceRequest { ResourceArn = observed.ClusterArn!, TagKeys = [Ownership.TagKey] }, ct)
+                .ConfigureAwait(false);
+            await events.RecordAsync(obj, EventSeverity.Normal, "Released",
+                $"Released ECS cluster {name}: its ownership tag is removed, so another ECSCluster can adopt it with spec.adoptExisting: true", ct)
+                .ConfigureAwait(false);
+            logger.LogInformation("Released ECS cluster {ClusterName}", name);
+            return true;
+        }
+        catch (Exception e) when (e is EcsException or HttpRequestException or ProviderCredentialsException)
+        {
+            logger.LogWarning("Could not release ECS cluster {ClusterName}: {Error}", name, e.Message);
+            return false;
         }
     }
 
@@ -393,9 +471,13 @@ internal sealed class ClusterReconciler(
         return cluster is null || cluster.Status == Ecs.ClusterStatus.Inactive ? null : cluster;
     }
 
+    /// <summary>The only status write: <c>status.ready</c> is true exactly when the Ready condition is True, and the
+    /// status states the generation it reflects. So a hand-edited <c>ready</c> is corrected by the next write.</summary>
     private Task WriteStatusAsync(Pass pass, CancellationToken ct)
     {
         pass.Status.Conditions = pass.Conditions;
+        pass.Status.Ready = ClusterStatusRule.IsReady(pass.Conditions);
+        pass.Status.ObservedGeneration = pass.Obj.Metadata.Generation;
         return patcher.PatchStatusIfChangedAsync<ECSCluster, ECSClusterStatus>(pass.Obj, pass.Status, ct);
     }
 
@@ -404,6 +486,9 @@ internal sealed class ClusterReconciler(
     {
         public ECSCluster Obj { get; } = obj;
         public DateTime Now { get; } = now;
+
+        /// <summary>This pass created or changed the ECS cluster (lastSyncTime moves).</summary>
+        public bool Changed { get; set; }
         public ECSClusterStatus Status { get; } = (obj.Status ?? new ECSClusterStatus()) with { };
         public List<V1Condition> Conditions { get; } = Operator.Core.Status.Conditions.Copy(obj.Status?.Conditions);
 

@@ -4,26 +4,45 @@ using Ecs = Operator.Core.Aws.Ecs;
 namespace Operator.Core.Clusters;
 
 /// <summary>
-/// The ownership tag is how the operator knows which ECS clusters are its own: it is set on every cluster the operator
-/// creates or adopts, holds the ECSCluster's "namespace/name", and is the only licence to change or delete a cluster.
-/// A cluster without it is adopted only on <c>spec.adoptExisting: true</c>; a cluster whose tag names another object is
-/// never touched.
+/// The one ownership gate: a cluster is this object's own only if it carries this object's ownership tag, or it carries
+/// no ownership tag and its ARN is the one this object recorded in <see cref="CreatedArnAnnotation"/> when it created
+/// or adopted it (the tag was then removed out of band, and is restored as drift). Only an owned cluster is ever
+/// changed or deleted. A cluster without the tag is adopted only on <c>spec.adoptExisting: true</c>; a cluster whose
+/// tag names another object is never touched, unless that object provably no longer exists and the caller opted in
+/// to adoption (<see cref="OwnershipState.OtherOwner"/> is resolved by the reconciler with a GET against the API).
 /// </summary>
 internal static class Ownership
 {
     public const string TagKey = "aws-infra-operator.runner.codes/owner";
+
+    /// <summary>The ARN of the ECS cluster this object created or adopted; written right after that succeeded.</summary>
+    public const string CreatedArnAnnotation = "aws-infra-operator.runner.codes/created-cluster-arn";
 
     public static string Owner(ECSCluster obj) => $"{obj.Metadata.NamespaceProperty}/{obj.Metadata.Name}";
 
     public static string? OwnerOf(Ecs.Model.Cluster cluster) =>
         cluster.Tags?.FirstOrDefault(t => t.Key == TagKey)?.Value;
 
+    public static string? RecordedArn(ECSCluster obj) =>
+        obj.Metadata.Annotations?.TryGetValue(CreatedArnAnnotation, out var arn) == true && !string.IsNullOrEmpty(arn) ? arn : null;
+
+    /// <summary>True when the object may have a cluster in ECS: it recorded one, or its status shows one.</summary>
+    public static bool MayExistInEcs(ECSCluster obj) => RecordedArn(obj) is not null || !string.IsNullOrEmpty(obj.Status?.ClusterARN);
+
     public static OwnershipState Check(ECSCluster obj, Ecs.Model.Cluster cluster) => OwnerOf(cluster) switch
     {
+        null when cluster.ClusterArn is { } arn && arn == RecordedArn(obj) => OwnershipState.Ours,
         null => OwnershipState.Unowned,
         var owner when owner == Owner(obj) => OwnershipState.Ours,
         _ => OwnershipState.OtherOwner,
     };
+
+    /// <summary>The namespace and name an ownership tag value names, or null when it names no object this way.</summary>
+    public static (string Namespace, string Name)? ParseOwner(string? value)
+    {
+        var slash = value?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        return slash <= 0 || slash == value!.Length - 1 ? null : (value[..slash], value[(slash + 1)..]);
+    }
 }
 
 internal enum OwnershipState

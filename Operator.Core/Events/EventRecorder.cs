@@ -13,9 +13,12 @@ namespace Operator.Core.Events;
 /// <summary>
 /// core/v1 Events (what <c>kubectl describe</c> shows), deduplicated like client-go's EventCorrelator: an event equal
 /// to one recorded for the same object in the last <see cref="AggregationWindow"/> is a PATCH of its count and
-/// lastTimestamp, not a new object; each object may burst <see cref="SpamBurst"/> events, then one per
-/// <see cref="SpamRefill"/>, and events over that budget are dropped (and logged at debug). Messages are capped at
-/// <see cref="MaxMessageLength"/> characters.
+/// lastTimestamp, not a new object, also across a restart (a Warning not seen by this process is first looked up
+/// among the object's Events on the server); each object may burst <see cref="SpamBurst"/> events of one reason, then
+/// one per <see cref="SpamRefill"/>, and events over that budget are dropped (and logged at debug). Normal lifecycle
+/// events (<see cref="Lifecycle"/>) are never dropped: they are what a user looks for after a streak of warnings.
+/// The bookkeeping of an object is dropped with <see cref="Forget"/> when the object is deleted.
+/// Messages are capped at <see cref="MaxMessageLength"/> characters.
 /// Delivery, like client-go's broadcaster: <see cref="RecordAsync"/> only queues (it never waits for the apiserver);
 /// one sender writes the queue in order and retries a transient failure (429, 5xx, connection refused, time-out) with
 /// back-off, so Events emitted during a short apiserver outage arrive afterwards, with the time they were emitted.
@@ -31,6 +34,10 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     public static readonly TimeSpan SpamRefill = TimeSpan.FromMinutes(5);
     private const int MaxTracked = 8192;
     public const int MaxMessageLength = 1024;
+
+    /// <summary>Normal reasons exempt from the spam budget.</summary>
+    public static readonly IReadOnlySet<string> Lifecycle =
+        new HashSet<string>(["Created", "Updated", "Adopted", "Deleted", "Retained", "Released"], StringComparer.Ordinal);
 
     private readonly ConcurrentDictionary<string, Recorded> recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SpamBudget> budgets = new(StringComparer.Ordinal);
@@ -76,7 +83,8 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         var meta = obj.Metadata;
         var now = time.GetUtcNow();
         var uid = meta.Uid ?? $"{meta.NamespaceProperty}/{meta.Name}";
-        if (!budgets.GetOrAdd(uid, _ => new SpamBudget(now)).TryTake(now))
+        var exempt = severity == EventSeverity.Normal && Lifecycle.Contains(reason);
+        if (!exempt && !budgets.GetOrAdd($"{uid}|{reason}", _ => new SpamBudget(now)).TryTake(now))
         {
             logger.LogDebug("Event {Reason} for {Namespace}/{Name} dropped by the spam filter", reason, meta.NamespaceProperty, meta.Name);
             return Task.CompletedTask;
@@ -167,6 +175,11 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     private async Task SendAsync(PendingEvent pending, CancellationToken ct)
     {
         var ns = pending.Involved.NamespaceProperty;
+        if (!recent.ContainsKey(pending.Key) && pending.Severity == EventSeverity.Warning && pending.Involved.Uid is { } uid
+            && await FindExistingAsync(ns, uid, pending.Reason, pending.Message, pending.At, ct).ConfigureAwait(false) is { } existing)
+        {
+            recent[pending.Key] = existing;
+        }
         if (recent.TryGetValue(pending.Key, out var seen) && pending.At - seen.LastSeen < AggregationWindow)
         {
             var count = seen.Count + 1;
@@ -223,6 +236,34 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
 
     private sealed record PendingEvent(
         V1ObjectReference Involved, string Key, EventSeverity Severity, string Reason, string Message, DateTimeOffset At, string Name);
+
+    /// <summary>Drops the bookkeeping of a deleted object (identified by its uid).</summary>
+    public void Forget(string uid)
+    {
+        var prefix = uid + "|";
+        foreach (var key in recent.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            recent.TryRemove(key, out _);
+        }
+        foreach (var key in budgets.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            budgets.TryRemove(key, out _);
+        }
+    }
+
+    /// <summary>An Event this component recorded earlier (e.g. before a restart) for the same object, reason and message.</summary>
+    private async Task<Recorded?> FindExistingAsync(string ns, string uid, string reason, string message, DateTimeOffset now, CancellationToken ct)
+    {
+        var list = await client.CoreV1.ListNamespacedEventAsync(ns,
+            fieldSelector: $"involvedObject.uid={uid},reason={reason}", cancellationToken: ct).ConfigureAwait(false);
+        var match = list.Items
+            .Where(e => e.Message == message && e.Type == nameof(EventSeverity.Warning) && e.Source?.Component == component)
+            .Select(e => (Event: e, Last: new DateTimeOffset(DateTime.SpecifyKind(e.LastTimestamp ?? e.FirstTimestamp ?? DateTime.MinValue, DateTimeKind.Utc))))
+            .Where(e => now - e.Last < AggregationWindow)
+            .OrderByDescending(e => e.Last)
+            .FirstOrDefault();
+        return match.Event is null ? null : new Recorded(match.Event.Metadata.Name, match.Event.Count ?? 1, match.Last);
+    }
 
     private sealed record Recorded(string Name, int Count, DateTimeOffset LastSeen);
 

@@ -11,6 +11,11 @@ namespace Operator.Core.Events;
 internal interface IEventRecorder
 {
     Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct);
+
+    /// <summary>Drops what is kept about a deleted object (aggregation and spam budget), by its uid.</summary>
+    void Forget(string uid)
+    {
+    }
 }
 
 /// <summary>The core/v1 Event type.</summary>

@@ -20,6 +20,8 @@ namespace Operator.Core.Providers;
 /// credentials problems (<see cref="ProviderCredentialsException"/>) are re-checked after <see cref="FailureRequeue"/>;
 /// anything else (unmapped STS answers, throttling, Kubernetes errors) is rethrown after the status write for
 /// per-item back-off.
+/// A provider in use by an ECSCluster is protected from deletion by <see cref="ProviderProtection"/>, and keeps being
+/// validated while it waits, so the clusters that hold it can still be deleted in ECS.
 /// </summary>
 internal sealed class ProviderReconciler(
     ObjectStore<AWSProvider> providers,
@@ -28,6 +30,7 @@ internal sealed class ProviderReconciler(
     EcsClientCache ecsClients,
     ObjectPatcher patcher,
     IEventRecorder events,
+    ProviderProtection protection,
     TimeProvider time,
     ILogger<ProviderReconciler> logger) : IReconciler
 {
@@ -42,6 +45,11 @@ internal sealed class ProviderReconciler(
             credentials.Invalidate(request.Key);
             ecsClients.Forget(request.Key);
             return ReconcileResult.Done;
+        }
+        var (inUse, released) = await protection.ReconcileAsync(obj, ct).ConfigureAwait(false);
+        if (released)
+        {
+            return ReconcileResult.Done; // the last user is gone: the provider disappears now
         }
         if (obj.Status?.ObservedGeneration != obj.Metadata.Generation)
         {
@@ -86,6 +94,14 @@ internal sealed class ProviderReconciler(
             Conditions.Set(conditions, ProviderConditions.Ready, false, failure.Reason, failure.Message, obj.Metadata.Generation, now);
             await events.RecordAsync(obj, EventSeverity.Warning, failure.Reason, failure.Message, ct).ConfigureAwait(false);
             rethrow = failure.ToException(e);
+        }
+        if (inUse is not null)
+        {
+            Conditions.Set(conditions, ProviderProtection.DeletionBlocked, true, ProviderProtection.InUse, inUse, obj.Metadata.Generation, now);
+        }
+        else
+        {
+            Conditions.Remove(conditions, ProviderProtection.DeletionBlocked);
         }
         status.ObservedGeneration = obj.Metadata.Generation;
         status.Conditions = conditions;

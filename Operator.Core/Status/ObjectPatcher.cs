@@ -63,6 +63,25 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
             : PatchFinalizersAsync(current, [.. finalizers.Where(f => f != finalizer)], ct);
     }
 
+    /// <summary>Sets one annotation (a merge patch of that key only, so it never overwrites other writers); false when
+    /// it already had this value.</summary>
+    public async Task<bool> SetAnnotationAsync<T>(T current, string key, string value, CancellationToken ct)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        if (current.Metadata.Annotations?.TryGetValue(key, out var have) == true && have == value)
+        {
+            return false;
+        }
+        var body = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [key] = value } } };
+        var resource = ResourceType.Of<T>();
+        var result = await client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
+            resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
+            cancellationToken: ct).ConfigureAwait(false);
+        Record(resource, current, result);
+        return true;
+    }
+
     private async Task<bool> PatchFinalizersAsync<T>(T current, IReadOnlyList<string> finalizers, CancellationToken ct)
         where T : IKubernetesObject<V1ObjectMeta>
     {

@@ -347,6 +347,11 @@ internal sealed partial class ApiRequestHandler
             var next = (JsonObject)old.DeepClone();
             Meta(next)["deletionTimestamp"] = Timestamp();
             Meta(next)["deletionGracePeriodSeconds"] = 0;
+            // As the apiserver's BeforeDelete: setting deletionTimestamp is a new generation for objects that track one.
+            if (JsonPaths.GetLong(oldMeta["generation"]) is > 0 and var generation)
+            {
+                Meta(next)["generation"] = generation + 1;
+            }
             _store.Commit(storageKey, "MODIFIED", next, old);
             return next;
         }

@@ -19,6 +19,8 @@ public sealed class RbacTests
     [
         (Group, "awsproviders", "list"),
         (Group, "awsproviders", "watch"),
+        (Group, "awsproviders", "patch"),
+        (Group, "ecsclusters", "get"),
         (Group, "ecsclusters", "list"),
         (Group, "ecsclusters", "watch"),
         (Group, "ecsclusters", "patch"),
@@ -157,13 +159,13 @@ public sealed class RbacTests
     [TestCase(Group, "ecsclusters", "", "list", null, true)]
     [TestCase(Group, "ecsclusters", "", "watch", "team-a", true)]
     [TestCase(Group, "ecsclusters", "", "patch", "team-a", true)]
-    [TestCase(Group, "ecsclusters", "", "get", "team-a", false)]
+    [TestCase(Group, "ecsclusters", "", "get", "team-a", true)]
     [TestCase(Group, "ecsclusters", "", "update", "team-a", false)]
     [TestCase(Group, "ecsclusters", "", "delete", "team-a", false)]
     [TestCase(Group, "ecsclusters", "status", "patch", "team-a", true)]
     [TestCase(Group, "ecsclusters", "status", "update", "team-a", false)]
     [TestCase(Group, "awsproviders", "", "watch", null, true)]
-    [TestCase(Group, "awsproviders", "", "patch", "team-a", false)]
+    [TestCase(Group, "awsproviders", "", "patch", "team-a", true)]
     [TestCase(Group, "awsproviders", "status", "patch", "team-a", true)]
     [TestCase("coordination.k8s.io", "leases", "", "get", "infra-operator-system", true)]
     [TestCase("coordination.k8s.io", "leases", "", "create", "infra-operator-system", true)]

@@ -70,6 +70,8 @@ internal static class EcsOperatorModule
         services.AddSingleton(sp => new ProviderBulkhead(
             options.MaxReconcilesPerProvider > 0 ? options.MaxReconcilesPerProvider : ProviderBulkhead.DefaultCapacity(options.Workers),
             sp.GetRequiredService<IMeterFactory>()));
+        services.AddSingleton<OwnershipGate>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderProtection>(sp, sp.GetRequiredService<Informer<ECSCluster>>().Store));
         services.AddSingleton(new DriftScannerOptions { Period = options.ResyncPeriod });
 
         services.AddSingleton(sp =>
@@ -78,6 +80,8 @@ internal static class EcsOperatorModule
             var reconciler = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
             var controller = NewController(sp, "ecscluster", clusters, reconciler);
             controller.Watches(sp.GetRequiredService<Informer<AWSProvider>>(), ProviderDependents.Map(clusters.Store));
+            clusters.AddHandler(new ContradictedStatusHandler(controller.Enqueue));
+            clusters.AddHandler(new EventBookkeepingHandler<ECSCluster>(sp.GetRequiredService<IEventRecorder>()));
             return controller;
         });
         services.AddSingleton(sp =>
@@ -85,6 +89,9 @@ internal static class EcsOperatorModule
             var providers = sp.GetRequiredService<Informer<AWSProvider>>();
             var reconciler = ActivatorUtilities.CreateInstance<ProviderReconciler>(sp, providers.Store);
             var controller = NewController(sp, "awsprovider", providers, reconciler);
+            // In-use protection: a cluster that starts or stops using a provider re-runs the provider's finalizer logic.
+            sp.GetRequiredService<Informer<ECSCluster>>().AddHandler(new ClusterUsageHandler(providers.Store, controller.Enqueue));
+            providers.AddHandler(new EventBookkeepingHandler<AWSProvider>(sp.GetRequiredService<IEventRecorder>()));
             sp.GetRequiredService<Informer<V1Secret>>().AddHandler(new SecretChangeHandler(
                 providers.Store, sp.GetRequiredService<IAwsCredentialsCache>(), controller.Enqueue));
             return controller;

@@ -1,0 +1,43 @@
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Informers;
+using Operator.Core.Kubernetes;
+using Operator.Core.Status;
+
+namespace Operator.Core.Clusters;
+
+/// <summary>
+/// The one definition of <c>status.ready</c>: true exactly when the Ready condition is True (Unknown and False are
+/// not ready). Every status write of the ECSCluster reconciler applies it, so the operator never writes a status that
+/// contradicts its conditions.
+/// </summary>
+internal static class ClusterStatusRule
+{
+    public static bool IsReady(IEnumerable<k8s.Models.V1Condition>? conditions) =>
+        Conditions.Find(conditions, ClusterConditions.Ready)?.Status == Conditions.True;
+
+    /// <summary>True when a status says ready while its Ready condition does not (or the reverse): written by hand.</summary>
+    public static bool Contradicts(ECSClusterStatus? status) =>
+        status is not null && (status.Ready == true) != IsReady(status.Conditions);
+}
+
+/// <summary>
+/// Queues an ECSCluster whose status contradicts itself (e.g. a hand-edited <c>ready: true</c> on a blocked object):
+/// the controller ignores status-only updates, and a blocked object may have no requeue, so without this the edit
+/// would stand. The operator's own writes never contradict, so this never loops.
+/// </summary>
+internal sealed class ContradictedStatusHandler(Action<string> enqueueCluster) : IInformerHandler<ECSCluster>
+{
+    public void OnAdd(ECSCluster obj)
+    {
+        if (ClusterStatusRule.Contradicts(obj.Status))
+        {
+            enqueueCluster(ObjectKey.Of(obj));
+        }
+    }
+
+    public void OnUpdate(ECSCluster oldObj, ECSCluster newObj) => OnAdd(newObj);
+
+    public void OnDelete(ECSCluster obj)
+    {
+    }
+}

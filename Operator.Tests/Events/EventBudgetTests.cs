@@ -1,0 +1,76 @@
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Operator.Core.Events;
+using Operator.Tests.Support;
+
+namespace Operator.Tests.Events;
+
+/// <summary>The event recorder's spam budget and aggregation, with the real client against the API emulator.</summary>
+[TestFixture]
+public sealed class EventBudgetTests
+{
+    private KubeTestBed kube = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => kube = await KubeTestBed.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await kube.DisposeAsync();
+
+    private static V1ConfigMap Subject(string name) => new()
+    {
+        ApiVersion = "v1", Kind = "ConfigMap",
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", Uid = Guid.NewGuid().ToString() },
+    };
+
+    private async Task<IList<Corev1Event>> EventsAsync(string name) =>
+        (await kube.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: $"involvedObject.name={name}")).Items;
+
+    [Test]
+    public async Task A_Created_event_after_a_long_warning_streak_is_recorded_and_the_streak_is_one_event()
+    {
+        var recorder = new EventRecorder(kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance);
+        var obj = Subject("streak");
+        for (var i = 0; i < EventRecorder.SpamBurst + 5; i++)
+        {
+            await recorder.RecordAsync(obj, EventSeverity.Warning, "InvalidParameter", "capacity provider x does not exist", CancellationToken.None);
+        }
+        await recorder.RecordAsync(obj, EventSeverity.Warning, "AccessDenied", "not allowed", CancellationToken.None);
+        await recorder.RecordAsync(obj, EventSeverity.Normal, "Created", "Created ECS cluster streak", CancellationToken.None);
+
+        var events = await EventsAsync("streak");
+        events.Should().ContainSingle(e => e.Reason == "InvalidParameter").Which.Count.Should().Be(EventRecorder.SpamBurst);
+        events.Should().ContainSingle(e => e.Reason == "AccessDenied", "the budget is per reason");
+        events.Should().ContainSingle(e => e.Reason == "Created" && e.Type == "Normal", "lifecycle events are never suppressed");
+    }
+
+    [Test]
+    public async Task A_repeated_warning_after_a_restart_updates_the_existing_event()
+    {
+        var obj = Subject("restarted");
+        var before = new EventRecorder(kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance);
+        await before.RecordAsync(obj, EventSeverity.Warning, "AwsError", "boom", CancellationToken.None);
+        await before.RecordAsync(obj, EventSeverity.Warning, "AwsError", "boom", CancellationToken.None);
+
+        var after = new EventRecorder(kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance);
+        await after.RecordAsync(obj, EventSeverity.Warning, "AwsError", "boom", CancellationToken.None);
+
+        (await EventsAsync("restarted")).Should().ContainSingle().Which.Count.Should().Be(3);
+    }
+
+    [Test]
+    public async Task Forgetting_a_deleted_object_drops_its_budget()
+    {
+        var recorder = new EventRecorder(kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance);
+        var obj = Subject("forgotten");
+        for (var i = 0; i < EventRecorder.SpamBurst + 1; i++)
+        {
+            await recorder.RecordAsync(obj, EventSeverity.Warning, "AwsError", $"failure {i}", CancellationToken.None);
+        }
+        (await EventsAsync("forgotten")).Should().HaveCount(EventRecorder.SpamBurst);
+        recorder.Forget(obj.Metadata.Uid);
+        await recorder.RecordAsync(obj, EventSeverity.Warning, "AwsError", "after forget", CancellationToken.None);
+        (await EventsAsync("forgotten")).Should().Contain(e => e.Message == "after forget");
+    }
+}
