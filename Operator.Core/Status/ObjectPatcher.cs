@@ -74,11 +74,11 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
         }
         var body = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [key] = value } } };
         var resource = ResourceType.Of<T>();
-        var result = await client.CustomObjects.PatchNamespacedCustomObjectAsync(
-            new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
+        var text = body.ToJsonString();
+        await WithRetryAsync(current, "annotation patch", () => client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch(text, V1Patch.PatchType.MergePatch),
             resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
-            cancellationToken: ct).ConfigureAwait(false);
-        Record(resource, current, result);
+            cancellationToken: ct), ct).ConfigureAwait(false);
         return true;
     }
 

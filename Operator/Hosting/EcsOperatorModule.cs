@@ -50,7 +50,7 @@ internal static class EcsOperatorModule
         services.AddSingleton<EcsClientCache>();
         services.AddSingleton<ObjectPatcher>();
         // The only metadata our own writes change besides status: adding our finalizer is not a reason to reconcile.
-        services.AddSingleton(new OwnWriteFilter([ApiGroup.Finalizer]));
+        services.AddSingleton(new OwnWriteFilter([ApiGroup.Finalizer, ProviderProtection.Finalizer], [Ownership.CreatedArnAnnotation]));
         services.AddSingleton<IEventRecorder>(sp => new EventRecorder(
             sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>(),
             sp.GetRequiredService<IMeterFactory>()));
