@@ -10,7 +10,7 @@ namespace Operator.Core.Status;
 /// status goes to the <c>/status</c> subresource as a merge patch of only what differs, and not at all when nothing
 /// differs (so status writes never retrigger work and never cost a request in steady state); finalizers are added or
 /// removed by a merge patch carrying the cached resourceVersion, so a concurrent change makes it fail with 409
-/// instead of silently overwriting someone else's finalizer list.
+/// instead of silently overwriting someone else's finalizer list. Every write names the operator's field manager.
 /// </summary>
 internal sealed class ObjectPatcher(IKubernetes client, Controllers.OwnWriteTracker ownWrites)
 {
@@ -30,7 +30,7 @@ internal sealed class ObjectPatcher(IKubernetes client, Controllers.OwnWriteTrac
         var result = await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
             new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
             resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
-            cancellationToken: ct).ConfigureAwait(false);
+            fieldManager: OperatorIdentity.FieldManager, cancellationToken: ct).ConfigureAwait(false);
         Record(resource, current, result);
         return true;
     }
@@ -70,7 +70,7 @@ internal sealed class ObjectPatcher(IKubernetes client, Controllers.OwnWriteTrac
         var result = await client.CustomObjects.PatchNamespacedCustomObjectAsync(
             new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
             resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
-            cancellationToken: ct).ConfigureAwait(false);
+            fieldManager: OperatorIdentity.FieldManager, cancellationToken: ct).ConfigureAwait(false);
         Record(resource, current, result);
         return true;
     }
