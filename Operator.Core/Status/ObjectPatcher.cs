@@ -11,7 +11,7 @@ namespace Operator.Core.Status;
 /// status goes to the <c>/status</c> subresource as a merge patch of only what differs, and not at all when nothing
 /// differs (so status writes never retrigger work and never cost a request in steady state); finalizers are added or
 /// removed by a merge patch carrying the cached resourceVersion, so a concurrent change makes it fail with 409
-/// instead of silently overwriting someone else's finalizer list.
+/// instead of silently overwriting someone else's finalizer list. Every write names the operator's field manager.
 /// A write that fails transiently (429, 5xx, connection refused or reset, a timed-out request) is retried as a write,
 /// with back-off (<see cref="WriteRetryOptions"/>), so a short apiserver outage does not re-run the reconcile and
 /// its AWS reads; it gives up (rethrows) only after <see cref="WriteRetryOptions.MaxElapsed"/> or when the caller's
@@ -39,7 +39,7 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
         await WithRetryAsync(current, "status patch", () => client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
             new V1Patch(text, V1Patch.PatchType.MergePatch),
             resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
-            cancellationToken: ct), ct).ConfigureAwait(false);
+            fieldManager: OperatorIdentity.FieldManager, cancellationToken: ct), ct).ConfigureAwait(false);
         return true;
     }
 
@@ -78,7 +78,7 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
         await WithRetryAsync(current, "annotation patch", () => client.CustomObjects.PatchNamespacedCustomObjectAsync(
             new V1Patch(text, V1Patch.PatchType.MergePatch),
             resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
-            cancellationToken: ct), ct).ConfigureAwait(false);
+            fieldManager: OperatorIdentity.FieldManager, cancellationToken: ct), ct).ConfigureAwait(false);
         return true;
     }
 
@@ -98,7 +98,7 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
         await WithRetryAsync(current, "finalizer patch", () => client.CustomObjects.PatchNamespacedCustomObjectAsync(
             new V1Patch(text, V1Patch.PatchType.MergePatch),
             resource.Group, resource.Version, current.Metadata.NamespaceProperty, resource.Plural, current.Metadata.Name,
-            cancellationToken: ct), ct).ConfigureAwait(false);
+            fieldManager: OperatorIdentity.FieldManager, cancellationToken: ct), ct).ConfigureAwait(false);
         return true;
     }
 

@@ -38,6 +38,8 @@ public sealed partial class OperationsTests
             fieldSelector: "involvedObject.name=orphan")).Items.Any(e => e.Count > 1), "a repeated event folded into one");
         await bed.Kube.DeleteClusterAsync("default", "observed");
         await bed.WaitGoneAsync("default", "observed");
+        // The Lease is created on acquire and updated by each renewal, one retry period later.
+        await Eventually.UntilAsync(() => bed.Kube.Emulator.Requests.Count("update", "leases") > 0, "a Lease renewal");
         // The test's own requests: its deletes, its GETs of ECSClusters and its event lists. The operator makes none
         // of these (it reads through list/watch, and never deletes an object).
         operatorRequests = [.. bed.Kube.Emulator.Requests.Entries.Where(e => !(e.Verb == "delete"

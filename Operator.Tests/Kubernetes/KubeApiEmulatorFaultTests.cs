@@ -104,4 +104,60 @@ public sealed class KubeApiEmulatorFaultTests : EmulatorTestBase
         log.Reset();
         log.Entries.Should().BeEmpty();
     }
+
+    [Test]
+    public async Task Refused_connections_last_for_the_given_time_and_the_server_comes_back_on_the_same_port_with_its_state()
+    {
+        await CreateClusterAsync(Cluster("kept"));
+        var address = Emulator.BaseAddress;
+        var restart = Emulator.Faults.RefuseConnectionsAsync(TimeSpan.FromSeconds(1));
+
+        // A fresh client each try: a new TCP connection, refused while the listener is closed.
+        HttpRequestException? refused = null;
+        while (!restart.IsCompleted && refused is null)
+        {
+            using var http = new HttpClient { BaseAddress = address };
+            try
+            {
+                await http.GetAsync("/version");
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+            {
+                refused = e;
+            }
+        }
+        refused.Should().NotBeNull("connections are refused while the server restarts");
+        (refused!.InnerException as System.Net.Sockets.SocketException)?.SocketErrorCode.Should().Be(System.Net.Sockets.SocketError.ConnectionRefused);
+        await restart;
+
+        Emulator.BaseAddress.Should().Be(address);
+        (await GetClusterAsync("kept"))["metadata"]!["name"]!.GetValue<string>().Should().Be("kept");
+    }
+
+    [Test]
+    public async Task A_slow_graceful_stop_keeps_open_watches_streaming_while_new_connections_are_refused()
+    {
+        using var watcher = new HttpClient { BaseAddress = Emulator.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        using var watch = await watcher.GetAsync($"/apis/{Group}/{Version}/{Plural}?watch=true", HttpCompletionOption.ResponseHeadersRead);
+        await WaitUntilAsync(() => Emulator.OpenWatchCount == 1, "the watch open");
+        var restart = Emulator.Faults.RefuseConnectionsAsync(TimeSpan.FromSeconds(3), gracefulStop: TimeSpan.FromSeconds(2));
+
+        HttpRequestException? refused = null;
+        while (refused is null && !restart.IsCompleted)
+        {
+            using var fresh = new HttpClient { BaseAddress = Emulator.BaseAddress };
+            try
+            {
+                await fresh.GetAsync("/version");
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+            {
+                refused = e;
+            }
+        }
+        refused.Should().NotBeNull();
+        Emulator.OpenWatchCount.Should().Be(1, "the open watch is drained, not cut, during the graceful stop");
+        await restart;
+        await WaitUntilAsync(() => Emulator.OpenWatchCount == 0, "the watch cut at the end of the graceful stop");
+    }
 }
