@@ -24,13 +24,18 @@ public sealed class EventBudgetTests
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", Uid = Guid.NewGuid().ToString() },
     };
 
+    private readonly Aws.TestMeterFactory meters = new();
+
+    /// <summary>A recorder of its own (as after a restart); Events are sent in order by its sender, asynchronously.</summary>
+    private EventRecorder NewRecorder() => new(kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance, meters);
+
     private async Task<IList<Corev1Event>> EventsAsync(string name) =>
         (await kube.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: $"involvedObject.name={name}")).Items;
 
     [Test]
     public async Task A_Created_event_after_a_long_warning_streak_is_recorded_and_the_streak_is_one_event()
     {
-        var recorder = new EventRecorder(kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance);
+        await using var recorder = NewRecorder();
         var obj = Subject("streak");
         for (var i = 0; i < EventRecorder.SpamBurst + 5; i++)
         {
@@ -39,7 +44,9 @@ public sealed class EventBudgetTests
         await recorder.RecordAsync(obj, EventSeverity.Warning, "AccessDenied", "not allowed", CancellationToken.None);
         await recorder.RecordAsync(obj, EventSeverity.Normal, "Created", "Created ECS cluster streak", CancellationToken.None);
 
-        var events = await EventsAsync("streak");
+        // Sent in order: once the last one is there, so is everything before it.
+        IList<Corev1Event> events = [];
+        await Eventually.UntilAsync(async () => (events = await EventsAsync("streak")).Any(e => e.Reason == "Created"), "the Created event");
         events.Should().ContainSingle(e => e.Reason == "InvalidParameter").Which.Count.Should().Be(EventRecorder.SpamBurst);
         events.Should().ContainSingle(e => e.Reason == "AccessDenied", "the budget is per reason");
         events.Should().ContainSingle(e => e.Reason == "Created" && e.Type == "Normal", "lifecycle events are never suppressed");
@@ -49,28 +56,31 @@ public sealed class EventBudgetTests
     public async Task A_repeated_warning_after_a_restart_updates_the_existing_event()
     {
         var obj = Subject("restarted");
-        var before = new EventRecorder(kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance);
+        await using var before = NewRecorder();
         await before.RecordAsync(obj, EventSeverity.Warning, "AwsError", "boom", CancellationToken.None);
         await before.RecordAsync(obj, EventSeverity.Warning, "AwsError", "boom", CancellationToken.None);
+        await Eventually.UntilAsync(async () => (await EventsAsync("restarted")).Sum(e => e.Count ?? 1) == 2, "both events sent");
 
-        var after = new EventRecorder(kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance);
+        await using var after = NewRecorder();
         await after.RecordAsync(obj, EventSeverity.Warning, "AwsError", "boom", CancellationToken.None);
 
+        await Eventually.UntilAsync(async () => (await EventsAsync("restarted")).Sum(e => e.Count ?? 1) == 3, "the third event sent");
         (await EventsAsync("restarted")).Should().ContainSingle().Which.Count.Should().Be(3);
     }
 
     [Test]
     public async Task Forgetting_a_deleted_object_drops_its_budget()
     {
-        var recorder = new EventRecorder(kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance);
+        await using var recorder = NewRecorder();
         var obj = Subject("forgotten");
         for (var i = 0; i < EventRecorder.SpamBurst + 1; i++)
         {
             await recorder.RecordAsync(obj, EventSeverity.Warning, "AwsError", $"failure {i}", CancellationToken.None);
         }
-        (await EventsAsync("forgotten")).Should().HaveCount(EventRecorder.SpamBurst);
+        await Eventually.UntilAsync(async () => (await EventsAsync("forgotten")).Count == EventRecorder.SpamBurst && recorder.Queued == 0,
+            "the budget's events sent");
         recorder.Forget(obj.Metadata.Uid);
         await recorder.RecordAsync(obj, EventSeverity.Warning, "AwsError", "after forget", CancellationToken.None);
-        (await EventsAsync("forgotten")).Should().Contain(e => e.Message == "after forget");
+        await Eventually.UntilAsync(async () => (await EventsAsync("forgotten")).Any(e => e.Message == "after forget"), "the event after Forget");
     }
 }
