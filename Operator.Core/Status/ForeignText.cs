@@ -88,11 +88,14 @@ internal static class ForeignText
         var pendingSpace = false;
         foreach (var c in text)
         {
-            var category = char.GetUnicodeCategory(c);
-            if (char.IsWhiteSpace(c) || category is UnicodeCategory.Control or UnicodeCategory.Format
-                or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
+            if (char.IsWhiteSpace(c))
             {
                 pendingSpace = sb.Length > 0;
+                continue;
+            }
+
+            if (char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format)
+            {
                 continue;
             }
 
