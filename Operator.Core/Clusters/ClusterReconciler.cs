@@ -21,6 +21,10 @@ namespace Operator.Core.Clusters;
 /// (<see cref="ClusterDiff"/>) → status. Only clusters carrying this object's ownership tag are ever changed or
 /// deleted; an unowned cluster of the same name is adopted only with <c>spec.adoptExisting</c>.
 /// Steady state is the drift scanner's job (<see cref="DriftScanner"/>): an ACTIVE, converged cluster is not requeued.
+/// The AWS work of a pass runs inside a <see cref="ProviderBulkhead"/> slot of its provider; without a free slot the
+/// key is requeued after <see cref="ClusterReconcilerOptions.BusyRequeue"/> and the worker is free at once. Every
+/// failure ends in a condition (<c>Synced=False</c>, and <c>Ready=False</c> while no cluster is known) and a Warning
+/// Event with a sanitised message (<see cref="ReconcileFailure"/>), then the key backs off.
 /// </summary>
 internal sealed class ClusterReconciler(
     ObjectStore<ECSCluster> clusters,
@@ -30,6 +34,7 @@ internal sealed class ClusterReconciler(
     ObjectPatcher patcher,
     IEventRecorder events,
     ClusterReconcilerOptions options,
+    ProviderBulkhead bulkhead,
     TimeProvider time,
     ILogger<ClusterReconciler> logger) : IReconciler
 {
@@ -77,16 +82,22 @@ internal sealed class ClusterReconciler(
         }
         pass.Remove(ClusterConditions.ProviderNotReady);
 
-        if (await patcher.AddFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false))
+        using var slot = bulkhead.TryEnter(ProviderResolver.ProviderKey(obj));
+        if (slot is null)
         {
-            logger.LogDebug("Added finalizer {Finalizer}", ApiGroup.Finalizer);
+            return Busy(obj);
         }
 
         var provider = resolution.Provider!;
-        var ecs = await ClientAsync(provider, resolution.AccountId!, ct).ConfigureAwait(false);
         var desired = DesiredCluster.From(obj, provider);
         try
         {
+            if (await patcher.AddFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false))
+            {
+                logger.LogDebug("Added finalizer {Finalizer}", ApiGroup.Finalizer);
+            }
+
+            var ecs = await ClientAsync(provider, resolution.AccountId!, ct).ConfigureAwait(false);
             var observed = await DescribeAsync(ecs, desired.Name, ct).ConfigureAwait(false);
             if (observed is null)
             {
@@ -149,6 +160,36 @@ internal sealed class ClusterReconciler(
             await events.RecordAsync(obj, EventSeverity.Warning, reason, message, ct).ConfigureAwait(false);
             throw; // retried with per-item back-off: a missing capacity provider or IAM policy can be fixed meanwhile
         }
+        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
+        {
+            throw await ReportFailureAsync(pass, e, ct).ConfigureAwait(false);
+        }
+    }
+
+    private ReconcileResult Busy(ECSCluster obj)
+    {
+        logger.LogDebug("Provider {Provider} already has {Capacity} reconciles in flight; requeued",
+            ProviderResolver.ProviderKey(obj), bulkhead.Capacity);
+        return ReconcileResult.After(options.BusyRequeue);
+    }
+
+    /// <summary>
+    /// Reports a failure no other catch handled (timeouts, unreachable endpoints, throttling that outlasted the
+    /// retries, credential renewals, Kubernetes errors): <c>Synced=False</c>, <c>Ready=False</c> while no cluster is
+    /// known, a Warning Event. Returns the exception to rethrow, so the key backs off per item.
+    /// </summary>
+    private async Task<Exception> ReportFailureAsync(Pass pass, Exception e, CancellationToken ct)
+    {
+        var failure = ReconcileFailure.Of(e);
+        pass.Set(ClusterConditions.Synced, false, failure.Reason, failure.Message);
+        if (pass.Status.ClusterARN is null)
+        {
+            pass.Set(ClusterConditions.Ready, false, failure.Reason, failure.Message);
+            pass.Status.Ready = false;
+        }
+        await WriteStatusAsync(pass, ct).ConfigureAwait(false);
+        await events.RecordAsync(pass.Obj, EventSeverity.Warning, failure.Reason, failure.Message, ct).ConfigureAwait(false);
+        return failure.ToException(e);
     }
 
     /// <summary>Null when the cluster is ours (or now adopted); otherwise the result to return.</summary>
@@ -257,6 +298,26 @@ internal sealed class ClusterReconciler(
             await events.RecordAsync(obj, EventSeverity.Warning, "DeletionBlocked", message, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
         }
+
+        using var slot = bulkhead.TryEnter(ProviderResolver.ProviderKey(obj));
+        if (slot is null)
+        {
+            return Busy(obj);
+        }
+        try
+        {
+            return await DeleteAsync(pass, resolution, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
+        {
+            throw await ReportFailureAsync(pass, e, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ReconcileResult> DeleteAsync(Pass pass, ProviderResolution resolution, CancellationToken ct)
+    {
+        var obj = pass.Obj;
+        var name = obj.Spec.ClusterName;
         var ecs = await ClientAsync(resolution.Provider!, resolution.AccountId!, ct).ConfigureAwait(false);
         var observed = await DescribeAsync(ecs, name, ct).ConfigureAwait(false);
         if (observed is null)

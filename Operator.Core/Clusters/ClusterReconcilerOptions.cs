@@ -11,4 +11,7 @@ internal sealed record ClusterReconcilerOptions
 
     /// <summary>After FAILED, or a cluster that must be adopted or belongs to another object.</summary>
     public TimeSpan SlowRequeue { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>When the provider already has its share of the workers (<see cref="ProviderBulkhead"/>).</summary>
+    public TimeSpan BusyRequeue { get; init; } = TimeSpan.FromSeconds(2);
 }

@@ -11,7 +11,8 @@ namespace Operator.Core.Events;
 /// core/v1 Events (what <c>kubectl describe</c> shows), deduplicated like client-go's EventCorrelator: an event equal
 /// to one recorded for the same object in the last <see cref="AggregationWindow"/> is a PATCH of its count and
 /// lastTimestamp, not a new object; each object may burst <see cref="SpamBurst"/> events, then one per
-/// <see cref="SpamRefill"/>, and events over that budget are dropped (and logged at debug).
+/// <see cref="SpamRefill"/>, and events over that budget are dropped (and logged at debug). Messages are capped at
+/// <see cref="MaxMessageLength"/> characters.
 /// </summary>
 internal sealed class EventRecorder(IKubernetes client, TimeProvider time, ILogger<EventRecorder> logger, string component = "infra-operator")
     : IEventRecorder
@@ -20,6 +21,7 @@ internal sealed class EventRecorder(IKubernetes client, TimeProvider time, ILogg
     public const int SpamBurst = 25;
     public static readonly TimeSpan SpamRefill = TimeSpan.FromMinutes(5);
     private const int MaxTracked = 8192;
+    public const int MaxMessageLength = 1024;
 
     private readonly ConcurrentDictionary<string, Recorded> recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SpamBudget> budgets = new(StringComparer.Ordinal);
@@ -27,6 +29,7 @@ internal sealed class EventRecorder(IKubernetes client, TimeProvider time, ILogg
 
     public async Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct)
     {
+        message = Status.ForeignText.Truncate(message, MaxMessageLength);
         var meta = obj.Metadata;
         var now = time.GetUtcNow();
         var uid = meta.Uid ?? $"{meta.NamespaceProperty}/{meta.Name}";

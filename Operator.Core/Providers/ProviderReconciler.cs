@@ -14,7 +14,10 @@ namespace Operator.Core.Providers;
 /// Validates an AWSProvider with STS GetCallerIdentity and reports the identity in status. Runs on every spec
 /// change, every change of a referenced Secret, and every resync (the periodic re-check). When the provider's
 /// readiness or account changes, every ECSCluster that uses it is queued, so clusters waiting on ProviderNotReady
-/// move on at once. Credentials are rebuilt whenever the provider's generation changed.
+/// move on at once. Credentials are rebuilt whenever the provider's generation changed. Every failure sets
+/// <c>Ready=False</c> with a reason and a sanitised message and records a Warning Event: credentials problems
+/// (<see cref="ProviderCredentialsException"/>) are re-checked after <see cref="FailureRequeue"/>; anything else
+/// (unmapped STS answers, throttling, Kubernetes errors) is rethrown after the status write for per-item back-off.
 /// </summary>
 internal sealed class ProviderReconciler(
     ObjectStore<AWSProvider> providers,
@@ -50,7 +53,8 @@ internal sealed class ProviderReconciler(
         var conditions = Conditions.Copy(obj.Status?.Conditions);
         var wasReady = obj.Status?.Ready == true;
         var oldAccount = obj.Status?.AccountID;
-        ReconcileResult result;
+        ReconcileResult result = ReconcileResult.Done;
+        Exception? rethrow = null;
         try
         {
             var session = await credentials.GetAsync(obj, ct).ConfigureAwait(false);
@@ -77,12 +81,24 @@ internal sealed class ProviderReconciler(
             logger.LogWarning("AWSProvider authentication failed: {Reason}: {Message}", e.Reason, e.Message);
             result = ReconcileResult.After(FailureRequeue);
         }
+        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
+        {
+            var failure = ReconcileFailure.Of(e);
+            status.Ready = false;
+            Conditions.Set(conditions, ProviderConditions.Ready, false, failure.Reason, failure.Message, obj.Metadata.Generation, now);
+            await events.RecordAsync(obj, EventSeverity.Warning, failure.Reason, failure.Message, ct).ConfigureAwait(false);
+            rethrow = failure.ToException(e);
+        }
         status.ObservedGeneration = obj.Metadata.Generation;
         status.Conditions = conditions;
         await patcher.PatchStatusIfChangedAsync<AWSProvider, AWSProviderStatus>(obj, status, ct).ConfigureAwait(false);
         if (wasReady != status.Ready || oldAccount != status.AccountID || obj.Status?.ObservedGeneration != obj.Metadata.Generation)
         {
             EnqueueDependents(request.Key);
+        }
+        if (rethrow is not null)
+        {
+            throw rethrow;
         }
         return result;
     }

@@ -5,7 +5,8 @@ namespace Operator.Core.Status;
 /// <summary>
 /// metav1.Condition bookkeeping with the apimachinery meta.SetStatusCondition semantics: one condition per type;
 /// <c>lastTransitionTime</c> changes only when the status changes; reason, message and observedGeneration are
-/// refreshed in place.
+/// refreshed in place. Every message is capped at <see cref="MaxMessageLength"/> characters, far below the API
+/// server's 32768, so a status patch can never be refused for the size of a message.
 /// </summary>
 internal static class Conditions
 {
@@ -13,11 +14,15 @@ internal static class Conditions
     public const string False = "False";
     public const string Unknown = "Unknown";
 
+    /// <summary>Longest condition message written; longer ones are cut and end in an ellipsis.</summary>
+    public const int MaxMessageLength = 4096;
+
     /// <summary>Sets a condition in <paramref name="conditions"/>; returns true when anything changed.</summary>
     public static bool Set(
         List<V1Condition> conditions, string type, bool? status, string reason, string message, long? generation, DateTime now)
     {
         var statusText = status switch { true => True, false => False, null => Unknown };
+        message = ForeignText.Truncate(message, MaxMessageLength);
         var existing = conditions.Find(c => c.Type == type);
         if (existing is null)
         {

@@ -189,8 +189,28 @@ public sealed class EcsResilienceTests
 
         var call = () => Resilient(FastRetries with { MaxRetryAttempts = 1, AttemptTimeout = TimeSpan.FromMilliseconds(200) }).DescribeClustersAsync(new DescribeClustersRequest());
 
-        await call.Should().ThrowAsync<TimeoutRejectedException>();
+        var error = (await call.Should().ThrowAsync<AwsCallTimeoutException>()).Which;
+        error.InnerException.Should().BeOfType<TimeoutRejectedException>();
+        error.Message.Should().Contain("ecs DescribeClusters").And.Contain("2 attempts");
         _metrics.Sum("aws_api_requests_total", ("operation", "DescribeClusters"), ("outcome", "timeout")).Should().Be(2);
+    }
+
+    [Test]
+    public async Task The_call_limit_ends_the_retries_of_an_endpoint_that_never_answers()
+    {
+        _emulator.Faults.SetLatency("DescribeClusters", TimeSpan.FromMinutes(5));
+        var options = FastRetries with
+        {
+            MaxRetryAttempts = 100, AttemptTimeout = TimeSpan.FromMilliseconds(100), CallTimeout = TimeSpan.FromMilliseconds(500),
+        };
+
+        var call = () => Resilient(options).DescribeClustersAsync(new DescribeClustersRequest());
+
+        var error = (await call.Should().ThrowAsync<AwsCallTimeoutException>()).Which;
+        // 500 ms admit at most 5 attempts of 100 ms; without the call limit all 101 would run.
+        var attempts = _metrics.Sum("aws_api_requests_total", ("operation", "DescribeClusters"), ("outcome", "timeout"));
+        attempts.Should().BeInRange(1, 6);
+        error.Attempts.Should().Be((int)attempts);
     }
 
     [Test]

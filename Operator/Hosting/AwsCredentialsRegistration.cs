@@ -9,7 +9,13 @@ internal static class AwsCredentialsRegistration
 {
     public static void Register(IServiceCollection services, OperatorOptions options)
     {
-        services.AddSingleton(new StsClientOptions { DefaultEndpoint = string.IsNullOrEmpty(options.AwsEndpoint) ? null : options.AwsEndpoint });
+        services.AddSingleton(new StsClientOptions
+        {
+            DefaultEndpoint = string.IsNullOrEmpty(options.AwsEndpoint) ? null : options.AwsEndpoint,
+            RequestTimeout = options.AwsAttemptTimeout,
+            ConnectTimeout = options.AwsAttemptTimeout < TimeSpan.FromSeconds(3) ? options.AwsAttemptTimeout : TimeSpan.FromSeconds(3),
+            CallTimeout = options.AwsCallTimeout,
+        });
         services.AddSingleton<StsClientFactory>();
         services.AddSingleton<ISecretReader, KubernetesSecretReader>();
         services.AddSingleton<IProviderSessionFactory>(sp => new AwsCredentialsFactory(

@@ -31,6 +31,8 @@ internal static class EcsOperatorModule
         services.AddSingleton(new AwsResilienceOptions
         {
             MaxRetryAttempts = options.AwsMaxRetries,
+            AttemptTimeout = options.AwsAttemptTimeout,
+            CallTimeout = options.AwsCallTimeout,
             ReadBucket = new TokenBucketOptions(options.AwsReadBurst, options.AwsReadQps),
             WriteBucket = new TokenBucketOptions(options.AwsWriteBurst, options.AwsWriteQps),
         });
@@ -59,6 +61,9 @@ internal static class EcsOperatorModule
         services.AddSingleton<ISyncingRunnable>(sp => sp.GetRequiredService<Informer<V1Secret>>());
         services.AddSingleton(sp => new ProviderResolver(sp.GetRequiredService<Informer<AWSProvider>>().Store));
         services.AddSingleton(new ClusterReconcilerOptions());
+        services.AddSingleton(sp => new ProviderBulkhead(
+            options.MaxReconcilesPerProvider > 0 ? options.MaxReconcilesPerProvider : ProviderBulkhead.DefaultCapacity(options.Workers),
+            sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton(new DriftScannerOptions { Period = options.ResyncPeriod });
 
         services.AddSingleton(sp =>

@@ -39,6 +39,15 @@ internal sealed record OperatorOptions
     /// <summary>Retries of a throttled, failed (5xx) or timed-out AWS call, with exponential back-off and jitter.</summary>
     public int AwsMaxRetries { get; init; } = 5;
 
+    /// <summary>Limit of one HTTP attempt of an ECS or STS call.</summary>
+    public TimeSpan AwsAttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Limit of one ECS or STS call, retries, back-off and rate-limit waits included.</summary>
+    public TimeSpan AwsCallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>ECSCluster reconciles that may work against one AWSProvider at once; 0: half the workers, at least 1.</summary>
+    public int MaxReconcilesPerProvider { get; init; }
+
     public IReadOnlyList<string> NamespaceList =>
         (Namespaces ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -63,5 +72,8 @@ internal sealed record OperatorOptions
         ["--aws-write-burst"] = nameof(AwsWriteBurst),
         ["--aws-write-qps"] = nameof(AwsWriteQps),
         ["--aws-max-retries"] = nameof(AwsMaxRetries),
+        ["--aws-attempt-timeout"] = nameof(AwsAttemptTimeout),
+        ["--aws-call-timeout"] = nameof(AwsCallTimeout),
+        ["--max-reconciles-per-provider"] = nameof(MaxReconcilesPerProvider),
     };
 }

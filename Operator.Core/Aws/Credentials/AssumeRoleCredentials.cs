@@ -16,7 +16,7 @@ internal sealed class AssumeRoleCredentials(
 {
     protected override string Operation => "AssumeRole";
 
-    protected override async Task<StsCredentials> AssumeAsync()
+    protected override async Task<StsCredentials> AssumeAsync(CancellationToken ct)
     {
         var response = await Sts.AssumeRoleAsync(new AssumeRoleRequest
         {
@@ -24,7 +24,7 @@ internal sealed class AssumeRoleCredentials(
             RoleSessionName = SessionName,
             ExternalId = string.IsNullOrEmpty(externalId) ? null : externalId,
             DurationSeconds = (int)Options.SessionDuration.TotalSeconds,
-        }).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
         return response.Credentials;
     }
 }

@@ -11,7 +11,8 @@ namespace Operator.Core.Aws.Credentials;
 /// <see cref="StsClientOptions.PreemptExpiryTime"/> remain a use triggers a background renewal (the old credentials
 /// stay in use until it completes). Time comes from the injected clock. Failures surface from credential resolution
 /// (i.e. from the AWS call being signed) as <see cref="ProviderCredentialsException"/> when they are credentials
-/// problems, and as the SDK's exception otherwise.
+/// problems (a renewal that runs out of <see cref="StsClientOptions.CallTimeout"/> is
+/// <see cref="ProviderCredentialsReasons.EndpointUnreachable"/>), and as the SDK's exception otherwise.
 /// </summary>
 internal abstract class StsRoleCredentials : RefreshingAWSCredentials
 {
@@ -50,7 +51,8 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
 
     protected abstract string Operation { get; }
 
-    protected abstract Task<StsCredentials> AssumeAsync();
+    /// <param name="ct">Cancelled when <see cref="StsClientOptions.CallTimeout"/> runs out; pass it to the STS call.</param>
+    protected abstract Task<StsCredentials> AssumeAsync(CancellationToken ct);
 
     // Only the SDK's synchronous GetCredentials path lands here; the operator signs asynchronously and has no
     // synchronization context, so blocking cannot deadlock.
@@ -60,9 +62,12 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
     protected override async Task<CredentialsRefreshState> GenerateNewCredentialsAsync()
     {
         StsCredentials c;
+        // Nothing upstream can cancel a renewal (the SDK's credential resolution takes no token), so the call limit is
+        // the only bound on how long a signing caller waits for it.
+        using var limit = Options.LimitCall(CancellationToken.None);
         try
         {
-            c = await AssumeAsync().ConfigureAwait(false);
+            c = await AssumeAsync(limit.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (StsErrors.Map(e, Operation, Endpoint, CancellationToken.None) is { } mapped)
         {

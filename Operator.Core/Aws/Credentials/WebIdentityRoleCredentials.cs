@@ -19,12 +19,12 @@ internal sealed class WebIdentityRoleCredentials(
 
     protected override string Operation => "AssumeRoleWithWebIdentity";
 
-    protected override async Task<StsCredentials> AssumeAsync()
+    protected override async Task<StsCredentials> AssumeAsync(CancellationToken ct)
     {
         string token;
         try
         {
-            token = (await File.ReadAllTextAsync(TokenFile).ConfigureAwait(false)).Trim();
+            token = (await File.ReadAllTextAsync(TokenFile, ct).ConfigureAwait(false)).Trim();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -44,7 +44,7 @@ internal sealed class WebIdentityRoleCredentials(
             RoleSessionName = SessionName,
             WebIdentityToken = token,
             DurationSeconds = (int)Options.SessionDuration.TotalSeconds,
-        }).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
         return response.Credentials;
     }
 }

@@ -1,23 +1,28 @@
 using System.Net;
+using Operator.Core.Status;
 
 namespace Operator.Core.Aws.Ecs;
 
 /// <summary>
 /// Base of every error ECS answered with. <see cref="ErrorCode"/> is the bare error type (the part of
 /// <c>__type</c> after '#'); <see cref="Retryable"/> says whether repeating the same request can succeed
-/// (throttling, 5xx) — the resilience layer retries exactly those. Messages come from the service and never
-/// contain credentials.
+/// (throttling, 5xx) — the resilience layer retries exactly those. Messages come from the service (or whatever
+/// answered in its place), so they pass through <see cref="ForeignText.Clean"/>: at most
+/// <see cref="ForeignText.MaxLength"/> characters, no control characters, no HTML. They never contain credentials.
 /// </summary>
 public abstract class EcsException : Exception
 {
     protected EcsException(string errorCode, string message, HttpStatusCode statusCode, string? requestId, bool retryable)
-        : base(message)
+        : base(ForeignText.Clean(message))
     {
-        ErrorCode = errorCode;
+        ErrorCode = ForeignText.Clean(errorCode, MaxErrorCodeLength);
         StatusCode = statusCode;
-        RequestId = requestId;
+        RequestId = requestId is null ? null : ForeignText.Clean(requestId, MaxErrorCodeLength);
         Retryable = retryable;
     }
+
+    /// <summary>Longest error code kept: real ones are short names; anything longer came from something else.</summary>
+    public const int MaxErrorCodeLength = 128;
 
     public string ErrorCode { get; }
     public HttpStatusCode StatusCode { get; }

@@ -10,7 +10,10 @@ namespace Operator.Core.Aws.Resilience;
 /// <summary>
 /// The process-wide resilience policy for AWS calls (register as a singleton): one Polly pipeline per
 /// <see cref="AwsRateLimitKey"/>, built as
-/// <c>retry(exponential backoff + jitter) → token bucket (wait, never reject) → per-attempt timeout → call</c>.
+/// <c>per-call timeout → retry(exponential backoff + jitter) → token bucket (wait, never reject) → per-attempt
+/// timeout → call</c>. The per-call timeout bounds everything inside it, retries, back-off and token waits included,
+/// so no call outlives <see cref="AwsResilienceOptions.CallTimeout"/> by more than the callee takes to observe
+/// cancellation.
 /// The retry handles only what repeating can fix: <see cref="EcsException.Retryable"/> errors (throttling,
 /// 5xx), <see cref="HttpRequestException"/> and attempt timeouts — never validation, not-found or access errors.
 /// Every attempt, retries included, takes a token, because AWS counts every request. Backoff and bucket waits
@@ -51,6 +54,7 @@ internal sealed class AwsResiliencePipelines : IDisposable
     {
         var bucket = RateLimiters.Get(key);
         var builder = new ResiliencePipelineBuilder { TimeProvider = Time, Name = $"aws-{key.Service}-{key.Kind}" };
+        builder.AddTimeout(Options.CallTimeout);
         if (Options.MaxRetryAttempts > 0)
         {
             builder.AddRetry(new RetryStrategyOptions

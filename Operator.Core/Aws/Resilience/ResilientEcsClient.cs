@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Ecs.Model;
+using Polly.Timeout;
 
 namespace Operator.Core.Aws.Resilience;
 
@@ -8,7 +9,8 @@ namespace Operator.Core.Aws.Resilience;
 /// Decorates any <see cref="IEcsClient"/> (the raw HTTP client, or AWSSDK.ECS later) with the shared
 /// <see cref="AwsResiliencePipelines"/> for one account and region: Describe*/List* draw from the read bucket,
 /// everything else from the write bucket. One Activity per logical call; metrics per attempt. Exceptions are
-/// those of the inner client (after retries are exhausted), or <see cref="OperationCanceledException"/>.
+/// those of the inner client (after retries are exhausted), <see cref="AwsCallTimeoutException"/> when the attempt or
+/// call limit ran out, or <see cref="OperationCanceledException"/> when the caller cancelled.
 /// </summary>
 internal sealed class ResilientEcsClient : IEcsClient
 {
@@ -103,6 +105,13 @@ internal sealed class ResilientEcsClient : IEcsClient
             }, cancellationToken).ConfigureAwait(false);
             activity?.SetStatus(ActivityStatusCode.Ok);
             return result;
+        }
+        catch (TimeoutRejectedException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, AwsCallOutcome.Timeout);
+            activity?.SetTag("error.type", typeof(AwsCallTimeoutException).FullName);
+            var options = _pipelines.Options;
+            throw new AwsCallTimeoutException(EcsClient.ServiceName, operation, Volatile.Read(ref attempts), options.AttemptTimeout, options.CallTimeout, e);
         }
         catch (Exception e)
         {

@@ -99,7 +99,7 @@ public sealed class StsRoleCredentialsRefreshTests
 
         protected override string Operation => "AssumeRole";
 
-        protected override Task<StsCredentials> AssumeAsync()
+        protected override Task<StsCredentials> AssumeAsync(CancellationToken ct)
         {
             var n = Interlocked.Increment(ref calls);
             if (FailNext is { } e)

@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+
+namespace Operator.Core.Clusters;
+
+/// <summary>
+/// A cap on the ECSCluster reconciles that work against one AWSProvider at the same time, so a slow or hanging
+/// endpoint can hold at most <see cref="Capacity"/> of the workers and every other provider keeps the rest.
+/// <see cref="TryEnter"/> never waits: a caller that gets no slot must give its worker back at once (requeue the key
+/// shortly) rather than block; every refusal counts in <c>ecscluster_provider_busy_total{provider}</c>, and the slots
+/// in use are the gauge <c>ecscluster_provider_reconciles_in_flight{provider}</c>. The caller disposes the slot when
+/// its AWS work is over (disposing twice is harmless). Thread-safe; one instance is shared by every worker.
+/// </summary>
+internal sealed class ProviderBulkhead
+{
+    public const string BusyMetric = "ecscluster_provider_busy_total";
+
+    // Entries are never removed: a few bytes per provider key ever seen, and no race between release and reuse.
+    private readonly ConcurrentDictionary<string, StrongBox<int>> inUse = new(StringComparer.Ordinal);
+    private readonly Counter<long> busy;
+
+    public ProviderBulkhead(int capacity, IMeterFactory meters)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Capacity = capacity;
+        var meter = meters.Create(DriftScanner.MeterName);
+        busy = meter.CreateCounter<long>(BusyMetric,
+            description: "ECSCluster reconciles requeued because their provider already had its share of the workers.");
+        meter.CreateObservableGauge("ecscluster_provider_reconciles_in_flight", () => inUse
+            .Select(kv => new Measurement<int>(Volatile.Read(ref kv.Value.Value), new KeyValuePair<string, object?>("provider", kv.Key))),
+            description: "ECSCluster reconciles working against each provider now.");
+    }
+
+    /// <summary>The share of the workers one provider may hold: half of them by default, at least one.</summary>
+    public static int DefaultCapacity(int workers) => Math.Max(1, workers / 2);
+
+    public int Capacity { get; }
+
+    /// <summary>A slot for <paramref name="providerKey"/>, or null when all of its slots are in use.</summary>
+    public Slot? TryEnter(string providerKey)
+    {
+        var counter = inUse.GetOrAdd(providerKey, static _ => new StrongBox<int>());
+        if (Interlocked.Increment(ref counter.Value) <= Capacity)
+        {
+            return new Slot(counter);
+        }
+
+        Interlocked.Decrement(ref counter.Value);
+        busy.Add(1, new KeyValuePair<string, object?>("provider", providerKey));
+        return null;
+    }
+
+    /// <summary>Slots of <paramref name="providerKey"/> in use now.</summary>
+    public int InUse(string providerKey) => inUse.TryGetValue(providerKey, out var c) ? Volatile.Read(ref c.Value) : 0;
+
+    /// <summary>One held slot; disposing it gives the slot back.</summary>
+    public sealed class Slot : IDisposable
+    {
+        private readonly StrongBox<int> counter;
+        private int released;
+
+        internal Slot(StrongBox<int> counter) => this.counter = counter;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                Interlocked.Decrement(ref counter.Value);
+            }
+        }
+    }
+}
