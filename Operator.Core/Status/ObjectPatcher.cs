@@ -15,7 +15,10 @@ namespace Operator.Core.Status;
 internal sealed class ObjectPatcher(IKubernetes client, Controllers.OwnWriteTracker ownWrites)
 {
     /// <summary>Patches <c>/status</c> from <paramref name="current"/> to <paramref name="desired"/>; false when equal.</summary>
-    public async Task<bool> PatchStatusIfChangedAsync<T, TStatus>(T current, TStatus desired, CancellationToken ct)
+    /// <param name="ifUnmodified">Send <paramref name="current"/>'s resourceVersion as a precondition: the write fails
+    /// with 409 Conflict when anyone changed the object since, so a writer outside the work queue's per-key
+    /// serialisation (the drift scanner) never overwrites a newer status written by a worker.</param>
+    public async Task<bool> PatchStatusIfChangedAsync<T, TStatus>(T current, TStatus desired, CancellationToken ct, bool ifUnmodified = false)
         where T : IKubernetesObject<V1ObjectMeta>, IStatus<TStatus?>
         where TStatus : class
     {
@@ -26,6 +29,10 @@ internal sealed class ObjectPatcher(IKubernetes client, Controllers.OwnWriteTrac
             return false;
         }
         var body = new JsonObject { ["status"] = patch };
+        if (ifUnmodified)
+        {
+            body["metadata"] = new JsonObject { ["resourceVersion"] = current.Metadata.ResourceVersion };
+        }
         var resource = ResourceType.Of<T>();
         var result = await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
             new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch),
