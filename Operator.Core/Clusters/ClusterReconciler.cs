@@ -89,6 +89,12 @@ internal sealed class ClusterReconciler(
         }
         pass.Remove(ClusterConditions.ProviderNotReady);
 
+        if (await RefuseProviderMoveAsync(pass, resolution, ct).ConfigureAwait(false))
+        {
+            // Terminal: a spec change is a new pass, and a change of the provider wakes its clusters.
+            return ReconcileResult.Done;
+        }
+
         using var slot = bulkhead.TryEnter(ProviderResolver.ProviderKey(obj));
         if (slot is null)
         {
@@ -121,7 +127,7 @@ internal sealed class ClusterReconciler(
                         ?? throw new InvalidOperationException($"ECS cluster {desired.Name} is not visible right after CreateCluster");
                 created = Ownership.OwnerOf(observed) == Ownership.Owner(obj);
             }
-            var blocked = await CheckOwnershipAsync(pass, observed, ct).ConfigureAwait(false);
+            var blocked = await CheckOwnershipAsync(pass, desired, observed, ct).ConfigureAwait(false);
             if (blocked is { } wait)
             {
                 return wait;
@@ -210,7 +216,7 @@ internal sealed class ClusterReconciler(
 
     /// <summary>The ownership gate: null when the cluster is ours (or now adopted on purpose); otherwise the result to
     /// return, after reporting why. Nothing is changed in ECS on a blocked path.</summary>
-    private async Task<ReconcileResult?> CheckOwnershipAsync(Pass pass, Ecs.Cluster observed, CancellationToken ct)
+    private async Task<ReconcileResult?> CheckOwnershipAsync(Pass pass, DesiredCluster desired, Ecs.Cluster observed, CancellationToken ct)
     {
         var obj = pass.Obj;
         var state = Ownership.Check(obj, observed);
@@ -222,9 +228,10 @@ internal sealed class ClusterReconciler(
         var adopt = obj.Spec.AdoptExisting == true;
         if (adopt && state == OwnershipState.Unowned)
         {
-            await events.RecordAsync(obj, EventSeverity.Normal, "Adopted", $"Adopted existing ECS cluster {observed.ClusterName}", ct).ConfigureAwait(false);
-            logger.LogInformation("Adopting existing ECS cluster {ClusterName}", observed.ClusterName);
-            return null; // the diff adds the ownership tag
+            var message = AdoptionMessage(desired, observed);
+            await events.RecordAsync(obj, EventSeverity.Normal, "Adopted", message, ct).ConfigureAwait(false);
+            logger.LogInformation("{Message}", message);
+            return null; // the diff adds the ownership tag and removes the tags listed in the message
         }
         if (adopt && state == OwnershipState.OtherOwner && await gate.OwnerIsGoneAsync(owner, ct).ConfigureAwait(false))
         {
@@ -264,6 +271,86 @@ internal sealed class ClusterReconciler(
         pass.Status.Status = observed.Status;
         await WriteStatusAsync(pass, ct).ConfigureAwait(false);
         await events.RecordAsync(pass.Obj, EventSeverity.Warning, reason, message, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The Adopted event's text. Adoption makes the cluster's tags the managed set, so the pre-existing tags that are
+    /// not in it are removed: the event lists them with their values (bounded), so that they can be put in the spec.
+    /// </summary>
+    internal static string AdoptionMessage(DesiredCluster desired, Ecs.Cluster observed)
+    {
+        const int MaxListed = 800;
+        var removed = ClusterDiff.Compute(desired, observed, specChanged: false).TagKeysToRemove;
+        var head = $"Adopted existing ECS cluster {observed.ClusterName}";
+        if (removed.Count == 0)
+        {
+            return $"{head}; none of its tags is removed";
+        }
+        var values = (observed.Tags ?? []).GroupBy(t => t.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value ?? "", StringComparer.Ordinal);
+        var listed = new System.Text.StringBuilder();
+        var shown = 0;
+        foreach (var key in removed)
+        {
+            var item = $"{key}={values.GetValueOrDefault(key, "")}";
+            if (listed.Length + item.Length > MaxListed)
+            {
+                break;
+            }
+            listed.Append(shown == 0 ? "" : ", ").Append(item);
+            shown++;
+        }
+        var more = removed.Count > shown ? $" and {removed.Count - shown} more" : "";
+        return $"{head}; removing {removed.Count} pre-existing tag(s) not in the spec (add them to spec.tags to keep them): {listed}{more}";
+    }
+
+    /// <summary>
+    /// Refuses a provider that would move the existing cluster to another account or region (see
+    /// <see cref="ProviderMove"/>): Synced and Ready False with <c>ProviderChangeRefused</c> and a Warning event, no AWS
+    /// call; the old cluster is left as it is. True when refused.
+    /// </summary>
+    private async Task<bool> RefuseProviderMoveAsync(Pass pass, ProviderResolution resolution, CancellationToken ct)
+    {
+        if (ProviderMove.Refusal(pass.Obj, resolution) is not { } message)
+        {
+            return false;
+        }
+        pass.Set(ClusterConditions.Synced, false, ProviderMove.Reason, message);
+        pass.Set(ClusterConditions.Ready, false, ProviderMove.Reason, message);
+        pass.Status.Ready = false;
+        await WriteStatusAsync(pass, ct).ConfigureAwait(false);
+        await events.RecordAsync(pass.Obj, EventSeverity.Warning, ProviderMove.Reason, message, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Deletion of an object its provider no longer admits (its namespace was removed from
+    /// <c>spec.allowedNamespaces</c>): the operator must not act through that provider for this namespace, so the
+    /// finalizer is removed without any AWS call, the ECS cluster is left in place, and a Warning event says so.
+    /// </summary>
+    private async Task<ReconcileResult> ReleaseRevokedAsync(Pass pass, ProviderResolution resolution, CancellationToken ct)
+    {
+        var obj = pass.Obj;
+        var where = obj.Status?.ClusterARN ?? obj.Spec.ClusterName;
+        var message = $"Left ECS cluster {where} in place without any AWS call: {resolution.Message}. "
+            + $"The owner of AWSProvider {ProviderResolver.ProviderKey(obj)} can delete it (it carries the tag {Ownership.TagKey}={Ownership.Owner(obj)})";
+        await events.RecordAsync(obj, EventSeverity.Warning, "NotDeleted", message, ct).ConfigureAwait(false);
+        logger.LogWarning("{Message}", message);
+        await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
+        return ReconcileResult.Done;
+    }
+
+    /// <summary>
+    /// Deletion while the provider points to another account or region than the cluster's: looking there would find
+    /// nothing and report a deletion that did not happen, so deletion is blocked with the ways out.
+    /// </summary>
+    private async Task<ReconcileResult> BlockMovedDeletionAsync(Pass pass, string refusal, CancellationToken ct)
+    {
+        var message = $"cannot delete: {refusal}. To delete the cluster, set spec.providerRef back to its account's provider; to keep it, "
+            + $"set spec.deletionPolicy: Retain; or remove the finalizer {ApiGroup.Finalizer} to abandon it";
+        pass.Set(ClusterConditions.DeletionBlocked, true, ProviderMove.Reason, message);
+        await WriteStatusAsync(pass, ct).ConfigureAwait(false);
+        await events.RecordAsync(pass.Obj, EventSeverity.Warning, "DeletionBlocked", message, ct).ConfigureAwait(false);
+        return ReconcileResult.After(options.BlockedRequeue);
     }
 
     private async Task<Ecs.Cluster> ApplyAsync(
@@ -331,13 +418,19 @@ internal sealed class ClusterReconciler(
         var resolution = providers.Resolve(obj);
         if (obj.Spec.DeletionPolicy == DeletionPolicy.Retain)
         {
-            var released = resolution.IsReady && await ReleaseAsync(obj, resolution, ct).ConfigureAwait(false);
+            // Released only through the provider the cluster lives in (never after a refused move to another account).
+            var released = resolution.IsReady && ProviderMove.Refusal(obj, resolution) is null
+                && await ReleaseAsync(obj, resolution, ct).ConfigureAwait(false);
             await events.RecordAsync(obj, EventSeverity.Normal, "Retained", released
                 ? $"Kept ECS cluster {name} (deletionPolicy: Retain)"
                 : $"Kept ECS cluster {name} (deletionPolicy: Retain); its ownership tag could not be removed, but another ECSCluster "
                     + "can still adopt it with spec.adoptExisting: true once this object is gone", ct).ConfigureAwait(false);
             await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
+        }
+        if (resolution.Reason == ClusterConditions.Reasons.ProviderNotAllowed)
+        {
+            return await ReleaseRevokedAsync(pass, resolution, ct).ConfigureAwait(false);
         }
         if (!resolution.IsReady)
         {
@@ -348,6 +441,10 @@ internal sealed class ClusterReconciler(
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
             await events.RecordAsync(obj, EventSeverity.Warning, "DeletionBlocked", message, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
+        }
+        if (ProviderMove.Refusal(obj, resolution) is { } refusal)
+        {
+            return await BlockMovedDeletionAsync(pass, refusal, ct).ConfigureAwait(false);
         }
 
         using var slot = bulkhead.TryEnter(ProviderResolver.ProviderKey(obj));

@@ -15,10 +15,19 @@ namespace Operator.Core.Clusters;
 
 /// <summary>
 /// The steady-state resync of ECSClusters, done in bulk: every period, the clusters of each provider are read with
-/// DescribeClusters in batches of up to 100 names, and compared in memory with their spec and status. Only clusters
-/// that drifted (spec not applied, missing in AWS, in transition, or a generation not yet reconciled) are queued for
-/// a full reconcile; a cluster whose counts or state changed gets a status patch; an unchanged cluster costs nothing
-/// but its share of a batch (1/100 of a read call). Runs only on the leader (it is registered as a controller).
+/// DescribeClusters in batches of up to 100 distinct names, and compared in memory with their spec and status. Only
+/// clusters that drifted (spec not applied, missing in AWS, in transition, not owned, or a generation not yet
+/// reconciled) are queued for a full reconcile; a cluster whose counts or state changed gets a status patch; an
+/// unchanged cluster costs nothing but its share of a batch (1/100 of a read call). Runs only on the leader (it is
+/// registered as a controller).
+/// Guarantees: the provider is resolved for each object (an object whose namespace the provider no longer admits,
+/// or whose provider would move it to another account or region, is left to the controller and never read through
+/// that provider), so one refused object never stops the scan of the others; objects sharing a clusterName under one
+/// provider are read once, the owner is compared and the others are queued (the controller reports
+/// <c>OwnedByAnotherObject</c>); a failure of one provider, batch or status write (any exception but cancellation)
+/// is logged, counted in <c>ecscluster_drift_scan_errors_total</c> and retried next period, and never ends the scan
+/// loop. Status patches carry the cached resourceVersion as a precondition: a 409 means a worker wrote meanwhile, and
+/// the scanner leaves the object to it (one writer per object at a time).
 /// </summary>
 internal sealed class DriftScanner(
     ObjectStore<ECSCluster> clusters,
@@ -39,6 +48,8 @@ internal sealed class DriftScanner(
         "ecscluster_drift_scanned_total", description: "ECSClusters compared with AWS by the drift scanner.");
     private readonly Counter<long> drifted = meters.Create(MeterName).CreateCounter<long>(
         "ecscluster_drift_detected_total", description: "ECSClusters the drift scanner found out of sync and queued.");
+    private readonly Counter<long> errors = meters.Create(MeterName).CreateCounter<long>(
+        "ecscluster_drift_scan_errors_total", description: "Drift scan steps (a provider's batch or a status write) that failed; retried next period.");
 
     public string Name => "drift-scanner/ecsclusters";
 
@@ -67,6 +78,7 @@ internal sealed class DriftScanner(
         foreach (var group in groups)
         {
             var members = new List<ECSCluster>();
+            ProviderResolution? usable = null;
             foreach (var obj in group)
             {
                 // Not yet reconciled for this generation, or never validated: that is the controller's job anyway.
@@ -74,36 +86,54 @@ internal sealed class DriftScanner(
                 {
                     enqueue(ObjectKey.Of(obj));
                     queued++;
+                    continue;
                 }
-                else
+                // Per object: the provider may admit one namespace and not another. A refused object is the
+                // controller's (it reports why, and the provider's controller wakes it on a change).
+                var resolution = providers.Resolve(obj);
+                if (!resolution.IsReady || ProviderMove.Refusal(obj, resolution) is not null)
                 {
-                    members.Add(obj);
+                    continue;
                 }
+                usable ??= resolution;
+                members.Add(obj);
             }
-            if (members.Count == 0)
+            if (usable is null)
             {
                 continue;
             }
-            var resolution = providers.Resolve(members[0]);
-            if (!resolution.IsReady)
-            {
-                continue; // the provider's own controller re-queues its clusters when it becomes ready
-            }
+            IEcsClient ecs;
             try
             {
-                var session = await credentials.GetAsync(resolution.Provider!, ct).ConfigureAwait(false);
-                var ecs = ecsClients.Get(group.Key, session, resolution.AccountId!);
-                foreach (var batch in members.Chunk(options.BatchSize))
-                {
-                    queued += await ScanBatchAsync(ecs, resolution.Provider!, batch, ct).ConfigureAwait(false);
-                }
+                var session = await credentials.GetAsync(usable.Provider!, ct).ConfigureAwait(false);
+                ecs = ecsClients.Get(group.Key, session, usable.AccountId!);
             }
-            catch (Exception e) when (e is EcsException or HttpRequestException or ProviderCredentialsException && !ct.IsCancellationRequested)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                logger.LogWarning("Drift scan of the clusters of provider {Provider} failed: {Error}", group.Key, e.Message);
+                Failed("credentials", group.Key, e);
+                continue;
+            }
+            // One name per cluster in the request, even when several objects claim it.
+            foreach (var batch in members.GroupBy(c => c.Spec.ClusterName, StringComparer.Ordinal).Chunk(options.BatchSize))
+            {
+                try
+                {
+                    queued += await ScanBatchAsync(ecs, usable.Provider!, batch, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    Failed("describe", group.Key, e);
+                }
             }
         }
         return queued;
+    }
+
+    private void Failed(string step, string provider, Exception e)
+    {
+        errors.Add(1, new KeyValuePair<string, object?>("step", step));
+        logger.LogWarning("Drift scan of the clusters of provider {Provider} failed ({Step}), retrying next period: {ErrorType}: {Error}",
+            provider, step, e.GetType().Name, e.Message);
     }
 
     /// <summary>Why the cluster needs a full reconcile, or null when it is in sync.</summary>
@@ -129,17 +159,24 @@ internal sealed class DriftScanner(
         return obj.Status?.Ready != (observed.Status == Ecs.ClusterStatus.Active) ? $"readiness changed ({observed.Status})" : null;
     }
 
-    private async Task<int> ScanBatchAsync(IEcsClient ecs, AWSProvider provider, ECSCluster[] batch, CancellationToken ct)
+    private async Task<int> ScanBatchAsync(IEcsClient ecs, AWSProvider provider, IGrouping<string, ECSCluster>[] batch, CancellationToken ct)
     {
         var response = await ecs.DescribeClustersAsync(new Ecs.DescribeClustersRequest
         {
-            Clusters = [.. batch.Select(c => c.Spec.ClusterName)],
+            Clusters = [.. batch.Select(g => g.Key)],
             Include = Ecs.ClusterField.All,
         }, ct).ConfigureAwait(false);
-        var byName = (response.Clusters ?? []).Where(c => c.ClusterName is not null).ToDictionary(c => c.ClusterName!, StringComparer.Ordinal);
+        var byName = new Dictionary<string, Ecs.Cluster>(StringComparer.Ordinal);
+        foreach (var cluster in response.Clusters ?? [])
+        {
+            if (cluster.ClusterName is { } name)
+            {
+                byName.TryAdd(name, cluster);
+            }
+        }
         var queued = 0;
         var now = time.GetUtcNow().UtcDateTime;
-        foreach (var obj in batch)
+        foreach (var obj in batch.SelectMany(g => g))
         {
             scanned.Add(1);
             byName.TryGetValue(obj.Spec.ClusterName, out var observed);
@@ -161,9 +198,27 @@ internal sealed class DriftScanner(
                 {
                     status.LastSyncTime = now;
                 }
-                await patcher.PatchStatusIfChangedAsync<ECSCluster, ECSClusterStatus>(obj, status, ct).ConfigureAwait(false);
+                await RefreshStatusAsync(obj, status, ct).ConfigureAwait(false);
             }
         }
         return queued;
+    }
+
+    /// <summary>A status refresh that loses to any concurrent write, and fails alone.</summary>
+    private async Task RefreshStatusAsync(ECSCluster obj, ECSClusterStatus status, CancellationToken ct)
+    {
+        try
+        {
+            await patcher.PatchStatusIfChangedAsync<ECSCluster, ECSClusterStatus>(obj, status, ct, ifUnmodified: true).ConfigureAwait(false);
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            // Someone (a worker) wrote since the cache saw this object: its status is newer; the next scan compares again.
+            logger.LogDebug("Status of {Namespace}/{Name} changed meanwhile; drift refresh skipped", obj.Metadata.NamespaceProperty, obj.Metadata.Name);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            Failed("status", ObjectKey.Of(obj), e);
+        }
     }
 }

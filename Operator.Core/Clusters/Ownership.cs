@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Operator.Core.Api.V1Alpha1;
 using Ecs = Operator.Core.Aws.Ecs;
 
@@ -10,6 +12,11 @@ namespace Operator.Core.Clusters;
 /// changed or deleted. A cluster without the tag is adopted only on <c>spec.adoptExisting: true</c>; a cluster whose
 /// tag names another object is never touched, unless that object provably no longer exists and the caller opted in
 /// to adoption (<see cref="OwnershipState.OtherOwner"/> is resolved by the reconciler with a GET against the API).
+/// The tag's value is "namespace/name" when that fits ECS's 256-character tag value limit. A longer one (a namespace of up to
+/// 63 and a name of up to 253 characters make 317) is cut to 239 characters and followed by "_" and 16 hex digits of
+/// the SHA-256 of the full "namespace/name": it depends only on the object's name, so an object deleted and created
+/// again under the same name (a restore, a GitOps re-sync) still owns its cluster, and it can never equal the value of
+/// a short name, because no Kubernetes name contains "_".
 /// </summary>
 internal static class Ownership
 {
@@ -18,7 +25,23 @@ internal static class Ownership
     /// <summary>The ARN of the ECS cluster this object created or adopted; written right after that succeeded.</summary>
     public const string CreatedArnAnnotation = "aws-infra-operator.runner.codes/created-cluster-arn";
 
-    public static string Owner(ECSCluster obj) => $"{obj.Metadata.NamespaceProperty}/{obj.Metadata.Name}";
+    /// <summary>ECS's limit on a tag value.</summary>
+    public const int MaxValueLength = 256;
+
+    private const int HashHexDigits = 16;
+
+    public static string Owner(ECSCluster obj) => OwnerValue(obj.Metadata.NamespaceProperty, obj.Metadata.Name);
+
+    public static string OwnerValue(string? ns, string? name)
+    {
+        var full = $"{ns}/{name}";
+        if (full.Length <= MaxValueLength)
+        {
+            return full;
+        }
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(full)))[..HashHexDigits];
+        return $"{full[..(MaxValueLength - HashHexDigits - 1)]}_{hash}";
+    }
 
     public static string? OwnerOf(Ecs.Model.Cluster cluster) =>
         cluster.Tags?.FirstOrDefault(t => t.Key == TagKey)?.Value;

@@ -6,12 +6,16 @@ namespace Operator.Core.Clusters;
 /// <summary>
 /// The reconciler's own check of an ECSCluster spec, before any AWS call. It repeats the CRD's rules (an API server
 /// without CEL, or an object stored before the CRD was tightened, must not reach AWS with them) and adds what the
-/// schema cannot see: the tag count after the provider's defaultTags and the ownership tag are merged in.
+/// schema cannot see: the tag count after the provider's defaultTags and the ownership tag are merged in, and the
+/// provider's defaultTags themselves (a provider stored before its CRD was tightened), which become this cluster's tags.
+/// The ownership tag fits by construction (<see cref="Ownership.OwnerValue"/>).
 /// Returns problems as "field: reason", empty when the spec is valid.
 /// </summary>
 internal static partial class SpecCheck
 {
     public const int MaxTags = 50;
+    public const int MaxTagKeyLength = 128;
+    public const int MaxTagValueLength = 256;
 
     public static IReadOnlyList<string> Problems(ECSCluster obj, AWSProvider? provider)
     {
@@ -66,12 +70,10 @@ internal static partial class SpecCheck
                 problems.Add("spec.configuration.executeCommandConfiguration.logging: OVERRIDE requires logConfiguration");
             }
         }
-        foreach (var key in (spec.Tags ?? []).Keys.Where(k => k.StartsWith("aws:", StringComparison.Ordinal)))
-        {
-            problems.Add($"spec.tags: key \"{key}\" must not start with \"aws:\"");
-        }
+        TagProblems("spec.tags", spec.Tags, problems);
         if (provider is not null)
         {
+            TagProblems($"AWSProvider {Providers.ProviderResolver.ProviderKey(obj)} spec.defaultTags", provider.Spec.DefaultTags, problems);
             var merged = (provider.Spec.DefaultTags ?? []).Keys.Union((spec.Tags ?? []).Keys, StringComparer.Ordinal).Count() + 1;
             if (merged > MaxTags)
             {
@@ -81,6 +83,40 @@ internal static partial class SpecCheck
         return problems;
     }
 
+    /// <summary>ECS's tag rules, as the CRDs state them: key 1-128 characters, value at most 256, both of letters,
+    /// digits, spaces and <c>+ - = . _ : / @</c>, and no key starting with "aws:" in any case.</summary>
+    private static void TagProblems(string field, IDictionary<string, string>? tags, List<string> problems)
+    {
+        foreach (var (key, value) in tags ?? new Dictionary<string, string>())
+        {
+            if (key.Length is < 1 or > MaxTagKeyLength)
+            {
+                problems.Add($"{field}: key \"{Shorten(key)}\" must be 1 to {MaxTagKeyLength} characters long");
+            }
+            if (!TagPattern().IsMatch(key))
+            {
+                problems.Add($"{field}: key \"{Shorten(key)}\" may contain only letters, digits, spaces and + - = . _ : / @");
+            }
+            if (key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"{field}: key \"{Shorten(key)}\" must not start with \"aws:\" (in any case)");
+            }
+            if ((value ?? "").Length > MaxTagValueLength)
+            {
+                problems.Add($"{field}: the value of \"{Shorten(key)}\" is longer than {MaxTagValueLength} characters");
+            }
+            if (!TagPattern().IsMatch(value ?? ""))
+            {
+                problems.Add($"{field}: the value of \"{Shorten(key)}\" may contain only letters, digits, spaces and + - = . _ : / @");
+            }
+        }
+    }
+
+    private static string Shorten(string key) => key.Length <= MaxTagKeyLength ? key : key[..MaxTagKeyLength] + "…";
+
     [GeneratedRegex("^[A-Za-z0-9_-]{1,255}$")]
     private static partial Regex ClusterNamePattern();
+
+    [GeneratedRegex(@"^[\p{L}\p{Z}\p{N}_.:/=+@-]*$")]
+    private static partial Regex TagPattern();
 }

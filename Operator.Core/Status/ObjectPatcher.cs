@@ -23,7 +23,10 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
     private readonly WriteRetryOptions retry = retry ?? new WriteRetryOptions();
 
     /// <summary>Patches <c>/status</c> from <paramref name="current"/> to <paramref name="desired"/>; false when equal.</summary>
-    public async Task<bool> PatchStatusIfChangedAsync<T, TStatus>(T current, TStatus desired, CancellationToken ct)
+    /// <param name="ifUnmodified">Send <paramref name="current"/>'s resourceVersion as a precondition: the write fails
+    /// with 409 Conflict when anyone changed the object since, so a writer outside the work queue's per-key
+    /// serialisation (the drift scanner) never overwrites a newer status written by a worker.</param>
+    public async Task<bool> PatchStatusIfChangedAsync<T, TStatus>(T current, TStatus desired, CancellationToken ct, bool ifUnmodified = false)
         where T : IKubernetesObject<V1ObjectMeta>, IStatus<TStatus?>
         where TStatus : class
     {
@@ -34,6 +37,10 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
             return false;
         }
         var body = new JsonObject { ["status"] = patch };
+        if (ifUnmodified)
+        {
+            body["metadata"] = new JsonObject { ["resourceVersion"] = current.Metadata.ResourceVersion };
+        }
         var resource = ResourceType.Of<T>();
         var text = body.ToJsonString();
         await WithRetryAsync(current, "status patch", () => client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
