@@ -44,14 +44,29 @@ internal sealed class DriftScanner(
     /// <summary>The meter of the drift scan's counters; the host must export it (the factory caches one per name).</summary>
     public const string MeterName = "Operator.Clusters";
 
-    private readonly Counter<long> scanned = meters.Create(MeterName).CreateCounter<long>(
-        "ecscluster_drift_scanned_total", description: "ECSClusters compared with AWS by the drift scanner.");
-    private readonly Counter<long> drifted = meters.Create(MeterName).CreateCounter<long>(
-        "ecscluster_drift_detected_total", description: "ECSClusters the drift scanner found out of sync and queued.");
-    private readonly Counter<long> errors = meters.Create(MeterName).CreateCounter<long>(
-        "ecscluster_drift_scan_errors_total", description: "Drift scan steps (a provider's batch or a status write) that failed; retried next period.");
+    // Every series exists at 0 from start-up, so dashboards and absent() alerts see them before the first scan.
+    private readonly Counter<long> scanned = AtZero(meters.Create(MeterName).CreateCounter<long>(
+        "ecscluster_drift_scanned_total", description: "ECSClusters compared with AWS by the drift scanner."));
+    private readonly Counter<long> drifted = AtZero(meters.Create(MeterName).CreateCounter<long>(
+        "ecscluster_drift_detected_total", description: "ECSClusters the drift scanner found out of sync and queued."));
+    private readonly Counter<long> errors = AtZero(meters.Create(MeterName).CreateCounter<long>(
+        "ecscluster_drift_scan_errors_total", description: "Drift scan steps (a provider's batch or a status write) that failed; retried next period."),
+        "step", "credentials", "describe", "status");
 
     public string Name => "drift-scanner/ecsclusters";
+
+    private static Counter<long> AtZero(Counter<long> counter, string? label = null, params string[] values)
+    {
+        if (label is null)
+        {
+            counter.Add(0);
+        }
+        foreach (var value in values)
+        {
+            counter.Add(0, new KeyValuePair<string, object?>(label!, value));
+        }
+        return counter;
+    }
 
     public async Task RunAsync(CancellationToken ct)
     {

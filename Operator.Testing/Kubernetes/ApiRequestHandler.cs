@@ -112,7 +112,7 @@ internal sealed partial class ApiRequestHandler
         {
             if (!ctx.Items.ContainsKey(LoggedKey))
             {
-                Log(info, request.Method, status);
+                Log(info, request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""));
             }
         }
     }
@@ -123,12 +123,12 @@ internal sealed partial class ApiRequestHandler
     private void LogStarted(HttpContext ctx, RequestInfo info, int status)
     {
         ctx.Items[LoggedKey] = true;
-        Log(info, ctx.Request.Method, status);
+        Log(info, ctx.Request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""));
     }
 
-    private void Log(RequestInfo info, string method, int status) =>
+    private void Log(RequestInfo info, string method, int status, string query = "") =>
         _log.Add(new RequestLogEntry(Now, method, info.Path, info.Verb, info.Group, info.Resource, info.Subresource,
-            info.NamespaceOrEmpty, info.Name ?? "", status));
+            info.NamespaceOrEmpty, info.Name ?? "", status, query));
 
     private async Task<int> HandleNonResourceAsync(HttpContext ctx, RequestInfo info)
     {

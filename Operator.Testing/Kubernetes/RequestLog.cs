@@ -13,7 +13,8 @@ public sealed record RequestLogEntry(
     string Subresource,
     string Namespace,
     string Name,
-    int StatusCode)
+    int StatusCode,
+    string Query = "")
 {
     public bool IsWrite => Verb is "create" or "update" or "patch" or "delete" or "deletecollection";
 }

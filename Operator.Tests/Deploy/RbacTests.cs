@@ -31,6 +31,7 @@ public sealed class RbacTests
         ("", "secrets", "watch"),
         ("", "events", "create"),
         ("", "events", "patch"),
+        ("", "events", "list"),
     ];
 
     /// <summary>What the Role in the operator's namespace grants.</summary>

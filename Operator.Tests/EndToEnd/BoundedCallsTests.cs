@@ -79,7 +79,7 @@ public sealed class BoundedCallsTests
         healthyCalls.Count(c => c.Operation == "CreateCluster").Should().Be(healthyClusters.Count);
         healthyCalls.Where(c => c.ErrorCode is not null).Should().BeEmpty();
         bed.Aws.Ecs.ClusterCount(OperatorTestBed.Account, "us-east-1").Should().Be(healthyClusters.Count);
-        (await EventsAsync(bed, "hung-0")).Should().Contain(e => e.Reason == "Timeout" && e.Type == "Warning");
+        await WaitEventAsync(bed, "hung-0", e => e.Reason == "Timeout" && e.Type == "Warning");
     }
 
     [Test]
@@ -93,7 +93,7 @@ public sealed class BoundedCallsTests
         var ready = await WaitProviderConditionAsync(bed, "silent", c => c.Status == "False" && c.Reason == "EndpointUnreachable");
 
         ready.Message.Should().Contain("GetCallerIdentity").And.Contain("timed out");
-        (await EventsAsync(bed, "silent")).Should().Contain(e => e.Reason == "EndpointUnreachable" && e.Type == "Warning");
+        await WaitEventAsync(bed, "silent", e => e.Reason == "EndpointUnreachable" && e.Type == "Warning");
     }
 
     [TestCase("html")]
@@ -111,8 +111,7 @@ public sealed class BoundedCallsTests
         var ready = await WaitProviderConditionAsync(bed, "noisy", c => c.Status == "False");
 
         AssertBoundedAndClean(ready.Message);
-        var events = await EventsAsync(bed, "noisy");
-        events.Should().Contain(e => e.Type == "Warning" && e.Reason == ready.Reason);
+        var events = await WaitEventAsync(bed, "noisy", e => e.Type == "Warning" && e.Reason == ready.Reason);
         events.ForEach(e => AssertBoundedAndClean(e.Message));
         bed.Logs.All.Should().NotContain("<script").And.NotContain(Filler);
     }
@@ -137,8 +136,7 @@ public sealed class BoundedCallsTests
         var synced = Condition(obj, ClusterConditions.Synced)!;
         synced.Reason.Should().Be(kind == "json" ? "InvalidParameter" : "AwsError");
         AssertBoundedAndClean(synced.Message);
-        var events = await EventsAsync(bed, "noisy-cluster");
-        events.Should().Contain(e => e.Type == "Warning" && e.Reason == synced.Reason);
+        var events = await WaitEventAsync(bed, "noisy-cluster", e => e.Type == "Warning" && e.Reason == synced.Reason);
         events.ForEach(e => AssertBoundedAndClean(e.Message));
         bed.Logs.All.Should().NotContain("<script").And.NotContain(Filler);
     }
@@ -152,7 +150,7 @@ public sealed class BoundedCallsTests
 
         var ready = await WaitProviderConditionAsync(bed, "flaky", c => c.Status == "False" && c.Reason == ReconcileFailure.KubernetesApiError);
         ready.Message.Should().Contain("500");
-        (await EventsAsync(bed, "flaky")).Should().Contain(e => e.Reason == ReconcileFailure.KubernetesApiError);
+        await WaitEventAsync(bed, "flaky", e => e.Reason == ReconcileFailure.KubernetesApiError);
 
         bed.Kube.Emulator.Faults.Clear();
         await bed.WaitProviderReadyAsync("default", "flaky");
@@ -192,6 +190,14 @@ public sealed class BoundedCallsTests
             (found = (await bed.GetProviderAsync("default", name))?.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready" && match(c))) is not null,
             $"provider {name}: a matching Ready condition", TimeSpan.FromSeconds(60));
         return found!;
+    }
+
+    /// <summary>Events are sent asynchronously by the recorder's queue: waits until one matches, returns them all.</summary>
+    private static async Task<List<Corev1Event>> WaitEventAsync(OperatorTestBed bed, string name, Func<Corev1Event, bool> match)
+    {
+        List<Corev1Event> events = [];
+        await Eventually.UntilAsync(async () => (events = await EventsAsync(bed, name)).Any(match), $"a matching event of {name}");
+        return events;
     }
 
     private static async Task<List<Corev1Event>> EventsAsync(OperatorTestBed bed, string name) =>

@@ -103,6 +103,16 @@ public sealed partial class ControlPlaneTests
         }
         Value(text, "aws_api_throttles_total", "service=\"ecs\"", "operation=\"DescribeClusters\"").Should().Be(0);
         Value(text, "aws_api_throttles_total", "service=\"sts\"", "operation=\"GetCallerIdentity\"").Should().Be(0);
+        Value(text, "ecscluster_drift_scanned_total").Should().Be(0);
+        Value(text, "ecscluster_drift_detected_total").Should().Be(0);
+        foreach (var step in new[] { "credentials", "describe", "status" })
+        {
+            Value(text, "ecscluster_drift_scan_errors_total", $"step=\"{step}\"").Should().Be(0);
+        }
+        foreach (var reason in new[] { "queue_full", "expired", "rejected" })
+        {
+            Value(text, "operator_events_dropped_total", $"reason=\"{reason}\"").Should().Be(0);
+        }
     }
 
     [Test]

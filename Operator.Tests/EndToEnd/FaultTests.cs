@@ -71,6 +71,13 @@ public sealed class FaultTests
         await bed.Kube.CreateClusterAsync("default", "orphan-risk");
         await bed.WaitReadyAsync("default", "orphan-risk");
         await bed.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", AWSProvider.PluralName, "p");
+        // The provider is protected while a cluster uses it; a user who forces it away removes its finalizer by hand.
+        await Eventually.UntilAsync(async () => (await bed.GetProviderAsync("default", "p"))?.Metadata.Finalizers?.Count > 0,
+            "the provider's in-use finalizer");
+        await bed.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new k8s.Models.V1Patch("""{"metadata":{"finalizers":null}}""", k8s.Models.V1Patch.PatchType.MergePatch),
+            ApiGroup.Group, ApiGroup.Version, "default", AWSProvider.PluralName, "p");
+        await Eventually.UntilAsync(async () => await bed.GetProviderAsync("default", "p") is null, "the provider gone");
         await bed.Kube.DeleteClusterAsync("default", "orphan-risk");
 
         var blocked = await bed.WaitForClusterAsync("default", "orphan-risk",

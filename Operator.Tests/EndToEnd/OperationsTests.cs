@@ -30,20 +30,31 @@ public sealed partial class OperationsTests
         await bed.Kube.CreateClusterAsync("default", "observed");
         await bed.Kube.CreateClusterAsync("default", "kept"); // stays in sync, so the drift scan has something to compare
         await bed.Kube.CreateClusterAsync("default", "orphan", provider: "missing"); // repeats one event: create, then patch
+        // A cluster left tagged by an object that no longer exists, adopted on purpose: the operator asks the API (a GET,
+        // not its cache) whether the owner is really gone.
+        await bed.Ecs.CreateClusterAsync(new Operator.Core.Aws.Ecs.Model.CreateClusterRequest
+        {
+            ClusterName = "inherited",
+            Tags = [new Operator.Core.Aws.Ecs.Model.Tag(Operator.Core.Clusters.Ownership.TagKey, "default/gone-owner")],
+        });
+        await bed.Kube.CreateClusterAsync("default", "heir", clusterName: "inherited", spec: s => s.AdoptExisting = true);
         bed.Kube.Emulator.Requests.Reset(); // from here on, every request but the test's own deletes is the operator's
 
         await bed.StartOperatorAsync();
         await bed.WaitReadyAsync("default", "observed");
+        await bed.WaitReadyAsync("default", "heir");
         await Eventually.UntilAsync(async () => (await bed.Client.CoreV1.ListNamespacedEventAsync("default",
             fieldSelector: "involvedObject.name=orphan")).Items.Any(e => e.Count > 1), "a repeated event folded into one");
         await bed.Kube.DeleteClusterAsync("default", "observed");
         await bed.WaitGoneAsync("default", "observed");
         // The Lease is created on acquire and updated by each renewal, one retry period later.
         await Eventually.UntilAsync(() => bed.Kube.Emulator.Requests.Count("update", "leases") > 0, "a Lease renewal");
-        // The test's own requests: its deletes, its GETs of ECSClusters and its event lists. The operator makes none
-        // of these (it reads through list/watch, and never deletes an object).
+        // The test's own requests: its deletes, its GETs of the ECSClusters it waits on and its event lists. The operator
+        // never deletes an object, reads through list/watch, and GETs only the former owner named by a tag.
+        string[] watched = ["observed", "heir"];
         operatorRequests = [.. bed.Kube.Emulator.Requests.Entries.Where(e => !(e.Verb == "delete"
-            || (e.Resource == "ecsclusters" && e.Verb == "get") || (e.Resource == "events" && e.Verb == "list")))];
+            || (e.Resource == "ecsclusters" && e.Verb == "get" && watched.Contains(e.Name))
+            || (e.Resource == "events" && e.Verb == "list" && e.Query.Contains("involvedObject.name=", StringComparison.Ordinal))))];
     }
 
     [OneTimeTearDown]

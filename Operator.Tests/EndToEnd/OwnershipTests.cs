@@ -214,7 +214,8 @@ public sealed class OwnershipTests
 /// <summary>
 /// Every sample (providers, secrets, clusters) applied as <c>kubectl apply -f manifests/samples/</c> does, then deleted as
 /// <c>kubectl delete -f</c> does, in file order, reverse order and all at once: deletion completes by itself and leaves
-/// nothing in the API or in ECS. The hybrid sample's create fails by design (its EC2 capacity provider does not exist).
+/// nothing in the API or in ECS. In reverse order the Secrets go first: the static-key clusters' deletion is then
+/// blocked with a condition naming the missing Secret, and completes once the Secrets are back. The hybrid sample's create fails by design (its EC2 capacity provider does not exist).
 /// </summary>
 [TestFixture]
 public sealed class SampleDeletionTests
@@ -250,6 +251,36 @@ public sealed class SampleDeletionTests
             foreach (var obj in ordered)
             {
                 await DeleteAsync(bed.Client, obj);
+            }
+        }
+
+        if (order != "file order")
+        {
+            // When the Secrets go before their clusters (always in reverse order, by chance all at once), the
+            // static-key providers cannot authenticate while the clusters are deleted: the deletion is blocked, never
+            // silently, with a condition naming the missing Secret. Putting the Secret back (or setting Retain, or
+            // removing the finalizer) is the way out the condition names.
+            List<ECSCluster> remaining = [];
+            ECSCluster? blocked = null;
+            await Eventually.UntilAsync(async () =>
+            {
+                var list = await bed.Client.CustomObjects.ListClusterCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ECSCluster.PluralName);
+                remaining = KubernetesJson.Deserialize<Core.Kubernetes.ListPage<ECSCluster>>(KubernetesJson.Serialize(list)).Items ?? [];
+                blocked = remaining.FirstOrDefault(c => c.Status?.Conditions?.Any(x =>
+                    x.Type == "DeletionBlocked" && x.Message.Contains("SecretNotFound", StringComparison.Ordinal)) == true);
+                return remaining.Count == 0 || blocked is not null;
+            }, "every cluster deleted, or a deletion blocked by a missing Secret", TimeSpan.FromSeconds(90));
+            if (order == "reverse order")
+            {
+                blocked.Should().NotBeNull("the Secrets were deleted first");
+            }
+            if (blocked is not null)
+            {
+                blocked.Status!.Conditions!.Single(x => x.Type == "DeletionBlocked").Message.Should().Contain("deletionPolicy: Retain");
+                foreach (var secret in objects.Where(o => o["kind"]!.GetValue<string>() == "Secret"))
+                {
+                    await bed.CreateAsync((JsonObject)secret.DeepClone());
+                }
             }
         }
 

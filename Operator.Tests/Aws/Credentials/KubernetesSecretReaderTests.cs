@@ -13,6 +13,7 @@ public sealed class KubernetesSecretReaderTests
     private const string ForbiddenPath = "/api/v1/namespaces/locked/secrets/aws-credentials";
 
     private const string BrokenPath = "/api/v1/namespaces/broken/secrets/aws-credentials";
+    private const string UnavailablePath = "/api/v1/namespaces/unavailable/secrets/aws-credentials";
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> paths = new();
     private HttpListener listener = null!;
@@ -80,6 +81,15 @@ public sealed class KubernetesSecretReaderTests
     }
 
     [Test]
+    public async Task A_5xx_answer_propagates_so_the_caller_backs_off()
+    {
+        var act = () => new KubernetesSecretReader(client).ReadKeyAsync("unavailable", "aws-credentials", "k", default);
+
+        (await act.Should().ThrowAsync<k8s.Autorest.HttpOperationException>()).Which.Response.StatusCode
+            .Should().Be(System.Net.HttpStatusCode.ServiceUnavailable);
+    }
+
+    [Test]
     public async Task Other_api_errors_are_SecretUnreadable()
     {
         var act = () => new KubernetesSecretReader(client).ReadKeyAsync("broken", "aws-credentials", "k", default);
@@ -121,7 +131,8 @@ public sealed class KubernetesSecretReaderTests
             paths.Enqueue(context.Request.RawUrl ?? "");
             var (status, body) = context.Request.Url!.AbsolutePath switch
             {
-                BrokenPath => (500, StatusJson(500, "InternalError")),
+                BrokenPath => (400, StatusJson(400, "BadRequest")),
+                UnavailablePath => (503, StatusJson(503, "ServiceUnavailable")),
                 SecretPath => (200, SecretJson()),
                 ForbiddenPath => (403, StatusJson(403, "Forbidden")),
                 _ => (404, StatusJson(404, "NotFound")),
