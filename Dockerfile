@@ -14,18 +14,15 @@ ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Restore first, from the project files only, so the package layer is reused until a dependency changes.
-# Operator references Operator.Core and Operator.Testing (its `local` mode runs the in-process emulators).
+# Only the production host and what it references (Operator.Core): the emulators (Operator.Testing) and local mode
+# (Operator.Local) are never copied, so they cannot reach the image.
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY Operator/Operator.csproj Operator/
 COPY Operator.Core/Operator.Core.csproj Operator.Core/
-COPY Operator.Testing/Operator.Testing.csproj Operator.Testing/
 RUN dotnet restore Operator/Operator.csproj
 
-# The sources, and the CRDs that Operator embeds for `local` mode.
 COPY Operator/ Operator/
 COPY Operator.Core/ Operator.Core/
-COPY Operator.Testing/ Operator.Testing/
-COPY manifests/crds/ manifests/crds/
 RUN dotnet publish Operator -c Release -o /app --no-restore -p:UseAppHost=false
 
 # ---- runtime --------------------------------------------------------------------------------------------------
@@ -45,4 +42,5 @@ EXPOSE 8080 8081
 # Numeric, so that Kubernetes' runAsNonRoot can verify it; matches the Deployment's runAsUser/runAsGroup.
 USER 1654:1654
 ENTRYPOINT ["dotnet", "/app/Operator.dll"]
+# `run` is the operator's only verb (and may be left out); the Deployment passes it too.
 CMD ["run"]

@@ -1,18 +1,12 @@
 using Operator.Hosting;
-using Operator.Local;
 
-// `run` (what the Deployment uses) runs the operator against a real cluster; `local`, the default, runs it on a laptop
-// against the in-process Kubernetes API and ECS emulators.
-var mode = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "local";
-var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
-switch (mode)
+// The production host runs the operator against a real cluster. A leading `run` (what the Deployment and the image
+// pass) is accepted and ignored; local mode is its own executable, Operator.Local, so this binary carries no emulator.
+if (args.Length > 0 && !args[0].StartsWith('-') && args[0] != "run")
 {
-    case "run":
-        await OperatorHost.Build(rest, EcsOperatorModule.Register).RunAsync();
-        return Environment.ExitCode;
-    case "local":
-        return await LocalMode.RunAsync(rest);
-    default:
-        await Console.Error.WriteLineAsync($"unknown mode '{mode}': use 'local' (default) or 'run'");
-        return 2;
+    await Console.Error.WriteLineAsync($"unknown mode '{args[0]}': the operator takes only flags (local mode is `dotnet run --project Operator.Local`)");
+    return 2;
 }
+var rest = args.Length > 0 && args[0] == "run" ? args[1..] : args;
+await OperatorHost.Build(rest, EcsOperatorModule.Register).RunAsync();
+return Environment.ExitCode;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Informers;
 using Operator.Hosting;
+using Operator.Local;
 using Operator.Testing;
 using Operator.Testing.Aws;
 using Operator.Testing.Kubernetes;
@@ -13,10 +14,10 @@ using Operator.Testing.Kubernetes;
 namespace Operator.Benchmarks.Scenarios;
 
 /// <summary>
-/// The whole product in one process over real HTTP, as Operator.Tests' OperatorTestBed composes it: the Kubernetes API
-/// emulator, the ECS + STS emulator, and the operator host (OperatorHost + EcsOperatorModule) with settings overrides.
-/// One static-credentials AWSProvider <c>bench/p</c>. The operator can be stopped and started again (e.g. as the naive
-/// baseline) over the same emulators.
+/// The whole product in one process over real HTTP, composed by <see cref="InProcessStack"/> as local mode and the
+/// tests compose it, with emulator limits sized for 10,000 objects and operator logs at Warning. One static-credentials
+/// AWSProvider <c>bench/p</c>. The operator can be stopped and started again (e.g. as the naive baseline) over the same
+/// emulators.
 /// </summary>
 internal sealed class ScenarioStack : IAsyncDisposable
 {
@@ -27,74 +28,55 @@ internal sealed class ScenarioStack : IAsyncDisposable
     private const string AccessKey = "bench";
     private const string SecretKey = "bench-secret";
 
-    private ScenarioStack(KubeApiEmulator kube, IKubernetes client, AwsEmulator aws)
-    {
-        Kube = kube;
-        Client = client;
-        Aws = aws;
-    }
+    private readonly InProcessStack stack;
 
-    public KubeApiEmulator Kube { get; }
-    public IKubernetes Client { get; }
-    public AwsEmulator Aws { get; }
-    public WebApplication? App { get; private set; }
+    private ScenarioStack(InProcessStack stack) => this.stack = stack;
+
+    public KubeApiEmulator Kube => stack.Kube;
+    public IKubernetes Client => stack.Client;
+    public AwsEmulator Aws => stack.Aws;
+    public WebApplication? App => stack.App;
 
     /// <summary>The ECSCluster cache of the running operator (what its controller and drift scanner see).</summary>
     public ObjectStore<ECSCluster> OperatorCache => App!.Services.GetRequiredService<Informer<ECSCluster>>().Store;
 
     public static async Task<ScenarioStack> StartAsync(AwsEmulatorOptions awsOptions)
     {
-        var kube = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions
+        var inner = await InProcessStack.StartAsync(new InProcessStackOptions
         {
-            CrdDirectory = RepositoryLayout.CrdDirectory,
-            // A real API server bookmarks about once a minute; a short interval only adds load to the measurement.
-            BookmarkInterval = TimeSpan.FromSeconds(30),
-            // Creating and deleting 10,000 objects makes ~50,000 watch events; keep enough history that no watch expires.
-            HistoryLimit = 200_000,
+            Kube = new KubeApiEmulatorOptions
+            {
+                CrdDirectory = RepositoryLayout.CrdDirectory,
+                // A real API server bookmarks about once a minute; a short interval only adds load to the measurement.
+                BookmarkInterval = TimeSpan.FromSeconds(30),
+                // Creating and deleting 10,000 objects makes ~50,000 watch events; keep enough history that no watch expires.
+                HistoryLimit = 200_000,
+            },
+            Aws = awsOptions,
+            Namespaces = [Namespace],
+            Credentials = [new StackCredential(AccessKey, SecretKey, "bench", Account)],
         });
-        var client = kube.CreateClient();
-        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Namespace } });
-        var aws = await AwsEmulator.StartAsync(awsOptions);
-        aws.Credentials.Add(AccessKey, SecretKey, Account, "bench");
-        var stack = new ScenarioStack(kube, client, aws);
+        var stack = new ScenarioStack(inner);
         await stack.CreateProviderAsync();
         return stack;
     }
 
     /// <summary>Starts the operator with <paramref name="settings"/> over the defaults; <paramref name="compose"/> runs after the module.</summary>
-    public async Task StartOperatorAsync(IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder, OperatorOptions>? compose = null)
+    public Task StartOperatorAsync(IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder, OperatorOptions>? compose = null)
     {
         var overrides = new Dictionary<string, string?>
         {
-            ["LeaderElect"] = "false",
-            ["AwsEndpoint"] = Aws.Endpoint.ToString(),
-            ["LogFormat"] = "text",
             ["Logging:LogLevel:Default"] = "Warning",
-            ["MetricsPort"] = "0",
-            ["HealthPort"] = "0",
             ["DrainTimeout"] = "00:00:05",
         };
         foreach (var (k, v) in settings)
         {
             overrides[k] = v;
         }
-        App = OperatorHost.Build([], (builder, options) =>
-        {
-            EcsOperatorModule.Register(builder, options);
-            compose?.Invoke(builder, options);
-        }, Kube.CreateClient(), overrides);
-        await App.StartAsync();
+        return stack.StartOperatorAsync(settings: overrides, compose: compose);
     }
 
-    public async Task StopOperatorAsync()
-    {
-        if (App is { } app)
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-            App = null;
-        }
-    }
+    public Task StopOperatorAsync() => stack.StopOperatorAsync();
 
     public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -123,13 +105,7 @@ internal sealed class ScenarioStack : IAsyncDisposable
         return obj;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopOperatorAsync();
-        Client.Dispose();
-        await Aws.DisposeAsync();
-        await Kube.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => stack.DisposeAsync();
 
     private async Task CreateProviderAsync()
     {

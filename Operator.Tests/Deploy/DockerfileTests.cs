@@ -7,7 +7,8 @@ namespace Operator.Tests.Deploy;
 /// <summary>
 /// The Dockerfile cannot be built here (no container engine), so it is checked by reading it: a multi-stage build
 /// from the .NET SDK to the ASP.NET Core runtime that publishes the operator, copies every project the operator
-/// needs, runs as the same non-root numeric user as the Deployment, and starts in exec form with <c>run</c>.
+/// needs and nothing else (no emulator, no local mode), runs as the same non-root numeric user as the Deployment, and
+/// starts in exec form with <c>run</c>.
 /// </summary>
 [TestFixture]
 public sealed class DockerfileTests
@@ -76,20 +77,23 @@ public sealed class DockerfileTests
     }
 
     [Test]
-    public void It_copies_every_project_the_operator_references_and_the_CRDs_it_embeds()
+    public void It_copies_every_project_the_operator_references_and_no_other()
     {
         var copied = Instructions().Where(i => i.Keyword == "COPY" && !i.Args.StartsWith("--from", StringComparison.Ordinal))
             .SelectMany(i => i.Args.Split(' ', StringSplitOptions.RemoveEmptyEntries).SkipLast(1))
             .Select(s => s.TrimEnd('/'))
             .ToHashSet(StringComparer.Ordinal);
 
-        foreach (var project in ProjectClosure("Operator/Operator.csproj"))
+        var closure = ProjectClosure("Operator/Operator.csproj");
+        foreach (var project in closure)
         {
             copied.Should().Contain(project, "restore needs the project file");
             copied.Should().Contain(Path.GetDirectoryName(project)!, "publish needs the project's sources");
         }
-        copied.Should().Contain("manifests/crds", "Operator embeds ..\\manifests\\crds\\*.yaml for local mode");
-        copied.Should().Contain(new[] { "global.json", "Directory.Build.props", "Directory.Packages.props" });
+        closure.Should().NotContain(new[] { "Operator.Testing/Operator.Testing.csproj", "Operator.Local/Operator.Local.csproj" },
+            "the production host must not reference the emulators or local mode");
+        copied.Should().BeEquivalentTo(closure.Concat(closure.Select(p => Path.GetDirectoryName(p)!))
+            .Concat(["global.json", "Directory.Build.props", "Directory.Packages.props"]), "the image gets the production host's projects only");
     }
 
     [Test]

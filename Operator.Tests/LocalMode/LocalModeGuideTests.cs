@@ -7,7 +7,7 @@ using Operator.Tests.Support;
 namespace Operator.Tests.LocalMode;
 
 /// <summary>
-/// Local mode run as a process (the built Operator.dll, as `dotnet run --project Operator` runs it, with flags that
+/// Local mode run as a process (the built Operator.Local.dll, as `dotnet run --project Operator.Local` runs it, with flags that
 /// must win over its defaults) and driven with the real kubectl and aws CLIs from the repository root: the README's
 /// "Try the troubleshooting guide locally" block verbatim (services and tasks block the deletion, the guide's
 /// commands clear them, the deletion completes), and `kubectl apply -f manifests/samples/` (every guide example
@@ -34,7 +34,7 @@ public sealed partial class LocalModeGuideTests
 
         _home = Directory.CreateTempSubdirectory("local-guide-");
         _kubeconfig = Path.Combine(_home.FullName, "kubeconfig");
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Operator.dll"), "local",
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Operator.Local.dll"),
             "--kubeconfig-out", _kubeconfig, "--provisioning-seconds", "1", "--resync-period", "00:07:00"])
         {
             WorkingDirectory = RepositoryLayout.Root,

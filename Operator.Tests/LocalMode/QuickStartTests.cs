@@ -6,7 +6,7 @@ using Operator.Tests.Support;
 namespace Operator.Tests.LocalMode;
 
 /// <summary>
-/// The README's quick start, run verbatim: `dotnet run --project Operator` starts local mode, then each kubectl line
+/// The README's quick start, run verbatim: `dotnet run --project Operator.Local` starts local mode, then each kubectl line
 /// of the quick-start block runs from the repository root against it (the guide's Fargate example: apply, wait for
 /// Ready, read the ARN with jsonpath, describe, delete), then Ctrl-C must stop everything cleanly.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed partial class QuickStartTests
     public async Task The_readme_quick_start_works_verbatim()
     {
         var commands = QuickStartCommands();
-        commands[0].Should().Be("dotnet run --project Operator");
+        commands[0].Should().Be("dotnet run --project Operator.Local");
         var root = RepositoryLayout.Root;
         var home = Directory.CreateTempSubdirectory("quickstart-home-");
         var log = Path.Combine(home.FullName, "local-mode.log");

@@ -10,24 +10,33 @@ namespace Operator.Tests.Support;
 /// <summary>A Kubernetes API emulator with the CRDs installed and a real KubernetesClient pointed at it.</summary>
 internal sealed class KubeTestBed : IAsyncDisposable
 {
-    private KubeTestBed(KubeApiEmulator emulator)
+    private readonly bool ownsEmulator;
+
+    private KubeTestBed(KubeApiEmulator emulator, bool ownsEmulator = true)
     {
         Emulator = emulator;
         Client = emulator.CreateClient();
+        this.ownsEmulator = ownsEmulator;
     }
 
     public KubeApiEmulator Emulator { get; }
     public IKubernetes Client { get; }
 
+    /// <summary>The emulator options of <see cref="StartAsync"/>: the repository's CRDs, frequent bookmarks, mixed event orders.</summary>
+    public static KubeApiEmulatorOptions Options(TimeSpan? bookmarkInterval = null, WatchEventOrder? watchOrder = null) => new()
+    {
+        CrdDirectory = RepositoryLayout.CrdDirectory,
+        BookmarkInterval = bookmarkInterval ?? TimeSpan.FromSeconds(5),
+        WatchEventOrder = watchOrder ?? WatchEventOrder.Random,
+    };
+
+    /// <summary>Helpers over an emulator someone else owns (an in-process stack): disposing this leaves it running.</summary>
+    public static KubeTestBed Over(KubeApiEmulator emulator) => new(emulator, ownsEmulator: false);
+
     /// <param name="watchOrder">When a write's watch events arrive relative to its response; the emulator's default mixes orders.</param>
     public static async Task<KubeTestBed> StartAsync(TimeSpan? bookmarkInterval = null, WatchEventOrder? watchOrder = null)
     {
-        var emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions
-        {
-            CrdDirectory = RepositoryLayout.CrdDirectory,
-            BookmarkInterval = bookmarkInterval ?? TimeSpan.FromSeconds(5),
-            WatchEventOrder = watchOrder ?? WatchEventOrder.Random,
-        });
+        var emulator = await KubeApiEmulator.StartAsync(Options(bookmarkInterval, watchOrder));
         return new KubeTestBed(emulator);
     }
 
@@ -80,6 +89,9 @@ internal sealed class KubeTestBed : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await Emulator.DisposeAsync();
+        if (ownsEmulator)
+        {
+            await Emulator.DisposeAsync();
+        }
     }
 }

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Hosting;
+using Operator.Local;
 using Operator.Testing;
 using Operator.Testing.Aws;
 using Operator.Testing.Yaml;
@@ -15,42 +15,42 @@ using Operator.Testing.Yaml;
 namespace Operator.Tests.Support;
 
 /// <summary>
-/// The whole product over real HTTP: the operator host (EcsOperatorModule, as in production) talking to the
-/// Kubernetes API emulator with the KubernetesClient and to the ECS + STS emulator with SigV4-signed requests.
-/// The guide's static keys ("test"/"test") are known to the AWS emulator, and a web identity token file exists,
-/// so both of the guide's providers authenticate. Every log line is captured.
+/// The whole product over real HTTP, composed by <see cref="InProcessStack"/> as local mode and the benchmarks compose
+/// it: the operator host (EcsOperatorModule, as in production) talking to the Kubernetes API emulator with the
+/// KubernetesClient and to the ECS + STS emulator with SigV4-signed requests. The guide's static keys ("test"/"test")
+/// are known to the AWS emulator, and the stack's web identity token file is injected, so both of the guide's
+/// providers authenticate. Every log line is captured.
 /// </summary>
 internal sealed class OperatorTestBed : IAsyncDisposable
 {
     public const string Account = AwsCredentialStore.DefaultAccountId;
-    private static readonly string TokenFile = CreateTokenFile();
 
-    private OperatorTestBed(KubeTestBed kube, AwsEmulator aws, LogCapture logs)
+    private OperatorTestBed(InProcessStack stack, LogCapture logs)
     {
-        Kube = kube;
-        Aws = aws;
+        Stack = stack;
+        Kube = KubeTestBed.Over(stack.Kube);
         Logs = logs;
     }
 
+    public InProcessStack Stack { get; }
     public KubeTestBed Kube { get; }
-    public AwsEmulator Aws { get; }
+    public AwsEmulator Aws => Stack.Aws;
     public LogCapture Logs { get; }
-    public WebApplication? App { get; private set; }
+    public WebApplication? App => Stack.App;
     public IKubernetes Client => Kube.Client;
 
     public static async Task<OperatorTestBed> StartAsync(
         TimeSpan? resync = null, AwsEmulatorOptions? awsOptions = null, bool startOperator = true, Dictionary<string, string?>? settings = null,
         Action<IServiceCollection>? services = null, Operator.Testing.Kubernetes.WatchEventOrder? watchOrder = null)
     {
-        var kube = await KubeTestBed.StartAsync(watchOrder: watchOrder);
-        foreach (var ns in new[] { "development", "production", "infra-operator-system" })
+        var stack = await InProcessStack.StartAsync(new InProcessStackOptions
         {
-            await kube.EnsureNamespaceAsync(ns);
-        }
-        var aws = await AwsEmulator.StartAsync(awsOptions ?? new AwsEmulatorOptions());
-        aws.Credentials.Add("test", "test", Account, "guide-user");
-        aws.Credentials.Add("test-inspector", "inspector-secret", Account, "test-inspector");
-        var bed = new OperatorTestBed(kube, aws, new LogCapture())
+            Kube = KubeTestBed.Options(watchOrder: watchOrder),
+            Aws = awsOptions ?? new AwsEmulatorOptions(),
+            Namespaces = ["development", "production", "infra-operator-system"],
+            Credentials = [new StackCredential("test", "test", "guide-user", Account), new StackCredential("test-inspector", "inspector-secret", "test-inspector", Account)],
+        });
+        var bed = new OperatorTestBed(stack, new LogCapture())
         {
             Resync = resync ?? TimeSpan.FromMinutes(10), Settings = settings ?? [], Services = services,
         };
@@ -65,35 +65,26 @@ internal sealed class OperatorTestBed : IAsyncDisposable
     private Dictionary<string, string?> Settings { get; init; } = [];
     private Action<IServiceCollection>? Services { get; init; }
 
-    public async Task StartOperatorAsync()
+    public Task StartOperatorAsync()
     {
-        Environment.SetEnvironmentVariable("AWS_WEB_IDENTITY_TOKEN_FILE", TokenFile);
-        var overrides = Operator.Local.LocalMode.EmulatorSettings(Aws.Endpoint, Resync);
-        overrides["DrainTimeout"] = "00:00:05";
-        overrides["AwsMaxRetries"] = "8";
+        var overrides = new Dictionary<string, string?>
+        {
+            ["DrainTimeout"] = "00:00:05",
+            ["AwsMaxRetries"] = "8",
+        };
         foreach (var (k, v) in Settings)
         {
             overrides[k] = v;
         }
-        App = OperatorHost.Build([], (builder, options) =>
+        return Stack.StartOperatorAsync(settings: overrides, resync: Resync, compose: (builder, _) =>
         {
-            EcsOperatorModule.Register(builder, options);
             builder.Logging.AddProvider(Logs);
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
             Services?.Invoke(builder.Services);
-        }, Kube.Emulator.CreateClient(), overrides);
-        await App.StartAsync();
+        });
     }
 
-    public async Task StopOperatorAsync()
-    {
-        if (App is { } app)
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-            App = null;
-        }
-    }
+    public Task StopOperatorAsync() => Stack.StopOperatorAsync();
 
     /// <summary>The address the operator's metrics and probes answer on.</summary>
     public Uri OperatorAddress => new(App!.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()
@@ -215,16 +206,7 @@ internal sealed class OperatorTestBed : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await StopOperatorAsync();
-        await Aws.DisposeAsync();
         await Kube.DisposeAsync();
-    }
-
-    private static string CreateTokenFile()
-    {
-        var dir = Directory.CreateTempSubdirectory("operator-tests-");
-        var file = Path.Combine(dir.FullName, "web-identity-token");
-        File.WriteAllText(file, "eyJhbGciOiJSUzI1NiJ9.test-web-identity.signature");
-        return file;
+        await Stack.DisposeAsync();
     }
 }

@@ -1,9 +1,3 @@
-using System.Reflection;
-using k8s;
-using k8s.Models;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Informers;
@@ -20,7 +14,7 @@ namespace Operator.Local;
 /// state change of the custom objects. Ctrl-C stops everything.
 /// Flags: --kubeconfig-out FILE (default ./infra-operator-local.kubeconfig), --api-port N (default 0: a free port),
 /// --provisioning-seconds N (how long new ECS clusters stay PROVISIONING; default 3); other flags go to the operator
-/// and win over local mode's defaults (<see cref="EmulatorSettings"/>).
+/// and win over local mode's defaults (<see cref="InProcessStack.EmulatorSettings"/>).
 /// </summary>
 internal static class LocalMode
 {
@@ -33,68 +27,31 @@ internal static class LocalMode
         var apiPort = int.Parse(Flag(ref args, "--api-port") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
         var provisioning = TimeSpan.FromSeconds(double.Parse(Flag(ref args, "--provisioning-seconds") ?? "3", System.Globalization.CultureInfo.InvariantCulture));
 
-        await using var aws = await AwsEmulator.StartAsync(new AwsEmulatorOptions { ProvisioningDuration = provisioning });
-        // The user guide's Secret holds access-key-id "test" / secret-access-key "test".
-        aws.Credentials.Add("test", "test", AwsCredentialStore.DefaultAccountId, "local-user");
-
-        var tokenDir = Directory.CreateTempSubdirectory("infra-operator-local-");
-        var tokenFile = Path.Combine(tokenDir.FullName, "token");
-        await File.WriteAllTextAsync(tokenFile, "local-mode-web-identity-token");
-        Environment.SetEnvironmentVariable("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile);
-
-        await using var kube = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { Port = apiPort, KubeconfigPath = kubeconfig });
-        foreach (var yaml in EmbeddedCrds())
+        await using var stack = await InProcessStack.StartAsync(new InProcessStackOptions
         {
-            kube.RegisterCrdYaml(yaml);
-        }
-        using var client = kube.CreateClient();
-        foreach (var ns in new[] { "development", "production", "infra-operator-system" })
-        {
-            await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
-        }
+            Kube = new KubeApiEmulatorOptions { Port = apiPort, KubeconfigPath = kubeconfig },
+            Aws = new AwsEmulatorOptions { ProvisioningDuration = provisioning },
+            CrdYaml = InProcessStack.EmbeddedCrds(),
+            Namespaces = ["development", "production", "infra-operator-system"],
+            // The user guide's Secret holds access-key-id "test" / secret-access-key "test".
+            Credentials = [new StackCredential("test", "test", "local-user")],
+            WebIdentityToken = "local-mode-web-identity-token",
+        });
 
-        // Defaults only: any operator flag the user gives wins (--log-format json, --resync-period, --aws-endpoint, ...).
-        var app = OperatorHost.Build(args, EcsOperatorModule.Register, kube.CreateClient(), defaults: EmulatorSettings(aws.Endpoint, DefaultResync));
+        // Local mode's settings are defaults only: any operator flag the user gives wins (--log-format json,
+        // --resync-period, --aws-endpoint, ...).
         var printer = new StatePrinter(Console.Out);
-        app.Services.GetRequiredService<Informer<ECSCluster>>().AddHandler(printer.Clusters);
-        app.Services.GetRequiredService<Informer<AWSProvider>>().AddHandler(printer.Providers);
-        await app.StartAsync();
+        await stack.StartOperatorAsync(args, resync: DefaultResync, beforeStart: services =>
+        {
+            services.GetRequiredService<Informer<ECSCluster>>().AddHandler(printer.Clusters);
+            services.GetRequiredService<Informer<AWSProvider>>().AddHandler(printer.Providers);
+        });
+        var app = stack.App!;
 
-        var urls = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        PrintBanner(kubeconfig, kube.BaseAddress, aws.Endpoint, urls, app.Services.GetRequiredService<OperatorOptions>());
+        PrintBanner(kubeconfig, stack.Kube.BaseAddress, stack.Aws.Endpoint, stack.OperatorAddresses, app.Services.GetRequiredService<OperatorOptions>());
         await app.WaitForShutdownAsync();
-        tokenDir.Delete(recursive: true);
         Console.WriteLine("infra-operator local mode stopped.");
         return Environment.ExitCode;
-    }
-
-    /// <summary>
-    /// Operator settings for running against the in-process emulators: one replica (no Lease), the ECS + STS emulator
-    /// as the AWS endpoint, readable logs, free ports for metrics and probes, and a provider policy that allows every
-    /// endpoint, role and namespace (a laptop has no tenants; every example of the guide must work).
-    /// </summary>
-    public static Dictionary<string, string?> EmulatorSettings(Uri awsEndpoint, TimeSpan resync) => new()
-    {
-        ["LeaderElect"] = "false",
-        ["AwsEndpoint"] = awsEndpoint.ToString(),
-        ["LogFormat"] = "text",
-        ["BindAddress"] = "127.0.0.1",
-        ["MetricsPort"] = "0",
-        ["HealthPort"] = "0",
-        ["ResyncPeriod"] = resync.ToString(),
-        ["AllowedEndpoints"] = "*",
-        ["AllowedRoleArns"] = "*",
-        ["DefaultCredentialsNamespaces"] = "*",
-    };
-
-    private static IEnumerable<string> EmbeddedCrds()
-    {
-        var assembly = Assembly.GetExecutingAssembly();
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("crds/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            using var reader = new StreamReader(assembly.GetManifestResourceStream(name)!);
-            yield return reader.ReadToEnd();
-        }
     }
 
     private static string? Flag(ref string[] args, string name)
