@@ -91,6 +91,32 @@ public sealed partial class ControlPlaneTests
     }
 
     [Test]
+    public async Task Every_write_the_operator_makes_names_its_field_manager()
+    {
+        await using var bed = await OperatorTestBed.StartAsync();
+        await bed.CreateStaticProviderAsync("default", "p");
+        await bed.Kube.CreateClusterAsync("default", "managed");
+        await bed.WaitReadyAsync("default", "managed");
+
+        var writes = bed.Kube.Emulator.Requests.Entries
+            .Where(e => e.Verb == "patch" && e.Resource is "ecsclusters" or "awsproviders").ToList();
+        writes.Should().Contain(e => e.Subresource == "status").And.Contain(e => e.Subresource.Length == 0, "the finalizer patch");
+        writes.Should().OnlyContain(e => e.Query.Contains($"fieldManager={Core.Kubernetes.OperatorIdentity.FieldManager}", StringComparison.Ordinal),
+            "managedFields and audit logs must show the operator, not the client library");
+    }
+
+    [TestCase("127.0.0.1")]
+    [TestCase("0.0.0.0")]
+    public async Task The_metrics_and_probe_listeners_bind_the_configured_address(string address)
+    {
+        await using var bed = await OperatorTestBed.StartAsync(settings: new() { ["BindAddress"] = address });
+        var bound = bed.App!.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
+        bound.Should().HaveCount(2).And.OnlyContain(a => a.StartsWith($"http://{address}:", StringComparison.Ordinal));
+        new Hosting.OperatorOptions().BindAddress.Should().Be("0.0.0.0", "the Deployment's default serves the kubelet's probes");
+    }
+
+    [Test]
     public async Task Informer_and_throttle_series_exist_at_zero_from_the_start()
     {
         await using var bed = await OperatorTestBed.StartAsync();
