@@ -24,6 +24,9 @@ public sealed class EventBudgetTests
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", Uid = Guid.NewGuid().ToString() },
     };
 
+    // One sender delivers the queue in order, each Warning after a lookup: dozens of requests, slow on a busy machine.
+    private static readonly TimeSpan Delivery = TimeSpan.FromMinutes(2);
+
     private readonly Aws.TestMeterFactory meters = new();
 
     /// <summary>A recorder of its own (as after a restart); Events are sent in order by its sender, asynchronously.</summary>
@@ -46,7 +49,7 @@ public sealed class EventBudgetTests
 
         // Sent in order: once the last one is there, so is everything before it.
         IList<Corev1Event> events = [];
-        await Eventually.UntilAsync(async () => (events = await EventsAsync("streak")).Any(e => e.Reason == "Created"), "the Created event");
+        await Eventually.UntilAsync(async () => (events = await EventsAsync("streak")).Any(e => e.Reason == "Created"), "the Created event", Delivery);
         events.Should().ContainSingle(e => e.Reason == "InvalidParameter").Which.Count.Should().Be(EventRecorder.SpamBurst);
         events.Should().ContainSingle(e => e.Reason == "AccessDenied", "the budget is per reason");
         events.Should().ContainSingle(e => e.Reason == "Created" && e.Type == "Normal", "lifecycle events are never suppressed");
@@ -59,12 +62,12 @@ public sealed class EventBudgetTests
         await using var before = NewRecorder();
         await before.RecordAsync(obj, EventSeverity.Warning, "AwsError", "boom", CancellationToken.None);
         await before.RecordAsync(obj, EventSeverity.Warning, "AwsError", "boom", CancellationToken.None);
-        await Eventually.UntilAsync(async () => (await EventsAsync("restarted")).Sum(e => e.Count ?? 1) == 2, "both events sent");
+        await Eventually.UntilAsync(async () => (await EventsAsync("restarted")).Sum(e => e.Count ?? 1) == 2, "both events sent", Delivery);
 
         await using var after = NewRecorder();
         await after.RecordAsync(obj, EventSeverity.Warning, "AwsError", "boom", CancellationToken.None);
 
-        await Eventually.UntilAsync(async () => (await EventsAsync("restarted")).Sum(e => e.Count ?? 1) == 3, "the third event sent");
+        await Eventually.UntilAsync(async () => (await EventsAsync("restarted")).Sum(e => e.Count ?? 1) == 3, "the third event sent", Delivery);
         (await EventsAsync("restarted")).Should().ContainSingle().Which.Count.Should().Be(3);
     }
 
@@ -78,9 +81,9 @@ public sealed class EventBudgetTests
             await recorder.RecordAsync(obj, EventSeverity.Warning, "AwsError", $"failure {i}", CancellationToken.None);
         }
         await Eventually.UntilAsync(async () => (await EventsAsync("forgotten")).Count == EventRecorder.SpamBurst && recorder.Queued == 0,
-            "the budget's events sent");
+            "the budget's events sent", Delivery);
         recorder.Forget(obj.Metadata.Uid);
         await recorder.RecordAsync(obj, EventSeverity.Warning, "AwsError", "after forget", CancellationToken.None);
-        await Eventually.UntilAsync(async () => (await EventsAsync("forgotten")).Any(e => e.Message == "after forget"), "the event after Forget");
+        await Eventually.UntilAsync(async () => (await EventsAsync("forgotten")).Any(e => e.Message == "after forget"), "the event after Forget", Delivery);
     }
 }
