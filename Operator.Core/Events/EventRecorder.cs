@@ -42,6 +42,10 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     private readonly ConcurrentDictionary<string, Recorded> recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SpamBudget> budgets = new(StringComparer.Ordinal);
     private readonly string instance = Environment.MachineName;
+
+    // Names are made when an event is queued, and a burst queues many in one millisecond: a sequence, not a random
+    // suffix, keeps them distinct (a clash would be a 409 that the sender takes for its own earlier attempt).
+    private int sequence;
     private readonly IKubernetes client;
     private readonly TimeProvider time;
     private readonly ILogger<EventRecorder> logger;
@@ -95,7 +99,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
             Uid = meta.Uid, ResourceVersion = meta.ResourceVersion,
         };
         var pending = new PendingEvent(involved, $"{uid}|{severity}|{reason}|{message}", severity, reason, message, now,
-            $"{meta.Name}.{now.ToUnixTimeMilliseconds() * 1000 + Random.Shared.Next(1000):x}");
+            $"{meta.Name}.{now.ToUnixTimeMilliseconds():x}{Interlocked.Increment(ref sequence) & 0xffff:x4}");
         if (!queue.Writer.TryWrite(pending))
         {
             Drop(pending, "queue_full", $"{options.MaxQueued} events are already waiting");
