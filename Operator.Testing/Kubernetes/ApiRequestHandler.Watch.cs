@@ -37,9 +37,7 @@ internal sealed partial class ApiRequestHandler
     {
         lock (_store.Gate)
         {
-            _store.Compact();
-            _snapshots.Clear();
-            _snapshotOrder.Clear();
+            _objects.Compact();
         }
     }
 

@@ -9,28 +9,28 @@ using Operator.Testing.Yaml;
 namespace Operator.Testing.Kubernetes;
 
 /// <summary>
-/// Serves every HTTP request of the emulator: discovery, OpenAPI, and the resource verbs. Each read-modify-write
-/// runs entirely under the store's lock, which is what makes resourceVersions, conflicts and watch order exact.
+/// The HTTP layer of the emulator, as kube-apiserver's handler chain and endpoint handlers: parses each request
+/// (<see cref="RequestInfo"/>), applies fault injection, serves discovery and OpenAPI, decodes bodies and patches,
+/// and hands each resource verb to <see cref="RegistryStore"/> (whose per-kind rules are the types'
+/// <see cref="ResourceStrategy"/>), then writes the answer, or streams a watch from <see cref="ObjectStore"/>.
+/// Contract: each read-modify-write runs entirely under the store's lock, which is what makes resourceVersions,
+/// conflicts and watch order exact; nothing here knows a particular kind.
 /// </summary>
 internal sealed partial class ApiRequestHandler
 {
-    private const string CrdStorageKey = "apiextensions.k8s.io/customresourcedefinitions";
-    private const string NamespaceStorageKey = "/namespaces";
-    private const int MaxSnapshots = 128;
-
     private readonly ObjectStore _store;
+    private readonly RegistryStore _objects;
     private readonly ResourceRegistry _registry;
     private readonly KubeApiEmulatorOptions _options;
     private readonly FaultInjector _faults;
     private readonly RequestLog _log;
     private readonly CancellationToken _stopping;
-    private readonly Dictionary<string, ListSnapshot> _snapshots = new(StringComparer.Ordinal);
-    private readonly Queue<string> _snapshotOrder = new();
     private readonly WatchOrdering _ordering;
 
-    public ApiRequestHandler(ObjectStore store, ResourceRegistry registry, KubeApiEmulatorOptions options, FaultInjector faults, RequestLog log, CancellationToken stopping)
+    public ApiRequestHandler(ObjectStore store, RegistryStore objects, ResourceRegistry registry, KubeApiEmulatorOptions options, FaultInjector faults, RequestLog log, CancellationToken stopping)
     {
         _store = store;
+        _objects = objects;
         _registry = registry;
         _options = options;
         _faults = faults;
@@ -40,8 +40,6 @@ internal sealed partial class ApiRequestHandler
     }
 
     private DateTimeOffset Now => _options.TimeProvider.GetUtcNow();
-
-    private string Timestamp() => Now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     public async Task HandleAsync(HttpContext ctx)
     {
@@ -217,7 +215,7 @@ internal sealed partial class ApiRequestHandler
                 JsonObject obj;
                 lock (_store.Gate)
                 {
-                    obj = Serve(type, _store.Get(type.StorageKey, info.Namespace, info.Name!) ?? throw NotFound(type, info.Name!));
+                    obj = _objects.Get(type, info.Namespace, info.Name!);
                 }
 
                 if (WantsTable(ctx))
@@ -244,7 +242,7 @@ internal sealed partial class ApiRequestHandler
                 JsonObject created;
                 lock (_store.Gate)
                 {
-                    created = Create(type, info.Namespace, body, dryRun, fieldValidation);
+                    created = _objects.Create(type, info.Namespace, body, dryRun, fieldValidation);
                 }
 
                 AddWarnings(ctx, fieldValidation);
@@ -259,7 +257,8 @@ internal sealed partial class ApiRequestHandler
                 JsonObject updated;
                 lock (_store.Gate)
                 {
-                    updated = Update(type, info.Namespace, info.Name!, info.Subresource, _ => body, dryRun, requireRv: type.IsCustom && info.Subresource.Length == 0, fieldValidation);
+                    updated = _objects.Update(type, info.Namespace, info.Name!, info.Subresource, _ => body, dryRun,
+                        requireRv: !type.Strategy.AllowUnconditionalUpdate && info.Subresource.Length == 0, fieldValidation);
                 }
 
                 AddWarnings(ctx, fieldValidation);
@@ -284,7 +283,7 @@ internal sealed partial class ApiRequestHandler
                 JsonObject result;
                 lock (_store.Gate)
                 {
-                    result = Delete(type, info.Namespace, info.Name!, options, dryRun);
+                    result = _objects.Delete(type, info.Namespace, info.Name!, options, dryRun);
                 }
 
                 await RespondToWriteAsync(ctx, 200, result, write).ConfigureAwait(false);
@@ -299,10 +298,10 @@ internal sealed partial class ApiRequestHandler
                 {
                     foreach (var obj in _store.List(type.StorageKey, info.Namespace).ToList())
                     {
-                        var served = Serve(type, obj);
+                        var served = RegistryStore.Serve(type, obj);
                         if (labels.Matches(served) && fields.Matches(served))
                         {
-                            Delete(type, obj["metadata"]?["namespace"]?.GetValue<string>(), obj["metadata"]!["name"]!.GetValue<string>(), null, dryRun);
+                            _objects.Delete(type, obj["metadata"]?["namespace"]?.GetValue<string>(), obj["metadata"]!["name"]!.GetValue<string>(), null, dryRun);
                         }
                     }
                 }
@@ -332,7 +331,7 @@ internal sealed partial class ApiRequestHandler
         }
         else if (contentType.StartsWith("application/strategic-merge-patch+json", StringComparison.OrdinalIgnoreCase))
         {
-            if (type.IsCustom)
+            if (!type.Strategy.SupportsStrategicMergePatch)
             {
                 throw KubeStatus.UnsupportedMediaType(contentType);
             }
@@ -347,7 +346,7 @@ internal sealed partial class ApiRequestHandler
                 if (_store.Get(type.StorageKey, info.Namespace, info.Name!) is null && info.Subresource.Length == 0)
                 {
                     var obj = patch as JsonObject ?? throw KubeStatus.BadRequest("apply patch must be an object");
-                    return (201, Create(type, info.Namespace, obj, dryRun, fields));
+                    return (201, _objects.Create(type, info.Namespace, obj, dryRun, fields));
                 }
             }
 
@@ -360,7 +359,7 @@ internal sealed partial class ApiRequestHandler
 
         lock (_store.Gate)
         {
-            return (200, Update(type, info.Namespace, info.Name!, info.Subresource, apply, dryRun, requireRv: false, fields));
+            return (200, _objects.Update(type, info.Namespace, info.Name!, info.Subresource, apply, dryRun, requireRv: false, fields));
         }
     }
 
@@ -447,7 +446,41 @@ internal sealed partial class ApiRequestHandler
         }
     }
 
-    private static KubeApiException NotFound(ResourceType type, string name) => KubeStatus.NotFound(type.Group, type.Plural, name);
+    /// <summary>LIST: the query parsed here, the consistent page from the registry, answered as a list or a Table.</summary>
+    private JsonObject List(HttpContext ctx, ResourceType type, RequestInfo info)
+    {
+        var query = ctx.Request.Query;
+        var request = new ListRequest(
+            LabelSelector.Parse(query["labelSelector"]),
+            FieldSelector.Parse(query["fieldSelector"]),
+            int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : 0,
+            query["continue"],
+            query["resourceVersion"],
+            query["resourceVersionMatch"]);
+        ListPage page;
+        lock (_store.Gate)
+        {
+            page = _objects.List(type, info.Namespace, request);
+        }
 
-    private sealed record ListSnapshot(long Rv, List<JsonObject> Items);
+        if (WantsTable(ctx))
+        {
+            return TableConverter.Convert(type, page.Items, page.ResourceVersion, page.Continue, true, IncludeFullObject(ctx), Now);
+        }
+
+        var meta = new JsonObject { ["resourceVersion"] = page.ResourceVersion };
+        if (page.Continue is not null)
+        {
+            meta["continue"] = page.Continue;
+            meta["remainingItemCount"] = page.Remaining;
+        }
+
+        return new JsonObject
+        {
+            ["apiVersion"] = type.ApiVersion,
+            ["kind"] = type.ListKind,
+            ["metadata"] = meta,
+            ["items"] = new JsonArray([.. page.Items]),
+        };
+    }
 }

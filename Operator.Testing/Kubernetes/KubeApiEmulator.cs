@@ -27,12 +27,14 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     private WebApplication _app;
     private readonly ApiRequestHandler _handler;
     private readonly ObjectStore _store;
+    private readonly RegistryStore _objects;
     private readonly ResourceRegistry _registry;
     private readonly CancellationTokenSource _stopping;
     private int _disposed;
 
-    private KubeApiEmulator(WebApplication app, ApiRequestHandler handler, ObjectStore store, ResourceRegistry registry, CancellationTokenSource stopping, FaultInjector faults, RequestLog log, KubeApiEmulatorOptions options)
+    private KubeApiEmulator(WebApplication app, ApiRequestHandler handler, ObjectStore store, RegistryStore objects, ResourceRegistry registry, CancellationTokenSource stopping, FaultInjector faults, RequestLog log, KubeApiEmulatorOptions options)
     {
+        _objects = objects;
         _app = app;
         _options = options;
         _handler = handler;
@@ -70,21 +72,22 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         var registry = new ResourceRegistry(options.ValidatorFactory);
         ApiRequestHandler? handler = null;
-        var store = new ObjectStore(options.HistoryLimit) { Convert = (type, obj) => handler!.Serve(type, obj) };
+        var store = new ObjectStore(options.HistoryLimit) { Convert = RegistryStore.Serve };
+        var objects = new RegistryStore(store, registry, options.TimeProvider);
         var stopping = new CancellationTokenSource();
         var log = new RequestLog();
         var faults = new FaultInjector(abort => handler!.DropWatches(abort), () => handler!.Compact());
-        handler = new ApiRequestHandler(store, registry, options, faults, log, stopping.Token);
+        handler = new ApiRequestHandler(store, objects, registry, options, faults, log, stopping.Token);
 
         var app = BuildApp(handler, options.Port);
-        var emulator = new KubeApiEmulator(app, handler, store, registry, stopping, faults, log, options);
+        var emulator = new KubeApiEmulator(app, handler, store, objects, registry, stopping, faults, log, options);
         faults.Restart = emulator.RestartAsync;
         lock (store.Gate)
         {
             var nsType = registry.Find("", "v1", "namespaces")!;
             foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
             {
-                handler.Create(nsType, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } }, dryRun: false);
+                objects.Create(nsType, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } }, dryRun: false);
             }
         }
 
@@ -243,11 +246,11 @@ public sealed class KubeApiEmulator : IAsyncDisposable
             var name = crd["metadata"]?["name"]?.GetValue<string>() ?? throw new ArgumentException("CRD without metadata.name", nameof(crd));
             if (_store.Get(type.StorageKey, null, name) is null)
             {
-                _handler.Create(type, null, crd, dryRun: false);
+                _objects.Create(type, null, crd, dryRun: false);
             }
             else
             {
-                _handler.Update(type, null, name, "", _ => (JsonObject)crd.DeepClone(), dryRun: false, requireRv: false);
+                _objects.Update(type, null, name, "", _ => (JsonObject)crd.DeepClone(), dryRun: false, requireRv: false);
             }
         }
     }

@@ -15,13 +15,13 @@ internal sealed class ResourceRegistry
     {
         _validatorFactory = validatorFactory ?? (schema => new SchemaValidatorAdapter(schema));
         var age = new PrinterColumn("Age", "date", ".metadata.creationTimestamp");
-        Add(new ResourceType { Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false, ShortNames = ["ns"], Columns = [new("Status", "string", ".status.phase"), age] });
-        Add(new ResourceType { Group = "", Version = "v1", Plural = "secrets", Singular = "secret", Kind = "Secret", Namespaced = true, Columns = [new("Type", "string", ".type"), new("Data", "integer", ".data", "count"), age] });
+        Add(new ResourceType { Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false, Strategy = NamespaceStrategy.Instance, ShortNames = ["ns"], Columns = [new("Status", "string", ".status.phase"), age] });
+        Add(new ResourceType { Group = "", Version = "v1", Plural = "secrets", Singular = "secret", Kind = "Secret", Namespaced = true, Strategy = SecretStrategy.Instance, Columns = [new("Type", "string", ".type"), new("Data", "integer", ".data", "count"), age] });
         Add(new ResourceType { Group = "", Version = "v1", Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true, ShortNames = ["cm"], Columns = [new("Data", "integer", ".data", "count"), age] });
-        Add(new ResourceType { Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", NameColumnLast = true, Columns = EventColumns("involvedObject", "message") });
-        Add(new ResourceType { Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", NameColumnLast = true, Columns = EventColumns("regarding", "note") });
+        Add(new ResourceType { Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", Strategy = EventStrategy.Instance, NameColumnLast = true, Columns = EventColumns("involvedObject", "message") });
+        Add(new ResourceType { Group = EventStrategy.EventsGroup, Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", Strategy = EventStrategy.Instance, NameColumnLast = true, Columns = EventColumns("regarding", "note") });
         Add(new ResourceType { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true, Columns = [new("Holder", "string", ".spec.holderIdentity"), age] });
-        Add(new ResourceType { Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition", Kind = "CustomResourceDefinition", Namespaced = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"], TracksGeneration = true, Columns = [new("Created At", "string", ".metadata.creationTimestamp", "date-time")] });
+        Add(new ResourceType { Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition", Kind = "CustomResourceDefinition", Namespaced = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"], TracksGeneration = true, Strategy = CustomResourceDefinitionStrategy.Instance, Columns = [new("Created At", "string", ".metadata.creationTimestamp", "date-time")] });
     }
 
     public IReadOnlyList<ResourceType> Types => _types;
@@ -46,6 +46,9 @@ internal sealed class ResourceRegistry
 
     public ResourceType? Find(string group, string version, string plural) =>
         _types.FirstOrDefault(t => t.Group == group && t.Version == version && t.Plural == plural);
+
+    /// <summary>The first served type whose objects live under <paramref name="storageKey"/> (null once its CRD is gone).</summary>
+    public ResourceType? ForStorageKey(string storageKey) => _types.FirstOrDefault(t => t.StorageKey == storageKey);
 
     public IEnumerable<string> Groups => _types.Where(t => t.Group.Length > 0).Select(t => t.Group).Distinct();
 
@@ -98,6 +101,7 @@ internal sealed class ResourceRegistry
                 HasStatusSubresource = version["subresources"]?["status"] is not null,
                 TracksGeneration = true,
                 IsCustom = true,
+                Strategy = CustomResourceStrategy.Instance,
                 Columns = columns,
                 Validator = schema is null ? null : _validatorFactory((JsonObject)schema.DeepClone()),
                 Schema = schema?.DeepClone().AsObject(),

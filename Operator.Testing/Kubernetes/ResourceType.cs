@@ -39,6 +39,9 @@ internal sealed class ResourceType
 
     public ICustomResourceValidator? Validator { get; init; }
 
+    /// <summary>What this kind's writes, reads and deletes mean beyond the shared registry flow.</summary>
+    public ResourceStrategy Strategy { get; init; } = ResourceStrategy.Generic;
+
     /// <summary>The CRD version's openAPIV3Schema, published in /openapi/v2 and /openapi/v3 (null for built-ins).</summary>
     public System.Text.Json.Nodes.JsonObject? Schema { get; init; }
 
