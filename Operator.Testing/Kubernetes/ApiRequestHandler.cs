@@ -131,6 +131,14 @@ internal sealed partial class ApiRequestHandler
     private async Task<int> HandleNonResourceAsync(HttpContext ctx, RequestInfo info)
     {
         var s = info.Segments;
+        if (s is ["openapi", "v2"] && !AcceptsJson(ctx))
+        {
+            ctx.Response.StatusCode = 200;
+            ctx.Response.ContentType = Discovery.OpenApiV2ProtobufMediaType;
+            await ctx.Response.Body.WriteAsync(Discovery.OpenApiV2Protobuf(), ctx.RequestAborted).ConfigureAwait(false);
+            return 200;
+        }
+
         JsonObject? body;
         lock (_store.Gate)
         {
@@ -144,7 +152,6 @@ internal sealed partial class ApiRequestHandler
                 ["apis", var g] when _registry.Groups.Contains(g) => Discovery.Group(_registry, g),
                 ["apis", var g, var v] when _registry.Versions(g).Contains(v) => Discovery.ResourceList(_registry, g, v),
                 ["openapi", "v2"] when AcceptsJson(ctx) => Discovery.OpenApiV2(_registry),
-                ["openapi", "v2"] => throw new KubeApiException(KubeStatus.Failure(406, "NotAcceptable", "only application/json is served for /openapi/v2")),
                 ["openapi", "v3"] => Discovery.OpenApiV3Root(_registry),
                 ["openapi", "v3", "api", var v] => Discovery.OpenApiV3GroupVersion(_registry, "", v),
                 ["openapi", "v3", "apis", var g, var v] => Discovery.OpenApiV3GroupVersion(_registry, g, v),
@@ -414,7 +421,7 @@ internal sealed partial class ApiRequestHandler
     private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) =>
         value.Count > 0 && (value[0] is "true" or "1" or "True" or "");
 
-    /// <summary>No Accept, */*, or a JSON type: the protobuf-only Accept of client-go's OpenAPI v2 fetch gets 406.</summary>
+    /// <summary>No Accept, */*, or a JSON type; the protobuf-only Accept of client-go's OpenAPI v2 fetch is not.</summary>
     private static bool AcceptsJson(HttpContext ctx) =>
         ctx.Request.Headers.Accept.Count == 0 ||
         ctx.Request.Headers.Accept.Any(a => a is not null && (a.Contains("json", StringComparison.OrdinalIgnoreCase) || a.Contains("*/*", StringComparison.Ordinal)));

@@ -7,7 +7,8 @@ namespace Operator.Testing.Kubernetes;
 /// these documents when the answer's content type is plain application/json. The OpenAPI v3 documents carry the
 /// fieldValidation parameter on PATCH, so kubectl's default --validate=strict leaves validation to the server, and,
 /// like the real server, each CRD version's schema under a name tagged with its group/version/kind, which is what
-/// <c>kubectl explain</c> reads. /openapi/v2 publishes the same schemas as Swagger 2.0 definitions (JSON only).
+/// <c>kubectl explain</c> reads. /openapi/v2 publishes the same schemas as Swagger 2.0 definitions in JSON, and an
+/// empty protobuf document to a protobuf-only Accept (<see cref="OpenApiV2Protobuf"/>).
 /// </summary>
 internal static class Discovery
 {
@@ -158,6 +159,42 @@ internal static class Discovery
         ["paths"] = new JsonObject(),
         ["definitions"] = Schemas(registry.Types),
     };
+
+    /// <summary>As kube-openapi answers (the "@" of the Accept client-go sends is not valid in a Content-Type).</summary>
+    public const string OpenApiV2ProtobufMediaType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+    /// <summary>
+    /// /openapi/v2 for client-go's protobuf-only fetch: a gnostic <c>openapi_v2.Document</c> with swagger "2.0", info,
+    /// and empty paths and definitions. kubectl reads it only for client-side validation of kinds whose /openapi/v3
+    /// document does not offer fieldValidation, i.e. kinds the server does not serve; with no definition it skips
+    /// them, as the real server's document does, so the apply then fails on the missing kind ("no matches for kind").
+    /// </summary>
+    public static byte[] OpenApiV2Protobuf()
+    {
+        static void Field(MemoryStream to, int number, byte[] value)
+        {
+            to.WriteByte((byte)((number << 3) | 2));
+            var length = value.Length;
+            while (length >= 0x80)
+            {
+                to.WriteByte((byte)(length | 0x80));
+                length >>= 7;
+            }
+
+            to.WriteByte((byte)length);
+            to.Write(value);
+        }
+
+        using var info = new MemoryStream();
+        Field(info, 1, "Kubernetes"u8.ToArray());
+        Field(info, 2, "v1.32.0"u8.ToArray());
+        using var document = new MemoryStream();
+        Field(document, 1, "2.0"u8.ToArray());
+        Field(document, 2, info.ToArray());
+        Field(document, 8, []);
+        Field(document, 9, []);
+        return document.ToArray();
+    }
 
     /// <summary>
     /// The real server's names (<c>codes.runner.aws-infra-operator.v1alpha1.ECSCluster</c>: the group reversed,

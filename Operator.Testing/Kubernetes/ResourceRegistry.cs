@@ -21,6 +21,18 @@ internal sealed class ResourceRegistry
         Add(new ResourceType { Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", Strategy = EventStrategy.Instance, NameColumnLast = true, Columns = EventColumns("involvedObject", "message") });
         Add(new ResourceType { Group = EventStrategy.EventsGroup, Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"], StorageKey = "events", Strategy = EventStrategy.Instance, NameColumnLast = true, Columns = EventColumns("regarding", "note") });
         Add(new ResourceType { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true, Columns = [new("Holder", "string", ".spec.holderIdentity"), age] });
+        // Generic stored objects (ResourceStrategy.Generic): what an install (deploy/overlays) creates. Stored and served
+        // as sent, with the real server's scope, short names, status subresource and generation rule, but nothing runs
+        // them (no Pods for a Deployment, no clusterIP for a Service) and RBAC is not enforced.
+        Add(new ResourceType { Group = "", Version = "v1", Plural = "serviceaccounts", Singular = "serviceaccount", Kind = "ServiceAccount", Namespaced = true, ShortNames = ["sa"], Columns = [age] });
+        Add(new ResourceType { Group = "", Version = "v1", Plural = "services", Singular = "service", Kind = "Service", Namespaced = true, ShortNames = ["svc"], Categories = ["all"], HasStatusSubresource = true, Columns = [new("Type", "string", ".spec.type"), age] });
+        Add(new ResourceType { Group = "apps", Version = "v1", Plural = "deployments", Singular = "deployment", Kind = "Deployment", Namespaced = true, ShortNames = ["deploy"], Categories = ["all"], HasStatusSubresource = true, TracksGeneration = true, Columns = [age] });
+        Add(new ResourceType { Group = "policy", Version = "v1", Plural = "poddisruptionbudgets", Singular = "poddisruptionbudget", Kind = "PodDisruptionBudget", Namespaced = true, ShortNames = ["pdb"], HasStatusSubresource = true, TracksGeneration = true, Columns = [age] });
+        foreach (var (plural, kind, namespaced) in new[] { ("clusterroles", "ClusterRole", false), ("clusterrolebindings", "ClusterRoleBinding", false), ("roles", "Role", true), ("rolebindings", "RoleBinding", true) })
+        {
+            Add(new ResourceType { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = plural, Singular = kind.ToLowerInvariant(), Kind = kind, Namespaced = namespaced, Columns = [age] });
+        }
+
         Add(new ResourceType { Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition", Kind = "CustomResourceDefinition", Namespaced = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"], TracksGeneration = true, Strategy = CustomResourceDefinitionStrategy.Instance, Columns = [new("Created At", "string", ".metadata.creationTimestamp", "date-time")] });
     }
 
