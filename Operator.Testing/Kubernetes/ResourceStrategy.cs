@@ -117,7 +117,7 @@ internal class ResourceStrategy
     /// <summary>Strategic merge patch needs Go struct tags, so custom resources refuse it with 415.</summary>
     public virtual bool SupportsStrategicMergePatch => true;
 
-    /// <summary>DELETE answers the object (custom resources, Namespaces) or a Success Status (other built-ins).</summary>
+    /// <summary>DELETE answers the object (custom resources, Namespaces, Services) or a Success Status (other built-ins).</summary>
     public virtual bool DeleteReturnsObject => false;
 
     /// <summary>
