@@ -11,7 +11,9 @@ namespace Operator.Tests.EndToEnd;
 /// <summary>
 /// The happy path shows no Warning: every sample created in file order (as <c>kubectl apply -f manifests/samples/</c>
 /// does: providers, then clusters, then the Secrets) or in a seeded random order (clusters before their providers,
-/// providers before their Secrets), with the emulator's random ordering of watch events and write responses. Every
+/// providers before their Secrets), with the emulator's random ordering of watch events and write responses, and the
+/// operator reconciling each object before the next one is created (so a dependency later in the order is missing
+/// on its dependents' first pass). Every
 /// object that goes Ready has no Warning Event; only the guide's hybrid example fails (InvalidParameter).
 /// </summary>
 [TestFixture]
@@ -39,6 +41,9 @@ public sealed class SampleWarningTests
         foreach (var obj in objects)
         {
             await bed.CreateAsync((JsonObject)obj.DeepClone());
+            // The slowest apply: the operator has reconciled each object before the next one exists, so every
+            // dependency that comes later in the order is missing when its dependents are first looked at.
+            await ReconciledAsync(bed.Client, obj);
         }
 
         foreach (var key in ReadyClusters)
@@ -63,6 +68,24 @@ public sealed class SampleWarningTests
         events.Where(e => e.Type == "Warning" && e.InvolvedObject.Name != "hybrid-cluster")
             .Select(e => $"{e.InvolvedObject.Kind} {e.InvolvedObject.NamespaceProperty}/{e.InvolvedObject.Name}: {e.Reason}: {e.Message}")
             .Should().BeEmpty();
+    }
+
+    private static async Task ReconciledAsync(IKubernetes client, JsonObject obj)
+    {
+        var kind = obj["kind"]!.GetValue<string>();
+        if (kind == "Secret")
+        {
+            return;
+        }
+        var name = obj["metadata"]!["name"]!.GetValue<string>();
+        var ns = obj["metadata"]!["namespace"]?.GetValue<string>() ?? "default";
+        var plural = kind == Core.Api.V1Alpha1.AWSProvider.KindName ? Core.Api.V1Alpha1.AWSProvider.PluralName : Core.Api.V1Alpha1.ECSCluster.PluralName;
+        await Eventually.UntilAsync(async () =>
+        {
+            var got = JsonNode.Parse(KubernetesJson.Serialize(await client.CustomObjects.GetNamespacedCustomObjectAsync(
+                Core.Api.V1Alpha1.ApiGroup.Group, Core.Api.V1Alpha1.ApiGroup.Version, ns, plural, name)));
+            return got?["status"]?["conditions"] is JsonArray { Count: > 0 };
+        }, $"{kind} {ns}/{name} reconciled once", TimeSpan.FromSeconds(60));
     }
 
     private static bool Has(List<Corev1Event> events, string key, string reason) =>
