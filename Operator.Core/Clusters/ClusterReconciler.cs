@@ -84,6 +84,12 @@ internal sealed class ClusterReconciler(
                 // A wait, not a fault: the provider's status write wakes this cluster (ProviderDependents), no timer needed.
                 return ReconcileResult.Done;
             }
+            if (resolution.Reason is not ClusterConditions.Reasons.ProviderNotAllowed
+                && DependencyGrace.Remaining(obj.Metadata, pass.Now, options.ProviderGrace) is { } grace)
+            {
+                // Most likely applied together with this cluster: the provider's watch wakes it, the timer warns if not.
+                return ReconcileResult.After(grace < options.BlockedRequeue ? grace : options.BlockedRequeue);
+            }
             await events.RecordAsync(obj, EventSeverity.Warning, resolution.Reason!, resolution.Message!, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
         }
@@ -491,7 +497,7 @@ internal sealed class ClusterReconciler(
                 await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
                 return ReconcileResult.Done;
             }
-            ClusterStatusMapper.Apply(pass.Status, deleted.Cluster, pass.Now);
+            ClusterStatusMapper.Apply(pass.Status, deleted.Cluster, pass.Now, observedState: false);
             pass.Status.LastSyncTime = pass.Now;
             pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
@@ -511,9 +517,7 @@ internal sealed class ClusterReconciler(
                 _ => ClusterConditions.Reasons.ClusterContainsContainerInstances,
             };
             ClusterStatusMapper.Apply(pass.Status, observed, pass.Now);
-            var message = $"ECS refuses to delete cluster {name} while it has {observed.ActiveServicesCount} active services, "
-                + $"{observed.RunningTasksCount} running and {observed.PendingTasksCount} pending tasks, and "
-                + $"{observed.RegisteredContainerInstancesCount} registered container instances; retrying every {options.BlockedRequeue.TotalSeconds:0}s";
+            var message = await DeletionBlockers.MessageAsync(ecs, observed, e, options.BlockedRequeue, logger, ct).ConfigureAwait(false);
             pass.Set(ClusterConditions.DeletionBlocked, true, reason, message);
             pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Operator.Core.Api.V1Alpha1;
 using Ecs = Operator.Core.Aws.Ecs.Model;
 
@@ -6,17 +7,29 @@ namespace Operator.Core.Clusters;
 /// <summary>How a DescribeClusters answer shows in an ECSCluster's status.</summary>
 internal static class ClusterStatusMapper
 {
-    /// <summary>Copies ARN, state and counts; <c>lastSyncTime</c> moves only when something else changed, so an
-    /// unchanged cluster costs no status write.</summary>
-    public static void Apply(ECSClusterStatus status, Ecs.Cluster cluster, DateTime now)
+    /// <summary>Copies ARN, state, counts and (unless <paramref name="observedState"/> is false) the observed
+    /// capacity providers, strategy, settings, configuration, Service Connect defaults and tags; <c>lastSyncTime</c>
+    /// moves only when something else changed, so an unchanged cluster costs no status write. Pass false for an
+    /// answer that may leave the optional parts out (DeleteCluster), so they are not mistaken for removed.</summary>
+    public static void Apply(ECSClusterStatus status, Ecs.Cluster cluster, DateTime now, bool observedState = true)
     {
-        var changed = Differs(status, cluster);
+        var changed = Differs(status, cluster, observedState);
         status.ClusterARN = cluster.ClusterArn;
         status.Status = cluster.Status;
         status.RegisteredContainerInstancesCount = cluster.RegisteredContainerInstancesCount;
         status.RunningTasksCount = cluster.RunningTasksCount;
         status.PendingTasksCount = cluster.PendingTasksCount;
         status.ActiveServicesCount = cluster.ActiveServicesCount;
+        if (observedState)
+        {
+            var observed = ObservedState.Of(cluster);
+            status.CapacityProviders = observed.CapacityProviders;
+            status.DefaultCapacityProviderStrategy = observed.DefaultCapacityProviderStrategy;
+            status.Settings = observed.Settings;
+            status.Configuration = observed.Configuration;
+            status.ServiceConnectDefaults = observed.ServiceConnectDefaults;
+            status.Tags = observed.Tags;
+        }
         if (changed || status.LastSyncTime is null)
         {
             status.LastSyncTime = now;
@@ -24,8 +37,9 @@ internal static class ClusterStatusMapper
     }
 
     /// <summary>True when the observed values differ from what the status shows.</summary>
-    public static bool Differs(ECSClusterStatus? status, Ecs.Cluster cluster) =>
+    public static bool Differs(ECSClusterStatus? status, Ecs.Cluster cluster, bool observedState = true) =>
         status is null
+        || (observedState && ObservedState.Of(status).Json() != ObservedState.Of(cluster).Json())
         || status.ClusterARN != cluster.ClusterArn
         || status.Status != cluster.Status
         || status.RegisteredContainerInstancesCount != cluster.RegisteredContainerInstancesCount
@@ -48,4 +62,61 @@ internal static class ClusterStatusMapper
     public static bool IsTransitional(Ecs.Cluster cluster) =>
         cluster.Status is Ecs.ClusterStatus.Provisioning or Ecs.ClusterStatus.Deprovisioning
         || cluster.AttachmentsStatus == Ecs.ClusterStatus.UpdateInProgress;
+
+    /// <summary>
+    /// The observed part of the status in a canonical form (sorted, empty as null), so comparing two of them by
+    /// their JSON is comparing content: ECS's list order and the status's key order never cause a write.
+    /// </summary>
+    private sealed record ObservedState(
+        List<string>? CapacityProviders,
+        List<CapacityProviderStrategyItem>? DefaultCapacityProviderStrategy,
+        List<ClusterSetting>? Settings,
+        ClusterConfiguration? Configuration,
+        ServiceConnectDefaults? ServiceConnectDefaults,
+        Dictionary<string, string>? Tags)
+    {
+        public static ObservedState Of(Ecs.Cluster c)
+        {
+            var exec = c.Configuration?.ExecuteCommandConfiguration;
+            var log = exec?.LogConfiguration;
+            return new(
+                NullIfEmpty(c.CapacityProviders?.Order(StringComparer.Ordinal)),
+                NullIfEmpty(c.DefaultCapacityProviderStrategy?.OrderBy(i => i.CapacityProvider, StringComparer.Ordinal)
+                    .Select(i => new CapacityProviderStrategyItem { CapacityProvider = i.CapacityProvider, Weight = i.Weight, Base = i.Base })),
+                NullIfEmpty(c.Settings?.OrderBy(x => x.Name, StringComparer.Ordinal).Select(x => new ClusterSetting { Name = x.Name, Value = x.Value })),
+                exec is null ? null : new ClusterConfiguration
+                {
+                    ExecuteCommandConfiguration = new ExecuteCommandConfiguration
+                    {
+                        KmsKeyId = exec.KmsKeyId,
+                        Logging = exec.Logging,
+                        LogConfiguration = log is null ? null : new ExecuteCommandLogConfiguration
+                        {
+                            CloudWatchLogGroupName = log.CloudWatchLogGroupName,
+                            CloudWatchEncryptionEnabled = log.CloudWatchEncryptionEnabled,
+                            S3BucketName = log.S3BucketName,
+                            S3EncryptionEnabled = log.S3EncryptionEnabled,
+                            S3KeyPrefix = log.S3KeyPrefix,
+                        },
+                    },
+                },
+                c.ServiceConnectDefaults?.Namespace is { Length: > 0 } ns ? new ServiceConnectDefaults { Namespace = ns } : null,
+                c.Tags is { Count: > 0 } tags
+                    ? tags.GroupBy(t => t.Key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+                        .ToDictionary(g => g.Key, g => g.First().Value ?? "", StringComparer.Ordinal)
+                    : null);
+        }
+
+        public static ObservedState Of(ECSClusterStatus s) => new(
+            NullIfEmpty(s.CapacityProviders?.Order(StringComparer.Ordinal)),
+            NullIfEmpty(s.DefaultCapacityProviderStrategy?.OrderBy(i => i.CapacityProvider, StringComparer.Ordinal)),
+            NullIfEmpty(s.Settings?.OrderBy(x => x.Name, StringComparer.Ordinal)),
+            s.Configuration,
+            s.ServiceConnectDefaults,
+            s.Tags is { Count: > 0 } tags ? tags.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal) : null);
+
+        public string Json() => JsonSerializer.Serialize(this);
+
+        private static List<T>? NullIfEmpty<T>(IEnumerable<T>? items) => items?.ToList() is { Count: > 0 } list ? list : null;
+    }
 }

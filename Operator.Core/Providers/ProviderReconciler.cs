@@ -37,6 +37,9 @@ internal sealed class ProviderReconciler(
     public const string ClustersByProviderIndex = "provider";
     public static readonly TimeSpan FailureRequeue = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long after the provider's creation a missing Secret is reported without a Warning Event (<see cref="DependencyGrace"/>).</summary>
+    public static readonly TimeSpan SecretGrace = DependencyGrace.Default;
+
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
     {
         var obj = providers.Get(request.Key);
@@ -83,9 +86,20 @@ internal sealed class ProviderReconciler(
             credentials.Invalidate(request.Key);
             status.Ready = false;
             Conditions.Set(conditions, ProviderConditions.Ready, false, e.Reason, e.Message, obj.Metadata.Generation, now);
-            await events.RecordAsync(obj, EventSeverity.Warning, e.Reason, e.Message, ct).ConfigureAwait(false);
-            logger.LogWarning("AWSProvider authentication failed: {Reason}: {Message}", e.Reason, e.Message);
-            result = ReconcileResult.After(FailureRequeue);
+            if (e.Reason is ProviderCredentialsReasons.SecretNotFound or ProviderCredentialsReasons.SecretKeyNotFound
+                && DependencyGrace.Remaining(obj.Metadata, now, SecretGrace) is { } grace)
+            {
+                // Most likely applied together with this provider (kubectl applies secret-*.yaml after awsprovider-*.yaml):
+                // the Secret's watch wakes it, the timer warns if the Secret is still missing then.
+                logger.LogInformation("AWSProvider waiting for its Secret: {Reason}: {Message}", e.Reason, e.Message);
+                result = ReconcileResult.After(grace < FailureRequeue ? grace : FailureRequeue);
+            }
+            else
+            {
+                await events.RecordAsync(obj, EventSeverity.Warning, e.Reason, e.Message, ct).ConfigureAwait(false);
+                logger.LogWarning("AWSProvider authentication failed: {Reason}: {Message}", e.Reason, e.Message);
+                result = ReconcileResult.After(FailureRequeue);
+            }
         }
         catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
         {

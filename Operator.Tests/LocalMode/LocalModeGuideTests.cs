@@ -11,7 +11,7 @@ namespace Operator.Tests.LocalMode;
 /// must win over its defaults) and driven with the real kubectl and aws CLIs from the repository root: the README's
 /// "Try the troubleshooting guide locally" block verbatim (services and tasks block the deletion, the guide's
 /// commands clear them, the deletion completes), and `kubectl apply -f manifests/samples/` (every guide example
-/// Ready except hybrid, the printer columns, explain, strict field validation, text logs naming the object).
+/// Ready except hybrid, no Warning Event on anything that went Ready, the printer columns, explain, strict field validation, text logs naming the object).
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -141,6 +141,26 @@ public sealed partial class LocalModeGuideTests
         }, "hybrid-cluster's Synced=False InvalidParameter (its capacity provider does not exist)", TimeSpan.FromMinutes(2));
         (await Kubectl("get", "ecscluster", "hybrid-cluster", "-o", "jsonpath={.status.conditions[?(@.type==\"Synced\")].message}"))
             .Should().Contain("my-ec2-capacity-provider");
+
+        // No Warning Event on anything that went Ready (hybrid's InvalidParameter is the guide's expected failure). Events
+        // of objects an earlier test deleted under the same names are told apart by UID. Events are sent in order per
+        // object, so once each object's success event is listed, any Warning before it is too.
+        string[] providerKeys = ["default/localstack", "default/production-aws", "development/dev-aws", "production/production-aws"];
+        var uids = (await Kubectl("get", "ecscluster,awsprovider", "-A", "-o", "jsonpath={range .items[*]}{.metadata.uid}{\"\\n\"}{end}"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        List<string> current = [];
+        await Eventually.UntilAsync(async () =>
+        {
+            current = [.. (await Kubectl("get", "events", "-A", "-o",
+                    "jsonpath={range .items[*]}{.involvedObject.uid} {.type} {.involvedObject.namespace}/{.involvedObject.name} {.reason}: {.message}{\"\\n\"}{end}"))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Where(l => uids.Contains(l.Split(' ')[0]))
+                .Select(l => l[(l.IndexOf(' ', StringComparison.Ordinal) + 1)..])];
+            return ready.All(k => current.Any(l => l.StartsWith($"Normal {k} Created:", StringComparison.Ordinal)))
+                && providerKeys.All(k => current.Any(l => l.StartsWith($"Normal {k} Authenticated:", StringComparison.Ordinal)));
+        }, "a Created event for every Ready cluster and an Authenticated event for every provider", TimeSpan.FromMinutes(1));
+        current.Where(l => l.StartsWith("Warning ", StringComparison.Ordinal) && !l.Contains("/hybrid-cluster ", StringComparison.Ordinal))
+            .Should().BeEmpty("nothing that goes Ready starts with a Warning");
 
         var table = (await Kubectl("get", "ecscluster", "-A")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         table[0].Should().MatchRegex("^NAMESPACE +NAME +CLUSTER NAME +STATUS +READY +SYNCED +RUNNING TASKS +ACTIVE SERVICES +AGE$");

@@ -56,7 +56,8 @@ public sealed partial class QuickStartTests
             Output("wait --for=condition=Ready").Should().Contain("condition met");
             Output("get ecscluster\n").Should().Contain("CLUSTER NAME").And.Contain("my-fargate-cluster").And.Contain("ACTIVE");
             Output("jsonpath").Should().Be("arn:aws:ecs:us-east-1:123456789012:cluster/my-fargate-cluster");
-            Output("describe").Should().Contain("Conditions").And.Contain("Synced").And.Contain("Created");
+            Output("describe").Should().Contain("Conditions").And.Contain("Synced").And.Contain("Created")
+                .And.NotMatchRegex(@"(?m)^\s+Warning\s", "the quick start's cluster, applied right after its provider, shows no Warning");
             Output("delete").Should().Contain("deleted");
             File.ReadAllText(log).Should().Contain("ECSCluster default/fargate-cluster (cluster my-fargate-cluster): status=ACTIVE ready=true");
 

@@ -15,6 +15,17 @@ public sealed record ECSClusterStatus
     [JsonPropertyName("runningTasksCount")] public int? RunningTasksCount { get; set; }
     [JsonPropertyName("pendingTasksCount")] public int? PendingTasksCount { get; set; }
     [JsonPropertyName("activeServicesCount")] public int? ActiveServicesCount { get; set; }
+
+    // What ECS reports for the fields the spec sets, named as in the spec so desired and actual read side by side.
+    // Lists are sorted by name (ECS's order carries no meaning here) and empty ones are omitted.
+    [JsonPropertyName("capacityProviders")] public List<string>? CapacityProviders { get; set; }
+    [JsonPropertyName("defaultCapacityProviderStrategy")] public List<CapacityProviderStrategyItem>? DefaultCapacityProviderStrategy { get; set; }
+    [JsonPropertyName("settings")] public List<ClusterSetting>? Settings { get; set; }
+    [JsonPropertyName("configuration")] public ClusterConfiguration? Configuration { get; set; }
+    /// <summary>The Cloud Map namespace as ECS reports it (an ARN, even when the spec names it).</summary>
+    [JsonPropertyName("serviceConnectDefaults")] public ServiceConnectDefaults? ServiceConnectDefaults { get; set; }
+    /// <summary>Every tag on the cluster, including the provider's defaultTags and the operator's ownership tag.</summary>
+    [JsonPropertyName("tags")] public Dictionary<string, string>? Tags { get; set; }
     [JsonPropertyName("lastSyncTime")] public DateTime? LastSyncTime { get; set; }
     [JsonPropertyName("observedGeneration")] public long? ObservedGeneration { get; set; }
     [JsonPropertyName("conditions")] public List<V1Condition>? Conditions { get; set; }
