@@ -417,6 +417,12 @@ internal sealed class ClusterReconciler(
         }
         // A provider whose Secret was deleted can still delete (or release) with its last working credentials.
         var resolution = SecretlessDeletion.Resolve(providers.Resolve(obj), credentials);
+        if (resolution.AwaitingValidation)
+        {
+            // The provider's check of its new generation (deleting it is one) is under way: its status write wakes this
+            // object, so a Retain still releases and a Delete still deletes, instead of giving up or warning meanwhile.
+            return ReconcileResult.Done;
+        }
         if (obj.Spec.DeletionPolicy == DeletionPolicy.Retain)
         {
             // Released only through the provider the cluster lives in (never after a refused move to another account).
