@@ -89,6 +89,8 @@ public sealed class LifecycleFuzzTests
         private readonly HashSet<string> touched = new(StringComparer.Ordinal);
         private readonly HashSet<string> deletionAsked = new(StringComparer.Ordinal);
         private readonly List<(string Name, string Policy)> objectDeletions = [];
+        private readonly HashSet<string> created = new(StringComparer.Ordinal);
+        private int tagChangesSeen;
         private int revision;
 
         public List<string> Journal { get; } = [];
@@ -138,6 +140,7 @@ public sealed class LifecycleFuzzTests
             touched.Clear();
             deletionAsked.Clear();
             objectDeletions.Clear();
+            created.Clear();
         }
 
         private void Note(string what) => Journal.Add($"  {Journal.Count + 1}. {what}");
@@ -201,6 +204,7 @@ public sealed class LifecycleFuzzTests
         private Task CreateObjectAsync(string name)
         {
             var intent = intents[name];
+            created.Add(name);
             return bed.Kube.CreateClusterAsync(Ns, name, clusterName: intent.ClusterName, provider: intent.Provider, spec: s =>
             {
                 s.DeletionPolicy = intent.Policy;
@@ -519,6 +523,22 @@ public sealed class LifecycleFuzzTests
                     problems.Add($"{before.Name} changed (owner {before.Owner} -> {now.Owner}) but no step touched it");
                 }
             }
+            // A cluster's ownership tag moved straight from one object to another: allowed only when the first one was
+            // gone (adoption of an orphan), never while it still existed (that is stealing).
+            var changes = bed.Aws.Ecs.TagChanges;
+            foreach (var change in changes.Skip(tagChangesSeen))
+            {
+                var from = change.Before.FirstOrDefault(t => t.Key == Ownership.TagKey)?.Value;
+                var to = change.After.FirstOrDefault(t => t.Key == Ownership.TagKey)?.Value;
+                var fromName = Ownership.ParseOwner(from)?.Name;
+                var fromWasGone = fromName is null || (!previousObjects.ContainsKey(fromName) && !created.Contains(fromName))
+                    || objectDeletions.Any(d => d.Name == fromName);
+                if (from is not null && to is not null && from != to && !fromWasGone)
+                {
+                    problems.Add($"{change.ClusterName}: ownership tag moved from {from} to {to} while {from} existed");
+                }
+            }
+            tagChangesSeen = changes.Count;
             foreach (var (name, policy) in objectDeletions)
             {
                 if (objects.ContainsKey(name) || previousObjects.GetValueOrDefault(name) is not { } gone)
