@@ -421,7 +421,14 @@ internal sealed class ClusterReconciler(
             await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
-        var resolution = providers.Resolve(obj);
+        // A provider whose Secret was deleted can still delete (or release) with its last working credentials.
+        var resolution = SecretlessDeletion.Resolve(providers.Resolve(obj), credentials);
+        if (resolution.AwaitingValidation)
+        {
+            // The provider's check of its new generation (deleting it is one) is under way: its status write wakes this
+            // object, so a Retain still releases and a Delete still deletes, instead of giving up or warning meanwhile.
+            return ReconcileResult.Done;
+        }
         if (obj.Spec.DeletionPolicy == DeletionPolicy.Retain)
         {
             // Released only through the provider the cluster lives in (never after a refused move to another account).
@@ -441,7 +448,7 @@ internal sealed class ClusterReconciler(
         if (!resolution.IsReady)
         {
             var message = $"cannot delete ECS cluster {name}: {resolution.Message}. Fix the provider, or set spec.deletionPolicy: Retain "
-                + $"to keep the cluster, or remove the finalizer {ApiGroup.Finalizer} to abandon it";
+                + $"to keep the cluster, or remove the finalizer {ApiGroup.Finalizer} to abandon it.{SecretlessDeletion.Hint(resolution)}";
             pass.Set(ClusterConditions.DeletionBlocked, true, resolution.Reason!, message);
             pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
@@ -472,7 +479,7 @@ internal sealed class ClusterReconciler(
     {
         var obj = pass.Obj;
         var name = obj.Spec.ClusterName;
-        var ecs = await ClientAsync(resolution.Provider!, resolution.AccountId!, ct).ConfigureAwait(false);
+        var ecs = await ClientAsync(resolution.Provider!, resolution.AccountId!, ct, forDeletion: true).ConfigureAwait(false);
         var observed = await DescribeAsync(ecs, name, ct).ConfigureAwait(false);
         if (observed is null)
         {
@@ -536,7 +543,7 @@ internal sealed class ClusterReconciler(
         var name = obj.Spec.ClusterName;
         try
         {
-            var ecs = await ClientAsync(resolution.Provider!, resolution.AccountId!, ct).ConfigureAwait(false);
+            var ecs = await ClientAsync(resolution.Provider!, resolution.AccountId!, ct, forDeletion: true).ConfigureAwait(false);
             var observed = await DescribeAsync(ecs, name, ct).ConfigureAwait(false);
             if (observed is null || Ownership.OwnerOf(observed) != Ownership.Owner(obj))
             {
@@ -557,9 +564,12 @@ internal sealed class ClusterReconciler(
         }
     }
 
-    private async Task<IEcsClient> ClientAsync(AWSProvider provider, string accountId, CancellationToken ct)
+    /// <param name="forDeletion">Deleting or releasing: a Secret that is gone falls back to the last working credentials.</param>
+    private async Task<IEcsClient> ClientAsync(AWSProvider provider, string accountId, CancellationToken ct, bool forDeletion = false)
     {
-        var session = await credentials.GetAsync(provider, ct).ConfigureAwait(false);
+        var session = forDeletion
+            ? await credentials.GetForDeletionAsync(provider, ct).ConfigureAwait(false)
+            : await credentials.GetAsync(provider, ct).ConfigureAwait(false);
         return ecsClients.Get(ObjectKey.Of(provider), session, accountId);
     }
 

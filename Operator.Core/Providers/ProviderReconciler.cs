@@ -21,7 +21,9 @@ namespace Operator.Core.Providers;
 /// anything else (unmapped STS answers, throttling, Kubernetes errors) is rethrown after the status write for
 /// per-item back-off.
 /// A provider in use by an ECSCluster is protected from deletion by <see cref="ProviderProtection"/>, and keeps being
-/// validated while it waits, so the clusters that hold it can still be deleted in ECS.
+/// validated while it waits, so the clusters that hold it can still be deleted in ECS. Each successful check records
+/// the session as the provider's last working credentials (<see cref="IAwsCredentialsCache.RecordWorking"/>), with which
+/// those clusters can still be deleted after the provider's Secret is gone.
 /// </summary>
 internal sealed class ProviderReconciler(
     ObjectStore<AWSProvider> providers,
@@ -46,6 +48,7 @@ internal sealed class ProviderReconciler(
         if (obj is null)
         {
             credentials.Invalidate(request.Key);
+            credentials.Forget(request.Key);
             ecsClients.Forget(request.Key);
             return ReconcileResult.Done;
         }
@@ -68,6 +71,7 @@ internal sealed class ProviderReconciler(
         {
             var session = await credentials.GetAsync(obj, ct).ConfigureAwait(false);
             var caller = await identity.GetCallerIdentityAsync(session, ct).ConfigureAwait(false);
+            credentials.RecordWorking(obj, session, caller.Account);
             status.Ready = true;
             status.AccountID = caller.Account;
             status.CallerIdentity = caller.Arn;

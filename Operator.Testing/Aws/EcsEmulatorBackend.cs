@@ -38,6 +38,19 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
     private readonly Dictionary<(string Account, string Region), Dictionary<string, EmulatedCluster>> _clusters = [];
     private readonly Dictionary<(string Account, string Region), HashSet<string>> _providers = [];
     private readonly Dictionary<(string Account, string Region, string Name), EmulatedCapacityProvider> _createdProviders = [];
+    private readonly List<TagChange> _tagChanges = [];
+
+    /// <summary>Every change TagResource or UntagResource made to a cluster's tags, in order (for ownership audits).</summary>
+    public IReadOnlyList<TagChange> TagChanges
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _tagChanges];
+            }
+        }
+    }
 
     private DateTimeOffset Now => options.TimeProvider.GetUtcNow();
 
@@ -99,6 +112,7 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
             _clusters.Clear();
             _providers.Clear();
             _createdProviders.Clear();
+            _tagChanges.Clear();
         }
     }
 
@@ -254,6 +268,7 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
             var cluster = ByArn(account, region, request.ResourceArn);
             var merged = cluster.Tags.Where(t => tags.All(n => n.Key != t.Key)).Concat(tags).ToList();
             ValidateTags(merged);
+            _tagChanges.Add(new TagChange(cluster.Name, cluster.Tags, merged));
             cluster.Tags = merged;
         }
 
@@ -271,7 +286,9 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
         lock (_lock)
         {
             var cluster = ByArn(account, region, request.ResourceArn);
-            cluster.Tags = cluster.Tags.Where(t => !keys.Contains(t.Key)).ToList();
+            var remaining = cluster.Tags.Where(t => !keys.Contains(t.Key)).ToList();
+            _tagChanges.Add(new TagChange(cluster.Name, cluster.Tags, remaining));
+            cluster.Tags = remaining;
         }
 
         return new UntagResourceResponse();
@@ -911,3 +928,6 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
     [GeneratedRegex("^[A-Za-z0-9_-]{1,255}$")]
     private static partial Regex ClusterNamePattern();
 }
+
+/// <summary>One change of a cluster's tags: the whole list before and after.</summary>
+internal sealed record TagChange(string ClusterName, IReadOnlyList<Tag> Before, IReadOnlyList<Tag> After);

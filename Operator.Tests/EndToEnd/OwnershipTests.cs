@@ -23,7 +23,8 @@ public sealed class OwnershipTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(2), services: s => s.AddSingleton(new ClusterReconcilerOptions
+        bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(2), awsOptions: new Operator.Testing.Aws.AwsEmulatorOptions { RecordRequests = true },
+            services: s => s.AddSingleton(new ClusterReconcilerOptions
         {
             BlockedRequeue = TimeSpan.FromMilliseconds(500), SlowRequeue = TimeSpan.FromSeconds(1),
         }));
@@ -132,12 +133,17 @@ public sealed class OwnershipTests
         await bed.WaitForClusterAsync("default", "stillborn",
             c => c.Metadata.Finalizers?.Contains(ApiGroup.Finalizer) == true && Has(c, ClusterConditions.Reasons.InvalidParameter), "create failed");
 
-        var since = DateTimeOffset.UtcNow;
+        var before = bed.Aws.RecordedRequests.Count;
         await bed.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", AWSProvider.PluralName, "short-lived");
         await bed.Kube.DeleteClusterAsync("default", "stillborn");
         await bed.WaitGoneAsync("default", "stillborn");
         await Eventually.UntilAsync(async () => await bed.GetProviderAsync("default", "short-lived") is null, "provider gone", TimeSpan.FromSeconds(60));
-        bed.OperatorCalls(since).Keys.Where(k => k != "GetCallerIdentity").Should().BeEmpty("nothing of this object exists in ECS");
+        // Other tests' objects share this operator, so only the calls naming this cluster count. A create retry that
+        // raced the deletion is a DescribeClusters followed by a CreateCluster; a finalizer's call would be anything else.
+        var calls = bed.Aws.RecordedRequests.Skip(before).Where(r => r.Contains("\"stillborn\"", StringComparison.Ordinal))
+            .Select(r => System.Text.RegularExpressions.Regex.Match(r, @"(?im)^x-amz-target: *[^.\r\n]*\.(\w+)").Groups[1].Value).ToList();
+        calls.Count(c => c == "DescribeClusters").Should().Be(calls.Count(c => c == "CreateCluster"), "nothing of this object exists in ECS");
+        calls.Where(c => c is not ("DescribeClusters" or "CreateCluster")).Should().BeEmpty("nothing of this object exists in ECS");
     }
 
     [Test]
@@ -214,21 +220,27 @@ public sealed class OwnershipTests
 /// <summary>
 /// Every sample (providers, secrets, clusters) applied as <c>kubectl apply -f manifests/samples/</c> does, then deleted as
 /// <c>kubectl delete -f</c> does, in file order, reverse order and all at once: deletion completes by itself and leaves
-/// nothing in the API or in ECS. In reverse order the Secrets go first: the static-key clusters' deletion is then
-/// blocked with a condition naming the missing Secret, and completes once the Secrets are back. The hybrid sample's create fails by design (its EC2 capacity provider does not exist).
+/// nothing in the API or in ECS, with nothing re-created. In reverse order the Secrets go first: the static-key
+/// clusters are then deleted with their provider's last working credentials. The hybrid sample's create fails by
+/// design (its EC2 capacity provider does not exist), so it is finalized without AWS. The limits of the last working
+/// credentials (deletion only; in memory only) are checked on their own.
 /// </summary>
 [TestFixture]
 public sealed class SampleDeletionTests
 {
+    private const string LastWorkingLog = "with its last working credentials";
+
+    private static ClusterReconcilerOptions FastRequeues() => new()
+    {
+        BlockedRequeue = TimeSpan.FromMilliseconds(500), TransitionRequeue = TimeSpan.FromMilliseconds(500),
+    };
+
     [TestCase("file order")]
     [TestCase("reverse order")]
     [TestCase("all at once")]
     public async Task Deleting_every_sample_completes_and_leaves_nothing(string order)
     {
-        await using var bed = await OperatorTestBed.StartAsync(services: s => s.AddSingleton(new ClusterReconcilerOptions
-        {
-            BlockedRequeue = TimeSpan.FromMilliseconds(500), TransitionRequeue = TimeSpan.FromMilliseconds(500),
-        }));
+        await using var bed = await OperatorTestBed.StartAsync(services: s => s.AddSingleton(FastRequeues()));
         var objects = Directory.GetFiles(RepositoryLayout.SampleDirectory, "*.yaml").Order(StringComparer.Ordinal)
             .SelectMany(f => YamlJson.ParseAll(File.ReadAllText(f)).Select(d => d!.AsObject())).ToList();
         foreach (var obj in objects)
@@ -254,43 +266,65 @@ public sealed class SampleDeletionTests
             }
         }
 
-        if (order != "file order")
-        {
-            // When the Secrets go before their clusters (always in reverse order, by chance all at once), the
-            // static-key providers cannot authenticate while the clusters are deleted: the deletion is blocked, never
-            // silently, with a condition naming the missing Secret. Putting the Secret back (or setting Retain, or
-            // removing the finalizer) is the way out the condition names.
-            List<ECSCluster> remaining = [];
-            ECSCluster? blocked = null;
-            await Eventually.UntilAsync(async () =>
-            {
-                var list = await bed.Client.CustomObjects.ListClusterCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ECSCluster.PluralName);
-                remaining = KubernetesJson.Deserialize<Core.Kubernetes.ListPage<ECSCluster>>(KubernetesJson.Serialize(list)).Items ?? [];
-                blocked = remaining.FirstOrDefault(c => c.Status?.Conditions?.Any(x =>
-                    x.Type == "DeletionBlocked" && x.Message.Contains("SecretNotFound", StringComparison.Ordinal)) == true);
-                return remaining.Count == 0 || blocked is not null;
-            }, "every cluster deleted, or a deletion blocked by a missing Secret", TimeSpan.FromSeconds(90));
-            if (order == "reverse order")
-            {
-                blocked.Should().NotBeNull("the Secrets were deleted first");
-            }
-            if (blocked is not null)
-            {
-                blocked.Status!.Conditions!.Single(x => x.Type == "DeletionBlocked").Message.Should().Contain("deletionPolicy: Retain");
-                foreach (var secret in objects.Where(o => o["kind"]!.GetValue<string>() == "Secret"))
-                {
-                    await bed.CreateAsync((JsonObject)secret.DeepClone());
-                }
-            }
-        }
-
         await Eventually.UntilAsync(async () =>
         {
             var clusters = await bed.Client.CustomObjects.ListClusterCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ECSCluster.PluralName);
             var providers = await bed.Client.CustomObjects.ListClusterCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, AWSProvider.PluralName);
-            return Count(clusters) == 0 && Count(providers) == 0;
-        }, "every sample object gone", TimeSpan.FromSeconds(90));
+            var secrets = await bed.Client.CoreV1.ListSecretForAllNamespacesAsync();
+            return Count(clusters) == 0 && Count(providers) == 0 && !secrets.Items.Any(x => x.Metadata.Name == "aws-credentials");
+        }, $"every sample object gone ({order}, nothing re-created)", TimeSpan.FromSeconds(120));
         bed.Aws.Ecs.ClusterCount(OperatorTestBed.Account, "us-east-1").Should().Be(0, "every cluster with deletionPolicy Delete is deleted in ECS");
+        if (order == "reverse order")
+        {
+            bed.Logs.All.Should().Contain(LastWorkingLog, "the Secrets went first, so the static-key clusters were deleted with the last working credentials");
+        }
+    }
+
+    [Test]
+    public async Task A_deleted_Secret_lets_only_deletion_through_and_not_after_a_restart()
+    {
+        await using var bed = await OperatorTestBed.StartAsync(services: s => s.AddSingleton(FastRequeues()));
+        await bed.CreateStaticProviderAsync("default", "p");
+        await bed.WaitProviderReadyAsync("default", "p");
+        await bed.Kube.CreateClusterAsync("default", "edited");
+        await bed.Kube.CreateClusterAsync("default", "survivor");
+        await bed.WaitReadyAsync("default", "edited");
+        await bed.WaitReadyAsync("default", "survivor");
+
+        await bed.Client.CoreV1.DeleteNamespacedSecretAsync("p-credentials", "default");
+        await Eventually.UntilAsync(async () => (await bed.GetProviderAsync("default", "p"))!.Status?.Conditions?
+            .Any(c => c.Type == "Ready" && c.Reason == "SecretNotFound") == true, "provider reports SecretNotFound", TimeSpan.FromSeconds(60));
+        await bed.Kube.PatchClusterAsync("default", "edited", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["team"] = "a" } } });
+        var refused = await bed.WaitForClusterAsync("default", "edited",
+            c => c.Status?.ObservedGeneration == c.Metadata.Generation && c.Status?.Conditions?.Any(x =>
+                x.Type == ClusterConditions.ProviderNotReady && x.Message.Contains("SecretNotFound", StringComparison.Ordinal)) == true,
+            "a spec change waits for the Secret");
+        refused.Status!.Ready.Should().BeFalse();
+        (await bed.DescribeAsync("edited"))!.Tags!.Should().NotContain(t => t.Key == "team", "nothing but deletion uses the last working credentials");
+
+        await bed.Kube.DeleteClusterAsync("default", "edited");
+        await bed.WaitGoneAsync("default", "edited");
+        (await bed.DescribeAsync("edited"))!.Status.Should().Be("INACTIVE");
+
+        await bed.StopOperatorAsync();
+        await bed.Kube.DeleteClusterAsync("default", "survivor");
+        await bed.StartOperatorAsync();
+        var blocked = await bed.WaitForClusterAsync("default", "survivor", c => c.Status?.Conditions?.Any(x =>
+            x.Type == ClusterConditions.DeletionBlocked && x.Message.Contains("Re-create the Secret", StringComparison.Ordinal)) == true,
+            "deletion after a restart waits for the Secret, and says so");
+        blocked.Status!.Conditions!.Single(x => x.Type == ClusterConditions.DeletionBlocked).Message
+            .Should().Contain("Secret default/p-credentials not found");
+        var events = await bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=survivor");
+        events.Items.Should().Contain(e => e.Reason == "DeletionBlocked" && e.Message.Contains("Re-create the Secret"));
+        (await bed.DescribeAsync("survivor"))!.Status.Should().Be("ACTIVE");
+
+        await bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "p-credentials", NamespaceProperty = "default" },
+            StringData = new Dictionary<string, string> { ["access-key-id"] = "test", ["secret-access-key"] = "test" },
+        }, "default");
+        await bed.WaitGoneAsync("default", "survivor");
+        (await bed.DescribeAsync("survivor"))!.Status.Should().Be("INACTIVE");
     }
 
     private static int Count(object list) =>

@@ -12,7 +12,7 @@ namespace Operator.Core.Aws.Credentials;
 /// keeps the old session when the version is unchanged, so assumed-role credentials are not thrown away for nothing.
 /// Failed builds are not cached. Replaced sessions are not disposed: callers may still be signing with them.
 /// </remarks>
-internal sealed class AwsCredentialsCache(
+internal sealed partial class AwsCredentialsCache(
     IProviderSessionFactory factory, TimeProvider time, ILogger<AwsCredentialsCache> logger,
     TimeSpan? secretRecheckInterval = null) : IAwsCredentialsCache
 {
