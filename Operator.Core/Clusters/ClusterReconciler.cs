@@ -38,6 +38,7 @@ internal sealed class ClusterReconciler(
     OwnershipGate gate,
     ClusterReconcilerOptions options,
     ProviderBulkhead bulkhead,
+    IClusterLookup lookup,
     TimeProvider time,
     ILogger<ClusterReconciler> logger) : IReconciler
 {
@@ -112,7 +113,8 @@ internal sealed class ClusterReconciler(
             }
 
             var ecs = await ClientAsync(provider, resolution.AccountId!, ct).ConfigureAwait(false);
-            var observed = await DescribeAsync(ecs, desired.Name, ct).ConfigureAwait(false);
+            // Batched with the lookups of other new objects of this provider (ClusterLookup).
+            var observed = await lookup.FindAsync(ecs, desired.Name, ClusterLookup.NewObjectsOf(clusters, obj), ct).ConfigureAwait(false);
             var created = false;
             if (observed is null)
             {

@@ -71,6 +71,7 @@ internal static class EcsOperatorModule
             options.MaxReconcilesPerProvider > 0 ? options.MaxReconcilesPerProvider : ProviderBulkhead.DefaultCapacity(options.Workers),
             sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<OwnershipGate>();
+        services.AddSingleton<IClusterLookup>(sp => new ClusterLookup(new ClusterLookupOptions(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderProtection>(sp, sp.GetRequiredService<Informer<ECSCluster>>().Store));
         services.AddSingleton(new DriftScannerOptions { Period = options.ResyncPeriod });
 
