@@ -95,10 +95,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
                 loader.Order.Enqueue(entry);
             }
             entry.Waiters++;
-            if (upcoming is not null)
-            {
-                loader.Upcoming = upcoming;
-            }
+            entry.Upcoming ??= upcoming;
             if (!loader.InFlight && !loader.WindowOpen)
             {
                 if (options.Window <= TimeSpan.Zero || loader.Pending.Count >= options.BatchSize)
@@ -199,7 +196,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
             lock (gate)
             {
                 batch = loader.NextBatch(options.BatchSize);
-                upcoming = loader.Upcoming;
+                upcoming = batch?.Entries.Select(e => e.Upcoming).FirstOrDefault(u => u is not null);
                 // Names read ahead recently are not read again: the room goes to names not covered yet.
                 var half = time.GetUtcNow() + options.PrefetchTtl / 2;
                 fresh = loader.Prefetched.Where(kv => kv.Value > half).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
@@ -329,6 +326,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         public string Name { get; } = name;
         public TaskCompletionSource<Ecs.Cluster?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Waiters { get; set; }
+        public Func<IEnumerable<string>>? Upcoming { get; set; }
         public Batch? Batch { get; set; }
     }
 
@@ -345,7 +343,6 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         public Dictionary<string, Entry> Pending { get; } = new(StringComparer.Ordinal);
         public Queue<Entry> Order { get; } = new();
         public Dictionary<string, DateTimeOffset> Prefetched { get; } = new(StringComparer.Ordinal);
-        public Func<IEnumerable<string>>? Upcoming { get; set; }
         public bool InFlight { get; set; }
         public bool WindowOpen { get; set; }
 

@@ -71,6 +71,7 @@ internal static class EcsOperatorModule
             options.MaxReconcilesPerProvider > 0 ? options.MaxReconcilesPerProvider : ProviderBulkhead.DefaultCapacity(options.Workers),
             sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<OwnershipGate>();
+        services.AddSingleton<ProviderWaitList>();
         services.AddSingleton<IClusterLookup>(sp => new ClusterLookup(new ClusterLookupOptions(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderProtection>(sp, sp.GetRequiredService<Informer<ECSCluster>>().Store));
         services.AddSingleton(new DriftScannerOptions { Period = options.ResyncPeriod });
@@ -80,6 +81,7 @@ internal static class EcsOperatorModule
             var clusters = sp.GetRequiredService<Informer<ECSCluster>>();
             var reconciler = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
             var controller = NewController(sp, "ecscluster", clusters, reconciler);
+            sp.GetRequiredService<ProviderWaitList>().WakeWith(controller.Enqueue);
             controller.Watches(sp.GetRequiredService<Informer<AWSProvider>>(), ProviderDependents.Map(clusters.Store));
             clusters.AddHandler(new ContradictedStatusHandler(controller.Enqueue));
             clusters.AddHandler(new EventBookkeepingHandler<ECSCluster>(sp.GetRequiredService<IEventRecorder>()));
