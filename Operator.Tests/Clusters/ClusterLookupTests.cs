@@ -156,13 +156,16 @@ public sealed class ClusterLookupTests
     [Test]
     public async Task The_call_is_cancelled_once_every_caller_gave_up()
     {
+        var time = new FakeTimeProvider();
         var ecs = new ScriptedEcs { Held = true };
-        var lookup = new ClusterLookup(NoWindow, new FakeTimeProvider());
+        var lookup = new ClusterLookup(new ClusterLookupOptions { Window = TimeSpan.FromMilliseconds(20) }, time);
         using var a = new CancellationTokenSource();
         using var b = new CancellationTokenSource();
         var first = lookup.FindAsync(ecs, "x", null, a.Token);
         var second = lookup.FindAsync(ecs, "x", null, b.Token);
+        time.Advance(TimeSpan.FromMilliseconds(20));
         await Eventually.UntilAsync(() => ecs.Requests.Count == 1, "the call is sent");
+        ecs.Requests[0].Should().Equal("x");
         await a.CancelAsync();
         ecs.CancelledCalls.Should().Be(0, "one caller still waits");
         await b.CancelAsync();
