@@ -28,9 +28,10 @@ internal sealed record ClusterLookupOptions
     /// <summary>DescribeClusters takes at most 100 names.</summary>
     public int BatchSize { get; init; } = 100;
 
-    /// <summary>How long a first caller waits for others to join its call when none is in flight. Zero sends at once
-    /// (callers still share a call while one is in flight).</summary>
-    public TimeSpan Window { get; init; } = TimeSpan.FromMilliseconds(20);
+    /// <summary>How long a first caller waits for others to join its call when none is in flight. Zero (the default)
+    /// sends at once, so a lookup is never slower than a plain DescribeClusters; callers still share a call while one is
+    /// in flight, and the read-ahead of new objects (not the window) is what batches a burst of creates.</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.Zero;
 
     /// <summary>How long a "not found" read for an upcoming name, not yet asked for, may answer its first lookup.</summary>
     public TimeSpan PrefetchTtl { get; init; } = TimeSpan.FromSeconds(60);

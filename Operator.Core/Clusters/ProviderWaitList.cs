@@ -45,6 +45,15 @@ internal sealed class ProviderWaitList
         }
     }
 
+    /// <summary>True while <paramref name="key"/> waits for a slot (parked, not yet woken).</summary>
+    public bool IsParked(string key)
+    {
+        lock (gate)
+        {
+            return parkedKeys.ContainsKey(key);
+        }
+    }
+
     /// <summary>How a woken key is queued again (the controller's Enqueue). Until set, <see cref="Park"/> refuses.</summary>
     public void WakeWith(Action<string> enqueue) => Volatile.Write(ref wake, enqueue);
 
