@@ -85,7 +85,11 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
                 loader = new Loader(ecs);
                 loaders[ecs] = loader;
             }
-            if (loader.TakePrefetched(name, time.GetUtcNow()))
+            var now = time.GetUtcNow();
+            // Asked for by its own reconcile: not read ahead again for a while (an answer read ahead after this lookup
+            // but before the create it leads to would say "not found" about the cluster this caller is creating).
+            loader.Asked[name] = now;
+            if (loader.TakePrefetched(name, now))
             {
                 return null;
             }
@@ -149,7 +153,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         lastSweep = now;
         foreach (var loader in loaders.Values.ToList())
         {
-            loader.DropExpired(now);
+            loader.DropExpired(now, options.PrefetchTtl);
             if (loader.IsIdle)
             {
                 loaders.Remove(loader.Client);
@@ -194,17 +198,23 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
             Batch? batch;
             Func<IEnumerable<string>>? upcoming;
             HashSet<string> fresh;
+            DateTimeOffset sentAt = default;
             lock (gate)
             {
                 batch = loader.NextBatch(options.BatchSize);
                 upcoming = batch?.Entries.Select(e => e.Upcoming).FirstOrDefault(u => u is not null);
-                // Names read ahead recently are not read again: the room goes to names not covered yet.
-                var half = time.GetUtcNow() + options.PrefetchTtl / 2;
-                fresh = loader.Prefetched.Where(kv => kv.Value > half).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+                // Names read ahead recently, or asked for by their own lookup within the TTL, are not read ahead: the
+                // room goes to names not covered yet.
+                var now = time.GetUtcNow();
+                var half = now + options.PrefetchTtl / 2;
+                fresh = loader.Prefetched.Where(kv => kv.Value > half).Select(kv => kv.Key)
+                    .Concat(loader.Asked.Where(kv => kv.Value > now - options.PrefetchTtl).Select(kv => kv.Key))
+                    .ToHashSet(StringComparer.Ordinal);
+                sentAt = now;
                 if (batch is null)
                 {
                     loader.InFlight = false;
-                    loader.DropExpired(time.GetUtcNow());
+                    loader.DropExpired(time.GetUtcNow(), options.PrefetchTtl);
                     if (loader.IsIdle)
                     {
                         loaders.Remove(loader.Client);
@@ -213,7 +223,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
                 }
             }
             var extra = Extra(upcoming, batch, fresh, options.BatchSize);
-            await SendAsync(loader, batch, extra).ConfigureAwait(false);
+            await SendAsync(loader, batch, extra, sentAt).ConfigureAwait(false);
         }
     }
 
@@ -248,7 +258,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         return extra;
     }
 
-    private async Task SendAsync(Loader loader, Batch batch, List<string> extra)
+    private async Task SendAsync(Loader loader, Batch batch, List<string> extra, DateTimeOffset sentAt)
     {
         Ecs.DescribeClustersResponse response;
         try
@@ -286,7 +296,8 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
             {
                 // A name asked for while this call was in flight is read by the next call (calls of one client never
                 // overlap), so this older answer is not kept for it.
-                if (!loader.Pending.ContainsKey(name) && FailureOf(response, name) is null && Match(response, name) is null)
+                if (!loader.Pending.ContainsKey(name) && !(loader.Asked.TryGetValue(name, out var asked) && asked >= sentAt)
+                    && FailureOf(response, name) is null && Match(response, name) is null)
                 {
                     loader.Prefetched[name] = now + options.PrefetchTtl;
                 }
@@ -347,13 +358,20 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         public bool InFlight { get; set; }
         public bool WindowOpen { get; set; }
 
-        public bool IsIdle => Pending.Count == 0 && !InFlight && !WindowOpen && Prefetched.Count == 0;
+        /// <summary>When each name was last asked for by a caller (kept for the TTL).</summary>
+        public Dictionary<string, DateTimeOffset> Asked { get; } = new(StringComparer.Ordinal);
+
+        public bool IsIdle => Pending.Count == 0 && !InFlight && !WindowOpen && Prefetched.Count == 0 && Asked.Count == 0;
 
         public bool TakePrefetched(string name, DateTimeOffset now) =>
             Prefetched.Remove(name, out var until) && until > now;
 
-        public void DropExpired(DateTimeOffset now)
+        public void DropExpired(DateTimeOffset now, TimeSpan ttl)
         {
+            foreach (var name in Asked.Where(kv => kv.Value <= now - ttl).Select(kv => kv.Key).ToList())
+            {
+                Asked.Remove(name);
+            }
             foreach (var name in Prefetched.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToList())
             {
                 Prefetched.Remove(name);

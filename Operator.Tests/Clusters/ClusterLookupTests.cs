@@ -202,6 +202,19 @@ public sealed class ClusterLookupTests
         ecs.Requests.Should().HaveCount(4);
     }
 
+    [Test]
+    public async Task A_name_its_own_lookup_asked_for_is_not_read_ahead_again_while_it_is_being_created()
+    {
+        var ecs = new ScriptedEcs();
+        var lookup = new ClusterLookup(NoWindow, new FakeTimeProvider());
+        (await lookup.FindAsync(ecs, "a", () => ["b"], CancellationToken.None)).Should().BeNull();
+        (await lookup.FindAsync(ecs, "b", null, CancellationToken.None)).Should().BeNull("read ahead");
+        ecs.Add("b"); // its reconcile creates it now
+        (await lookup.FindAsync(ecs, "c", () => ["b", "d"], CancellationToken.None)).Should().BeNull();
+        ecs.Requests.Should().HaveCount(2);
+        ecs.Requests[1].Should().Equal(["c", "d"], "b was just looked up by its own reconcile, which is creating it");
+    }
+
     /// <summary>DescribeClusters over a name → cluster map, optionally held until the test releases it.</summary>
     private sealed class ScriptedEcs : IEcsClient
     {
