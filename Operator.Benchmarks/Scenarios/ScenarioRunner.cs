@@ -79,6 +79,14 @@ internal static class ScenarioRunner
         while (reconciles.Total != seen && settle.Elapsed < o.Timeout);
         results.Add("2 steady", "settling after all Ready (no reconcile for a resync period)",
             $"{Secs(settle.Elapsed)}, {reconciles.Total - settle.Reconciles} reconciles, AWS {Ops(AwsSince(stack, settle.At))}");
+        if (o.CreateOnly)
+        {
+            CreationCost(stack, reconciles, mark, n, results);
+            Console.WriteLine();
+            Console.WriteLine($"Create only, N = {n} ({Environment.ProcessorCount} CPUs, {(o.Throttle ? "ECS throttle 50/20" : "no ECS throttle")}):");
+            results.Print(Console.Out);
+            return ok ? 0 : 1;
+        }
         var steady = await SteadyStateAsync("2 steady", stack, reconciles, o, results, writesTarget: true);
 
         // 3. Drift on a percentage of clusters, made directly on the ECS backend (no API call, no throttle token).
@@ -157,6 +165,20 @@ internal static class ScenarioRunner
         Console.WriteLine($"Scale scenarios, N = {n} ({Environment.ProcessorCount} CPUs, {(o.Throttle ? "ECS throttle 50/20" : "no ECS throttle")}):");
         results.Print(Console.Out);
         return ok ? 0 : 1;
+    }
+
+    /// <summary>What creating N cost in all, from the first create to the end of its tail: per created cluster.</summary>
+    private static void CreationCost(ScenarioStack stack, ReconcileCounter reconciles, Mark mark, int n, ResultTable results)
+    {
+        var aws = AwsSince(stack, mark.At);
+        var r = reconciles.Total - mark.Reconciles;
+        var calls = stack.Aws.Calls.Snapshot().Where(c => c.At >= mark.At).ToList();
+        results.Add("1 create+tail", "DescribeClusters per created cluster", $"{(double)aws.GetValueOrDefault("DescribeClusters") / n:0.000}", "≤ 1.1");
+        results.Add("1 create+tail", "reconciles per created cluster", $"{(double)r / n:0.000} ({r})", "≤ 1.1");
+        results.Add("1 create+tail", "CreateCluster", aws.GetValueOrDefault("CreateCluster").ToString(CultureInfo.InvariantCulture), n.ToString(CultureInfo.InvariantCulture));
+        results.Add("1 create+tail", "ThrottlingException", calls.Count(c => c.ErrorCode == "ThrottlingException").ToString(CultureInfo.InvariantCulture), "0");
+        results.Add("1 create+tail", "reconciles by result; queued by the drift scanner",
+            $"{string.Join(", ", reconciles.ByResult.Select(kv => $"{kv.Key} {kv.Value}"))}; {reconciles.DriftQueued}");
     }
 
     private static string Ratio(double naive, double ours) =>

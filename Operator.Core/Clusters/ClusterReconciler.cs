@@ -24,7 +24,8 @@ namespace Operator.Core.Clusters;
 /// (<see cref="WriteStatusAsync"/>). An object that never had a cluster in ECS is finalized without any AWS call.
 /// Steady state is the drift scanner's job (<see cref="DriftScanner"/>): an ACTIVE, converged cluster is not requeued.
 /// The AWS work of a pass runs inside a <see cref="ProviderBulkhead"/> slot of its provider; without a free slot the
-/// key is requeued after <see cref="ClusterReconcilerOptions.BusyRequeue"/> and the worker is free at once. Every
+/// key is parked (<see cref="ProviderWaitList"/>) until one of the provider's slots is free, and the worker is free
+/// at once. The lookup before create goes through <see cref="IClusterLookup"/> (batched with other new objects). Every
 /// failure ends in a condition (<c>Synced=False</c>, and <c>Ready=False</c> while no cluster is known) and a Warning
 /// Event with a sanitised message (<see cref="ReconcileFailure"/>), then the key backs off.
 /// </summary>
@@ -38,10 +39,24 @@ internal sealed class ClusterReconciler(
     OwnershipGate gate,
     ClusterReconcilerOptions options,
     ProviderBulkhead bulkhead,
+    IClusterLookup lookup,
+    ProviderWaitList waiting,
     TimeProvider time,
     ILogger<ClusterReconciler> logger) : IReconciler
 {
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return await ReconcileObjectAsync(request, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            waiting.Settled(request.Key);
+        }
+    }
+
+    private async Task<ReconcileResult> ReconcileObjectAsync(ReconcileRequest request, CancellationToken ct)
     {
         var obj = clusters.Get(request.Key);
         if (obj is null)
@@ -101,7 +116,7 @@ internal sealed class ClusterReconciler(
             return ReconcileResult.Done;
         }
 
-        using var slot = bulkhead.TryEnter(ProviderResolver.ProviderKey(obj));
+        using var slot = Enter(obj);
         if (slot is null)
         {
             return Busy(obj);
@@ -118,7 +133,8 @@ internal sealed class ClusterReconciler(
             }
 
             var ecs = await ClientAsync(provider, resolution.AccountId!, ct).ConfigureAwait(false);
-            var observed = await DescribeAsync(ecs, desired.Name, ct).ConfigureAwait(false);
+            // Batched with the lookups of other new objects of this provider (ClusterLookup).
+            var observed = await lookup.FindAsync(ecs, desired.Name, ClusterLookup.NewObjectsOf(clusters, obj), ct).ConfigureAwait(false);
             var created = false;
             if (observed is null)
             {
@@ -194,11 +210,22 @@ internal sealed class ClusterReconciler(
         }
     }
 
+    private ProviderBulkhead.Slot? Enter(ECSCluster obj)
+    {
+        var slot = bulkhead.TryEnter(ProviderResolver.ProviderKey(obj));
+        if (slot is not null)
+        {
+            waiting.Entered(ObjectKey.Of(obj));
+        }
+        return slot;
+    }
+
     private ReconcileResult Busy(ECSCluster obj)
     {
-        logger.LogDebug("Provider {Provider} already has {Capacity} reconciles in flight; requeued",
+        logger.LogDebug("Provider {Provider} already has {Capacity} reconciles in flight; parked until one ends",
             ProviderResolver.ProviderKey(obj), bulkhead.Capacity);
-        return ReconcileResult.After(options.BusyRequeue);
+        // Woken when a slot of the provider is free (ProviderWaitList); on a timer only where that is not wired.
+        return waiting.Park(ProviderResolver.ProviderKey(obj), ObjectKey.Of(obj)) ? ReconcileResult.Done : ReconcileResult.After(options.BusyRequeue);
     }
 
     /// <summary>
@@ -460,7 +487,7 @@ internal sealed class ClusterReconciler(
             return await BlockMovedDeletionAsync(pass, refusal, ct).ConfigureAwait(false);
         }
 
-        using var slot = bulkhead.TryEnter(ProviderResolver.ProviderKey(obj));
+        using var slot = Enter(obj);
         if (slot is null)
         {
             return Busy(obj);

@@ -43,7 +43,7 @@ internal sealed class ProviderBulkhead
         var counter = inUse.GetOrAdd(providerKey, static _ => new StrongBox<int>());
         if (Interlocked.Increment(ref counter.Value) <= Capacity)
         {
-            return new Slot(counter);
+            return new Slot(this, providerKey, counter);
         }
 
         Interlocked.Decrement(ref counter.Value);
@@ -51,22 +51,33 @@ internal sealed class ProviderBulkhead
         return null;
     }
 
+    /// <summary>Raised with the provider key after one of its slots was given back (<see cref="ProviderWaitList"/>).</summary>
+    public event Action<string>? SlotFreed;
+
     /// <summary>Slots of <paramref name="providerKey"/> in use now.</summary>
     public int InUse(string providerKey) => inUse.TryGetValue(providerKey, out var c) ? Volatile.Read(ref c.Value) : 0;
 
     /// <summary>One held slot; disposing it gives the slot back.</summary>
     public sealed class Slot : IDisposable
     {
+        private readonly ProviderBulkhead owner;
+        private readonly string providerKey;
         private readonly StrongBox<int> counter;
         private int released;
 
-        internal Slot(StrongBox<int> counter) => this.counter = counter;
+        internal Slot(ProviderBulkhead owner, string providerKey, StrongBox<int> counter)
+        {
+            this.owner = owner;
+            this.providerKey = providerKey;
+            this.counter = counter;
+        }
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref released, 1) == 0)
             {
                 Interlocked.Decrement(ref counter.Value);
+                owner.SlotFreed?.Invoke(providerKey);
             }
         }
     }

@@ -114,6 +114,9 @@ internal static partial class SpecCheck
 
     private static string Shorten(string key) => key.Length <= MaxTagKeyLength ? key : key[..MaxTagKeyLength] + "…";
 
+    /// <summary>True when ECS accepts the name (1–255 letters, digits, hyphens, underscores).</summary>
+    public static bool IsValidClusterName(string? name) => ClusterNamePattern().IsMatch(name ?? "");
+
     [GeneratedRegex("^[A-Za-z0-9_-]{1,255}$")]
     private static partial Regex ClusterNamePattern();
 

@@ -71,6 +71,8 @@ internal static class EcsOperatorModule
             options.MaxReconcilesPerProvider > 0 ? options.MaxReconcilesPerProvider : ProviderBulkhead.DefaultCapacity(options.Workers),
             sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<OwnershipGate>();
+        services.AddSingleton<ProviderWaitList>();
+        services.AddSingleton<IClusterLookup>(sp => new ClusterLookup(new ClusterLookupOptions(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderProtection>(sp, sp.GetRequiredService<Informer<ECSCluster>>().Store));
         services.AddSingleton(new DriftScannerOptions { Period = options.ResyncPeriod });
 
@@ -79,6 +81,7 @@ internal static class EcsOperatorModule
             var clusters = sp.GetRequiredService<Informer<ECSCluster>>();
             var reconciler = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
             var controller = NewController(sp, "ecscluster", clusters, reconciler);
+            sp.GetRequiredService<ProviderWaitList>().WakeWith(controller.Enqueue);
             controller.Watches(sp.GetRequiredService<Informer<AWSProvider>>(), ProviderDependents.Map(clusters.Store));
             clusters.AddHandler(new ContradictedStatusHandler(controller.Enqueue));
             clusters.AddHandler(new EventBookkeepingHandler<ECSCluster>(sp.GetRequiredService<IEventRecorder>()));
@@ -97,10 +100,24 @@ internal static class EcsOperatorModule
             return controller;
         });
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DriftScanner>(
-            sp, sp.GetRequiredService<Informer<ECSCluster>>().Store, (Action<string>)sp.GetRequiredService<Controller<ECSCluster>>().Enqueue));
+            sp, sp.GetRequiredService<Informer<ECSCluster>>().Store, ParkedAware(sp, sp.GetRequiredService<Controller<ECSCluster>>().Enqueue)));
         services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<Controller<AWSProvider>>());
         services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<Controller<ECSCluster>>());
         services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<DriftScanner>());
+    }
+
+    /// <summary>The drift scanner's enqueue: a key parked for its provider's slot is already waiting, and is woken when
+    /// one frees; queuing it again would only cost a refused reconcile per scan.</summary>
+    private static Action<string> ParkedAware(IServiceProvider sp, Action<string> enqueue)
+    {
+        var waiting = sp.GetRequiredService<ProviderWaitList>();
+        return key =>
+        {
+            if (!waiting.IsParked(key))
+            {
+                enqueue(key);
+            }
+        };
     }
 
     private static Informer<T> NewInformer<T>(IServiceProvider sp, TimeSpan resync, Func<T, T>? transform, Action<ObjectStore<T>> index)

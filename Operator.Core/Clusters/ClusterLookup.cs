@@ -1,0 +1,414 @@
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Aws.Ecs;
+using Operator.Core.Informers;
+using Operator.Core.Providers;
+using Ecs = Operator.Core.Aws.Ecs.Model;
+
+namespace Operator.Core.Clusters;
+
+/// <summary>
+/// Finds one ECS cluster by name, the way the reconciler's lookup before CreateCluster needs it: the cluster as ECS
+/// reports it with every field, or null when it does not exist (MISSING, or INACTIVE: deleted).
+/// </summary>
+internal interface IClusterLookup
+{
+    /// <summary>
+    /// Reads <paramref name="name"/> through <paramref name="ecs"/> (its credentials, account and region).
+    /// <paramref name="upcoming"/> names other clusters of the same client whose lookups are expected soon (new
+    /// objects of the same provider); an implementation may read them in the same call.
+    /// Throws what the read threw (<see cref="EcsException"/>, <see cref="HttpRequestException"/>, …), or
+    /// <see cref="OperationCanceledException"/> when <paramref name="ct"/> fires.
+    /// </summary>
+    Task<Ecs.Cluster?> FindAsync(IEcsClient ecs, string name, Func<IEnumerable<string>>? upcoming, CancellationToken ct);
+}
+
+/// <summary>Settings of <see cref="ClusterLookup"/>.</summary>
+internal sealed record ClusterLookupOptions
+{
+    /// <summary>DescribeClusters takes at most 100 names.</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>How long a first caller waits for others to join its call when none is in flight. Zero (the default)
+    /// sends at once, so a lookup is never slower than a plain DescribeClusters; callers still share a call while one is
+    /// in flight, and the read-ahead of new objects (not the window) is what batches a burst of creates.</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.Zero;
+
+    /// <summary>How long a "not found" read for an upcoming name, not yet asked for, may answer its first lookup.</summary>
+    public TimeSpan PrefetchTtl { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// A coalescing <see cref="IClusterLookup"/> (dataloader style), one loader per ECS client (a client is one provider's
+/// credentials in one account and region, so batches never mix what different credentials may see). Guarantees:
+/// <list type="bullet">
+/// <item>Callers that ask while a DescribeClusters of their client is in flight, or within
+/// <see cref="ClusterLookupOptions.Window"/> of the first one, share the next call: at most one call per client is in
+/// flight, with up to <see cref="ClusterLookupOptions.BatchSize"/> distinct names; callers of the same name share one
+/// entry.</item>
+/// <item>Every answer is exact per name: the cluster whose name or ARN is the name asked for, or null when ECS
+/// reports it MISSING, INACTIVE or leaves it out; a failure ECS reports for that name alone (any reason but MISSING)
+/// fails that name alone; a failed call fails every name of that call, each caller with the same exception.</item>
+/// <item>A caller's cancellation ends only its own wait. A call is cancelled only once every caller of every name in
+/// it has stopped waiting; names nobody waits for any more are left out of the next call.</item>
+/// <item>Prefetch: free room in a call is filled with the caller's <c>upcoming</c> names. Of those, only a "not found"
+/// answer is kept, for <see cref="ClusterLookupOptions.PrefetchTtl"/>, and it answers the first lookup of that name
+/// once (then it is gone). Only "not found" is kept because acting on it is safe even when it is stale: it leads to
+/// CreateCluster, which answers with the existing cluster if the name was taken meanwhile, and that answer goes through
+/// the ownership gate. A found cluster (whose tags decide ownership) is always read by the lookup that acts on it.</item>
+/// </list>
+/// The caller keeps what the reconciler already guarantees: the ownership gate's lock around lookup and create.
+/// Loaders are dropped when idle and prefetched answers expire, so memory is bounded by the names in flight or
+/// pending plus the upcoming names of the last <see cref="ClusterLookupOptions.PrefetchTtl"/>. Thread-safe.
+/// </summary>
+internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider time) : IClusterLookup
+{
+    private readonly object gate = new();
+    private readonly Dictionary<IEcsClient, Loader> loaders = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>DescribeClusters calls sent (for tests and diagnostics).</summary>
+    public long Calls => Interlocked.Read(ref calls);
+
+    private long calls;
+    private DateTimeOffset lastSweep = DateTimeOffset.MinValue;
+
+    public async Task<Ecs.Cluster?> FindAsync(IEcsClient ecs, string name, Func<IEnumerable<string>>? upcoming, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        Entry entry;
+        bool dispatchNow = false, startWindow = false;
+        Loader loader;
+        lock (gate)
+        {
+            Sweep();
+            if (!loaders.TryGetValue(ecs, out loader!))
+            {
+                loader = new Loader(ecs);
+                loaders[ecs] = loader;
+            }
+            var now = time.GetUtcNow();
+            // Asked for by its own reconcile: not read ahead again for a while (an answer read ahead after this lookup
+            // but before the create it leads to would say "not found" about the cluster this caller is creating).
+            loader.Asked[name] = now;
+            if (loader.TakePrefetched(name, now))
+            {
+                return null;
+            }
+            if (!loader.Pending.TryGetValue(name, out entry!))
+            {
+                entry = new Entry(name);
+                loader.Pending[name] = entry;
+                loader.Order.Enqueue(entry);
+            }
+            entry.Waiters++;
+            entry.Upcoming ??= upcoming;
+            if (!loader.InFlight && !loader.WindowOpen)
+            {
+                if (options.Window <= TimeSpan.Zero || loader.Pending.Count >= options.BatchSize)
+                {
+                    loader.InFlight = true;
+                    dispatchNow = true;
+                }
+                else
+                {
+                    loader.WindowOpen = true;
+                    startWindow = true;
+                }
+            }
+            else if (loader.WindowOpen && loader.Pending.Count >= options.BatchSize)
+            {
+                // Full before the window ends: send now; the window's timer then finds the call in flight.
+                loader.WindowOpen = false;
+                loader.InFlight = true;
+                dispatchNow = true;
+            }
+        }
+        if (startWindow)
+        {
+            _ = WindowAsync(loader);
+        }
+        if (dispatchNow)
+        {
+            _ = RunAsync(loader);
+        }
+        try
+        {
+            return await entry.Result.Task.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            Leave(entry);
+            throw;
+        }
+    }
+
+    /// <summary>At most once per TTL: forgets expired prefetched answers and idle loaders (e.g. of replaced clients).
+    /// Called under the lock.</summary>
+    private void Sweep()
+    {
+        var now = time.GetUtcNow();
+        if (now - lastSweep < options.PrefetchTtl)
+        {
+            return;
+        }
+        lastSweep = now;
+        foreach (var loader in loaders.Values.ToList())
+        {
+            loader.DropExpired(now, options.PrefetchTtl);
+            if (loader.IsIdle)
+            {
+                loaders.Remove(loader.Client);
+            }
+        }
+    }
+
+    private void Leave(Entry entry)
+    {
+        CancellationTokenSource? cancel = null;
+        lock (gate)
+        {
+            entry.Waiters--;
+            if (entry.Batch is { } batch && entry.Waiters == 0 && batch.Entries.All(e => e.Waiters == 0))
+            {
+                cancel = batch.Cancel;
+            }
+        }
+        cancel?.Cancel();
+    }
+
+    private async Task WindowAsync(Loader loader)
+    {
+        await Task.Delay(options.Window, time).ConfigureAwait(false);
+        lock (gate)
+        {
+            if (!loader.WindowOpen)
+            {
+                return; // sent early because the batch filled up
+            }
+            loader.WindowOpen = false;
+            loader.InFlight = true;
+        }
+        await RunAsync(loader).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends batches for the loader until nothing is pending; the caller has set <c>InFlight</c>.</summary>
+    private async Task RunAsync(Loader loader)
+    {
+        while (true)
+        {
+            Batch? batch;
+            Func<IEnumerable<string>>? upcoming;
+            HashSet<string> fresh;
+            DateTimeOffset sentAt = default;
+            lock (gate)
+            {
+                batch = loader.NextBatch(options.BatchSize);
+                upcoming = batch?.Entries.Select(e => e.Upcoming).FirstOrDefault(u => u is not null);
+                // Names read ahead recently, or asked for by their own lookup within the TTL, are not read ahead: the
+                // room goes to names not covered yet.
+                var now = time.GetUtcNow();
+                var half = now + options.PrefetchTtl / 2;
+                fresh = loader.Prefetched.Where(kv => kv.Value > half).Select(kv => kv.Key)
+                    .Concat(loader.Asked.Where(kv => kv.Value > now - options.PrefetchTtl).Select(kv => kv.Key))
+                    .ToHashSet(StringComparer.Ordinal);
+                sentAt = now;
+                if (batch is null)
+                {
+                    loader.InFlight = false;
+                    loader.DropExpired(time.GetUtcNow(), options.PrefetchTtl);
+                    if (loader.IsIdle)
+                    {
+                        loaders.Remove(loader.Client);
+                    }
+                    return;
+                }
+            }
+            var extra = Extra(upcoming, batch, fresh, options.BatchSize);
+            await SendAsync(loader, batch, extra, sentAt).ConfigureAwait(false);
+        }
+    }
+
+    private static List<string> Extra(Func<IEnumerable<string>>? upcoming, Batch batch, HashSet<string> fresh, int size)
+    {
+        var extra = new List<string>();
+        if (upcoming is null || batch.Entries.Count >= size)
+        {
+            return extra;
+        }
+        var asked = batch.Entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        try
+        {
+            foreach (var name in upcoming())
+            {
+                // A name ECS would reject could fail the whole call, and with it the names actually asked for.
+                if (SpecCheck.IsValidClusterName(name) && !fresh.Contains(name) && asked.Add(name))
+                {
+                    extra.Add(name);
+                    if (batch.Entries.Count + extra.Count >= size)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // Prefetch is an optimisation: a failing source of upcoming names costs only the saving.
+            extra.Clear();
+        }
+        return extra;
+    }
+
+    private async Task SendAsync(Loader loader, Batch batch, List<string> extra, DateTimeOffset sentAt)
+    {
+        Ecs.DescribeClustersResponse response;
+        try
+        {
+            Interlocked.Increment(ref calls);
+            response = await loader.Client.DescribeClustersAsync(new Ecs.DescribeClustersRequest
+            {
+                Clusters = [.. batch.Entries.Select(e => e.Name), .. extra],
+                Include = Ecs.ClusterField.All,
+            }, batch.Cancel.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            foreach (var entry in batch.Entries)
+            {
+                entry.Result.TrySetException(e);
+            }
+            return;
+        }
+        foreach (var entry in batch.Entries)
+        {
+            if (FailureOf(response, entry.Name) is { } failure)
+            {
+                entry.Result.TrySetException(new ClusterLookupException(entry.Name, failure));
+            }
+            else
+            {
+                entry.Result.TrySetResult(Match(response, entry.Name));
+            }
+        }
+        var now = time.GetUtcNow();
+        lock (gate)
+        {
+            foreach (var name in extra)
+            {
+                // A name asked for while this call was in flight is read by the next call (calls of one client never
+                // overlap), so this older answer is not kept for it.
+                if (!loader.Pending.ContainsKey(name) && !(loader.Asked.TryGetValue(name, out var asked) && asked >= sentAt)
+                    && FailureOf(response, name) is null && Match(response, name) is null)
+                {
+                    loader.Prefetched[name] = now + options.PrefetchTtl;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The upcoming lookups of <paramref name="obj"/>'s provider: the cluster names of its other objects that have no
+    /// cluster recorded yet (new objects, which the controller will look up before creating), read lazily from the cache.
+    /// </summary>
+    public static Func<IEnumerable<string>> NewObjectsOf(ObjectStore<ECSCluster> clusters, ECSCluster obj)
+    {
+        var provider = ProviderResolver.ProviderKey(obj);
+        var own = obj.Spec.ClusterName;
+        return () => clusters.ByIndex(ProviderReconciler.ClustersByProviderIndex, provider)
+            .Where(c => c.Metadata.DeletionTimestamp is null && c.Status?.ClusterARN is null && c.Spec.ClusterName != own)
+            // Roughly the order the work queue reaches them in, so what is read ahead is used before it expires.
+            .OrderBy(c => c.Metadata.CreationTimestamp ?? DateTime.MaxValue)
+            .ThenBy(c => c.Metadata.Name, StringComparer.Ordinal)
+            .Select(c => c.Spec.ClusterName);
+    }
+
+    /// <summary>The live cluster named (or with the ARN) <paramref name="name"/>, or null.</summary>
+    internal static Ecs.Cluster? Match(Ecs.DescribeClustersResponse response, string name)
+    {
+        var cluster = response.Clusters?.FirstOrDefault(c => c.ClusterName == name || c.ClusterArn == name);
+        return cluster is null || cluster.Status == Ecs.ClusterStatus.Inactive ? null : cluster;
+    }
+
+    /// <summary>A failure ECS reported for this name, other than MISSING (which means "not found").</summary>
+    private static Ecs.Failure? FailureOf(Ecs.DescribeClustersResponse response, string name) =>
+        response.Failures?.FirstOrDefault(f => f.Reason != "MISSING" && f.Arn is { } arn
+            && (arn == name || arn.EndsWith("/" + name, StringComparison.Ordinal)));
+
+    private sealed class Entry(string name)
+    {
+        public string Name { get; } = name;
+        public TaskCompletionSource<Ecs.Cluster?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Waiters { get; set; }
+        public Func<IEnumerable<string>>? Upcoming { get; set; }
+        public Batch? Batch { get; set; }
+    }
+
+    private sealed class Batch(List<Entry> entries)
+    {
+        public List<Entry> Entries { get; } = entries;
+        public CancellationTokenSource Cancel { get; } = new();
+    }
+
+    /// <summary>The state of one client; every member is guarded by the lookup's lock.</summary>
+    private sealed class Loader(IEcsClient client)
+    {
+        public IEcsClient Client { get; } = client;
+        public Dictionary<string, Entry> Pending { get; } = new(StringComparer.Ordinal);
+        public Queue<Entry> Order { get; } = new();
+        public Dictionary<string, DateTimeOffset> Prefetched { get; } = new(StringComparer.Ordinal);
+        public bool InFlight { get; set; }
+        public bool WindowOpen { get; set; }
+
+        /// <summary>When each name was last asked for by a caller (kept for the TTL).</summary>
+        public Dictionary<string, DateTimeOffset> Asked { get; } = new(StringComparer.Ordinal);
+
+        public bool IsIdle => Pending.Count == 0 && !InFlight && !WindowOpen && Prefetched.Count == 0 && Asked.Count == 0;
+
+        public bool TakePrefetched(string name, DateTimeOffset now) =>
+            Prefetched.Remove(name, out var until) && until > now;
+
+        public void DropExpired(DateTimeOffset now, TimeSpan ttl)
+        {
+            foreach (var name in Asked.Where(kv => kv.Value <= now - ttl).Select(kv => kv.Key).ToList())
+            {
+                Asked.Remove(name);
+            }
+            foreach (var name in Prefetched.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToList())
+            {
+                Prefetched.Remove(name);
+            }
+        }
+
+        /// <summary>The next names in arrival order that someone still waits for, or null when none.</summary>
+        public Batch? NextBatch(int size)
+        {
+            var taken = new List<Entry>();
+            while (taken.Count < size && Order.TryDequeue(out var entry))
+            {
+                Pending.Remove(entry.Name);
+                if (entry.Waiters > 0)
+                {
+                    taken.Add(entry);
+                }
+                else
+                {
+                    entry.Result.TrySetCanceled();
+                }
+            }
+            if (taken.Count == 0)
+            {
+                return null;
+            }
+            var batch = new Batch(taken);
+            foreach (var entry in taken)
+            {
+                entry.Batch = batch;
+            }
+            return batch;
+        }
+    }
+}
+
+/// <summary>ECS reported a failure other than MISSING for one name of a batched DescribeClusters; retryable.</summary>
+internal sealed class ClusterLookupException(string name, Ecs.Failure failure)
+    : EcsException(failure.Reason ?? "Failure", $"DescribeClusters failed for {name}: {failure.Reason} {failure.Detail}".TrimEnd(),
+        System.Net.HttpStatusCode.OK, null, retryable: true);

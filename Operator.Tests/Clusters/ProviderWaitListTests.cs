@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Operator.Core.Clusters;
+using Operator.Tests.Aws;
+using Operator.Tests.Support;
+
+namespace Operator.Tests.Clusters;
+
+/// <summary>
+/// Keys refused by a full <see cref="ProviderBulkhead"/> are parked and woken when a slot frees: no key is left parked
+/// while a slot is free (including when a woken key does not use its wake-up), and a key costs at most a few refusals
+/// instead of one per timer tick. Many workers at once over a channel standing in for the work queue, randomised.
+/// </summary>
+public sealed class ProviderWaitListTests
+{
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    [TestCase(4)]
+    public async Task Every_parked_key_is_woken_and_done_and_none_is_left_parked(int seed)
+    {
+        using var meters = new TestMeterFactory();
+        var bulkhead = new ProviderBulkhead(2, meters);
+        var waiting = new ProviderWaitList(bulkhead);
+        var queue = Channel.CreateUnbounded<string>();
+        waiting.WakeWith(key => queue.Writer.TryWrite(key));
+        var random = new Random(seed);
+        var keys = Enumerable.Range(0, 60).Select(i => $"ns/c{i}").ToList();
+        // Some keys, once woken, end without taking a slot (their object was deleted meanwhile).
+        var vanishing = keys.Where(_ => random.Next(5) == 0).ToHashSet();
+        var done = new ConcurrentDictionary<string, int>();
+        var refusals = new ConcurrentDictionary<string, int>();
+        var pauses = keys.ToDictionary(k => k, _ => random.Next(3));
+        foreach (var key in keys)
+        {
+            queue.Writer.TryWrite(key);
+        }
+
+        async Task WorkerAsync(CancellationToken ct)
+        {
+            await foreach (var key in queue.Reader.ReadAllAsync(ct))
+            {
+                try
+                {
+                    if (refusals.ContainsKey(key) && vanishing.Contains(key))
+                    {
+                        done.AddOrUpdate(key, 1, (_, n) => n + 1);
+                        continue;
+                    }
+                    using var slot = bulkhead.TryEnter("ns/p");
+                    if (slot is null)
+                    {
+                        refusals.AddOrUpdate(key, 1, (_, n) => n + 1);
+                        waiting.Park("ns/p", key).Should().BeTrue();
+                        continue;
+                    }
+                    waiting.Entered(key);
+                    for (var i = 0; i < pauses[key]; i++)
+                    {
+                        await Task.Yield();
+                    }
+                    done.AddOrUpdate(key, 1, (_, n) => n + 1);
+                }
+                finally
+                {
+                    waiting.Settled(key);
+                }
+            }
+        }
+
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 4).Select(_ => Task.Run(() => WorkerAsync(stop.Token))).ToList();
+        await Eventually.UntilAsync(() => done.Count == keys.Count && waiting.Parked == 0 && bulkhead.InUse("ns/p") == 0,
+            $"seed {seed}: every key done, none parked (done {done.Count}, parked {waiting.Parked})");
+        await stop.CancelAsync();
+        await Task.WhenAll(workers.Select(w => w.ContinueWith(_ => { }, TaskScheduler.Default)));
+        refusals.Values.Sum().Should().BeLessThanOrEqualTo(3 * keys.Count, $"seed {seed}: parked keys are not retried on a timer");
+    }
+
+    [Test]
+    public void Without_a_wake_action_park_refuses_so_the_caller_requeues_on_a_timer()
+    {
+        using var meters = new TestMeterFactory();
+        var waiting = new ProviderWaitList(new ProviderBulkhead(1, meters));
+        waiting.Park("ns/p", "ns/c").Should().BeFalse();
+        waiting.Parked.Should().Be(0);
+    }
+
+    [Test]
+    public void A_key_parked_while_a_slot_is_free_is_woken_at_once()
+    {
+        using var meters = new TestMeterFactory();
+        var bulkhead = new ProviderBulkhead(1, meters);
+        var waiting = new ProviderWaitList(bulkhead);
+        var woken = new List<string>();
+        waiting.WakeWith(woken.Add);
+        var held = bulkhead.TryEnter("ns/p");
+        waiting.Park("ns/p", "ns/a").Should().BeTrue();
+        waiting.Park("ns/p", "ns/b").Should().BeTrue();
+        woken.Should().BeEmpty();
+        held!.Dispose();
+        woken.Should().Equal("ns/a");
+        waiting.Settled("ns/a"); // woken but did not take the slot: the next one gets it
+        woken.Should().Equal("ns/a", "ns/b");
+        waiting.Parked.Should().Be(0);
+    }
+}

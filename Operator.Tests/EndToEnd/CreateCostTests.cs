@@ -1,0 +1,65 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Operator.Core.Clusters;
+using Operator.Tests.Aws;
+using Operator.Tests.Support;
+
+namespace Operator.Tests.EndToEnd;
+
+/// <summary>
+/// What creating many clusters at once costs, over the wire with the product's default AWS buckets (the write bucket
+/// keeps CreateCluster at 2 per second, so the provider's reconcile slots stay full and the other keys wait): the
+/// lookups before CreateCluster share batched DescribeClusters, no cluster is read again after CreateCluster answered
+/// with it, and a key that waits for its provider's slot costs one refused reconcile, not one per timer tick.
+/// Counts, not timing: calls from the ECS emulator's log, reconciles from <c>controller_runtime_reconcile_total</c>.
+/// </summary>
+[TestFixture]
+public sealed class CreateCostTests
+{
+    private const int Clusters = 50;
+
+    [Test]
+    public async Task Creating_many_clusters_of_one_provider_costs_about_one_read_and_one_reconcile_each()
+    {
+        await using var bed = await OperatorTestBed.StartAsync();
+        using var metrics = new AwsMetricsRecorder(bed.App!.Services.GetRequiredService<IMeterFactory>());
+        await bed.CreateStaticProviderAsync("default", "p");
+        await bed.WaitProviderReadyAsync("default", "p");
+        var since = DateTimeOffset.UtcNow;
+        var reconcilesBefore = Reconciles(metrics);
+
+        var names = Enumerable.Range(0, Clusters).Select(i => $"burst-{i:D2}").ToList();
+        await Task.WhenAll(names.Select(n => bed.Kube.CreateClusterAsync("default", n)));
+        await Eventually.UntilAsync(async () =>
+        {
+            var ready = 0;
+            foreach (var n in names)
+            {
+                ready += await bed.GetClusterAsync("default", n) is { Status.Ready: true } c && c.Status.ObservedGeneration == c.Metadata.Generation ? 1 : 0;
+            }
+            return ready == Clusters;
+        }, "every cluster Ready", TimeSpan.FromMinutes(3));
+
+        foreach (var n in names)
+        {
+            var obj = (await bed.GetClusterAsync("default", n))!;
+            Ownership.OwnerOf((await bed.DescribeAsync(n))!).Should().Be($"default/{n}");
+            obj.Metadata.Annotations![Ownership.CreatedArnAnnotation].Should().EndWith($"cluster/{n}");
+            obj.Status!.ClusterARN.Should().EndWith($"cluster/{n}");
+        }
+        var calls = bed.OperatorCalls(since);
+        var reconciles = Reconciles(metrics) - reconcilesBefore;
+        TestContext.Out.WriteLine($"calls: {string.Join(", ", calls.Select(kv => $"{kv.Key} {kv.Value}"))}; reconciles {reconciles}; "
+            + $"refused for a busy provider {metrics.Sum(ProviderBulkhead.BusyMetric)}");
+        calls.GetValueOrDefault("CreateCluster").Should().Be(Clusters);
+        calls.GetValueOrDefault("DescribeClusters").Should().BeLessThanOrEqualTo(Clusters / 5,
+            "lookups of new objects are batched (and no cluster is read again after CreateCluster answered with it)");
+        bed.Aws.Calls.Snapshot().Where(c => c.At >= since).Should().NotContain(c => c.ErrorCode == "ThrottlingException");
+        reconciles.Should().BeLessThanOrEqualTo(2 * Clusters, "a key waiting for its provider's slot is parked, not requeued every 2 s");
+        var parked = metrics.Sum(ProviderBulkhead.BusyMetric);
+        (reconciles - parked).Should().BeLessThanOrEqualTo(Clusters * 1.1, "apart from the refusals, about one reconcile per created cluster");
+    }
+
+    private static double Reconciles(AwsMetricsRecorder metrics) =>
+        metrics.Sum("controller_runtime_reconcile_total", ("controller", "ecscluster"));
+}
