@@ -34,6 +34,12 @@ internal static class ScenarioRunner
             results.Print(Console.Out);
             return code;
         }
+        if (o.Failover)
+        {
+            var code = await FailoverScenario.RunAsync(o, results);
+            results.Print(Console.Out);
+            return code;
+        }
         var ok = true;
         var n = o.Clusters;
         Console.WriteLine($"Scale scenarios: N={n}, writers={o.Writers}, resync={o.Resync.TotalSeconds}s, windows={o.Windows}, "
