@@ -61,7 +61,8 @@ internal static class FailoverScenario
         var changeAt = watch.Elapsed;
         var applied = await WaitAsync(() => Applied(stack, changed, generation), o.Timeout, TimeSpan.FromMilliseconds(50));
         var appliedAfter = watch.Elapsed - changeAt;
-        var confirmed = await WaitAsync(() => scanned.Total - s0 >= n, o.Timeout, TimeSpan.FromMilliseconds(50));
+        // The changed cluster is not converged for its generation: it is reconciled instead of confirmed.
+        var confirmed = await WaitAsync(() => scanned.Total - s0 >= n - 1, o.Timeout, TimeSpan.FromMilliseconds(50));
         var confirmedAfter = watch.Elapsed;
         ok &= applied && confirmed;
         var describes = Count(stack, at, "DescribeClusters");
@@ -95,7 +96,7 @@ internal static class FailoverScenario
         ok &= applied && drained;
         results.Add("failover B", "backlog: reconciles of non-converged clusters", $"{reconciles.Total - r0} in {Secs(watch.Elapsed)}");
         results.Add("failover B", "spec change during the backlog: time until applied", applied ? Secs(appliedAfter) : "TIMEOUT", "≤ 5 s");
-        results.Add("failover B", "reconciles before the change / between it and its apply", $"{before} / {between} (backlog {n})");
+        results.Add("failover B", "reconciles before the change / between it and its apply", $"{before} / {between} (backlog {n}; a reconcile turned away by a busy provider counts)");
         results.Add("failover B", "AWS calls by operation", string.Join(", ", stack.Aws.Calls.Snapshot().Where(c => c.At >= at)
             .GroupBy(c => c.Operation + (c.ErrorCode is { } e ? $"({e})" : "")).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
         await stack.StopOperatorAsync();

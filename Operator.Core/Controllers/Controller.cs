@@ -19,10 +19,12 @@ namespace Operator.Core.Controllers;
 /// finalizer being added), so the echoes of our status and finalizer writes never reconcile, whichever arrives first.
 /// Other informers wake keys through <see cref="Watches{TSource}"/> (or <see cref="Enqueue"/>).
 /// Priority: work a user caused — an add once the workers run (a new object), a generation or deletionTimestamp
-/// change, any other update the filter keeps, a delete, a retry of such work — is queued at
-/// <see cref="WorkQueue{T}.DefaultPriority"/>; background work — the initial list and anything mapped before the
-/// workers start, a resync or relist (same resourceVersion), a <c>RequeueAfter</c>, <see cref="EnqueueBackground"/>
-/// (drift) — at <see cref="LowPriority"/>, so user changes are never queued behind a resync or failover backlog.
+/// change, any other update the filter keeps, a delete — is queued at <see cref="WorkQueue{T}.DefaultPriority"/>;
+/// background work — the initial list and anything mapped before the workers start, a resync or relist (same
+/// resourceVersion), <see cref="EnqueueBackground"/> (drift) — at <see cref="LowPriority"/>, so user changes are never
+/// queued behind a resync or failover backlog. A retry and a <c>RequeueAfter</c> keep the priority of the pass that
+/// asked for them (as controller-runtime does): a periodic requeue of background work stays low, and a user change
+/// that has to wait (a busy provider, a cluster still provisioning) is not demoted behind the backlog.
 /// Bulk confirmation: with <see cref="ConfirmInBulk"/>, background adds of objects the confirmation covers are
 /// dropped until the workers start; right after they start the confirmation runs, and it must queue every covered
 /// object that it does not confirm (it sees the whole cache, so nothing dropped is lost).
@@ -268,7 +270,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
             queue.Forget(key);
             if (outcome.RequeueAfter is { } after && after > TimeSpan.Zero)
             {
-                queue.AddAfter(key, after, LowPriority);
+                queue.AddAfter(key, after, priority);
                 result = "requeue_after";
             }
             else
