@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using k8s;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Controllers;
 using Operator.Core.Kubernetes;
 using Operator.Tests.Support;
 
@@ -50,7 +47,7 @@ public sealed class InitialSyncTests
         await bed.Ecs.DeleteClusterAsync(new() { Cluster = Name(17) });
         await bed.Kube.PatchClusterAsync("default", Name(42), new JsonObject { ["spec"] = new JsonObject { ["capacityProviders"] = new JsonArray("FARGATE") } });
 
-        using var reconciles = new ReconcileLog();
+        using var reconciles = new ReconcileLog(Prefix);
         var confirmations = InitialSyncLines();
         var since = DateTimeOffset.UtcNow;
         await bed.StartOperatorAsync();
@@ -84,7 +81,7 @@ public sealed class InitialSyncTests
             await bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", ECSCluster.PluralName))).Items!;
         var target = ObjectKey.Of(listed.Last(c => c.Metadata.Name.StartsWith(Prefix, StringComparison.Ordinal)));
 
-        using var reconciles = new ReconcileLog();
+        using var reconciles = new ReconcileLog(Prefix);
         // Paces the backlog (each reconcile reads once) so that it is still there when the user acts.
         bed.Aws.Faults.SetLatency("DescribeClusters", TimeSpan.FromMilliseconds(200));
         await bed.StartOperatorAsync();
@@ -115,39 +112,4 @@ public sealed class InitialSyncTests
             .Where(c => c.Metadata.Name.StartsWith(Prefix, StringComparison.Ordinal)).ToList();
         return items.Count == Clusters && items.All(c => c.Status?.Ready == true && c.Status.ObservedGeneration == c.Metadata.Generation);
     }, "every cluster Ready for its generation", TimeSpan.FromMinutes(4));
-
-    /// <summary>The ECSCluster reconciles of this process, in the order they started (from the controller's activities).</summary>
-    private sealed class ReconcileLog : IDisposable
-    {
-        private readonly ConcurrentQueue<(DateTime Started, string Key)> done = new();
-        private readonly ActivityListener listener;
-
-        public ReconcileLog()
-        {
-            listener = new ActivityListener
-            {
-                ShouldListenTo = s => s.Name == ControllerMetrics.ActivitySourceName,
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-                ActivityStopped = a =>
-                {
-                    if (a.OperationName == $"reconcile {ECSCluster.KindName}"
-                        && a.GetTagItem("k8s.object.name") is string name && name.StartsWith(Prefix, StringComparison.Ordinal))
-                    {
-                        done.Enqueue((a.StartTimeUtc, $"{a.GetTagItem("k8s.namespace.name")}/{name}"));
-                    }
-                },
-            };
-            ActivitySource.AddActivityListener(listener);
-        }
-
-        public int Count => done.Count;
-
-        /// <summary>The keys of the finished reconciles that started at or after <paramref name="from"/>, in the order they started.</summary>
-        public List<string> Since(DateTime from) => [.. done.Where(d => d.Started >= from).OrderBy(d => d.Started).Select(d => d.Key)];
-
-        /// <summary>The keys of the finished reconciles, in the order they started.</summary>
-        public List<string> Keys() => [.. done.OrderBy(d => d.Started).Select(d => d.Key)];
-
-        public void Dispose() => listener.Dispose();
-    }
 }
