@@ -136,28 +136,28 @@ internal static class FailoverScenario
     }
 
     private static string Secs(TimeSpan t) => $"{t.TotalSeconds:0.00} s";
+}
 
-    /// <summary>The drift scanner's <c>ecscluster_drift_scanned_total</c>: clusters compared with AWS in a batch.</summary>
-    private sealed class ScannedCounter : IDisposable
+/// <summary>The drift scanner's <c>ecscluster_drift_scanned_total</c>: clusters compared with AWS in a batch.</summary>
+internal sealed class ScannedCounter : IDisposable
+{
+    private readonly MeterListener listener = new();
+    private long total;
+
+    public ScannedCounter()
     {
-        private readonly MeterListener listener = new();
-        private long total;
-
-        public ScannedCounter()
+        listener.InstrumentPublished = (instrument, l) =>
         {
-            listener.InstrumentPublished = (instrument, l) =>
+            if (instrument.Meter.Name == "Operator.Clusters" && instrument.Name == "ecscluster_drift_scanned_total")
             {
-                if (instrument.Meter.Name == "Operator.Clusters" && instrument.Name == "ecscluster_drift_scanned_total")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            };
-            listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref total, value));
-            listener.Start();
-        }
-
-        public long Total => Interlocked.Read(ref total);
-
-        public void Dispose() => listener.Dispose();
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref total, value));
+        listener.Start();
     }
+
+    public long Total => Interlocked.Read(ref total);
+
+    public void Dispose() => listener.Dispose();
 }
