@@ -39,6 +39,9 @@ internal sealed record ScenarioOptions
     /// <summary>Run only scenario 1 (create) and the settling of its tail, then stop: the cost of creation alone.</summary>
     public bool CreateOnly { get; init; }
 
+    /// <summary>Instead of the scenarios, measure restart / failover (<see cref="FailoverScenario"/>).</summary>
+    public bool Failover { get; init; }
+
     /// <summary>Upper bound on each wait; a wait that runs out is reported as a timeout, not hidden.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(20);
 
@@ -62,6 +65,7 @@ internal sealed record ScenarioOptions
                 case "--operator-process": o = o with { OperatorProcess = true }; break;
                 case "--informer-only": o = o with { InformerOnly = true }; break;
                 case "--create-only": o = o with { CreateOnly = true }; break;
+                case "--failover": o = o with { Failover = true }; break;
                 case "--timeout-minutes": o = o with { Timeout = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
                 case "--set":
                     // --set AwsWriteQps=20: any OperatorOptions setting, as the operator's own configuration spells it.

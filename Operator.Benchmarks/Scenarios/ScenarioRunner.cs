@@ -34,6 +34,12 @@ internal static class ScenarioRunner
             results.Print(Console.Out);
             return code;
         }
+        if (o.Failover)
+        {
+            var code = await FailoverScenario.RunAsync(o, results);
+            results.Print(Console.Out);
+            return code;
+        }
         var ok = true;
         var n = o.Clusters;
         Console.WriteLine($"Scale scenarios: N={n}, writers={o.Writers}, resync={o.Resync.TotalSeconds}s, windows={o.Windows}, "
@@ -131,9 +137,13 @@ internal static class ScenarioRunner
         }
 
         mark = Mark(reconciles);
-        await stack.StartOperatorAsync(settings);
-        var restarted = await WaitAsync(() => reconciles.Total - mark.Reconciles >= n, o.Timeout);
-        results.Add("restart", "time until every cluster reconciled once", restarted ? Secs(mark.Elapsed) : "TIMEOUT");
+        using (var scanned = new ScannedCounter())
+        {
+            // Converged clusters are confirmed by the drift scan's batches, the others reconciled (FailoverScenario).
+            await stack.StartOperatorAsync(settings);
+            var restarted = await WaitAsync(() => scanned.Total + reconciles.Total - mark.Reconciles >= n, o.Timeout);
+            results.Add("restart", "time until every cluster confirmed or reconciled", restarted ? Secs(mark.Elapsed) : "TIMEOUT");
+        }
         results.Add("restart", "AWS calls by operation", Ops(AwsSince(stack, mark.At)));
         await Task.Delay(TimeSpan.FromSeconds(2));
 

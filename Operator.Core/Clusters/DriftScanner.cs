@@ -27,7 +27,13 @@ namespace Operator.Core.Clusters;
 /// <c>OwnedByAnotherObject</c>); a failure of one provider, batch or status write (any exception but cancellation)
 /// is logged, counted in <c>ecscluster_drift_scan_errors_total</c> and retried next period, and never ends the scan
 /// loop. Status patches carry the cached resourceVersion as a precondition: a 409 means a worker wrote meanwhile, and
-/// the scanner leaves the object to it (one writer per object at a time).
+/// the scanner leaves the object to it (one writer per object at a time). The caller's <c>enqueue</c> must not queue a
+/// key that is already queued or being reconciled (the controller's <c>EnqueueBackground</c>), so a scan never causes
+/// a second pass over a key already in the pipeline.
+/// Initial sync (<see cref="IBulkConfirmation{T}"/>): the controller leaves the objects <see cref="Covers"/> accepts
+/// — not being deleted, observedGeneration = generation, a clusterARN recorded, Synced=True — to
+/// <see cref="ConfirmAsync"/>, one scan run as soon as the workers start; in that scan an object that cannot be checked
+/// (its provider refuses it, or its provider's credentials or batch fail) is queued instead of waiting a period.
 /// </summary>
 internal sealed class DriftScanner(
     ObjectStore<ECSCluster> clusters,
@@ -39,7 +45,7 @@ internal sealed class DriftScanner(
     DriftScannerOptions options,
     TimeProvider time,
     IMeterFactory meters,
-    ILogger<DriftScanner> logger) : IRunnable
+    ILogger<DriftScanner> logger) : IRunnable, Operator.Core.Controllers.IBulkConfirmation<ECSCluster>
 {
     /// <summary>The meter of the drift scan's counters; the host must export it (the factory caches one per name).</summary>
     public const string MeterName = "Operator.Clusters";
@@ -83,8 +89,26 @@ internal sealed class DriftScanner(
         }
     }
 
+    /// <summary>Converged for its current generation: a reconcile would only re-read what the batch reads.</summary>
+    public bool Covers(ECSCluster obj) =>
+        obj.Metadata.DeletionTimestamp is null
+        && obj.Status is { ClusterARN: not null } status
+        && status.ObservedGeneration == obj.Metadata.Generation
+        && Conditions.IsTrue(status.Conditions, ClusterConditions.Synced);
+
+    public async Task ConfirmAsync(CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        var total = clusters.Count;
+        var queued = await ScanOnceAsync(ct, initial: true).ConfigureAwait(false);
+        logger.LogInformation("Initial sync: {Total} ECSClusters checked in bulk in {Elapsed}; {Queued} queued for a reconcile",
+            total, time.GetElapsedTime(started), queued);
+    }
+
     /// <summary>One full scan; returns how many clusters were queued.</summary>
-    public async Task<int> ScanOnceAsync(CancellationToken ct)
+    public Task<int> ScanOnceAsync(CancellationToken ct) => ScanOnceAsync(ct, initial: false);
+
+    private async Task<int> ScanOnceAsync(CancellationToken ct, bool initial)
     {
         var queued = 0;
         var groups = clusters.List()
@@ -108,6 +132,10 @@ internal sealed class DriftScanner(
                 var resolution = providers.Resolve(obj);
                 if (!resolution.IsReady || ProviderMove.Refusal(obj, resolution) is not null)
                 {
+                    if (initial && Covers(obj))
+                    {
+                        queued += Enqueue(obj); // the controller skipped it: it reports why
+                    }
                     continue;
                 }
                 usable ??= resolution;
@@ -126,6 +154,10 @@ internal sealed class DriftScanner(
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 Failed("credentials", group.Key, e);
+                if (initial)
+                {
+                    queued += members.Sum(Enqueue);
+                }
                 continue;
             }
             // One name per cluster in the request, even when several objects claim it.
@@ -138,10 +170,20 @@ internal sealed class DriftScanner(
                 catch (Exception e) when (!ct.IsCancellationRequested)
                 {
                     Failed("describe", group.Key, e);
+                    if (initial)
+                    {
+                        queued += batch.SelectMany(g => g).Sum(Enqueue);
+                    }
                 }
             }
         }
         return queued;
+    }
+
+    private int Enqueue(ECSCluster obj)
+    {
+        enqueue(ObjectKey.Of(obj));
+        return 1;
     }
 
     private void Failed(string step, string provider, Exception e)

@@ -18,6 +18,16 @@ namespace Operator.Core.Controllers;
 /// from its old and new object (spec, deletion, labels, annotations or a finalizer change that is not just our own
 /// finalizer being added), so the echoes of our status and finalizer writes never reconcile, whichever arrives first.
 /// Other informers wake keys through <see cref="Watches{TSource}"/> (or <see cref="Enqueue"/>).
+/// Priority: work a user caused — an add once the workers run (a new object), a generation or deletionTimestamp
+/// change, any other update the filter keeps, a delete — is queued at <see cref="WorkQueue{T}.DefaultPriority"/>;
+/// background work — the initial list and anything mapped before the workers start, a resync or relist (same
+/// resourceVersion), <see cref="EnqueueBackground"/> (drift) — at <see cref="LowPriority"/>, so user changes are never
+/// queued behind a resync or failover backlog. A retry and a <c>RequeueAfter</c> keep the priority of the pass that
+/// asked for them (as controller-runtime does): a periodic requeue of background work stays low, and a user change
+/// that has to wait (a busy provider, a cluster still provisioning) is not demoted behind the backlog.
+/// Bulk confirmation: with <see cref="ConfirmInBulk"/>, background adds of objects the confirmation covers are
+/// dropped until the workers start; right after they start the confirmation runs, and it must queue every covered
+/// object that it does not confirm (it sees the whole cache, so nothing dropped is lost).
 /// The caller runs the informer (possibly shared) and calls <see cref="RunAsync"/>, which waits for its sync.
 /// </summary>
 internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime.IDrainingRunnable, IDisposable
@@ -30,6 +40,9 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     private readonly ControllerMetrics metrics;
     private readonly ILogger logger;
     private readonly KeyValuePair<string, object?> controllerTag;
+    private IBulkConfirmation<T>? bulk;
+    private volatile bool started;
+    private int deferred;
 
     public Controller(
         string name, Informer<T> informer, IReconciler reconciler, ControllerOptions options, TimeProvider time,
@@ -47,24 +60,69 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         informer.AddHandler(this);
     }
 
+    /// <summary>The priority of background work (controller-runtime's <c>LowPriority</c>).</summary>
+    public const int LowPriority = -100;
+
     public string Name { get; }
     public OwnWriteFilter Filter { get; }
     public int QueueLength => queue.Len;
 
-    /// <summary>Queues a key for reconciliation (deduplicated with keys already waiting).</summary>
+    /// <summary>Queues a key for reconciliation at the default priority (deduplicated with keys already waiting).</summary>
     public void Enqueue(string key) => queue.Add(key);
 
-    public void OnAdd(T obj) => queue.Add(ObjectKey.Of(obj));
+    /// <summary>
+    /// Queues a key at <see cref="LowPriority"/> only if it is neither queued nor being reconciled (a second pass
+    /// over a key already in the pipeline would repeat its AWS reads for nothing); true when it was queued.
+    /// </summary>
+    public bool EnqueueBackground(string key) => queue.AddIfIdle(key, LowPriority);
+
+    /// <summary>
+    /// Hands the initial sync of the objects <paramref name="confirmation"/> covers to it (see the type's contract).
+    /// Must be called before the informer runs.
+    /// </summary>
+    public void ConfirmInBulk(IBulkConfirmation<T> confirmation) => bulk = confirmation;
+
+    public void OnAdd(T obj) => Add(obj, started ? WorkQueue<string>.DefaultPriority : LowPriority);
 
     public void OnUpdate(T oldObj, T newObj)
     {
-        if (ReferenceEquals(oldObj, newObj) || Filter.Matters(oldObj.Metadata, newObj.Metadata))
+        if (ReferenceEquals(oldObj, newObj) || oldObj.Metadata.ResourceVersion == newObj.Metadata.ResourceVersion)
+        {
+            Add(newObj, LowPriority); // a resync or a relist re-delivering the object
+        }
+        else if (Filter.Matters(oldObj.Metadata, newObj.Metadata))
         {
             queue.Add(ObjectKey.Of(newObj));
         }
     }
 
     public void OnDelete(T obj) => queue.Add(ObjectKey.Of(obj));
+
+    private void Add(T obj, int priority)
+    {
+        if (priority == LowPriority && !started && bulk is { } confirmation && confirmation.Covers(obj))
+        {
+            Interlocked.Increment(ref deferred);
+            return;
+        }
+        queue.Add(ObjectKey.Of(obj), priority);
+    }
+
+    private void AddMapped(string key)
+    {
+        if (started)
+        {
+            queue.Add(key);
+        }
+        else if (informer.Store.Get(key) is { } obj)
+        {
+            Add(obj, LowPriority);
+        }
+        else
+        {
+            queue.Add(key, LowPriority);
+        }
+    }
 
     /// <summary>
     /// Wakes this controller's objects on changes of another kind, like controller-runtime's
@@ -75,7 +133,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     /// </summary>
     public void Watches<TSource>(Informer<TSource> source, Func<TSource?, TSource?, IEnumerable<string>> map)
         where TSource : class, IKubernetesObject<V1ObjectMeta> =>
-        source.AddHandler(new MappedHandler<TSource>(map, queue));
+        source.AddHandler(new MappedHandler<TSource>(map, AddMapped));
 
     /// <summary>Waits for the informer's sync, runs the workers until cancelled, then drains within the grace period.</summary>
     public Task RunAsync(CancellationToken ct) => RunAsync(ct, CancellationToken.None);
@@ -90,10 +148,16 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         {
             return;
         }
+        // From here on nothing is dropped; the confirmation below starts after this and reads the whole cache.
+        started = true;
         logger.LogInformation("Starting {Workers} workers for {Controller}", options.Workers, Name);
         metrics.MaxConcurrent.Add(options.Workers, controllerTag);
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(abort);
         var workers = Enumerable.Range(0, options.Workers).Select(_ => Task.Run(() => WorkerAsync(hardStop.Token), CancellationToken.None)).ToList();
+        if (bulk is not null)
+        {
+            workers.Add(Task.Run(() => ConfirmAsync(bulk, ct), CancellationToken.None));
+        }
         try
         {
             await Task.Delay(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
@@ -121,7 +185,30 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
 
     public void Dispose() => queue.Dispose();
 
-    private sealed class MappedHandler<TSource>(Func<TSource?, TSource?, IEnumerable<string>> map, WorkQueue<string> queue)
+    private async Task ConfirmAsync(IBulkConfirmation<T> confirmation, CancellationToken ct)
+    {
+        logger.LogInformation("{Controller}: {Deferred} initial-sync events of converged objects left to the bulk confirmation",
+            Name, Volatile.Read(ref deferred));
+        try
+        {
+            await confirmation.ConfirmAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // The objects it should have confirmed are reconciled one by one instead.
+            logger.LogError("{Controller}: bulk confirmation failed, reconciling every object instead: {ErrorType}: {Message}",
+                Name, e.GetType().Name, e.Message);
+            foreach (var obj in informer.Store.List())
+            {
+                queue.Add(ObjectKey.Of(obj), LowPriority);
+            }
+        }
+    }
+
+    private sealed class MappedHandler<TSource>(Func<TSource?, TSource?, IEnumerable<string>> map, Action<string> add)
         : IInformerHandler<TSource>
         where TSource : class, IKubernetesObject<V1ObjectMeta>
     {
@@ -135,7 +222,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         {
             foreach (var key in keys)
             {
-                queue.Add(key);
+                add(key);
             }
         }
     }
@@ -152,7 +239,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
             metrics.ActiveWorkers.Add(1, controllerTag);
             try
             {
-                await ProcessAsync(work.Item, hardStop).ConfigureAwait(false);
+                await ProcessAsync(work.Item, work.Priority, hardStop).ConfigureAwait(false);
             }
             finally
             {
@@ -161,7 +248,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         }
     }
 
-    private async Task ProcessAsync(string key, CancellationToken ct)
+    private async Task ProcessAsync(string key, int priority, CancellationToken ct)
     {
         var (ns, name) = ObjectKey.Split(key);
         var request = new ReconcileRequest(ns, name);
@@ -183,7 +270,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
             queue.Forget(key);
             if (outcome.RequeueAfter is { } after && after > TimeSpan.Zero)
             {
-                queue.AddAfter(key, after);
+                queue.AddAfter(key, after, priority);
                 result = "requeue_after";
             }
             else
@@ -206,7 +293,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         }
         catch (Exception e)
         {
-            queue.AddRateLimited(key);
+            queue.AddRateLimited(key, priority); // a retry keeps the priority of the work that failed
             result = "error";
             metrics.ReconcileErrors.Add(1, controllerTag);
             activity?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);

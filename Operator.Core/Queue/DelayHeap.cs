@@ -13,6 +13,7 @@ internal sealed class DelayHeap<T>
         public T Item;
         public long ReadyAt;
         public long Sequence;
+        public int Priority;
     }
 
     private readonly Dictionary<T, int> _positions;
@@ -24,11 +25,15 @@ internal sealed class DelayHeap<T>
 
     public int Count => _count;
 
-    /// <summary>Adds the item, or moves it earlier if it is already waiting with a later ready time.</summary>
-    public void Upsert(T item, long readyAt)
+    /// <summary>
+    /// Adds the item, or moves it earlier if it is already waiting with a later ready time; a waiting item keeps the
+    /// higher of its two priorities.
+    /// </summary>
+    public void Upsert(T item, long readyAt, int priority = 0)
     {
         if (_positions.TryGetValue(item, out int position))
         {
+            _nodes[position].Priority = Math.Max(_nodes[position].Priority, priority);
             if (readyAt < _nodes[position].ReadyAt)
             {
                 _nodes[position].ReadyAt = readyAt;
@@ -43,7 +48,7 @@ internal sealed class DelayHeap<T>
             Array.Resize(ref _nodes, _nodes.Length * 2);
         }
 
-        _nodes[_count] = new Node { Item = item, ReadyAt = readyAt, Sequence = _sequence++ };
+        _nodes[_count] = new Node { Item = item, ReadyAt = readyAt, Sequence = _sequence++, Priority = priority };
         _positions[item] = _count;
         _count++;
         SiftUp(_count - 1);
@@ -63,7 +68,10 @@ internal sealed class DelayHeap<T>
         return true;
     }
 
-    public T Pop()
+    public T Pop() => Pop(out _);
+
+    /// <summary>Removes the earliest item; <paramref name="priority"/> is the priority it waited with.</summary>
+    public T Pop(out int priority)
     {
         if (_count == 0)
         {
@@ -71,6 +79,7 @@ internal sealed class DelayHeap<T>
         }
 
         T item = _nodes[0].Item;
+        priority = _nodes[0].Priority;
         _positions.Remove(item);
         _count--;
         if (_count > 0)

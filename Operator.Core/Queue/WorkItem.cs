@@ -15,13 +15,18 @@ internal readonly struct WorkItem<T> : IDisposable
     private readonly WorkQueue<T>? _queue;
     private readonly T _item;
     private readonly long _leaseId;
+    private readonly int _priority;
 
-    internal WorkItem(WorkQueue<T> queue, T item, long leaseId)
+    internal WorkItem(WorkQueue<T> queue, T item, long leaseId, int priority)
     {
         _queue = queue;
         _item = item;
         _leaseId = leaseId;
+        _priority = priority;
     }
+
+    /// <summary>The priority the item was handed out with (the highest it was added with while waiting).</summary>
+    public int Priority => _priority;
 
     /// <summary>True when the queue was shut down instead of handing out an item; the worker should exit.</summary>
     public bool IsShutdown => _queue is null;

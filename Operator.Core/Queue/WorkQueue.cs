@@ -13,11 +13,19 @@ namespace Operator.Core.Queue;
 /// <item>An item is leased to at most one worker at a time. <see cref="Add"/> of an item being processed marks it
 /// dirty without queueing it; when its lease is disposed (Done) it is queued again, exactly once however many adds
 /// happened meanwhile.</item>
-/// <item>Distinct ready items are handed out in FIFO order of the add that queued them.</item>
+/// <item>Priority lanes (controller-runtime's priority queue): every add carries a priority (default
+/// <see cref="DefaultPriority"/>, 0); a ready item of a higher priority is always handed out before any item of a
+/// lower one, and within one priority items come out in FIFO order of the add that queued them. An add at a higher
+/// priority of an item already waiting promotes it (to the back of the higher lane); an add at a lower or equal
+/// priority changes nothing. An item re-added while processing is queued on Done at the highest priority it was
+/// added with meanwhile; its lease reports the priority it was handed out with (<see cref="WorkItem{T}.Priority"/>),
+/// so a retry can keep it.</item>
 /// <item><see cref="AddAfter"/> queues the item once the delay has passed on the injected <see cref="TimeProvider"/>;
 /// if the item is already waiting the earlier ready time wins; a delay &lt;= 0 adds at once.</item>
 /// <item><see cref="AddRateLimited"/> = <c>AddAfter(item, limiter.When(item))</c>; <see cref="Forget"/> and
 /// <see cref="NumRequeues"/> pass through to the limiter.</item>
+/// <item><see cref="AddIfIdle"/> adds only an item that is neither waiting nor being processed (delayed items count
+/// as idle), for background sources that must never cause a second pass over a key already in the pipeline.</item>
 /// <item><see cref="ShutDown"/>: adds are ignored from then on, waiting and future <see cref="GetAsync"/> calls return
 /// a lease whose <see cref="WorkItem{T}.IsShutdown"/> is true, and items that are queued or delayed are dropped (this
 /// differs from client-go, whose Get keeps handing out queued items after ShutDown). Leases already held stay valid
@@ -27,7 +35,8 @@ namespace Operator.Core.Queue;
 /// <para>The caller must dispose every lease it gets (<c>using var work = await queue.GetAsync(ct);</c>), call
 /// <see cref="Forget"/> when an item succeeded, and dispose the queue when done with it (stops the delay timer and
 /// removes the queue from the gauges). All members are thread-safe.</para>
-/// <para>Implementation: one uncontended lock guards a dictionary of item states, a FIFO and the delay heap, so an
+/// <para>Implementation: one uncontended lock guards a dictionary of item states, one FIFO per priority seen (a
+/// promotion leaves a stale slot behind, recognised by its sequence number and skipped) and the delay heap, so an
 /// add/get/done cycle does not allocate. A <see cref="Channel{T}"/> carries only wake-up signals to workers waiting
 /// in <see cref="GetAsync"/>; the delay heap is driven by a single <see cref="ITimer"/> from the TimeProvider and
 /// monotonic <see cref="TimeProvider.GetTimestamp"/> values (immune to wall-clock jumps, still fully driven by a
@@ -38,7 +47,7 @@ internal sealed class WorkQueue<T> : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<T, Entry> _entries; // holds an item iff it is dirty or processing
-    private readonly Queue<T> _ready = new();        // dirty and not processing, in FIFO order
+    private Lane[] _lanes = [];                       // dirty and not processing: one FIFO per priority, highest first
     private readonly DelayHeap<T> _delayed;
     private readonly Channel<bool> _wake;
     private readonly TimeProvider _time;
@@ -48,6 +57,8 @@ internal sealed class WorkQueue<T> : IDisposable
     private readonly KeyValuePair<string, object?> _nameTag;
 
     private int _unsignalledWaiters;
+    private int _readyCount;
+    private long _nextSlot;
     private int _dirtyCount;
     private int _processingCount;
     private long _nextLeaseId;
@@ -92,6 +103,9 @@ internal sealed class WorkQueue<T> : IDisposable
         }
     }
 
+    /// <summary>The priority of <see cref="Add(T)"/> and of every other member that takes no priority.</summary>
+    public const int DefaultPriority = 0;
+
     /// <summary>The queue's name (the <c>name</c> tag of its metrics).</summary>
     public string Name { get; }
 
@@ -102,7 +116,7 @@ internal sealed class WorkQueue<T> : IDisposable
         {
             lock (_lock)
             {
-                return _ready.Count;
+                return _readyCount;
             }
         }
     }
@@ -114,13 +128,18 @@ internal sealed class WorkQueue<T> : IDisposable
     /// Marks <paramref name="item"/> as needing processing. No-op if it is already waiting or the queue is shutting
     /// down; if it is being processed it is queued again when its lease is disposed.
     /// </summary>
-    public void Add(T item)
+    public void Add(T item) => Add(item, DefaultPriority);
+
+    /// <summary>
+    /// <see cref="Add(T)"/> at <paramref name="priority"/>: an item already waiting at a lower priority is promoted.
+    /// </summary>
+    public void Add(T item, int priority)
     {
         long now = TimingTimestamp();
         bool added;
         lock (_lock)
         {
-            added = !_shuttingDown && AddLocked(item, now);
+            added = !_shuttingDown && AddLocked(item, now, priority);
         }
 
         if (added)
@@ -130,11 +149,38 @@ internal sealed class WorkQueue<T> : IDisposable
     }
 
     /// <summary>
+    /// Adds <paramref name="item"/> at <paramref name="priority"/> only if it is neither waiting nor being processed;
+    /// true when it was added. No-op when shutting down.
+    /// </summary>
+    public bool AddIfIdle(T item, int priority = DefaultPriority)
+    {
+        long now = TimingTimestamp();
+        bool added = false;
+        lock (_lock)
+        {
+            if (!_shuttingDown && !_entries.ContainsKey(item))
+            {
+                added = AddLocked(item, now, priority);
+            }
+        }
+
+        if (added)
+        {
+            _metrics?.Adds.Add(1, _nameTag);
+        }
+
+        return added;
+    }
+
+    /// <summary>
     /// Adds <paramref name="item"/> once <paramref name="delay"/> has passed (at once if &lt;= 0). If the item is
     /// already waiting for a delay, the earlier ready time wins. Counts one retry (workqueue_retries_total), as
     /// client-go does. No-op when shutting down.
     /// </summary>
-    public void AddAfter(T item, TimeSpan delay)
+    public void AddAfter(T item, TimeSpan delay) => AddAfter(item, delay, DefaultPriority);
+
+    /// <summary><see cref="AddAfter(T, TimeSpan)"/>; the item is added at <paramref name="priority"/> when ready.</summary>
+    public void AddAfter(T item, TimeSpan delay, int priority)
     {
         long now = _time.GetTimestamp();
         bool accepted;
@@ -146,11 +192,11 @@ internal sealed class WorkQueue<T> : IDisposable
             {
                 if (delay <= TimeSpan.Zero)
                 {
-                    added = AddLocked(item, now);
+                    added = AddLocked(item, now, priority);
                 }
                 else
                 {
-                    _delayed.Upsert(item, AddSaturating(now, delay));
+                    _delayed.Upsert(item, AddSaturating(now, delay), priority);
                     ArmTimerLocked(now, fromTimer: false);
                 }
             }
@@ -167,7 +213,10 @@ internal sealed class WorkQueue<T> : IDisposable
     }
 
     /// <summary>Adds <paramref name="item"/> after the delay the rate limiter assigns to it (records a failure).</summary>
-    public void AddRateLimited(T item) => AddAfter(item, _limiter.When(item));
+    public void AddRateLimited(T item) => AddAfter(item, _limiter.When(item), DefaultPriority);
+
+    /// <summary><see cref="AddRateLimited(T)"/>; the item is added at <paramref name="priority"/> when ready.</summary>
+    public void AddRateLimited(T item, int priority) => AddAfter(item, _limiter.When(item), priority);
 
     /// <summary>Clears the rate limiter's failure history of <paramref name="item"/> (call it on success).</summary>
     public void Forget(T item) => _limiter.Forget(item);
@@ -251,7 +300,7 @@ internal sealed class WorkQueue<T> : IDisposable
             _processingCount--;
             if (entry.Dirty && !_shuttingDown)
             {
-                _ready.Enqueue(item);
+                EnqueueReadyLocked(item, ref entry);
                 SignalOneWaiterLocked();
             }
             else
@@ -271,24 +320,90 @@ internal sealed class WorkQueue<T> : IDisposable
         }
     }
 
-    private bool AddLocked(T item, long now)
+    private bool AddLocked(T item, long now, int priority)
     {
         ref Entry entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, item, out _);
         if (entry.Dirty)
         {
+            if (priority > entry.Priority)
+            {
+                entry.Priority = priority;
+                if (!entry.Processing)
+                {
+                    _readyCount--; // the slot in the lower lane goes stale: its sequence number no longer matches
+                    EnqueueReadyLocked(item, ref entry);
+                }
+            }
+
             return false;
         }
 
         entry.Dirty = true;
+        entry.Priority = priority;
         entry.AddedAt = now;
         _dirtyCount++;
         if (!entry.Processing)
         {
-            _ready.Enqueue(item);
+            EnqueueReadyLocked(item, ref entry);
             SignalOneWaiterLocked();
         }
 
         return true;
+    }
+
+    private void EnqueueReadyLocked(T item, ref Entry entry)
+    {
+        entry.Slot = ++_nextSlot;
+        LaneLocked(entry.Priority).Items.Enqueue(new Slot(item, entry.Slot));
+        _readyCount++;
+    }
+
+    /// <summary>The lane of <paramref name="priority"/>; created (the only allocation) the first time it is used.</summary>
+    private Lane LaneLocked(int priority)
+    {
+        Lane[] lanes = _lanes;
+        int at = 0;
+        for (; at < lanes.Length; at++)
+        {
+            if (lanes[at].Priority == priority)
+            {
+                return lanes[at];
+            }
+
+            if (lanes[at].Priority < priority)
+            {
+                break;
+            }
+        }
+
+        var lane = new Lane(priority);
+        var grown = new Lane[lanes.Length + 1];
+        Array.Copy(lanes, grown, at);
+        grown[at] = lane;
+        Array.Copy(lanes, at, grown, at + 1, lanes.Length - at);
+        _lanes = grown;
+        return lane;
+    }
+
+    /// <summary>Dequeues the highest-priority ready item, dropping stale slots on the way.</summary>
+    private bool TryDequeueReadyLocked(out T item)
+    {
+        foreach (Lane lane in _lanes)
+        {
+            while (lane.Items.TryDequeue(out Slot slot))
+            {
+                ref Entry entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, slot.Item);
+                if (!Unsafe.IsNullRef(ref entry) && entry.Slot == slot.Sequence && entry.Dirty && !entry.Processing)
+                {
+                    _readyCount--;
+                    item = slot.Item;
+                    return true;
+                }
+            }
+        }
+
+        item = default!;
+        return false;
     }
 
     /// <summary>Takes the next item, or registers the caller as a waiter; false means "wait for a signal".</summary>
@@ -304,7 +419,7 @@ internal sealed class WorkQueue<T> : IDisposable
                 return true;
             }
 
-            if (!_ready.TryDequeue(out T? item))
+            if (!TryDequeueReadyLocked(out T item))
             {
                 _unsignalledWaiters++;
                 lease = default;
@@ -320,7 +435,7 @@ internal sealed class WorkQueue<T> : IDisposable
             entry.AddedAt = 0;
             _dirtyCount--;
             _processingCount++;
-            lease = new WorkItem<T>(this, item, entry.LeaseId);
+            lease = new WorkItem<T>(this, item, entry.LeaseId, entry.Priority);
         }
 
         if (addedAt != 0 && now != 0)
@@ -383,7 +498,7 @@ internal sealed class WorkQueue<T> : IDisposable
         }
 
         _shuttingDown = true;
-        while (_ready.TryDequeue(out T? item))
+        while (TryDequeueReadyLocked(out T item))
         {
             _entries.Remove(item); // queued items are never processing
         }
@@ -462,7 +577,8 @@ internal sealed class WorkQueue<T> : IDisposable
             _timerDueAt = long.MaxValue;
             while (_delayed.TryPeek(out _, out long readyAt) && readyAt <= now)
             {
-                if (AddLocked(_delayed.Pop(), now))
+                T item = _delayed.Pop(out int priority);
+                if (AddLocked(item, now, priority))
                 {
                     added++;
                 }
@@ -515,8 +631,19 @@ internal sealed class WorkQueue<T> : IDisposable
     {
         public bool Dirty;
         public bool Processing;
+        public int Priority;   // while dirty: the highest priority it was added with since it became dirty
+        public long Slot;      // sequence number of its current slot in a lane; older slots of it are stale
         public long LeaseId;
         public long AddedAt;   // timestamp of the add that made it dirty; 0 = not measured
         public long StartedAt; // timestamp it was leased; 0 = not measured
+    }
+
+    private readonly record struct Slot(T Item, long Sequence);
+
+    private sealed class Lane(int priority)
+    {
+        public int Priority { get; } = priority;
+
+        public Queue<Slot> Items { get; } = new();
     }
 }

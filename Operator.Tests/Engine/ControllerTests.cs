@@ -77,7 +77,7 @@ public sealed class ControllerTests
     }
 
     [Test]
-    public async Task A_status_change_by_someone_else_does_not_reconcile_but_a_label_change_does()
+    public async Task A_status_or_label_change_by_someone_else_does_not_reconcile_but_a_spec_change_does()
     {
         var calls = new ConcurrentQueue<string>();
         Start((r, _, _, _) => { calls.Enqueue(r.Key); return Task.FromResult(ReconcileResult.Done); });
@@ -86,10 +86,11 @@ public sealed class ControllerTests
 
         await bed.PatchClusterAsync("default", "c", new JsonObject { ["status"] = new JsonObject { ["status"] = "FAILED" } }, status: true);
         await bed.PatchClusterAsync("default", "c", new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["team"] = "a" } } });
-        await Eventually.UntilAsync(() => calls.Count == 2, "a reconcile for the label change");
+        await bed.PatchClusterAsync("default", "c", new JsonObject { ["spec"] = new JsonObject { ["capacityProviders"] = new JsonArray("FARGATE") } });
+        await Eventually.UntilAsync(() => calls.Count == 2, "a reconcile for the spec change");
         await bed.CreateClusterAsync("default", "marker");
         await Eventually.UntilAsync(() => calls.Count == 3, "the marker's reconcile");
-        calls.Count(k => k == "default/c").Should().Be(2, "the status-only write must not reconcile");
+        calls.Count(k => k == "default/c").Should().Be(2, "neither the status-only write nor the label edit may reconcile");
     }
 
     [Test]

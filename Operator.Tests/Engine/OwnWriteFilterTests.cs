@@ -23,11 +23,32 @@ public sealed class OwnWriteFilterTests
     }
 
     [Test]
+    public void Labels_and_foreign_annotations_alone_are_not_a_reason_to_reconcile()
+    {
+        var withOwnAnnotation = new OwnWriteFilter([Ours], [OwnAnnotation]);
+        filter.Matters(Meta("1"), Meta("2", labels: new Dictionary<string, string> { ["a"] = "b" })).Should().BeFalse("labels");
+        withOwnAnnotation.Matters(Meta("1"), Annotated("2", ["team", "x"])).Should().BeFalse("a foreign annotation added");
+        withOwnAnnotation.Matters(Annotated("1", ["team", "x"]), Annotated("2", ["team", "y"])).Should().BeFalse("changed");
+        withOwnAnnotation.Matters(Annotated("1", ["team", "x"]), Meta("2")).Should().BeFalse("removed");
+        withOwnAnnotation.Matters(Meta("1"), Annotated("2", [OwnAnnotation, "arn"])).Should().BeFalse("our own annotation set");
+        withOwnAnnotation.Matters(Annotated("1", [OwnAnnotation, "arn", "team", "x"]), Annotated("2", ["team", "x"]))
+            .Should().BeTrue("our own annotation removed by someone");
+    }
+
+    private const string OwnAnnotation = "example.com/created-arn";
+
+    private static V1ObjectMeta Annotated(string rv, string[] pairs)
+    {
+        var meta = Meta(rv);
+        meta.Annotations = Enumerable.Range(0, pairs.Length / 2).ToDictionary(i => pairs[2 * i], i => pairs[(2 * i) + 1]);
+        return meta;
+    }
+
+    [Test]
     public void User_changes_reconcile()
     {
         filter.Matters(Meta("1"), Meta("2", generation: 2)).Should().BeTrue("spec");
         filter.Matters(Meta("1"), Meta("2", deletion: DateTime.UtcNow)).Should().BeTrue("deletion");
-        filter.Matters(Meta("1"), Meta("2", labels: new Dictionary<string, string> { ["a"] = "b" })).Should().BeTrue("labels");
         filter.Matters(Meta("1", finalizers: [Ours]), Meta("2")).Should().BeTrue("our finalizer removed by someone");
         filter.Matters(Meta("1"), Meta("2", finalizers: ["other"])).Should().BeTrue("someone else's finalizer");
         filter.Matters(Meta("1"), Meta("2", finalizers: ["other", Ours])).Should().BeTrue("ours and another added at once");

@@ -99,8 +99,16 @@ internal static class EcsOperatorModule
                 providers.Store, sp.GetRequiredService<IAwsCredentialsCache>(), controller.Enqueue));
             return controller;
         });
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DriftScanner>(
-            sp, sp.GetRequiredService<Informer<ECSCluster>>().Store, ParkedAware(sp, sp.GetRequiredService<Controller<ECSCluster>>().Enqueue)));
+        services.AddSingleton(sp =>
+        {
+            // Drift never re-queues a key already in the pipeline (queued, in flight, or parked behind a full
+            // provider); the scanner also does the initial sync in bulk.
+            var controller = sp.GetRequiredService<Controller<ECSCluster>>();
+            var scanner = ActivatorUtilities.CreateInstance<DriftScanner>(
+                sp, sp.GetRequiredService<Informer<ECSCluster>>().Store, ParkedAware(sp, key => controller.EnqueueBackground(key)));
+            controller.ConfirmInBulk(scanner);
+            return scanner;
+        });
         services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<Controller<AWSProvider>>());
         services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<Controller<ECSCluster>>());
         services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<DriftScanner>());

@@ -1,0 +1,44 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Controllers;
+
+namespace Operator.Tests.Support;
+
+/// <summary>
+/// The ECSCluster reconciles of this process whose object name starts with a prefix, recorded when they finish, in the
+/// order they started (from the controller's reconcile activities). Thread-safe.
+/// </summary>
+internal sealed class ReconcileLog : IDisposable
+{
+    private readonly ConcurrentQueue<(DateTime Started, string Key)> done = new();
+    private readonly ActivityListener listener;
+
+    public ReconcileLog(string prefix)
+    {
+        listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == ControllerMetrics.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = a =>
+            {
+                if (a.OperationName == $"reconcile {ECSCluster.KindName}"
+                    && a.GetTagItem("k8s.object.name") is string name && name.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    done.Enqueue((a.StartTimeUtc, $"{a.GetTagItem("k8s.namespace.name")}/{name}"));
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+    }
+
+    public int Count => done.Count;
+
+    /// <summary>The keys of the finished reconciles that started at or after <paramref name="from"/>, in the order they started.</summary>
+    public List<string> Since(DateTime from) => [.. done.Where(d => d.Started >= from).OrderBy(d => d.Started).Select(d => d.Key)];
+
+    /// <summary>The keys of the finished reconciles, in the order they started.</summary>
+    public List<string> Keys() => [.. done.OrderBy(d => d.Started).Select(d => d.Key)];
+
+    public void Dispose() => listener.Dispose();
+}
