@@ -84,6 +84,9 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     /// <summary>Spam budgets and aggregation records held now (for tests: they follow live objects, see <see cref="Forget"/>).</summary>
     internal (int Budgets, int Recorded) Tracked => (budgets.Count, recent.Count);
 
+    /// <summary>Spam budgets held for one object (for tests).</summary>
+    internal int BudgetsOf(string uid) => budgets.Keys.Count(k => k.StartsWith(uid + "|", StringComparison.Ordinal));
+
     public Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct)
     {
         message = Status.ForeignText.Truncate(message, MaxMessageLength);

@@ -27,19 +27,20 @@ public sealed class BookkeepingTests
         // (only lifecycle events, which take no budget, but each passes through the ownership gate).
         var warned = Enumerable.Range(0, 12).Select(i => $"warned-{i}").ToArray();
         var healthy = Enumerable.Range(0, 6).Select(i => $"healthy-{i}").ToArray();
+        var uids = new List<string>();
         foreach (var name in warned)
         {
-            await bed.Kube.CreateClusterAsync("default", name, provider: "missing");
+            uids.Add((await bed.Kube.CreateClusterAsync("default", name, provider: "missing")).Metadata.Uid);
         }
         foreach (var name in healthy)
         {
-            await bed.Kube.CreateClusterAsync("default", name);
+            uids.Add((await bed.Kube.CreateClusterAsync("default", name)).Metadata.Uid);
         }
         foreach (var name in healthy)
         {
             await bed.WaitReadyAsync("default", name);
         }
-        await Eventually.UntilAsync(() => recorder.Tracked.Budgets == warned.Length, "a budget for each warned object");
+        await UntilCountAsync(() => uids.Take(warned.Length).Count(u => recorder.BudgetsOf(u) > 0), warned.Length, "a spam budget for each warned object");
 
         foreach (var name in warned.Concat(healthy))
         {
@@ -50,8 +51,22 @@ public sealed class BookkeepingTests
             await bed.WaitGoneAsync("default", name);
         }
 
-        await Eventually.UntilAsync(() => recorder.Tracked.Budgets == 0, $"budgets dropped on delete (left: {recorder.Tracked.Budgets})");
-        await Eventually.UntilAsync(() => gate.TrackedNames == 0, $"ownership locks dropped (left: {gate.TrackedNames})");
+        // What is left belongs to the live objects (the provider), none to a deleted one.
+        var provider = (await bed.GetProviderAsync("default", "p"))!.Metadata.Uid;
+        await UntilCountAsync(() => uids.Sum(recorder.BudgetsOf), 0, "spam budgets of the deleted objects");
+        recorder.Tracked.Budgets.Should().Be(recorder.BudgetsOf(provider), "only the live objects' budgets are kept");
+        await UntilCountAsync(() => gate.TrackedNames, 0, "ownership locks once no reconcile is in the gate");
+    }
+
+    /// <summary>Waits for <paramref name="count"/> to reach <paramref name="expected"/>; on time-out says what it was.</summary>
+    private static async Task UntilCountAsync(Func<int> count, int expected, string what)
+    {
+        var deadline = DateTime.UtcNow + Eventually.DefaultTimeout;
+        while (count() != expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        count().Should().Be(expected, what);
     }
 
     [Test]
