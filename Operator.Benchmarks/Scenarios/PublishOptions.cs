@@ -110,7 +110,7 @@ internal static class PublishOptions
             var perObject = loaded is { Error: null } && idle.Error is null && o.Clusters > 0
                 ? $"; anon +{(loaded.Anon - idle.Anon) / (double)o.Clusters / 1024:0.0} KB/object" : "";
             results.Add("publish", $"{name}: {description}",
-                $"N=0: {idle} | N={o.Clusters}: {loaded?.ToString() ?? "n/a"}{perObject}");
+                $"N=0: {idle}; N={o.Clusters}: {loaded?.ToString() ?? "n/a"}{perObject}");
         }
         return failed ? 1 : 0;
     }
