@@ -22,7 +22,11 @@ namespace Operator.Benchmarks.Scenarios;
 /// </summary>
 internal static class NaiveBaseline
 {
-    public static void Compose(WebApplicationBuilder builder, OperatorOptions options)
+    public static void Compose(WebApplicationBuilder builder, OperatorOptions options) => Compose(builder, options, null);
+
+    /// <summary>The same, with the status-writing reconciler wrapped once more (another baseline's extra calls).</summary>
+    public static void Compose(WebApplicationBuilder builder, OperatorOptions options,
+        Func<IReconciler, ObjectStore<ECSCluster>, IReconciler>? decorate)
     {
         var services = builder.Services;
         services.AddSingleton(new DriftScannerOptions { Period = TimeSpan.FromDays(1) });
@@ -41,7 +45,8 @@ internal static class NaiveBaseline
         {
             var clusters = sp.GetRequiredService<Informer<ECSCluster>>();
             var inner = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
-            var reconciler = new StatusWritingReconciler(inner, clusters.Store, sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>());
+            IReconciler reconciler = new StatusWritingReconciler(inner, clusters.Store, sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>());
+            reconciler = decorate?.Invoke(reconciler, clusters.Store) ?? reconciler;
             var controller = new Controller<ECSCluster>("ecscluster", clusters, reconciler, sp.GetRequiredService<ControllerOptions>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ControllerMetrics>(),
                 sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<OwnWriteFilter>());

@@ -21,50 +21,8 @@ internal static class OperatorProcessRss
         var n = o.Clusters;
         await using var stack = await ScenarioStack.StartAsync(new AwsEmulatorOptions { AccountThrottle = o.Throttle ? new(50, 20) : null });
         await SeedAsync(stack, o);
-        var kubeconfig = Path.Combine(Path.GetTempPath(), $"bench-kubeconfig-{Environment.ProcessId}.yaml");
-        // The emulator's own kubeconfig has an empty user, which KubernetesClient's loader refuses; any token will do.
-        var server = stack.Kube.BaseAddress.ToString().TrimEnd('/');
-        await File.WriteAllTextAsync(kubeconfig, string.Join('\n',
-            "apiVersion: v1", "kind: Config",
-            "clusters:", "- name: emulator", "  cluster:", $"    server: {server}",
-            "users:", "- name: bench", "  user:", "    token: bench",
-            "contexts:", "- name: emulator", "  context:", "    cluster: emulator", "    user: bench",
-            "current-context: emulator", ""));
-
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-                 {
-                     Path.Combine(AppContext.BaseDirectory, "Operator.dll"), "run", "--kubeconfig", kubeconfig, "--leader-elect", "false",
-                     "--aws-endpoint", stack.Aws.Endpoint.ToString(), "--metrics-port", "0", "--health-port", "0", "--log-format", "text",
-                     "--log-level", "Warning", "--resync-period", o.Resync.ToString(),
-                 })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (var (k, v) in o.Settings)
-        {
-            start.ArgumentList.Add($"--{k}={v}");
-        }
-        using var child = Process.Start(start)!;
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        child.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                output.Enqueue(line);
-                while (output.Count > 50 && output.TryDequeue(out string? _))
-                {
-                }
-            }
-        };
-        child.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine($"operator: {line}"); };
-        child.BeginOutputReadLine();
-        child.BeginErrorReadLine();
+        var kubeconfig = await WriteKubeconfigAsync(stack);
+        using var child = StartChild(stack, o, kubeconfig, OperatorVariant.Default, out var output);
         var watch = Stopwatch.StartNew();
         var ready = 0;
         try
@@ -91,6 +49,12 @@ internal static class OperatorProcessRss
                 $"{Mb(Proc(child.Id, "VmHWM:"))} / {Mb(Proc(child.Id, "VmRSS:"))}", "≤ 150 MB");
             results.Add("rss", "operator process: RSS now = anonymous + file-backed (code) + shmem",
                 $"{Mb(Proc(child.Id, "RssAnon:"))} + {Mb(Proc(child.Id, "RssFile:"))} + {Mb(Proc(child.Id, "RssShmem:"))}");
+            if (o.GcDump is { } dump)
+            {
+                using var gcdump = Process.Start(new ProcessStartInfo("dotnet-gcdump") { ArgumentList = { "collect", "-p", child.Id.ToString(CultureInfo.InvariantCulture), "-o", dump } })!;
+                await gcdump.WaitForExitAsync();
+                results.Add("rss", "heap dump (dotnet-gcdump report)", gcdump.ExitCode == 0 ? dump : $"FAILED ({gcdump.ExitCode})");
+            }
         }
         finally
         {
@@ -147,7 +111,73 @@ internal static class OperatorProcessRss
         return 0;
     }
 
-    private static long Proc(int pid, string field)
+    /// <summary>A kubeconfig for the child pointing at the in-process Kubernetes emulator; the caller deletes the file.</summary>
+    public static async Task<string> WriteKubeconfigAsync(ScenarioStack stack)
+    {
+        var kubeconfig = Path.Combine(Path.GetTempPath(), $"bench-kubeconfig-{Environment.ProcessId}-{Guid.NewGuid():N}.yaml");
+        // The emulator's own kubeconfig has an empty user, which KubernetesClient's loader refuses; any token will do.
+        var server = stack.Kube.BaseAddress.ToString().TrimEnd('/');
+        await File.WriteAllTextAsync(kubeconfig, string.Join('\n',
+            "apiVersion: v1", "kind: Config",
+            "clusters:", "- name: emulator", "  cluster:", $"    server: {server}",
+            "users:", "- name: bench", "  user:", "    token: bench",
+            "contexts:", "- name: emulator", "  context:", "    cluster: emulator", "    user: bench",
+            "current-context: emulator", ""));
+        return kubeconfig;
+    }
+
+    /// <summary>
+    /// Starts the operator as a child process (<c>run</c>, product defaults plus <c>--set</c> settings) from the
+    /// variant's directory — <c>dotnet Operator.dll</c> when it holds one, else its native <c>Operator</c> executable —
+    /// with the variant's environment. <paramref name="output"/> keeps the last 50 lines of its standard output.
+    /// </summary>
+    public static Process StartChild(ScenarioStack stack, ScenarioOptions o, string kubeconfig, OperatorVariant variant,
+        out System.Collections.Concurrent.ConcurrentQueue<string> output)
+    {
+        var dir = variant.Directory ?? AppContext.BaseDirectory;
+        var dll = Path.Combine(dir, "Operator.dll");
+        var start = File.Exists(dll) ? new ProcessStartInfo("dotnet") { ArgumentList = { dll } } : new ProcessStartInfo(Path.Combine(dir, "Operator"));
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        foreach (var arg in new[]
+                 {
+                     "run", "--kubeconfig", kubeconfig, "--leader-elect", "false",
+                     "--aws-endpoint", stack.Aws.Endpoint.ToString(), "--metrics-port", "0", "--health-port", "0", "--log-format", "text",
+                     "--log-level", "Warning", "--resync-period", o.Resync.ToString(),
+                 })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        foreach (var (k, v) in o.Settings)
+        {
+            start.ArgumentList.Add($"--{k}={v}");
+        }
+        foreach (var (k, v) in variant.Environment)
+        {
+            start.Environment[k] = v;
+        }
+        var child = Process.Start(start)!;
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        output = lines;
+        child.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                lines.Enqueue(line);
+                while (lines.Count > 50 && lines.TryDequeue(out string? _))
+                {
+                }
+            }
+        };
+        child.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine($"operator: {line}"); };
+        child.BeginOutputReadLine();
+        child.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>A field of /proc/&lt;pid&gt;/status in bytes (-1 when absent).</summary>
+    public static long Proc(int pid, string field)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
@@ -159,5 +189,5 @@ internal static class OperatorProcessRss
         return -1;
     }
 
-    private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024):0.0} MB";
+    public static string Mb(long bytes) => $"{bytes / (1024.0 * 1024):0.0} MB";
 }

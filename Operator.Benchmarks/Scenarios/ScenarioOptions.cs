@@ -25,7 +25,11 @@ internal sealed record ScenarioOptions
     /// <summary>Operator settings overridden beyond the scenario's own (e.g. AwsWriteQps); empty keeps the product defaults.</summary>
     public Dictionary<string, string?> Settings { get; init; } = [];
 
+    /// <summary>Run the naive and the Go original's baselines (scenario 2).</summary>
     public bool Naive { get; init; } = true;
+
+    /// <summary>Measure the operator as a separate process over the same objects (the memory row of the table).</summary>
+    public bool ProcessMemory { get; init; } = true;
 
     /// <summary>Create the ECSClusters as <c>kubectl apply</c> does (with its last-applied-configuration annotation).</summary>
     public bool AsApplied { get; init; } = true;
@@ -41,6 +45,18 @@ internal sealed record ScenarioOptions
 
     /// <summary>Instead of the scenarios, measure restart / failover (<see cref="FailoverScenario"/>).</summary>
     public bool Failover { get; init; }
+
+    /// <summary>Instead of the scenarios, compare publish options and GC settings (<see cref="Scenarios.PublishOptions"/>).</summary>
+    public bool PublishOptions { get; init; }
+
+    /// <summary>With <see cref="PublishOptions"/>: where each published variant is (r2r, trimmed, aot → directory).</summary>
+    public Dictionary<string, string> PublishDirs { get; init; } = [];
+
+    /// <summary>With <see cref="PublishOptions"/>: run only these variants (empty: all).</summary>
+    public HashSet<string> Variants { get; init; } = [];
+
+    /// <summary>With <see cref="OperatorProcess"/>: write a heap dump of the child here (dotnet-gcdump, found on PATH) before it is stopped.</summary>
+    public string? GcDump { get; init; }
 
     /// <summary>Upper bound on each wait; a wait that runs out is reported as a timeout, not hidden.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(20);
@@ -61,11 +77,19 @@ internal sealed record ScenarioOptions
                 case "--drift-percent": o = o with { DriftPercent = double.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--no-throttle": o = o with { Throttle = false }; break;
                 case "--no-naive": o = o with { Naive = false }; break;
+                case "--no-process-memory": o = o with { ProcessMemory = false }; break;
                 case "--no-last-applied": o = o with { AsApplied = false }; break;
                 case "--operator-process": o = o with { OperatorProcess = true }; break;
                 case "--informer-only": o = o with { InformerOnly = true }; break;
                 case "--create-only": o = o with { CreateOnly = true }; break;
                 case "--failover": o = o with { Failover = true }; break;
+                case "--publish-options": o = o with { PublishOptions = true }; break;
+                case "--publish-dir":
+                    var pd = Next().Split('=', 2);
+                    o.PublishDirs[pd[0]] = pd[1];
+                    break;
+                case "--variants": o.Variants.UnionWith(Next().Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
+                case "--gcdump": o = o with { GcDump = Next() }; break;
                 case "--timeout-minutes": o = o with { Timeout = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
                 case "--set":
                     // --set AwsWriteQps=20: any OperatorOptions setting, as the operator's own configuration spells it.

@@ -62,6 +62,10 @@ internal sealed class ScenarioStack : IAsyncDisposable
     }
 
     /// <summary>Starts the operator with <paramref name="settings"/> over the defaults; <paramref name="compose"/> runs after the module.</summary>
+    /// <summary>An ECS client of the benchmark's account straight to the emulator (no client bucket): benchmark-only extra calls.</summary>
+    public Operator.Core.Aws.Ecs.IEcsClient NewEcsClient() => new Operator.Core.Aws.Ecs.EcsClient(new HttpClient(),
+        new Amazon.Runtime.BasicAWSCredentials(AccessKey, SecretKey), new Operator.Core.Aws.Ecs.EcsClientOptions { Region = Region, Endpoint = Aws.Endpoint });
+
     public Task StartOperatorAsync(IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder, OperatorOptions>? compose = null)
     {
         var overrides = new Dictionary<string, string?>

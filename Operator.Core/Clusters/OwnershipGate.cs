@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using k8s;
 using k8s.Autorest;
 using Operator.Core.Api.V1Alpha1;
@@ -11,17 +10,61 @@ namespace Operator.Core.Clusters;
 /// objects naming the same clusterName cannot both see it free and both claim it; ECS has no conditional write, so
 /// the gate after CreateCluster still decides when another process raced us. <see cref="OwnerIsGoneAsync"/> asks the
 /// API server (not the cache, which may lag) whether the object an ownership tag names still exists.
+/// A name's lock exists only while someone holds or waits for it (reference-counted), so the gate's memory follows
+/// the reconciles in flight, not every cluster name ever seen.
 /// </summary>
 internal sealed class OwnershipGate(IKubernetes client)
 {
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NameLock> locks = new(StringComparer.Ordinal);
+
+    /// <summary>Names whose lock is held or awaited now (for tests: returns to 0 when no reconcile is in the gate).</summary>
+    internal int TrackedNames
+    {
+        get
+        {
+            lock (locks)
+            {
+                return locks.Count;
+            }
+        }
+    }
 
     /// <summary>Held until disposed; the caller must dispose it on every path.</summary>
     public async Task<IDisposable> LockAsync(string accountId, string region, string clusterName, CancellationToken ct)
     {
-        var semaphore = locks.GetOrAdd($"{accountId}/{region}/{clusterName}", _ => new SemaphoreSlim(1, 1));
-        await semaphore.WaitAsync(ct).ConfigureAwait(false);
-        return new Releaser(semaphore);
+        var key = $"{accountId}/{region}/{clusterName}";
+        NameLock entry;
+        lock (locks)
+        {
+            if (!locks.TryGetValue(key, out entry!))
+            {
+                entry = new NameLock();
+                locks[key] = entry;
+            }
+            entry.Users++;
+        }
+        try
+        {
+            await entry.Semaphore.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            Leave(key, entry);
+            throw;
+        }
+        return new Releaser(this, key, entry);
+    }
+
+    private void Leave(string key, NameLock entry)
+    {
+        lock (locks)
+        {
+            if (--entry.Users == 0)
+            {
+                locks.Remove(key);
+                entry.Semaphore.Dispose();
+            }
+        }
     }
 
     /// <summary>True only when a GET of the ECSCluster the tag value names answers 404 Not Found.</summary>
@@ -43,7 +86,15 @@ internal sealed class OwnershipGate(IKubernetes client)
         }
     }
 
-    private sealed class Releaser(SemaphoreSlim semaphore) : IDisposable
+    /// <summary>One name's lock and how many holders and waiters use it; guarded by the gate's dictionary lock.</summary>
+    private sealed class NameLock
+    {
+        public SemaphoreSlim Semaphore { get; } = new(1, 1);
+
+        public int Users { get; set; }
+    }
+
+    private sealed class Releaser(OwnershipGate gate, string key, NameLock entry) : IDisposable
     {
         private int released;
 
@@ -51,7 +102,9 @@ internal sealed class OwnershipGate(IKubernetes client)
         {
             if (Interlocked.Exchange(ref released, 1) == 0)
             {
-                semaphore.Release();
+                // Release before leaving: a waiter holds a reference, so the semaphore is not disposed under it.
+                entry.Semaphore.Release();
+                gate.Leave(key, entry);
             }
         }
     }

@@ -81,6 +81,12 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     /// <summary>Events waiting to be sent (for tests and diagnostics).</summary>
     public int Queued => queue.Reader.Count;
 
+    /// <summary>Spam budgets and aggregation records held now (for tests: they follow live objects, see <see cref="Forget"/>).</summary>
+    internal (int Budgets, int Recorded) Tracked => (budgets.Count, recent.Count);
+
+    /// <summary>Spam budgets held for one object (for tests).</summary>
+    internal int BudgetsOf(string uid) => budgets.Keys.Count(k => k.StartsWith(uid + "|", StringComparison.Ordinal));
+
     public Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct)
     {
         message = Status.ForeignText.Truncate(message, MaxMessageLength);
@@ -88,6 +94,10 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         var now = time.GetUtcNow();
         var uid = meta.Uid ?? $"{meta.NamespaceProperty}/{meta.Name}";
         var exempt = severity == EventSeverity.Normal && Lifecycle.Contains(reason);
+        if (!exempt && budgets.Count >= MaxTracked)
+        {
+            PruneFullBudgets(now);
+        }
         if (!exempt && !budgets.GetOrAdd($"{uid}|{reason}", _ => new SpamBudget(now)).TryTake(now))
         {
             logger.LogDebug("Event {Reason} for {Namespace}/{Name} dropped by the spam filter", reason, meta.NamespaceProperty, meta.Name);
@@ -255,6 +265,22 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         }
     }
 
+    /// <summary>
+    /// A budget that has refilled completely behaves exactly as a new one, so dropping it changes nothing: this bounds
+    /// the budgets by the objects warned about in the last refill time even when a Forget was missed (an object deleted
+    /// while this process was not watching, or a warning recorded after the delete was seen).
+    /// </summary>
+    private void PruneFullBudgets(DateTimeOffset now)
+    {
+        foreach (var (key, budget) in budgets)
+        {
+            if (budget.IsFull(now))
+            {
+                budgets.TryRemove(key, out _);
+            }
+        }
+    }
+
     /// <summary>An Event this component recorded earlier (e.g. before a restart) for the same object, reason and message.</summary>
     private async Task<Recorded?> FindExistingAsync(string ns, string uid, string reason, string message, DateTimeOffset now, CancellationToken ct)
     {
@@ -276,6 +302,14 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     {
         private double tokens = SpamBurst;
         private DateTimeOffset last = start;
+
+        public bool IsFull(DateTimeOffset now)
+        {
+            lock (this)
+            {
+                return tokens + ((now - last) / SpamRefill) >= SpamBurst;
+            }
+        }
 
         public bool TryTake(DateTimeOffset now)
         {

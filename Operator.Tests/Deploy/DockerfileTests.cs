@@ -64,6 +64,20 @@ public sealed class DockerfileTests
     }
 
     [Test]
+    public async Task It_ships_the_runtime_settings_measured_in_the_benchmarks()
+    {
+        // docs/benchmarks.md ("Publish options"): workstation GC in the binary's runtimeconfig (so every way of running
+        // it gets it) and in the Deployment.
+        var csproj = XDocument.Load(Path.Combine(Root, "Operator", "Operator.csproj"));
+        var container = Manifest.OperatorDeploymentOf(await Kustomize.BuildAsync(Kustomize.Repo("deploy", "base"))).PodSpec()["containers"]![0]!;
+        var env = Manifest.Items(container["env"]).Where(e => e["value"] is not null)
+            .ToDictionary(e => e["name"]!.GetValue<string>(), e => e["value"]!.GetValue<string>());
+
+        csproj.Descendants("ServerGarbageCollection").Single().Value.Should().Be("false");
+        env.Should().Contain("DOTNET_gcServer", "0");
+    }
+
+    [Test]
     public async Task It_runs_as_the_Deployments_non_root_numeric_user()
     {
         var user = RuntimeStage().Last(i => i.Keyword == "USER").Args;
