@@ -274,12 +274,13 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     /// <summary>A token bucket of <see cref="SpamBurst"/> tokens refilled one per <see cref="SpamRefill"/>.</summary>
     private sealed class SpamBudget(DateTimeOffset start)
     {
+        private readonly Lock gate = new();
         private double tokens = SpamBurst;
         private DateTimeOffset last = start;
 
         public bool TryTake(DateTimeOffset now)
         {
-            lock (this)
+            lock (gate)
             {
                 tokens = Math.Min(SpamBurst, tokens + ((now - last) / SpamRefill));
                 last = now;
