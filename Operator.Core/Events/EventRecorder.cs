@@ -36,8 +36,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     public const int MaxMessageLength = 1024;
 
     /// <summary>Normal reasons exempt from the spam budget.</summary>
-    public static readonly IReadOnlySet<string> Lifecycle =
-        new HashSet<string>(["Created", "Updated", "Adopted", "Deleted", "Retained", "Released"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> Lifecycle = LifecycleReasons.All;
 
     private readonly ConcurrentDictionary<string, Recorded> recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SpamBudget> budgets = new(StringComparer.Ordinal);

@@ -69,11 +69,11 @@ internal sealed class ProviderReconciler(
             status.AccountID = caller.Account;
             status.CallerIdentity = caller.Arn;
             status.LastAuthenticationTime = now;
-            Conditions.Set(conditions, ProviderConditions.Ready, true, ProviderConditions.Authenticated,
+            Conditions.Set(conditions, ProviderConditions.Ready, true, ProviderConditions.Reasons.Authenticated,
                 $"authenticated as {caller.Arn} in account {caller.Account}", obj.Metadata.Generation, now);
             if (!wasReady)
             {
-                await events.RecordAsync(obj, EventSeverity.Normal, ProviderConditions.Authenticated,
+                await events.RecordAsync(obj, EventSeverity.Normal, ProviderConditions.Reasons.Authenticated,
                     $"Authenticated as {caller.Arn}", ct).ConfigureAwait(false);
             }
             result = ReconcileResult.Done;
@@ -97,11 +97,11 @@ internal sealed class ProviderReconciler(
         }
         if (inUse is not null)
         {
-            Conditions.Set(conditions, ProviderProtection.DeletionBlocked, true, ProviderProtection.InUse, inUse, obj.Metadata.Generation, now);
+            Conditions.Set(conditions, ProviderConditions.DeletionBlocked, true, ProviderConditions.Reasons.InUse, inUse, obj.Metadata.Generation, now);
         }
         else
         {
-            Conditions.Remove(conditions, ProviderProtection.DeletionBlocked);
+            Conditions.Remove(conditions, ProviderConditions.DeletionBlocked);
         }
         status.ObservedGeneration = obj.Metadata.Generation;
         status.Conditions = conditions;
