@@ -85,7 +85,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         message = Status.ForeignText.Truncate(message, MaxMessageLength);
         var meta = obj.Metadata;
         var now = time.GetUtcNow();
-        var uid = meta.Uid ?? $"{meta.NamespaceProperty}/{meta.Name}";
+        var uid = meta.Uid ?? ObjectKey.Of(meta.NamespaceProperty, meta.Name);
         var exempt = severity == EventSeverity.Normal && Lifecycle.Contains(reason);
         if (!exempt && !budgets.GetOrAdd($"{uid}|{reason}", _ => new SpamBudget(now)).TryTake(now))
         {
