@@ -71,15 +71,15 @@ internal static class OperatorHost
         services.AddSingleton(new ControllerOptions { Workers = options.Workers, DrainTimeout = options.EffectiveDrainTimeout });
         if (options.LeaderElect)
         {
-            services.AddSingleton(new LeaderElectionOptions
+            var lease = new LeaderElectionOptions
             {
                 LeaseNamespace = options.LeaderElectionNamespace,
                 LeaseName = options.LeaderElectionId,
-                Identity = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : $"{Environment.MachineName}_{Guid.NewGuid():N}",
                 LeaseDuration = options.LeaseDuration,
                 RenewDeadline = options.RenewDeadline,
                 RetryPeriod = options.RetryPeriod,
-            });
+            };
+            services.AddSingleton(Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? lease with { Identity = pod } : lease);
             services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<LeaderElectionOptions>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElection>>()));
         }
