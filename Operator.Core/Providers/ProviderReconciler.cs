@@ -12,7 +12,9 @@ namespace Operator.Core.Providers;
 
 /// <summary>
 /// Validates an AWSProvider with STS GetCallerIdentity and reports the identity in status. Runs on every spec
-/// change, every change of a referenced Secret, and every resync (the periodic re-check). It does not wake the
+/// change, every change of a referenced Secret, every resync (the periodic re-check), and when an ECSCluster starts
+/// using a provider without the in-use finalizer or stops using one being deleted (<see cref="ClusterUsageHandler"/>);
+/// a status-only change (its own write) does not run it. It does not wake the
 /// ECSClusters that use the provider: the cluster controller watches AWSProviders (<see cref="ProviderDependents"/>)
 /// and is woken by the informer once the cache holds this reconcile's status write. Credentials are rebuilt
 /// whenever the provider's generation changed.
