@@ -30,28 +30,16 @@ internal static class NaiveBaseline
     {
         var services = builder.Services;
         services.AddSingleton(new DriftScannerOptions { Period = TimeSpan.FromDays(1) });
-        services.AddSingleton(sp =>
-        {
-            var informer = new Informer<ECSCluster>(
-                sp.GetRequiredService<RawApiClient>(),
-                sp.GetRequiredService<InformerOptions>() with { ResyncPeriod = options.ResyncPeriod },
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>(),
-                sp.GetRequiredService<InformerMetrics>());
-            informer.Store.AddIndex(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)]);
-            return informer;
-        });
-        services.AddSingleton(sp =>
-        {
-            var clusters = sp.GetRequiredService<Informer<ECSCluster>>();
-            var inner = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
-            IReconciler reconciler = new StatusWritingReconciler(inner, clusters.Store, sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>());
-            reconciler = decorate?.Invoke(reconciler, clusters.Store) ?? reconciler;
-            var controller = new Controller<ECSCluster>("ecscluster", clusters, reconciler, sp.GetRequiredService<ControllerOptions>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ControllerMetrics>(),
-                sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<OwnWriteFilter>());
-            controller.Watches(sp.GetRequiredService<Informer<AWSProvider>>(), ProviderDependents.Map(clusters.Store));
-            return controller;
-        });
+        services.AddInformer<ECSCluster>(i => i
+            .Resync(options.ResyncPeriod)
+            .Index(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)]));
+        services.AddController<ECSCluster>("ecscluster", c => c
+            .Reconciler((sp, store) =>
+            {
+                IReconciler reconciler = new StatusWritingReconciler(
+                    ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, store), store, sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>());
+                return decorate?.Invoke(reconciler, store) ?? reconciler;
+            })
+            .Watches<AWSProvider>(sp => ProviderDependents.Map(sp.GetRequiredService<Informer<ECSCluster>>().Store)));
     }
 }

@@ -170,7 +170,7 @@ internal static class OperatorProcessRss
                 }
             }
         };
-        child.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine($"operator: {line}"); };
+        child.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { Console.Error.WriteLine($"operator: {line}"); } };
         child.BeginOutputReadLine();
         child.BeginErrorReadLine();
         return child;

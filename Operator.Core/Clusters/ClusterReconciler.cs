@@ -158,7 +158,7 @@ internal sealed class ClusterReconciler(
             if (created)
             {
                 pass.Changed = true;
-                await events.RecordAsync(obj, EventSeverity.Normal, "Created", $"Created ECS cluster {desired.Name}", ct).ConfigureAwait(false);
+                await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Created, $"Created ECS cluster {desired.Name}", ct).ConfigureAwait(false);
                 logger.LogInformation("Created ECS cluster {ClusterName}", desired.Name);
             }
 
@@ -262,13 +262,13 @@ internal sealed class ClusterReconciler(
         if (adopt && state == OwnershipState.Unowned)
         {
             var message = AdoptionMessage(desired, observed);
-            await events.RecordAsync(obj, EventSeverity.Normal, "Adopted", message, ct).ConfigureAwait(false);
+            await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Adopted, message, ct).ConfigureAwait(false);
             logger.LogInformation("{Message}", message);
             return null; // the diff adds the ownership tag and removes the tags listed in the message
         }
         if (adopt && state == OwnershipState.OtherOwner && await gate.OwnerIsGoneAsync(owner, ct).ConfigureAwait(false))
         {
-            await events.RecordAsync(obj, EventSeverity.Normal, "Adopted",
+            await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Adopted,
                 $"Adopted existing ECS cluster {observed.ClusterName}: its previous owner ECSCluster {owner} no longer exists", ct).ConfigureAwait(false);
             logger.LogInformation("Adopting ECS cluster {ClusterName} left by the deleted ECSCluster {Owner}", observed.ClusterName, owner);
             return null;
@@ -347,11 +347,11 @@ internal sealed class ClusterReconciler(
         {
             return false;
         }
-        pass.Set(ClusterConditions.Synced, false, ProviderMove.Reason, message);
-        pass.Set(ClusterConditions.Ready, false, ProviderMove.Reason, message);
+        pass.Set(ClusterConditions.Synced, false, ClusterConditions.Reasons.ProviderChangeRefused, message);
+        pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.ProviderChangeRefused, message);
         pass.Status.Ready = false;
         await WriteStatusAsync(pass, ct).ConfigureAwait(false);
-        await events.RecordAsync(pass.Obj, EventSeverity.Warning, ProviderMove.Reason, message, ct).ConfigureAwait(false);
+        await events.RecordAsync(pass.Obj, EventSeverity.Warning, ClusterConditions.Reasons.ProviderChangeRefused, message, ct).ConfigureAwait(false);
         return true;
     }
 
@@ -366,7 +366,7 @@ internal sealed class ClusterReconciler(
         var where = obj.Status?.ClusterARN ?? obj.Spec.ClusterName;
         var message = $"Left ECS cluster {where} in place without any AWS call: {resolution.Message}. "
             + $"The owner of AWSProvider {ProviderResolver.ProviderKey(obj)} can delete it (it carries the tag {Ownership.TagKey}={Ownership.Owner(obj)})";
-        await events.RecordAsync(obj, EventSeverity.Warning, "NotDeleted", message, ct).ConfigureAwait(false);
+        await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.NotDeleted, message, ct).ConfigureAwait(false);
         logger.LogWarning("{Message}", message);
         await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
         return ReconcileResult.Done;
@@ -380,9 +380,9 @@ internal sealed class ClusterReconciler(
     {
         var message = $"cannot delete: {refusal}. To delete the cluster, set spec.providerRef back to its account's provider; to keep it, "
             + $"set spec.deletionPolicy: Retain; or remove the finalizer {ApiGroup.Finalizer} to abandon it";
-        pass.Set(ClusterConditions.DeletionBlocked, true, ProviderMove.Reason, message);
+        pass.Set(ClusterConditions.DeletionBlocked, true, ClusterConditions.Reasons.ProviderChangeRefused, message);
         await WriteStatusAsync(pass, ct).ConfigureAwait(false);
-        await events.RecordAsync(pass.Obj, EventSeverity.Warning, "DeletionBlocked", message, ct).ConfigureAwait(false);
+        await events.RecordAsync(pass.Obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct).ConfigureAwait(false);
         return ReconcileResult.After(options.BlockedRequeue);
     }
 
@@ -408,7 +408,7 @@ internal sealed class ClusterReconciler(
         }
         var what = diff.Describe();
         logger.LogInformation("Updated ECS cluster {ClusterName}: {Changes}", desired.Name, what);
-        await events.RecordAsync(pass.Obj, EventSeverity.Normal, "Updated", $"Updated ECS cluster {desired.Name}: {what}", ct).ConfigureAwait(false);
+        await events.RecordAsync(pass.Obj, EventSeverity.Normal, ClusterConditions.EventReasons.Updated, $"Updated ECS cluster {desired.Name}: {what}", ct).ConfigureAwait(false);
         return await DescribeAsync(ecs, desired.Name, ct).ConfigureAwait(false) ?? observed;
     }
 
@@ -443,7 +443,7 @@ internal sealed class ClusterReconciler(
         if (!Ownership.MayExistInEcs(obj))
         {
             // Never created nor adopted (no ARN recorded): nothing of ours can exist in ECS, so no AWS call and no provider.
-            await events.RecordAsync(obj, EventSeverity.Normal, "Deleted", $"ECS cluster {name} was never created by this object; nothing to delete", ct)
+            await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Deleted, $"ECS cluster {name} was never created by this object; nothing to delete", ct)
                 .ConfigureAwait(false);
             await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
@@ -461,7 +461,7 @@ internal sealed class ClusterReconciler(
             // Released only through the provider the cluster lives in (never after a refused move to another account).
             var released = resolution.IsReady && ProviderMove.Refusal(obj, resolution) is null
                 && await ReleaseAsync(obj, resolution, ct).ConfigureAwait(false);
-            await events.RecordAsync(obj, EventSeverity.Normal, "Retained", released
+            await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Retained, released
                 ? $"Kept ECS cluster {name} (deletionPolicy: Retain)"
                 : $"Kept ECS cluster {name} (deletionPolicy: Retain); its ownership tag could not be removed, but another ECSCluster "
                     + "can still adopt it with spec.adoptExisting: true once this object is gone", ct).ConfigureAwait(false);
@@ -479,7 +479,7 @@ internal sealed class ClusterReconciler(
             pass.Set(ClusterConditions.DeletionBlocked, true, resolution.Reason!, message);
             pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
-            await events.RecordAsync(obj, EventSeverity.Warning, "DeletionBlocked", message, ct).ConfigureAwait(false);
+            await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
         }
         if (ProviderMove.Refusal(obj, resolution) is { } refusal)
@@ -510,13 +510,13 @@ internal sealed class ClusterReconciler(
         var observed = await DescribeAsync(ecs, name, ct).ConfigureAwait(false);
         if (observed is null)
         {
-            await events.RecordAsync(obj, EventSeverity.Normal, "Deleted", $"ECS cluster {name} is gone", ct).ConfigureAwait(false);
+            await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Deleted, $"ECS cluster {name} is gone", ct).ConfigureAwait(false);
             await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
         if (Ownership.Check(obj, observed) != OwnershipState.Ours)
         {
-            await events.RecordAsync(obj, EventSeverity.Warning, "NotDeleted",
+            await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.NotDeleted,
                 $"Left ECS cluster {name} in place: it was neither created nor adopted by this object", ct).ConfigureAwait(false);
             await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
@@ -527,7 +527,7 @@ internal sealed class ClusterReconciler(
             pass.Remove(ClusterConditions.DeletionBlocked);
             if (deleted.Cluster is { Status: Ecs.ClusterStatus.Inactive } or null)
             {
-                await events.RecordAsync(obj, EventSeverity.Normal, "Deleted", $"Deleted ECS cluster {name}", ct).ConfigureAwait(false);
+                await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Deleted, $"Deleted ECS cluster {name}", ct).ConfigureAwait(false);
                 await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
                 return ReconcileResult.Done;
             }
@@ -555,7 +555,7 @@ internal sealed class ClusterReconciler(
             pass.Set(ClusterConditions.DeletionBlocked, true, reason, message);
             pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
-            await events.RecordAsync(obj, EventSeverity.Warning, "DeletionBlocked", message, ct).ConfigureAwait(false);
+            await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
         }
     }
@@ -578,7 +578,7 @@ internal sealed class ClusterReconciler(
             }
             await ecs.UntagResourceAsync(new Ecs.UntagResourceRequest { ResourceArn = observed.ClusterArn!, TagKeys = [Ownership.TagKey] }, ct)
                 .ConfigureAwait(false);
-            await events.RecordAsync(obj, EventSeverity.Normal, "Released",
+            await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Released,
                 $"Released ECS cluster {name}: its ownership tag is removed, so another ECSCluster can adopt it with spec.adoptExisting: true", ct)
                 .ConfigureAwait(false);
             logger.LogInformation("Released ECS cluster {ClusterName}", name);

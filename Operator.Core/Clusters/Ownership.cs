@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Kubernetes;
 using Ecs = Operator.Core.Aws.Ecs;
 
 namespace Operator.Core.Clusters;
@@ -32,9 +33,9 @@ internal static class Ownership
 
     public static string Owner(ECSCluster obj) => OwnerValue(obj.Metadata.NamespaceProperty, obj.Metadata.Name);
 
-    public static string OwnerValue(string? ns, string? name)
+    public static string OwnerValue(string? ns, string name)
     {
-        var full = $"{ns}/{name}";
+        var full = ObjectKey.Of(ns, name);
         if (full.Length <= MaxValueLength)
         {
             return full;

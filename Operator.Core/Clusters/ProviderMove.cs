@@ -13,8 +13,6 @@ namespace Operator.Core.Clusters;
 /// </summary>
 internal static class ProviderMove
 {
-    public const string Reason = "ProviderChangeRefused";
-
     /// <summary>Account and region of an ECS cluster ARN; null when it is not one.</summary>
     public static (string Account, string Region)? Location(string? clusterArn)
     {

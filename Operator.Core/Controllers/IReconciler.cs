@@ -1,3 +1,5 @@
+using Operator.Core.Kubernetes;
+
 namespace Operator.Core.Controllers;
 
 /// <summary>
@@ -15,7 +17,7 @@ internal interface IReconciler
 /// <summary>The key of the object to reconcile.</summary>
 internal readonly record struct ReconcileRequest(string? Namespace, string Name)
 {
-    public string Key => string.IsNullOrEmpty(Namespace) ? Name : $"{Namespace}/{Name}";
+    public string Key => ObjectKey.Of(Namespace, Name);
 
     public override string ToString() => Key;
 }

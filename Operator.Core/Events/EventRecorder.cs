@@ -36,8 +36,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     public const int MaxMessageLength = 1024;
 
     /// <summary>Normal reasons exempt from the spam budget.</summary>
-    public static readonly IReadOnlySet<string> Lifecycle =
-        new HashSet<string>(["Created", "Updated", "Adopted", "Deleted", "Retained", "Released"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> Lifecycle = LifecycleReasons.All;
 
     private readonly ConcurrentDictionary<string, Recorded> recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SpamBudget> budgets = new(StringComparer.Ordinal);
@@ -92,7 +91,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         message = Status.ForeignText.Truncate(message, MaxMessageLength);
         var meta = obj.Metadata;
         var now = time.GetUtcNow();
-        var uid = meta.Uid ?? $"{meta.NamespaceProperty}/{meta.Name}";
+        var uid = meta.Uid ?? ObjectKey.Of(meta.NamespaceProperty, meta.Name);
         var exempt = severity == EventSeverity.Normal && Lifecycle.Contains(reason);
         if (!exempt && budgets.Count >= MaxTracked)
         {
@@ -300,6 +299,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     /// <summary>A token bucket of <see cref="SpamBurst"/> tokens refilled one per <see cref="SpamRefill"/>.</summary>
     private sealed class SpamBudget(DateTimeOffset start)
     {
+        private readonly Lock gate = new();
         private double tokens = SpamBurst;
         private DateTimeOffset last = start;
 
@@ -313,7 +313,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
 
         public bool TryTake(DateTimeOffset now)
         {
-            lock (this)
+            lock (gate)
             {
                 tokens = Math.Min(SpamBurst, tokens + ((now - last) / SpamRefill));
                 last = now;

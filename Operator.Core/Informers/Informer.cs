@@ -51,6 +51,9 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
 
     public void AddHandler(IInformerHandler<T> handler) => notifier.Register(handler);
 
+    /// <summary>The handlers notified of changes, in registration order (for diagnostics and tests).</summary>
+    public IReadOnlyList<IInformerHandler<T>> Handlers => notifier.Handlers;
+
     /// <summary>Runs until cancelled. Faults only on an unexpected error, which the host must treat as fatal.</summary>
     public async Task RunAsync(CancellationToken ct)
     {

@@ -3,11 +3,15 @@ namespace Operator.Core.Informers;
 /// <summary>Fans one informer's notifications out to its handlers, in registration order.</summary>
 internal sealed class InformerNotifier<T>
 {
+    private readonly Lock gate = new();
     private volatile IInformerHandler<T>[] handlers = [];
+
+    /// <summary>The registered handlers, in registration order (a snapshot).</summary>
+    public IReadOnlyList<IInformerHandler<T>> Handlers => handlers;
 
     public void Register(IInformerHandler<T> handler)
     {
-        lock (this)
+        lock (gate)
         {
             handlers = [.. handlers, handler];
         }

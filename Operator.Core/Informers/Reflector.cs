@@ -114,7 +114,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
                 {
                     SyncError = $"list failed: {e.Message}";
                 }
-                var level = e is KubernetesApiException { IsTransient: true } or HttpRequestException or ShortWatchException or OperationCanceledException
+                var level = ApiErrors.IsTransient(e, ct) || e is ShortWatchException or OperationCanceledException
                     ? LogLevel.Warning : LogLevel.Error;
                 logger.Log(level, "{Resource} {Phase} failed ({Error}); retrying in {Delay}",
                     resource.Plural, rv is null ? "list" : "watch", e.Message, delay);

@@ -1,17 +1,26 @@
+using System.Net;
 using k8s.Autorest;
 
 namespace Operator.Core.Kubernetes;
 
-/// <summary>How the writers classify a failed apiserver request.</summary>
+/// <summary>
+/// The one classifier of failed apiserver requests, for every caller (writers, the Secret reader, informers): what a
+/// repeat can fix is transient, anything else is the caller's to report. AWS errors are classified once too, by
+/// <c>AwsResiliencePipelines.IsTransient</c> (the AWS layer knows nothing of Kubernetes, and this one nothing of AWS).
+/// </summary>
 internal static class ApiErrors
 {
+    /// <summary>The apiserver is overloaded (429) or failing (5xx): back off and try again.</summary>
+    public static bool IsTransientStatus(HttpStatusCode code) => code == HttpStatusCode.TooManyRequests || (int)code >= 500;
+
     /// <summary>
     /// True for failures a repeat of the same request can fix: the server was unreachable (refused, reset), overloaded
     /// (429) or failing (5xx), or the request timed out. False when <paramref name="ct"/> (the caller's) was cancelled.
     /// </summary>
     public static bool IsTransient(Exception e, CancellationToken ct) => !ct.IsCancellationRequested && e switch
     {
-        HttpOperationException h => (int)h.Response.StatusCode is 429 or >= 500,
+        HttpOperationException h => IsTransientStatus(h.Response.StatusCode),
+        KubernetesApiException k => IsTransientStatus(k.StatusCode),
         HttpRequestException or TaskCanceledException or TimeoutException or IOException => true,
         _ => false,
     };

@@ -19,5 +19,5 @@ internal sealed class KubernetesApiException(HttpStatusCode statusCode, V1Status
     public bool IsExpired => StatusCode == HttpStatusCode.Gone || Status?.Code == 410;
 
     /// <summary>Transient: the server is overloaded or failing; back off and try again.</summary>
-    public bool IsTransient => StatusCode == HttpStatusCode.TooManyRequests || (int)StatusCode >= 500;
+    public bool IsTransient => ApiErrors.IsTransientStatus(StatusCode);
 }

@@ -16,8 +16,6 @@ namespace Operator.Core.Providers;
 internal sealed class ProviderProtection(ObjectStore<ECSCluster> clusters, ObjectPatcher patcher, IEventRecorder events)
 {
     public const string Finalizer = "aws-infra-operator.runner.codes/provider-in-use";
-    public const string DeletionBlocked = "DeletionBlocked";
-    public const string InUse = "InUse";
 
     /// <summary>
     /// Adds or removes the finalizer. Returns the DeletionBlocked message while the provider is being deleted and still
@@ -41,7 +39,7 @@ internal sealed class ProviderProtection(ObjectStore<ECSCluster> clusters, Objec
             }
             var shown = string.Join(", ", users.Take(10)) + (users.Count > 10 ? $" and {users.Count - 10} more" : "");
             var message = $"deletion waits for {users.Count} ECSCluster{(users.Count == 1 ? "" : "s")} that use this provider: {shown}";
-            await events.RecordAsync(provider, EventSeverity.Warning, DeletionBlocked, message, ct).ConfigureAwait(false);
+            await events.RecordAsync(provider, EventSeverity.Warning, ProviderConditions.DeletionBlocked, message, ct).ConfigureAwait(false);
             return (message, false);
         }
         var removed = await patcher.RemoveFinalizerAsync(provider, Finalizer, ct).ConfigureAwait(false);

@@ -12,7 +12,9 @@ namespace Operator.Core.Providers;
 
 /// <summary>
 /// Validates an AWSProvider with STS GetCallerIdentity and reports the identity in status. Runs on every spec
-/// change, every change of a referenced Secret, and every resync (the periodic re-check). It does not wake the
+/// change, every change of a referenced Secret, every resync (the periodic re-check), and when an ECSCluster starts
+/// using a provider without the in-use finalizer or stops using one being deleted (<see cref="ClusterUsageHandler"/>);
+/// a status-only change (its own write) does not run it. It does not wake the
 /// ECSClusters that use the provider: the cluster controller watches AWSProviders (<see cref="ProviderDependents"/>)
 /// and is woken by the informer once the cache holds this reconcile's status write. Credentials are rebuilt
 /// whenever the provider's generation changed.
@@ -76,11 +78,11 @@ internal sealed class ProviderReconciler(
             status.AccountID = caller.Account;
             status.CallerIdentity = caller.Arn;
             status.LastAuthenticationTime = now;
-            Conditions.Set(conditions, ProviderConditions.Ready, true, ProviderConditions.Authenticated,
+            Conditions.Set(conditions, ProviderConditions.Ready, true, ProviderConditions.Reasons.Authenticated,
                 $"authenticated as {caller.Arn} in account {caller.Account}", obj.Metadata.Generation, now);
             if (!wasReady)
             {
-                await events.RecordAsync(obj, EventSeverity.Normal, ProviderConditions.Authenticated,
+                await events.RecordAsync(obj, EventSeverity.Normal, ProviderConditions.Reasons.Authenticated,
                     $"Authenticated as {caller.Arn}", ct).ConfigureAwait(false);
             }
             result = ReconcileResult.Done;
@@ -115,11 +117,11 @@ internal sealed class ProviderReconciler(
         }
         if (inUse is not null)
         {
-            Conditions.Set(conditions, ProviderProtection.DeletionBlocked, true, ProviderProtection.InUse, inUse, obj.Metadata.Generation, now);
+            Conditions.Set(conditions, ProviderConditions.DeletionBlocked, true, ProviderConditions.Reasons.InUse, inUse, obj.Metadata.Generation, now);
         }
         else
         {
-            Conditions.Remove(conditions, ProviderProtection.DeletionBlocked);
+            Conditions.Remove(conditions, ProviderConditions.DeletionBlocked);
         }
         status.ObservedGeneration = obj.Metadata.Generation;
         status.Conditions = conditions;

@@ -15,6 +15,14 @@ internal sealed class ProviderResolver(ObjectStore<AWSProvider> providers)
 {
     private const string NotValidatedYet = "not validated yet";
 
+    /// <summary>Why a cluster has no usable provider (reasons of the ECSCluster's conditions).</summary>
+    public static class Reasons
+    {
+        public const string ProviderNotFound = "ProviderNotFound";
+        public const string ProviderNotAllowed = "ProviderNotAllowed";
+        public const string ProviderNotReady = "ProviderNotReady";
+    }
+
     public static string ProviderKey(ECSCluster obj) =>
         ObjectKey.Of(obj.Spec.ProviderRef.Namespace ?? obj.Metadata.NamespaceProperty, obj.Spec.ProviderRef.Name);
 
@@ -24,18 +32,18 @@ internal sealed class ProviderResolver(ObjectStore<AWSProvider> providers)
         var provider = providers.Get(key);
         if (provider is null)
         {
-            return ProviderResolution.Fail("ProviderNotFound", $"AWSProvider {key} not found");
+            return ProviderResolution.Fail(Reasons.ProviderNotFound, $"AWSProvider {key} not found");
         }
         if (!ProviderAccess.IsAllowed(provider, obj.Metadata.NamespaceProperty))
         {
-            return ProviderResolution.Fail("ProviderNotAllowed",
+            return ProviderResolution.Fail(Reasons.ProviderNotAllowed,
                 $"AWSProvider {key} does not allow ECSClusters from namespace {obj.Metadata.NamespaceProperty} (see its spec.allowedNamespaces)");
         }
         var status = provider.Status;
         if (status is not { Ready: true, AccountID: { Length: > 0 } } || status.ObservedGeneration != provider.Metadata.Generation)
         {
-            var why = Conditions.Find(status?.Conditions, "Ready") is { Status: Conditions.False } c ? $"{c.Reason}: {c.Message}" : NotValidatedYet;
-            return ProviderResolution.Fail("ProviderNotReady", $"AWSProvider {key} is not ready ({why})", provider)
+            var why = Conditions.Find(status?.Conditions, ProviderConditions.Ready) is { Status: Conditions.False } c ? $"{c.Reason}: {c.Message}" : NotValidatedYet;
+            return ProviderResolution.Fail(Reasons.ProviderNotReady, $"AWSProvider {key} is not ready ({why})", provider)
                 with { AwaitingValidation = why == NotValidatedYet };
         }
         return new ProviderResolution(provider, status.AccountID, null, null);

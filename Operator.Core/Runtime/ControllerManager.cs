@@ -13,12 +13,15 @@ namespace Operator.Core.Runtime;
 /// and a Critical log naming it; from that moment <see cref="Failure"/> is set and <see cref="IsHealthy"/> is false
 /// (<c>/healthz</c> fails). Each runnable is watched on its own, so one dying is noticed while the others still run.
 /// A lost Lease is such a failure too (the elector has already aborted the leader's work).</item>
-/// <item>Start-up waits for the API server (<see cref="ApiServerWait"/>) instead of failing.</item>
+/// <item>Given an <see cref="ApiServerWait"/> (the host always gives one), start-up waits for the API server instead of
+/// failing: no informer, elector or controller starts before it answers.</item>
 /// <item>Leader-only runnables start only once every informer has synced: they all read the caches of every kind,
 /// so none reconciles half-blind. An informer that cannot list keeps them waiting and is named by
 /// <see cref="ReadinessReport"/> (<c>/readyz</c>).</item>
 /// <item>On shutdown the leader-only runnables are asked to drain; the Lease is released after they have returned.</item>
 /// </list>
+/// The caller must attach every informer handler before <see cref="BackgroundService.StartAsync"/> (the host applies
+/// its <c>InformerWiring</c> before it constructs the manager).
 /// </summary>
 internal sealed class ControllerManager(
     IEnumerable<ISyncingRunnable> informers,

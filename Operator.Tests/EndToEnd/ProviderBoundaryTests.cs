@@ -100,13 +100,13 @@ public sealed class ProviderBoundaryTests
 
         await bed.Kube.PatchClusterAsync("default", "mover", ProviderRef("elsewhere"));
         var refused = await bed.WaitForClusterAsync("default", "mover",
-            c => c.Status?.Conditions?.Any(x => x.Type == "Synced" && x.Reason == ProviderMove.Reason) == true, "ProviderChangeRefused");
+            c => c.Status?.Conditions?.Any(x => x.Type == "Synced" && x.Reason == ClusterConditions.Reasons.ProviderChangeRefused) == true, "ProviderChangeRefused");
         var ready = refused.Status!.Conditions!.Single(x => x.Type == "Ready");
         ready.Status.Should().Be("False");
-        ready.Reason.Should().Be(ProviderMove.Reason);
+        ready.Reason.Should().Be(ClusterConditions.Reasons.ProviderChangeRefused);
         ready.Message.Should().Contain($"account {OperatorTestBed.Account}, region us-east-1").And.Contain("spec.providerRef back");
         refused.Status.ClusterARN.Should().Be(before.Status!.ClusterARN);
-        await Eventually.UntilAsync(async () => (await EventsAsync(bed, "default", "mover")).Any(e => e.Reason == ProviderMove.Reason && e.Type == "Warning"),
+        await Eventually.UntilAsync(async () => (await EventsAsync(bed, "default", "mover")).Any(e => e.Reason == ClusterConditions.Reasons.ProviderChangeRefused && e.Type == "Warning"),
             "a ProviderChangeRefused event");
         bed.Aws.Ecs.ClusterCount(OtherAccount, "us-east-1").Should().Be(0, "nothing is created in the other account");
         bed.OperatorCalls(since).Keys.Should().NotContain(["CreateCluster", "TagResource", "UntagResource", "UpdateCluster", "DeleteCluster"]);
@@ -136,11 +136,11 @@ public sealed class ProviderBoundaryTests
         await bed.WaitReadyAsync("default", "stranded");
         await bed.Kube.PatchClusterAsync("default", "stranded", ProviderRef("elsewhere"));
         await bed.WaitForClusterAsync("default", "stranded",
-            c => c.Status?.Conditions?.Any(x => x.Reason == ProviderMove.Reason) == true, "ProviderChangeRefused");
+            c => c.Status?.Conditions?.Any(x => x.Reason == ClusterConditions.Reasons.ProviderChangeRefused) == true, "ProviderChangeRefused");
 
         await bed.Kube.DeleteClusterAsync("default", "stranded");
         var blocked = await bed.WaitForClusterAsync("default", "stranded",
-            c => c.Status?.Conditions?.Any(x => x.Type == "DeletionBlocked" && x.Reason == ProviderMove.Reason) == true, "DeletionBlocked");
+            c => c.Status?.Conditions?.Any(x => x.Type == "DeletionBlocked" && x.Reason == ClusterConditions.Reasons.ProviderChangeRefused) == true, "DeletionBlocked");
         blocked.Status!.Conditions!.Single(x => x.Type == "DeletionBlocked").Message.Should().Contain("spec.providerRef back");
         (await bed.DescribeAsync("stranded"))!.Status.Should().Be("ACTIVE");
 

@@ -8,7 +8,7 @@ namespace Operator.Tests.Engine;
 /// <summary>
 /// The flat supervisor: any one runnable that dies, among informers, two controllers and the drift scanner, takes the
 /// process down (exit code 1, Critical log naming it, unhealthy) while the others are still running; leader-only
-/// runnables wait for every informer to sync.
+/// runnables wait for every informer to sync; nothing starts before the API server answers.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -89,14 +89,33 @@ public sealed class ControllerManagerTests
         await fleet.Manager.StopAsync(CancellationToken.None);
     }
 
+    [Test]
+    public async Task Nothing_starts_until_the_api_server_answers()
+    {
+        var api = new ApiServerGate();
+        var fleet = new Fleet(api);
+        await fleet.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => api.Attempts >= 2, "the API server probed twice");
+
+        fleet.All.Should().OnlyContain(c => !c.Running, "no informer or controller runs before the API server answers");
+        fleet.Manager.IsHealthy.Should().BeTrue("an unreachable API server is waited for, not a failure");
+
+        api.Open = true;
+        await Eventually.UntilAsync(() => fleet.All.All(c => c.Running), "every runnable running once the API server answers");
+        await fleet.Manager.StopAsync(CancellationToken.None);
+    }
+
     /// <summary>Three informers, two controllers and a drift scanner, as the product registers them.</summary>
     private sealed class Fleet
     {
-        public Fleet()
+        public Fleet(ApiServerGate? api = null)
         {
             var loggers = LoggerFactory.Create(l => l.AddProvider(Logs));
+            var wait = api is null ? null : new ApiServerWait(
+                new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = "http://127.0.0.1:9" }, api),
+                TimeProvider.System, loggers.CreateLogger<ApiServerWait>());
             Manager = new ControllerManager(
-                All.OfType<ISyncingRunnable>(), All.Where(c => c is not ISyncingRunnable), null, Lifetime, loggers.CreateLogger<ControllerManager>());
+                All.OfType<ISyncingRunnable>(), All.Where(c => c is not ISyncingRunnable), null, Lifetime, loggers.CreateLogger<ControllerManager>(), wait);
         }
 
         public LogCapture Logs { get; } = new();
@@ -139,6 +158,29 @@ public sealed class ControllerManagerTests
         public string? Error { get; set; }
         public bool HasSynced => Synced && Running;
         public string? SyncError => Synced ? null : Error;
+    }
+
+    /// <summary>The API server's /version: unreachable (connection refused) until <see cref="Open"/>, then any answer (403).</summary>
+    private sealed class ApiServerGate : DelegatingHandler
+    {
+        private int _attempts;
+        private volatile bool _open;
+
+        public bool Open
+        {
+            get => _open;
+            set => _open = value;
+        }
+
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _attempts);
+            return Open
+                ? Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.Forbidden) { Content = new StringContent("") })
+                : Task.FromException<HttpResponseMessage>(new HttpRequestException("connection refused"));
+        }
     }
 
     private sealed class StopRecorder : IHostApplicationLifetime

@@ -14,11 +14,12 @@ internal static class AwsCredentialsRegistration
 {
     public static void Register(IServiceCollection services, OperatorOptions options)
     {
-        services.AddSingleton(new StsClientOptions
+        var sts = new StsClientOptions();
+        services.AddSingleton(sts with
         {
             DefaultEndpoint = string.IsNullOrEmpty(options.AwsEndpoint) ? null : options.AwsEndpoint,
             RequestTimeout = options.AwsAttemptTimeout,
-            ConnectTimeout = options.AwsAttemptTimeout < TimeSpan.FromSeconds(3) ? options.AwsAttemptTimeout : TimeSpan.FromSeconds(3),
+            ConnectTimeout = options.AwsAttemptTimeout < sts.ConnectTimeout ? options.AwsAttemptTimeout : sts.ConnectTimeout,
             CallTimeout = options.AwsCallTimeout,
         });
         services.AddSingleton(sp => new StsClientFactory(sp.GetRequiredService<StsClientOptions>(),

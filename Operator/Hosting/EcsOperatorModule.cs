@@ -22,8 +22,9 @@ namespace Operator.Hosting;
 /// <summary>
 /// Registers the product: informers for AWSProviders, ECSClusters and (metadata only) Secrets, their indexes, the
 /// two controllers with what each watches, and the drift scanner that replaces a per-object resync of ECSClusters.
-/// Watches, as controller-runtime's builder declares them: the ECSCluster controller watches ECSClusters and
-/// AWSProviders (mapped to the clusters using them); the AWSProvider controller watches AWSProviders and Secrets
+/// Declared with <see cref="ControllerWiring"/>, as controller-runtime's builder declares them: the ECSCluster
+/// controller is for ECSClusters and watches AWSProviders (mapped to the clusters using them); the AWSProvider
+/// controller is for AWSProviders and watches ECSClusters (a cluster starting or stopping to use one) and Secrets
 /// (mapped to the providers reading them).
 /// </summary>
 internal static class EcsOperatorModule
@@ -56,15 +57,15 @@ internal static class EcsOperatorModule
             sp.GetRequiredService<IMeterFactory>()));
         AwsCredentialsRegistration.Register(services, options);
 
-        services.AddSingleton(sp => NewInformer<AWSProvider>(sp, options.ResyncPeriod, null, store =>
-            store.AddIndex(SecretChangeHandler.ProvidersBySecretIndex, SecretChangeHandler.SecretsOf)));
+        services.AddInformer<AWSProvider>(i => i
+            .Index(SecretChangeHandler.ProvidersBySecretIndex, SecretChangeHandler.SecretsOf)
+            .Handles(sp => new EventBookkeepingHandler<AWSProvider>(sp.GetRequiredService<IEventRecorder>())));
         // No resync for ECSClusters: the drift scanner compares them with AWS in batches instead.
-        services.AddSingleton(sp => NewInformer<ECSCluster>(sp, TimeSpan.Zero, null, store =>
-            store.AddIndex(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)])));
-        services.AddSingleton(sp => NewInformer<V1Secret>(sp, TimeSpan.Zero, SecretChangeHandler.MetadataOnly, _ => { }));
-        services.AddSingleton<ISyncingRunnable>(sp => sp.GetRequiredService<Informer<AWSProvider>>());
-        services.AddSingleton<ISyncingRunnable>(sp => sp.GetRequiredService<Informer<ECSCluster>>());
-        services.AddSingleton<ISyncingRunnable>(sp => sp.GetRequiredService<Informer<V1Secret>>());
+        services.AddInformer<ECSCluster>(i => i
+            .Resync(TimeSpan.Zero)
+            .Index(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)])
+            .Handles(sp => new EventBookkeepingHandler<ECSCluster>(sp.GetRequiredService<IEventRecorder>())));
+        services.AddInformer<V1Secret>(i => i.Resync(TimeSpan.Zero).Transform(SecretChangeHandler.MetadataOnly));
         services.AddSingleton(sp => new ProviderResolver(sp.GetRequiredService<Informer<AWSProvider>>().Store));
         services.AddSingleton(new ClusterReconcilerOptions());
         services.AddSingleton(sp => new ProviderBulkhead(
@@ -76,41 +77,30 @@ internal static class EcsOperatorModule
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderProtection>(sp, sp.GetRequiredService<Informer<ECSCluster>>().Store));
         services.AddSingleton(new DriftScannerOptions { Period = options.ResyncPeriod });
 
-        services.AddSingleton(sp =>
-        {
-            var clusters = sp.GetRequiredService<Informer<ECSCluster>>();
-            var reconciler = ActivatorUtilities.CreateInstance<ClusterReconciler>(sp, clusters.Store);
-            var controller = NewController(sp, "ecscluster", clusters, reconciler);
-            sp.GetRequiredService<ProviderWaitList>().WakeWith(controller.Enqueue);
-            controller.Watches(sp.GetRequiredService<Informer<AWSProvider>>(), ProviderDependents.Map(clusters.Store));
-            clusters.AddHandler(new ContradictedStatusHandler(controller.Enqueue));
-            clusters.AddHandler(new EventBookkeepingHandler<ECSCluster>(sp.GetRequiredService<IEventRecorder>()));
-            return controller;
-        });
-        services.AddSingleton(sp =>
-        {
-            var providers = sp.GetRequiredService<Informer<AWSProvider>>();
-            var reconciler = ActivatorUtilities.CreateInstance<ProviderReconciler>(sp, providers.Store);
-            var controller = NewController(sp, "awsprovider", providers, reconciler);
+        services.AddController<AWSProvider>("awsprovider", c => c
+            .Reconciler<ProviderReconciler>()
             // In-use protection: a cluster that starts or stops using a provider re-runs the provider's finalizer logic.
-            sp.GetRequiredService<Informer<ECSCluster>>().AddHandler(new ClusterUsageHandler(providers.Store, controller.Enqueue));
-            providers.AddHandler(new EventBookkeepingHandler<AWSProvider>(sp.GetRequiredService<IEventRecorder>()));
-            sp.GetRequiredService<Informer<V1Secret>>().AddHandler(new SecretChangeHandler(
-                providers.Store, sp.GetRequiredService<IAwsCredentialsCache>(), controller.Enqueue));
-            return controller;
-        });
+            .Watches<ECSCluster>((sp, enqueue) => new ClusterUsageHandler(sp.GetRequiredService<Informer<AWSProvider>>().Store, enqueue))
+            .Watches<V1Secret>((sp, enqueue) => new SecretChangeHandler(
+                sp.GetRequiredService<Informer<AWSProvider>>().Store, sp.GetRequiredService<IAwsCredentialsCache>(), enqueue)));
+        services.AddController<ECSCluster>("ecscluster", c => c
+            .Reconciler<ClusterReconciler>()
+            .Watches<AWSProvider>(sp => ProviderDependents.Map(sp.GetRequiredService<Informer<ECSCluster>>().Store))
+            .Watches<ECSCluster>((_, enqueue) => new ContradictedStatusHandler(enqueue))
+            // A key parked behind its provider's full bulkhead is queued again when a slot frees; converged objects
+            // are confirmed at start by the drift scanner's batches instead of one reconcile each.
+            .Wire((sp, controller) =>
+            {
+                sp.GetRequiredService<ProviderWaitList>().WakeWith(controller.Enqueue);
+                controller.ConfirmInBulk(sp.GetRequiredService<DriftScanner>());
+            }));
+        // Drift never re-queues a key already in the pipeline (queued, in flight, or parked behind a full provider).
         services.AddSingleton(sp =>
         {
-            // Drift never re-queues a key already in the pipeline (queued, in flight, or parked behind a full
-            // provider); the scanner also does the initial sync in bulk.
             var controller = sp.GetRequiredService<Controller<ECSCluster>>();
-            var scanner = ActivatorUtilities.CreateInstance<DriftScanner>(
+            return ActivatorUtilities.CreateInstance<DriftScanner>(
                 sp, sp.GetRequiredService<Informer<ECSCluster>>().Store, ParkedAware(sp, key => controller.EnqueueBackground(key)));
-            controller.ConfirmInBulk(scanner);
-            return scanner;
         });
-        services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<Controller<AWSProvider>>());
-        services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<Controller<ECSCluster>>());
         services.AddSingleton<IRunnable>(sp => sp.GetRequiredService<DriftScanner>());
     }
 
@@ -127,24 +117,4 @@ internal static class EcsOperatorModule
             }
         };
     }
-
-    private static Informer<T> NewInformer<T>(IServiceProvider sp, TimeSpan resync, Func<T, T>? transform, Action<ObjectStore<T>> index)
-        where T : class, k8s.IKubernetesObject<V1ObjectMeta>
-    {
-        var informer = new Informer<T>(
-            sp.GetRequiredService<RawApiClient>(),
-            sp.GetRequiredService<InformerOptions>() with { ResyncPeriod = resync },
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<InformerMetrics>(),
-            transform);
-        index(informer.Store);
-        return informer;
-    }
-
-    private static Controller<T> NewController<T>(IServiceProvider sp, string name, Informer<T> informer, IReconciler reconciler)
-        where T : class, k8s.IKubernetesObject<V1ObjectMeta> =>
-        new(name, informer, reconciler, sp.GetRequiredService<ControllerOptions>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ControllerMetrics>(), sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<OwnWriteFilter>());
 }

@@ -7,10 +7,12 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Operator.Core.Aws.Resilience;
 using Operator.Core.Controllers;
 using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
 using Operator.Core.Leadership;
+using Operator.Core.Queue;
 using Operator.Core.Runtime;
 
 namespace Operator.Hosting;
@@ -25,9 +27,9 @@ namespace Operator.Hosting;
 internal static class OperatorHost
 {
     public static readonly string[] Meters =
-        [ControllerMetrics.MeterName, "Operator.WorkQueue", InformerMetrics.MeterName, "Operator.Aws", Core.Clusters.DriftScanner.MeterName];
+        [ControllerMetrics.MeterName, WorkQueueMetrics.MeterName, InformerMetrics.MeterName, AwsApiTelemetry.Name, Core.Clusters.DriftScanner.MeterName];
 
-    public static readonly string[] ActivitySources = [ControllerMetrics.ActivitySourceName, "Operator.Aws"];
+    public static readonly string[] ActivitySources = [ControllerMetrics.ActivitySourceName, AwsApiTelemetry.Name];
 
     public static WebApplication Build(
         string[] args, Action<WebApplicationBuilder, OperatorOptions> compose, IKubernetes? client = null,
@@ -69,22 +71,27 @@ internal static class OperatorHost
         services.AddSingleton(new ControllerOptions { Workers = options.Workers, DrainTimeout = options.EffectiveDrainTimeout });
         if (options.LeaderElect)
         {
-            services.AddSingleton(new LeaderElectionOptions
+            var lease = new LeaderElectionOptions
             {
                 LeaseNamespace = options.LeaderElectionNamespace,
                 LeaseName = options.LeaderElectionId,
-                Identity = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : $"{Environment.MachineName}_{Guid.NewGuid():N}",
                 LeaseDuration = options.LeaseDuration,
                 RenewDeadline = options.RenewDeadline,
                 RetryPeriod = options.RetryPeriod,
-            });
+            };
+            services.AddSingleton(Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? lease with { Identity = pod } : lease);
             services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<LeaderElectionOptions>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElection>>()));
         }
-        services.AddSingleton(sp => new ControllerManager(
-            sp.GetServices<ISyncingRunnable>(), sp.GetServices<IRunnable>(), sp.GetService<LeaderElection>(),
-            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ControllerManager>>(),
-            new ApiServerWait(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ApiServerWait>>())));
+        services.AddSingleton(sp =>
+        {
+            // Every declared handler is attached before the manager, and so before any informer, exists.
+            sp.GetService<InformerWiring>()?.Apply();
+            return new ControllerManager(
+                sp.GetServices<ISyncingRunnable>(), sp.GetServices<IRunnable>(), sp.GetService<LeaderElection>(),
+                sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ControllerManager>>(),
+                new ApiServerWait(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ApiServerWait>>()));
+        });
         services.AddHostedService(sp => sp.GetRequiredService<ControllerManager>());
         // Drain, then release the Lease (bounded by the renew deadline), with a margin.
         services.Configure<HostOptions>(h => h.ShutdownTimeout = options.EffectiveDrainTimeout + options.RenewDeadline + TimeSpan.FromSeconds(5));

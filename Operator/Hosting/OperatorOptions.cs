@@ -1,26 +1,39 @@
+using Operator.Core.Aws.Resilience;
+using Operator.Core.Controllers;
+using Operator.Core.Informers;
+using Operator.Core.Leadership;
+
 namespace Operator.Hosting;
 
 /// <summary>
 /// The operator's settings. Read, later sources winning, from appsettings.json, environment variables prefixed
-/// <c>INFRA_OPERATOR_</c> (e.g. <c>INFRA_OPERATOR_WORKERS=8</c>), and command-line flags (e.g. <c>--workers 8</c>).
+/// <c>INFRA_OPERATOR_</c> (e.g. <c>INFRA_OPERATOR_WORKERS=8</c>), and command-line flags (e.g. <c>--workers 8</c>);
+/// bound once, by <see cref="OperatorHost"/>, which builds each component's options record from it.
+/// A setting that a component's options record also has takes its default from that record (the one home of the
+/// default); only the settings no component owns state their default here.
 /// </summary>
 internal sealed record OperatorOptions
 {
+    private static readonly ControllerOptions ControllerDefaults = new();
+    private static readonly InformerOptions InformerDefaults = new();
+    private static readonly LeaderElectionOptions LeaseDefaults = new();
+    private static readonly AwsResilienceOptions AwsDefaults = new();
+
     /// <summary>Kubeconfig file; empty uses in-cluster config when in a pod, else the default kubeconfig.</summary>
     public string? Kubeconfig { get; init; }
 
     /// <summary>Comma-separated namespaces to watch; empty watches all namespaces.</summary>
     public string? Namespaces { get; init; }
 
-    public int Workers { get; init; } = 4;
-    public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromMinutes(10);
-    public bool LeaderElect { get; init; } = true;
-    public string LeaderElectionNamespace { get; init; } = "infra-operator-system";
-    public string LeaderElectionId { get; init; } = "infra-operator-leader";
+    public int Workers { get; init; } = ControllerDefaults.Workers;
+    public TimeSpan ResyncPeriod { get; init; } = InformerDefaults.ResyncPeriod;
+    public bool LeaderElect { get; init; } = LeaseDefaults.Enabled;
+    public string LeaderElectionNamespace { get; init; } = LeaseDefaults.LeaseNamespace;
+    public string LeaderElectionId { get; init; } = LeaseDefaults.LeaseName;
     /// <summary>Lease timings, as client-go's defaults; the renew deadline must be shorter than the lease duration.</summary>
-    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
-    public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
-    public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan LeaseDuration { get; init; } = LeaseDefaults.LeaseDuration;
+    public TimeSpan RenewDeadline { get; init; } = LeaseDefaults.RenewDeadline;
+    public TimeSpan RetryPeriod { get; init; } = LeaseDefaults.RetryPeriod;
 
     /// <summary>Address the metrics and probe listeners bind to (0.0.0.0 in the Deployment; local mode uses 127.0.0.1).</summary>
     public string BindAddress { get; init; } = "0.0.0.0";
@@ -36,7 +49,7 @@ internal sealed record OperatorOptions
     /// duration (<see cref="EffectiveDrainTimeout"/>): the Lease is renewed during the drain and released after it,
     /// so a longer drain would only delay the standby, and a drain can never outlive the leadership it runs under.
     /// </summary>
-    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan DrainTimeout { get; init; } = ControllerDefaults.DrainTimeout;
 
     public TimeSpan EffectiveDrainTimeout => LeaderElect && DrainTimeout > LeaseDuration ? LeaseDuration : DrainTimeout;
 
@@ -59,21 +72,21 @@ internal sealed record OperatorOptions
     public string? DefaultCredentialsNamespaces { get; init; }
 
     /// <summary>Client-side token bucket per account and region for ECS reads (Describe*/List*).</summary>
-    public int AwsReadBurst { get; init; } = 40;
-    public double AwsReadQps { get; init; } = 15;
+    public int AwsReadBurst { get; init; } = AwsDefaults.ReadBucket.Capacity;
+    public double AwsReadQps { get; init; } = AwsDefaults.ReadBucket.RefillPerSecond;
 
     /// <summary>Client-side token bucket per account and region for ECS writes.</summary>
-    public int AwsWriteBurst { get; init; } = 10;
-    public double AwsWriteQps { get; init; } = 2;
+    public int AwsWriteBurst { get; init; } = AwsDefaults.WriteBucket.Capacity;
+    public double AwsWriteQps { get; init; } = AwsDefaults.WriteBucket.RefillPerSecond;
 
     /// <summary>Retries of a throttled, failed (5xx) or timed-out AWS call, with exponential back-off and jitter.</summary>
-    public int AwsMaxRetries { get; init; } = 5;
+    public int AwsMaxRetries { get; init; } = AwsDefaults.MaxRetryAttempts;
 
     /// <summary>Limit of one HTTP attempt of an ECS or STS call.</summary>
-    public TimeSpan AwsAttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan AwsAttemptTimeout { get; init; } = AwsDefaults.AttemptTimeout;
 
     /// <summary>Limit of one ECS or STS call, retries, back-off and rate-limit waits included.</summary>
-    public TimeSpan AwsCallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan AwsCallTimeout { get; init; } = AwsDefaults.CallTimeout;
 
     /// <summary>ECSCluster reconciles that may work against one AWSProvider at once; 0: half the workers, at least 1.</summary>
     public int MaxReconcilesPerProvider { get; init; }

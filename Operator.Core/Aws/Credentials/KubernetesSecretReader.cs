@@ -38,7 +38,8 @@ internal sealed class KubernetesSecretReader(IKubernetes client) : ISecretReader
                 $"the operator may not read Secret {ns}/{name} (HTTP {(int)e.Response.StatusCode}): its RBAC must allow " +
                 $"get on secrets in namespace {ns} (the ClusterRole infra-operator-manager-role, or a Role there)", e);
         }
-        catch (HttpOperationException e) when (!IsTransient(e.Response.StatusCode))
+        // 429 and 5xx are the apiserver's own trouble: they propagate, so the caller backs off and retries soon.
+        catch (HttpOperationException e) when (!ApiErrors.IsTransientStatus(e.Response.StatusCode))
         {
             throw new ProviderCredentialsException(ProviderCredentialsReasons.SecretUnreadable,
                 $"reading Secret {ns}/{name} failed with HTTP {(int)e.Response.StatusCode}", e);
@@ -53,7 +54,4 @@ internal sealed class KubernetesSecretReader(IKubernetes client) : ISecretReader
 
         return new SecretKeyValue(Encoding.UTF8.GetString(bytes), secret.Metadata?.ResourceVersion);
     }
-
-    /// <summary>429 and 5xx are the apiserver's own trouble: they propagate, so the caller backs off and retries soon.</summary>
-    private static bool IsTransient(HttpStatusCode code) => code == HttpStatusCode.TooManyRequests || (int)code >= 500;
 }

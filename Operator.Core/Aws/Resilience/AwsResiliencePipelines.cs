@@ -40,6 +40,7 @@ internal sealed class AwsResiliencePipelines : IDisposable
 
     public ResiliencePipeline Get(AwsRateLimitKey key) => _pipelines.GetOrAdd(key, Build);
 
+    /// <summary>The one classifier of failed AWS calls: what a repeat of the same request can fix.</summary>
     public static bool IsTransient(Exception error) => error switch
     {
         EcsException e => e.Retryable,

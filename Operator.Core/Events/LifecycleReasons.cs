@@ -1,0 +1,18 @@
+namespace Operator.Core.Events;
+
+/// <summary>
+/// The Normal event reasons that report an object's lifecycle in AWS. <see cref="EventRecorder"/> exempts exactly
+/// these from the spam budget, so a controller that records one of them must use these constants.
+/// </summary>
+internal static class LifecycleReasons
+{
+    public const string Created = "Created";
+    public const string Updated = "Updated";
+    public const string Adopted = "Adopted";
+    public const string Deleted = "Deleted";
+    public const string Retained = "Retained";
+    public const string Released = "Released";
+
+    public static readonly IReadOnlySet<string> All =
+        new HashSet<string>([Created, Updated, Adopted, Deleted, Retained, Released], StringComparer.Ordinal);
+}

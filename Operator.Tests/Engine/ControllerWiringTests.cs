@@ -1,0 +1,98 @@
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Clusters;
+using Operator.Core.Controllers;
+using Operator.Core.Events;
+using Operator.Core.Informers;
+using Operator.Core.Providers;
+using Operator.Core.Runtime;
+using Operator.Hosting;
+
+namespace Operator.Tests.Engine;
+
+/// <summary>
+/// The production composition (<see cref="EcsOperatorModule"/> through <see cref="OperatorHost"/>): whatever order the
+/// container resolves the informers, controllers and drift scanner in, every informer ends up with exactly the declared
+/// handlers once the <see cref="ControllerManager"/> exists, and none is attached twice.
+/// </summary>
+[TestFixture]
+public sealed class ControllerWiringTests
+{
+    private static readonly Type[] Resolvable =
+    [
+        typeof(Informer<AWSProvider>), typeof(Informer<ECSCluster>), typeof(Informer<V1Secret>),
+        typeof(Controller<AWSProvider>), typeof(Controller<ECSCluster>), typeof(DriftScanner),
+    ];
+
+    [Test]
+    public async Task Every_informer_gets_the_declared_handlers_in_any_resolution_order()
+    {
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        for (var run = 0; run < 6; run++)
+        {
+            var order = Resolvable.OrderBy(_ => random.Next()).Take(random.Next(0, Resolvable.Length + 1)).ToList();
+            await using var app = Build();
+            foreach (var type in order)
+            {
+                app.Services.GetRequiredService(type);
+            }
+            app.Services.GetRequiredService<ControllerManager>();
+
+            var because = $"seed {seed}, resolved first: {string.Join(", ", order.Select(t => t.Name))}";
+            Kinds(app.Services.GetRequiredService<Informer<V1Secret>>()).Should().BeEquivalentTo([nameof(SecretChangeHandler)], because);
+            Kinds(app.Services.GetRequiredService<Informer<AWSProvider>>()).Should().BeEquivalentTo(
+                ["Controller`1", "EventBookkeepingHandler`1", "MappedHandler`1"], because);
+            Kinds(app.Services.GetRequiredService<Informer<ECSCluster>>()).Should().BeEquivalentTo(
+                ["Controller`1", "EventBookkeepingHandler`1", nameof(ContradictedStatusHandler), nameof(ClusterUsageHandler)], because);
+        }
+    }
+
+    [Test]
+    public async Task Applying_the_wiring_again_attaches_nothing_more()
+    {
+        await using var app = Build();
+        app.Services.GetRequiredService<ControllerManager>();
+        var before = app.Services.GetRequiredService<Informer<ECSCluster>>().Handlers.Count;
+
+        app.Services.GetRequiredService<InformerWiring>().Apply();
+
+        app.Services.GetRequiredService<Informer<ECSCluster>>().Handlers.Should().HaveCount(before);
+    }
+
+    [Test]
+    public async Task A_later_declaration_of_a_kind_replaces_the_earlier_one()
+    {
+        await using var app = Build(compose: (builder, _) => builder.Services
+            .AddController<ECSCluster>("ecscluster", c => c.Reconciler((_, _) => new NoopReconciler())));
+        app.Services.GetRequiredService<ControllerManager>();
+
+        Kinds(app.Services.GetRequiredService<Informer<ECSCluster>>()).Should().BeEquivalentTo(
+            ["Controller`1", "EventBookkeepingHandler`1", nameof(ClusterUsageHandler)]);
+        Kinds(app.Services.GetRequiredService<Informer<AWSProvider>>()).Should().NotContain("MappedHandler`1");
+        app.Services.GetServices<IRunnable>().Select(r => r.Name).Should().OnlyHaveUniqueItems();
+    }
+
+    private static List<string> Kinds<T>(Informer<T> informer)
+        where T : class, IKubernetesObject<V1ObjectMeta> =>
+        [.. informer.Handlers.Select(h => h.GetType().Name)];
+
+    private static WebApplication Build(Action<WebApplicationBuilder, OperatorOptions>? compose = null)
+    {
+        // Nothing connects: the host is built, never started.
+        var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:9" });
+        return OperatorHost.Build([], (builder, options) =>
+        {
+            EcsOperatorModule.Register(builder, options);
+            compose?.Invoke(builder, options);
+        }, client, overrides: new Dictionary<string, string?> { ["LeaderElect"] = "false", ["MetricsPort"] = "0", ["HealthPort"] = "0" });
+    }
+
+    private sealed class NoopReconciler : IReconciler
+    {
+        public Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct) => Task.FromResult(ReconcileResult.Done);
+    }
+}
