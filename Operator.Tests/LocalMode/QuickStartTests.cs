@@ -11,7 +11,6 @@ namespace Operator.Tests.LocalMode;
 /// Ready, read the ARN with jsonpath, describe, delete), then Ctrl-C must stop everything cleanly.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed partial class QuickStartTests
 {
     [Test]
