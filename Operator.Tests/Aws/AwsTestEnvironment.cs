@@ -9,6 +9,9 @@ namespace Operator.Tests.Aws;
 /// must hold <see cref="UseMotoAsync"/>'s lease for as long as it relies on moto's state, and dispose it after.
 /// </summary>
 [SetUpFixture]
+// Without it, NUnit holds this namespace's fixtures back until every other parallel fixture has finished; the tests
+// of each fixture still run one at a time.
+[Parallelizable(ParallelScope.Self | ParallelScope.Fixtures)]
 public sealed class AwsTestEnvironment
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
