@@ -6,7 +6,8 @@ namespace Operator.Tests.Aws;
 
 /// <summary>
 /// One ECS peer for the contract tests: moto (the real third-party emulator) or the in-repo emulator. Both are
-/// reached through the same signed HTTP client; only the endpoint and keys differ.
+/// reached through the same signed HTTP client; only the endpoint and keys differ. A moto backend holds the shared
+/// server's lease (no other fixture resets moto under it) until it is disposed.
 /// </summary>
 internal sealed class EcsBackend : IAsyncDisposable
 {
@@ -14,14 +15,17 @@ internal sealed class EcsBackend : IAsyncDisposable
     public const string Emulator = "emulator";
     public const string Region = "us-east-1";
 
-    private EcsBackend(string name, Uri endpoint, AWSCredentials credentials, string accountId, AwsEmulator? emulator, MotoServer? moto)
+    private readonly MotoLease? motoLease;
+
+    private EcsBackend(string name, Uri endpoint, AWSCredentials credentials, string accountId, AwsEmulator? emulator, MotoLease? moto)
     {
+        motoLease = moto;
         Name = name;
         Endpoint = endpoint;
         Credentials = credentials;
         AccountId = accountId;
         AwsEmulator = emulator;
-        MotoServer = moto;
+        MotoServer = moto?.Moto;
         Http = new HttpClient();
     }
 
@@ -37,8 +41,8 @@ internal sealed class EcsBackend : IAsyncDisposable
     {
         if (name == Moto)
         {
-            var moto = await AwsTestEnvironment.MotoAsync();
-            return new EcsBackend(name, moto.Endpoint, new BasicAWSCredentials("AKIDMOTOCONTRACT0001", "moto-contract-secret"), MotoServer.AccountId, null, moto);
+            var moto = await AwsTestEnvironment.UseMotoAsync();
+            return new EcsBackend(name, moto.Moto.Endpoint, new BasicAWSCredentials("AKIDMOTOCONTRACT0001", "moto-contract-secret"), MotoServer.AccountId, null, moto);
         }
 
         var emulator = await AwsEmulator.StartAsync(options);
@@ -63,6 +67,7 @@ internal sealed class EcsBackend : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        motoLease?.Dispose();
         if (AwsEmulator is not null)
         {
             await AwsEmulator.DisposeAsync();

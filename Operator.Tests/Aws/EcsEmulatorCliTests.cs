@@ -12,7 +12,6 @@ namespace Operator.Tests.Aws;
 /// provider created with any Auto Scaling group ARN is described and usable.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed class EcsEmulatorCliTests
 {
     private AwsEmulator _emulator = null!;

@@ -25,7 +25,8 @@ public sealed class MotoServerTests
     [Test]
     public async Task The_shared_server_answers_and_resets()
     {
-        var moto = await AwsTestEnvironment.MotoAsync();
+        using var lease = await AwsTestEnvironment.UseMotoAsync();
+        var moto = lease.Moto;
         using var http = new HttpClient();
 
         using var response = await http.GetAsync(new Uri(moto.Endpoint, "moto-api/"));

@@ -39,7 +39,10 @@ public sealed class BoundedCallsTests
     public async Task A_hanging_endpoint_holds_at_most_its_share_of_the_workers_while_another_providers_clusters_become_ready()
     {
         await using var hung = await FakeAwsEndpoint.StartAsync();
-        await using var bed = await OperatorTestBed.StartAsync(settings: ShortLimits);
+        // A refused reconcile comes back after the busy requeue; at the product's 2 s, the clusters that lost the race
+        // for the hung provider's share wait many periods for their first turn, and the test would mostly wait on that.
+        await using var bed = await OperatorTestBed.StartAsync(settings: ShortLimits,
+            services: s => s.AddSingleton(new ClusterReconcilerOptions { BusyRequeue = TimeSpan.FromMilliseconds(200) }));
         using var metrics = new AwsMetricsRecorder(bed.App!.Services.GetRequiredService<IMeterFactory>());
         await bed.CreateStaticProviderAsync("default", "hung", spec: s => s["endpoint"] = hung.Endpoint.ToString());
         await bed.CreateStaticProviderAsync("default", "healthy");

@@ -1,13 +1,22 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using k8s;
+using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Clusters;
+using Operator.Core.Controllers;
 using Operator.Testing.Aws;
+using Operator.Tests.Aws;
 using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 
-/// <summary>Deletion policies, blocked deletion, drift correction and adoption, against the running operator.</summary>
+/// <summary>
+/// Deletion policies, blocked deletion, drift correction and adoption, against the running operator. The fixture's
+/// operator is shared and scans every 2 s, with a short blocked requeue (how soon a deletion that was blocked is
+/// retried is not studied here); tests that count the operator's AWS calls use an operator of their own, so that
+/// neither the scan nor another test's clusters can add calls to their window, whatever the order of the tests.
+/// </summary>
 [TestFixture]
 public sealed class ClusterLifecycleTests
 {
@@ -16,13 +25,39 @@ public sealed class ClusterLifecycleTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(2));
-        await bed.CreateStaticProviderAsync("default", "p");
-        await bed.WaitProviderReadyAsync("default", "p");
+        bed = await StartBedAsync(TimeSpan.FromSeconds(2));
+    }
+
+    private static async Task<OperatorTestBed> StartBedAsync(TimeSpan? resync = null)
+    {
+        var started = await OperatorTestBed.StartAsync(resync: resync,
+            services: s => s.AddSingleton(new ClusterReconcilerOptions { BlockedRequeue = TimeSpan.FromMilliseconds(500) }));
+        await started.CreateStaticProviderAsync("default", "p");
+        await started.WaitProviderReadyAsync("default", "p");
+        return started;
     }
 
     [OneTimeTearDown]
     public async Task StopAsync() => await bed.DisposeAsync();
+
+    /// <summary>
+    /// An operator that scans only every 10 minutes, whose provider is already in use by a Ready cluster (the first
+    /// cluster of a provider makes the provider controller add its in-use finalizer and check the identity again),
+    /// and whose controllers have settled: from here, only what the test does makes AWS calls.
+    /// </summary>
+    private static async Task<OperatorTestBed> StartQuietBedAsync()
+    {
+        var quiet = await StartBedAsync();
+        using var metrics = new AwsMetricsRecorder(quiet.App!.Services.GetRequiredService<IMeterFactory>());
+        await quiet.Kube.CreateClusterAsync("default", "in-use");
+        await quiet.WaitReadyAsync("default", "in-use");
+        var clusters = quiet.App.Services.GetRequiredService<Controller<ECSCluster>>();
+        var providers = quiet.App.Services.GetRequiredService<Controller<AWSProvider>>();
+        await Eventually.UntilAsync(
+            () => clusters.QueueLength == 0 && providers.QueueLength == 0 && metrics.Sum("controller_runtime_active_workers") <= 0,
+            "the controllers to settle");
+        return quiet;
+    }
 
     private async Task<ECSCluster> CreateReadyAsync(string name, Action<ECSClusterSpec>? spec = null)
     {
@@ -100,17 +135,18 @@ public sealed class ClusterLifecycleTests
     [Test]
     public async Task An_existing_cluster_is_adopted_only_on_opt_in()
     {
-        await bed.Ecs.CreateClusterAsync(new() { ClusterName = "legacy", Tags = [new("Owner", "someone-else")] });
+        await using var quiet = await StartQuietBedAsync();
+        await quiet.Ecs.CreateClusterAsync(new() { ClusterName = "legacy", Tags = [new("Owner", "someone-else")] });
         var since = DateTimeOffset.UtcNow;
-        await bed.Kube.CreateClusterAsync("default", "legacy");
-        var refused = await bed.WaitForClusterAsync("default", "legacy",
+        await quiet.Kube.CreateClusterAsync("default", "legacy");
+        var refused = await quiet.WaitForClusterAsync("default", "legacy",
             c => c.Status?.Conditions?.Any(x => x.Type == "Synced" && x.Reason == "AdoptionRequired") == true, "AdoptionRequired");
         refused.Status!.Ready.Should().BeFalse();
-        bed.OperatorCalls(since).Keys.Should().BeSubsetOf(["DescribeClusters"], "nothing is changed on a cluster we do not own");
+        quiet.OperatorCalls(since).Keys.Should().BeSubsetOf(["DescribeClusters"], "nothing is changed on a cluster we do not own");
 
-        await bed.Kube.PatchClusterAsync("default", "legacy", new JsonObject { ["spec"] = new JsonObject { ["adoptExisting"] = true } });
-        await bed.WaitReadyAsync("default", "legacy");
-        var tags = (await bed.DescribeAsync("legacy"))!.Tags!;
+        await quiet.Kube.PatchClusterAsync("default", "legacy", new JsonObject { ["spec"] = new JsonObject { ["adoptExisting"] = true } });
+        await quiet.WaitReadyAsync("default", "legacy");
+        var tags = (await quiet.DescribeAsync("legacy"))!.Tags!;
         tags.Should().Contain(t => t.Key == Ownership.TagKey && t.Value == "default/legacy");
     }
 
@@ -129,15 +165,16 @@ public sealed class ClusterLifecycleTests
     [Test]
     public async Task An_invalid_spec_the_schema_cannot_see_is_reported_without_any_aws_call()
     {
+        await using var quiet = await StartQuietBedAsync();
         var since = DateTimeOffset.UtcNow;
-        await bed.Kube.CreateClusterAsync("default", "too-many-tags", spec: s => s.Tags = Enumerable.Range(0, 50).ToDictionary(i => $"k{i}", i => "v"));
-        var obj = await bed.WaitForClusterAsync("default", "too-many-tags",
+        await quiet.Kube.CreateClusterAsync("default", "too-many-tags", spec: s => s.Tags = Enumerable.Range(0, 50).ToDictionary(i => $"k{i}", i => "v"));
+        var obj = await quiet.WaitForClusterAsync("default", "too-many-tags",
             c => c.Status?.Conditions?.Any(x => x.Type == ClusterConditions.InvalidSpec && x.Status == "True") == true, "InvalidSpec");
         obj.Status!.Conditions!.Single(x => x.Type == ClusterConditions.InvalidSpec).Message.Should().Contain("spec.tags").And.Contain("at most 50");
-        bed.OperatorCalls(since).Should().BeEmpty();
-        await Eventually.UntilAsync(async () => (await EventsAsync("too-many-tags")).Any(e => e.Reason == "InvalidSpec"), "an InvalidSpec event");
+        quiet.OperatorCalls(since).Should().BeEmpty();
+        await Eventually.UntilAsync(async () => (await EventsAsync(quiet, "too-many-tags")).Any(e => e.Reason == "InvalidSpec"), "an InvalidSpec event");
     }
 
-    private async Task<IList<k8s.Models.Corev1Event>> EventsAsync(string name) =>
+    private static async Task<IList<k8s.Models.Corev1Event>> EventsAsync(OperatorTestBed bed, string name) =>
         (await bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: $"involvedObject.name={name}")).Items;
 }

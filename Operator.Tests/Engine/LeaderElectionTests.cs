@@ -64,8 +64,14 @@ public sealed class LeaderElectionTests
         var taken = (await ReadLeaseAsync(bed)).Spec;
         taken.HolderIdentity.Should().Be("b");
         taken.LeaseTransitions.Should().Be(held.LeaseTransitions + 1);
-        (taken.AcquireTime!.Value - held.RenewTime!.Value).Should().BeLessThan(timing.LeaseDuration,
-            "the standby acquired the released Lease instead of waiting for it to expire");
+        // Causal, not timed: the state b took the Lease from is the released one (no holder, a 1 s lease), not a's
+        // 30 s lease left to expire.
+        await Eventually.UntilAsync(() => leases.Seen.Any(s => s.HolderIdentity == "b"), "the Lease history to show b holding it");
+        var history = leases.Seen.ToList();
+        var acquired = history.FindIndex(s => s.HolderIdentity == "b");
+        acquired.Should().BeGreaterThan(0);
+        history[acquired - 1].Should().Match<V1LeaseSpec>(s => s.HolderIdentity == "" && s.LeaseDurationSeconds == 1,
+            "the standby acquired the released Lease instead of waiting for the leader's to expire");
 
         await bed.CreateClusterAsync("default", "second");
         await Eventually.UntilAsync(() => reconciledBy.Any(r => r.Key == "default/second"), "second reconciled");

@@ -11,7 +11,6 @@ namespace Operator.Tests.Kubernetes;
 /// discovery, OpenAPI (for apply's default validation), Table printing, apply/patch/describe/wait/get -w/delete.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed class KubectlTests
 {
     private const string Group = "aws-infra-operator.runner.codes";

@@ -14,7 +14,6 @@ namespace Operator.Tests.LocalMode;
 /// Ready except hybrid, no Warning Event on anything that went Ready, the printer columns, explain, strict field validation, text logs naming the object).
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed partial class LocalModeGuideTests
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(4);

@@ -11,7 +11,6 @@ namespace Operator.Tests.LocalMode;
 /// Ready, read the ARN with jsonpath, describe, delete), then Ctrl-C must stop everything cleanly.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed partial class QuickStartTests
 {
     [Test]
@@ -35,7 +34,9 @@ public sealed partial class QuickStartTests
         {
             WorkingDirectory = root,
         };
-        Configure(start.Environment, home.FullName);
+        // Local mode keeps the real HOME: with a fresh one, `dotnet run` would restore into an empty NuGet folder inside
+        // it and point the repository's obj/project.assets.json there, a folder deleted at the end of this test.
+        Configure(start.Environment, home: null);
         using var localMode = Process.Start(start)!;
         await Eventually.UntilAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0, "local mode's process group");
         var pgid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
@@ -89,9 +90,12 @@ public sealed partial class QuickStartTests
 
     private static string Tail(string file) => File.Exists(file) ? string.Join('\n', File.ReadAllLines(file).TakeLast(40)) : "";
 
-    private static void Configure(IDictionary<string, string?> environment, string home)
+    private static void Configure(IDictionary<string, string?> environment, string? home)
     {
-        environment["HOME"] = home; // a fresh kubectl discovery cache
+        if (home is not null)
+        {
+            environment["HOME"] = home; // a fresh kubectl discovery cache
+        }
         environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         environment["DOTNET_NOLOGO"] = "1";
         // No build servers outliving the test (they would sit in local mode's process group).

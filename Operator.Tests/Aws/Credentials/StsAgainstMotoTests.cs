@@ -8,7 +8,6 @@ using static Operator.Tests.Aws.Credentials.CredentialsTestKit;
 namespace Operator.Tests.Aws.Credentials;
 
 /// <summary>The credential sources and the identity check over the wire, against moto's STS.</summary>
-[NonParallelizable]
 public sealed class StsAgainstMotoTests
 {
     private const string MotoAccount = "123456789012";
