@@ -63,7 +63,7 @@ internal sealed class ClusterReconciler(
         {
             return ReconcileResult.Done;
         }
-        var pass = new Pass(obj, time.GetUtcNow().UtcDateTime);
+        var pass = new Pass(obj, time.GetUtcNow().UtcDateTime) { Priority = request.Priority };
         return obj.Metadata.DeletionTimestamp is null
             ? await ConvergeAsync(pass, ct).ConfigureAwait(false)
             : await FinalizeAsync(pass, ct).ConfigureAwait(false);
@@ -119,7 +119,7 @@ internal sealed class ClusterReconciler(
         using var slot = Enter(obj);
         if (slot is null)
         {
-            return Busy(obj);
+            return Busy(pass);
         }
 
         var provider = resolution.Provider!;
@@ -220,12 +220,13 @@ internal sealed class ClusterReconciler(
         return slot;
     }
 
-    private ReconcileResult Busy(ECSCluster obj)
+    private ReconcileResult Busy(Pass pass)
     {
+        var obj = pass.Obj;
         logger.LogDebug("Provider {Provider} already has {Capacity} reconciles in flight; parked until one ends",
             ProviderResolver.ProviderKey(obj), bulkhead.Capacity);
         // Woken when a slot of the provider is free (ProviderWaitList); on a timer only where that is not wired.
-        return waiting.Park(ProviderResolver.ProviderKey(obj), ObjectKey.Of(obj)) ? ReconcileResult.Done : ReconcileResult.After(options.BusyRequeue);
+        return waiting.Park(ProviderResolver.ProviderKey(obj), ObjectKey.Of(obj), pass.Priority) ? ReconcileResult.Done : ReconcileResult.After(options.BusyRequeue);
     }
 
     /// <summary>
@@ -490,7 +491,7 @@ internal sealed class ClusterReconciler(
         using var slot = Enter(obj);
         if (slot is null)
         {
-            return Busy(obj);
+            return Busy(pass);
         }
         try
         {
@@ -624,6 +625,9 @@ internal sealed class ClusterReconciler(
     {
         public ECSCluster Obj { get; } = obj;
         public DateTime Now { get; } = now;
+
+        /// <summary>The queue priority of the work this pass does (a parked key is woken with it).</summary>
+        public int Priority { get; init; }
 
         /// <summary>This pass created or changed the ECS cluster (lastSyncTime moves).</summary>
         public bool Changed { get; set; }

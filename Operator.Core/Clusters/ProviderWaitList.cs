@@ -6,8 +6,9 @@ namespace Operator.Core.Clusters;
 /// waiting key; parked, a key costs one refused reconcile per wait). Guarantees:
 /// <list type="bullet">
 /// <item>No lost wake-up: a key parked while a slot is free, or when a slot is given back, is woken (re-queued through
-/// the action given to <see cref="WakeWith"/>) at once; keys of one provider are woken in the order they parked, one
-/// per freed slot.</item>
+/// the action given to <see cref="WakeWith(Action{string, int})"/>) at once, with the priority it was parked with; keys
+/// of one provider are woken one per freed slot, the highest priority first and in the order they parked within one
+/// priority, so a user's change parked behind a background backlog takes the next free slot.</item>
 /// <item>A woken key that ends its reconcile without taking a slot (its object is gone, or needs no AWS work any
 /// more) passes the wake-up on to the next parked key (<see cref="Settled"/>), so a free slot is never left unused
 /// while keys are parked.</item>
@@ -22,10 +23,11 @@ internal sealed class ProviderWaitList
 {
     private readonly object gate = new();
     private readonly ProviderBulkhead bulkhead;
-    private readonly Dictionary<string, LinkedList<string>> parked = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (string Provider, LinkedListNode<string> Node)> parkedKeys = new(StringComparer.Ordinal);
+    // Per provider: the parked keys by priority (highest first), each lane in parking order.
+    private readonly Dictionary<string, SortedList<int, LinkedList<string>>> parked = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Provider, int Priority, LinkedListNode<string> Node)> parkedKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> woken = new(StringComparer.Ordinal);
-    private Action<string>? wake;
+    private Action<string, int>? wake;
 
     public ProviderWaitList(ProviderBulkhead bulkhead)
     {
@@ -54,12 +56,17 @@ internal sealed class ProviderWaitList
         }
     }
 
-    /// <summary>How a woken key is queued again (the controller's Enqueue). Until set, <see cref="Park"/> refuses.</summary>
-    public void WakeWith(Action<string> enqueue) => Volatile.Write(ref wake, enqueue);
+    /// <summary>How a woken key is queued again (the controller's Enqueue at the given priority). Until set,
+    /// <see cref="Park"/> refuses.</summary>
+    public void WakeWith(Action<string, int> enqueue) => Volatile.Write(ref wake, enqueue);
 
-    /// <summary>Parks <paramref name="key"/> until a slot of <paramref name="providerKey"/> is free; false when no wake
-    /// action is wired (the caller then requeues on a timer).</summary>
-    public bool Park(string providerKey, string key)
+    /// <summary>As <see cref="WakeWith(Action{string, int})"/>, for a queue without priorities.</summary>
+    public void WakeWith(Action<string> enqueue) => WakeWith((key, _) => enqueue(key));
+
+    /// <summary>Parks <paramref name="key"/> until a slot of <paramref name="providerKey"/> is free, to be woken at
+    /// <paramref name="priority"/> (the priority of the work that was refused); false when no wake action is wired (the
+    /// caller then requeues on a timer). Parking a key already parked keeps its place unless the priority is higher.</summary>
+    public bool Park(string providerKey, string key, int priority = 0)
     {
         if (Volatile.Read(ref wake) is null)
         {
@@ -68,13 +75,21 @@ internal sealed class ProviderWaitList
         lock (gate)
         {
             woken.Remove(key);
+            if (parkedKeys.TryGetValue(key, out var existing) && existing.Priority < priority)
+            {
+                Unpark(key);
+            }
             if (!parkedKeys.ContainsKey(key))
             {
-                if (!parked.TryGetValue(providerKey, out var list))
+                if (!parked.TryGetValue(providerKey, out var lanes))
                 {
-                    parked[providerKey] = list = new LinkedList<string>();
+                    parked[providerKey] = lanes = new SortedList<int, LinkedList<string>>(Comparer<int>.Create((a, b) => b.CompareTo(a)));
                 }
-                parkedKeys[key] = (providerKey, list.AddLast(key));
+                if (!lanes.TryGetValue(priority, out var lane))
+                {
+                    lanes[priority] = lane = new LinkedList<string>();
+                }
+                parkedKeys[key] = (providerKey, priority, lane.AddLast(key));
             }
         }
         // A slot given back between the refusal and the park found no one to wake: look again now.
@@ -115,18 +130,21 @@ internal sealed class ProviderWaitList
     private void WakeNext(string providerKey)
     {
         string? next = null;
+        var priority = 0;
         lock (gate)
         {
-            if (parked.TryGetValue(providerKey, out var list) && list.First is { } first)
+            // Lanes are removed when empty, so the first lane's first key is the highest-priority, longest-parked one.
+            if (parked.TryGetValue(providerKey, out var lanes) && lanes.Count > 0 && lanes.Values[0].First is { } first)
             {
                 next = first.Value;
+                priority = lanes.Keys[0];
                 Unpark(next);
                 woken[next] = providerKey;
             }
         }
         if (next is not null)
         {
-            Volatile.Read(ref wake)?.Invoke(next);
+            Volatile.Read(ref wake)?.Invoke(next, priority);
         }
     }
 
@@ -134,9 +152,14 @@ internal sealed class ProviderWaitList
     {
         if (parkedKeys.Remove(key, out var entry))
         {
-            var list = parked[entry.Provider];
-            list.Remove(entry.Node);
-            if (list.Count == 0)
+            var lanes = parked[entry.Provider];
+            var lane = lanes[entry.Priority];
+            lane.Remove(entry.Node);
+            if (lane.Count == 0)
+            {
+                lanes.Remove(entry.Priority);
+            }
+            if (lanes.Count == 0)
             {
                 parked.Remove(entry.Provider);
             }

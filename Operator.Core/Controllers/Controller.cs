@@ -70,6 +70,9 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     /// <summary>Queues a key for reconciliation at the default priority (deduplicated with keys already waiting).</summary>
     public void Enqueue(string key) => queue.Add(key);
 
+    /// <summary>Queues a key at <paramref name="priority"/> (a higher one promotes a key already waiting).</summary>
+    public void Enqueue(string key, int priority) => queue.Add(key, priority);
+
     /// <summary>
     /// Queues a key at <see cref="LowPriority"/> only if it is neither queued nor being reconciled (a second pass
     /// over a key already in the pipeline would repeat its AWS reads for nothing); true when it was queued.
@@ -251,7 +254,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     private async Task ProcessAsync(string key, int priority, CancellationToken ct)
     {
         var (ns, name) = ObjectKey.Split(key);
-        var request = new ReconcileRequest(ns, name);
+        var request = new ReconcileRequest(ns, name) { Priority = priority };
         var reconcileId = Guid.NewGuid().ToString("N")[..12];
         using var scope = logger.BeginScope(new Dictionary<string, object?>
         {

@@ -14,9 +14,12 @@ internal interface IReconciler
     Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct);
 }
 
-/// <summary>The key of the object to reconcile.</summary>
+/// <summary>The key of the object to reconcile, and the queue priority of the work that asked for it (a reconciler that
+/// defers the key to another queue, as a provider's wait list does, passes it on so user changes stay first).</summary>
 internal readonly record struct ReconcileRequest(string? Namespace, string Name)
 {
+    public int Priority { get; init; }
+
     public string Key => ObjectKey.Of(Namespace, Name);
 
     public override string ToString() => Key;

@@ -104,4 +104,29 @@ public sealed class ProviderWaitListTests
         woken.Should().Equal("ns/a", "ns/b");
         waiting.Parked.Should().Be(0);
     }
+
+    [Test]
+    public void A_parked_user_change_takes_the_next_slot_ahead_of_the_parked_background_backlog()
+    {
+        using var meters = new TestMeterFactory();
+        var bulkhead = new ProviderBulkhead(1, meters);
+        var waiting = new ProviderWaitList(bulkhead);
+        var woken = new List<(string Key, int Priority)>();
+        waiting.WakeWith((key, priority) => woken.Add((key, priority)));
+        var held = bulkhead.TryEnter("ns/p");
+        waiting.Park("ns/p", "ns/b1", -100).Should().BeTrue();
+        waiting.Park("ns/p", "ns/b2", -100).Should().BeTrue();
+        waiting.Park("ns/p", "ns/user", 0).Should().BeTrue();
+        waiting.Park("ns/p", "ns/b3", -100).Should().BeTrue();
+        waiting.Park("ns/p", "ns/b1", 0).Should().BeTrue(); // re-parked at a higher priority: promoted behind ns/user
+
+        held!.Dispose();
+        woken.Should().Equal(("ns/user", 0));
+        foreach (var expected in new[] { "ns/user", "ns/b1", "ns/b2" })
+        {
+            waiting.Settled(expected); // each woken key gives the slot on without taking it
+        }
+        woken.Should().Equal(("ns/user", 0), ("ns/b1", 0), ("ns/b2", -100), ("ns/b3", -100));
+        waiting.Parked.Should().Be(0);
+    }
 }

@@ -91,7 +91,7 @@ internal static class EcsOperatorModule
             // are confirmed at start by the drift scanner's batches instead of one reconcile each.
             .Wire((sp, controller) =>
             {
-                sp.GetRequiredService<ProviderWaitList>().WakeWith(controller.Enqueue);
+                sp.GetRequiredService<ProviderWaitList>().WakeWith((key, priority) => controller.Enqueue(key, priority));
                 controller.ConfirmInBulk(sp.GetRequiredService<DriftScanner>());
             }));
         // Drift never re-queues a key already in the pipeline (queued, in flight, or parked behind a full provider).
