@@ -45,7 +45,7 @@ internal static class FailoverScenario
         await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = o.Writers }, async (name, _) =>
             await stack.Client.CustomObjects.CreateNamespacedCustomObjectAsync(ScenarioStack.NewCluster(name, o.AsApplied),
                 ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName));
-        ok &= await WaitAsync(() => stack.OperatorCache.List().Count(ScenarioRunner.IsReady) == n, o.Timeout);
+        ok &= await ScenarioRunner.WaitAsync(() => stack.OperatorCache.List().Count(ScenarioRunner.IsReady) == n, o.Timeout);
         await stack.StopOperatorAsync();
         stack.Aws.ThrottleSuspended = false;
         results.Add("failover", "seeded converged clusters", $"{(await ScenarioRunner.ListAllAsync(stack.Client)).Count(ScenarioRunner.IsReady)}/{n}");
@@ -59,10 +59,10 @@ internal static class FailoverScenario
         var changed = names[n - 1];
         var generation = await ChangeSpecAsync(stack, changed, "FARGATE");
         var changeAt = watch.Elapsed;
-        var applied = await WaitAsync(() => Applied(stack, changed, generation), o.Timeout, TimeSpan.FromMilliseconds(50));
+        var applied = await ScenarioRunner.WaitAsync(() => Applied(stack, changed, generation), o.Timeout, TimeSpan.FromMilliseconds(50));
         var appliedAfter = watch.Elapsed - changeAt;
         // The changed cluster is not converged for its generation: it is reconciled instead of confirmed.
-        var confirmed = await WaitAsync(() => scanned.Total - s0 >= n - 1, o.Timeout, TimeSpan.FromMilliseconds(50));
+        var confirmed = await ScenarioRunner.WaitAsync(() => scanned.Total - s0 >= n - 1, o.Timeout, TimeSpan.FromMilliseconds(50));
         var confirmedAfter = watch.Elapsed;
         ok &= applied && confirmed;
         var describes = Count(stack, at, "DescribeClusters");
@@ -72,7 +72,7 @@ internal static class FailoverScenario
         results.Add("failover A", "reconciles (the spec change's included)", (reconciles.Total - r0).ToString(CultureInfo.InvariantCulture), "1");
         results.Add("failover A", "spec change right after start: time until applied", applied ? Secs(appliedAfter) : "TIMEOUT", "≤ 5 s");
         results.Add("failover A", "ThrottlingException", Count(stack, at, "DescribeClusters", "ThrottlingException").ToString(CultureInfo.InvariantCulture), "0");
-        await WaitAsync(() => stack.OperatorCache.List().Count(ScenarioRunner.IsReady) == n, o.Timeout);
+        await ScenarioRunner.WaitAsync(() => stack.OperatorCache.List().Count(ScenarioRunner.IsReady) == n, o.Timeout);
         await stack.StopOperatorAsync();
 
         // B. Restart over N clusters that are not converged: every one is reconciled, at low priority.
@@ -84,15 +84,15 @@ internal static class FailoverScenario
         watch.Restart();
         r0 = reconciles.Total;
         await stack.StartOperatorAsync(restartSettings);
-        ok &= await WaitAsync(() => reconciles.Total - r0 >= Math.Min(20, n / 10), o.Timeout, TimeSpan.FromMilliseconds(20));
+        ok &= await ScenarioRunner.WaitAsync(() => reconciles.Total - r0 >= Math.Min(20, n / 10), o.Timeout, TimeSpan.FromMilliseconds(20));
         var before = reconciles.Total - r0;
         changed = names[n - 2];
         generation = await ChangeSpecAsync(stack, changed, "FARGATE_SPOT");
         changeAt = watch.Elapsed;
-        applied = await WaitAsync(() => Applied(stack, changed, generation), o.Timeout, TimeSpan.FromMilliseconds(50));
+        applied = await ScenarioRunner.WaitAsync(() => Applied(stack, changed, generation), o.Timeout, TimeSpan.FromMilliseconds(50));
         appliedAfter = watch.Elapsed - changeAt;
         var between = reconciles.Total - r0 - before;
-        var drained = await WaitAsync(() => stack.OperatorCache.List().Count(ScenarioRunner.IsReady) == n, o.Timeout);
+        var drained = await ScenarioRunner.WaitAsync(() => stack.OperatorCache.List().Count(ScenarioRunner.IsReady) == n, o.Timeout);
         ok &= applied && drained;
         results.Add("failover B", "backlog: time until every cluster converged again; reconciles", drained ? $"{Secs(watch.Elapsed)}; {reconciles.Total - r0}" : "TIMEOUT");
         results.Add("failover B", "spec change during the backlog: time until applied", applied ? Secs(appliedAfter) : "TIMEOUT", "≤ 5 s");
@@ -120,20 +120,6 @@ internal static class FailoverScenario
 
     private static int Count(ScenarioStack stack, DateTimeOffset since, string operation, string? error = null) =>
         stack.Aws.Calls.Snapshot().Count(c => c.At >= since && c.Operation == operation && (error is null || c.ErrorCode == error));
-
-    private static async Task<bool> WaitAsync(Func<bool> condition, TimeSpan timeout, TimeSpan? poll = null)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (sw.Elapsed > timeout)
-            {
-                return false;
-            }
-            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(250));
-        }
-        return true;
-    }
 
     private static string Secs(TimeSpan t) => $"{t.TotalSeconds:0.00} s";
 }

@@ -281,7 +281,8 @@ internal static class ScenarioRunner
     private static async Task ForEachAsync(string[] names, int writers, Func<string, Task> action) =>
         await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = writers }, async (name, _) => await action(name));
 
-    private static async Task<bool> WaitAsync(Func<bool> condition, TimeSpan timeout, TimeSpan? poll = null)
+    /// <summary>Polls <paramref name="condition"/> until it holds (true) or <paramref name="timeout"/> has passed (false).</summary>
+    internal static async Task<bool> WaitAsync(Func<bool> condition, TimeSpan timeout, TimeSpan? poll = null)
     {
         var sw = Stopwatch.StartNew();
         while (!condition())
