@@ -40,6 +40,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     private readonly ControllerMetrics metrics;
     private readonly ILogger logger;
     private readonly KeyValuePair<string, object?> controllerTag;
+    private readonly ControllerMetrics.Gauges gauges;
     private IBulkConfirmation<T>? bulk;
     private volatile bool started;
     private int deferred;
@@ -56,6 +57,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         Filter = filter;
         logger = loggers.CreateLogger($"Operator.Controller.{name}");
         controllerTag = new("controller", name);
+        gauges = metrics.For(name);
         queue = new WorkQueue<string>(new WorkQueueOptions(name) { RateLimiting = options.RateLimiting }, time, meterFactory);
         informer.AddHandler(this);
     }
@@ -154,7 +156,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         // From here on nothing is dropped; the confirmation below starts after this and reads the whole cache.
         started = true;
         logger.LogInformation("Starting {Workers} workers for {Controller}", options.Workers, Name);
-        metrics.MaxConcurrent.Add(options.Workers, controllerTag);
+        Interlocked.Add(ref gauges.MaxConcurrent, options.Workers);
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(abort);
         var workers = Enumerable.Range(0, options.Workers).Select(_ => Task.Run(() => WorkerAsync(hardStop.Token), CancellationToken.None)).ToList();
         if (bulk is not null)
@@ -183,7 +185,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         }
         await hardStop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(workers).ConfigureAwait(false);
-        metrics.MaxConcurrent.Add(-options.Workers, controllerTag);
+        Interlocked.Add(ref gauges.MaxConcurrent, -options.Workers);
     }
 
     public void Dispose() => queue.Dispose();
@@ -239,14 +241,14 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
             {
                 return;
             }
-            metrics.ActiveWorkers.Add(1, controllerTag);
+            Interlocked.Increment(ref gauges.Active);
             try
             {
                 await ProcessAsync(work.Item, work.Priority, hardStop).ConfigureAwait(false);
             }
             finally
             {
-                metrics.ActiveWorkers.Add(-1, controllerTag);
+                Interlocked.Decrement(ref gauges.Active);
             }
         }
     }

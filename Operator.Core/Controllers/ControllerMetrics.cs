@@ -1,11 +1,20 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Operator.Core.Controllers;
 
-/// <summary>The controller-runtime metric names, so existing dashboards and alerts work unchanged.</summary>
+/// <summary>
+/// The controller-runtime metric names, so existing dashboards and alerts work unchanged. The two gauges
+/// (<c>controller_runtime_active_workers</c>, <c>controller_runtime_max_concurrent_reconciles</c>) are observed from
+/// per-controller counts kept here rather than recorded as up/down deltas, so a listener that starts while a reconcile
+/// runs (the metrics exporter starts with the host, the controllers may already work) still reads the true value and
+/// never a negative one.
+/// </summary>
 internal sealed class ControllerMetrics
 {
+    private readonly ConcurrentDictionary<string, Gauges> gauges = new(StringComparer.Ordinal);
+
     public const string MeterName = "Operator.Controller";
     public const string ActivitySourceName = "Operator.Controller";
 
@@ -23,17 +32,30 @@ internal sealed class ControllerMetrics
         ReconcileTime = meter.CreateHistogram("controller_runtime_reconcile_time_seconds", unit: null,
             description: "Length of time per reconciliation per controller.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ReconcileBuckets });
-        ActiveWorkers = meter.CreateUpDownCounter<long>("controller_runtime_active_workers",
+        meter.CreateObservableUpDownCounter("controller_runtime_active_workers",
+            () => Observe(static g => Interlocked.Read(ref g.Active)),
             description: "Number of currently used workers per controller.");
-        MaxConcurrent = meter.CreateUpDownCounter<long>("controller_runtime_max_concurrent_reconciles",
+        meter.CreateObservableUpDownCounter("controller_runtime_max_concurrent_reconciles",
+            () => Observe(static g => Interlocked.Read(ref g.MaxConcurrent)),
             description: "Maximum number of concurrent reconciles per controller.");
+    }
+
+    /// <summary>The gauges of the controller named <paramref name="controller"/> (shared by controllers of one name).</summary>
+    public Gauges For(string controller) => gauges.GetOrAdd(controller, static _ => new Gauges());
+
+    private IEnumerable<Measurement<long>> Observe(Func<Gauges, long> select) =>
+        [.. gauges.Select(g => new Measurement<long>(select(g.Value), new KeyValuePair<string, object?>("controller", g.Key)))];
+
+    /// <summary>One controller's gauge values; change them with <see cref="Interlocked"/> only.</summary>
+    internal sealed class Gauges
+    {
+        public long Active;
+        public long MaxConcurrent;
     }
 
     public Counter<long> ReconcileTotal { get; }
     public Counter<long> ReconcileErrors { get; }
     public Histogram<double> ReconcileTime { get; }
-    public UpDownCounter<long> ActiveWorkers { get; }
-    public UpDownCounter<long> MaxConcurrent { get; }
 
     public static readonly ActivitySource Activities = new(ActivitySourceName);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Operator.Core.Api.V1Alpha1;
@@ -91,6 +92,56 @@ public sealed class ControllerTests
         await bed.CreateClusterAsync("default", "marker");
         await Eventually.UntilAsync(() => calls.Count == 3, "the marker's reconcile");
         calls.Count(k => k == "default/c").Should().Be(2, "neither the status-only write nor the label edit may reconcile");
+    }
+
+    [Test]
+    public async Task A_metrics_listener_that_starts_during_a_reconcile_reads_true_worker_gauges()
+    {
+        // An exporter that starts while a worker is busy must not read the worker's end as -1 (the exporter starts with
+        // the host, the controllers may already be reconciling).
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = 0;
+        Start(async (r, _, _, ct) =>
+        {
+            entered.TrySetResult();
+            await release.Task.WaitAsync(ct);
+            Interlocked.Increment(ref done);
+            return ReconcileResult.Done;
+        });
+        await bed.CreateClusterAsync("default", "c");
+        await entered.Task.WaitAsync(TimeSpan.FromMinutes(1));
+
+        // What an exporter does: sums the deltas of synchronous instruments, keeps the last value of observable ones.
+        var values = new ConcurrentDictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name is "controller_runtime_active_workers" or "controller_runtime_max_concurrent_reconciles")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "controller", Value: "test" })
+                {
+                    values.AddOrUpdate(instrument.Name, value, (_, old) => instrument.IsObservable ? value : old + value);
+                }
+            }
+        });
+        listener.Start();
+        release.TrySetResult();
+        await Eventually.UntilAsync(() => Volatile.Read(ref done) == 1, "the reconcile ends");
+        await Eventually.UntilAsync(() =>
+        {
+            listener.RecordObservableInstruments();
+            return values.TryGetValue("controller_runtime_active_workers", out var active) && active == 0;
+        }, "active workers back to 0", TimeSpan.FromSeconds(30));
+        values.GetValueOrDefault("controller_runtime_active_workers").Should().Be(0);
+        values.GetValueOrDefault("controller_runtime_max_concurrent_reconciles").Should().Be(2);
     }
 
     [Test]
