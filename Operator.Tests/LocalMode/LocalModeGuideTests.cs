@@ -181,6 +181,19 @@ public sealed partial class LocalModeGuideTests
         await Eventually.UntilAsync(() => Log.Split('\n').Any(l => l.Contains("Reconcile failed", StringComparison.Ordinal) && l.Contains("object=default/hybrid-cluster", StringComparison.Ordinal)),
             "a text log line of hybrid-cluster's failing reconcile that names it", TimeSpan.FromMinutes(1));
         Log.Should().NotContain("System.Collections.Generic.Dictionary");
+
+        // Deleting the directory as a user does (kubectl deletes in file order: providers and their Secrets before the
+        // clusters that use them, then waits) completes by itself and leaves nothing, in Kubernetes or in ECS.
+        await Kubectl("delete", "-f", "manifests/samples/", "--timeout=300s");
+        (await Kubectl("get", "ecscluster,awsprovider", "-A", "-o", "name")).Trim().Should().BeEmpty();
+        var (listed, active) = await Bash("""
+            arns=$(aws ecs list-clusters --query clusterArns --output text) || exit 1
+            if [ -n "$arns" ] && [ "$arns" != "None" ]; then
+              aws ecs describe-clusters --clusters $arns --query 'clusters[?status==`ACTIVE`].clusterName' --output text
+            fi
+            """);
+        listed.Should().Be(0, active);
+        active.Trim().Should().BeEmpty("every sample cluster has deletionPolicy Delete");
     }
 
     private Task<string> Kubectl(params string[] args) =>
