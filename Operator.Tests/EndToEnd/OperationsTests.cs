@@ -12,8 +12,11 @@ namespace Operator.Tests.EndToEnd;
 /// <summary>
 /// What an SRE relies on while the operator runs: the metrics and probe endpoints, and RBAC that covers exactly the
 /// requests the operator makes (every request it made is allowed by the shipped roles, and every grant is used).
+/// Runs alone: the host's OpenTelemetry exporter subscribes to meters by name, process-wide, so another fixture's
+/// operator in the same test process would add its controllers to the exact values asserted here.
 /// </summary>
 [TestFixture]
+[NonParallelizable]
 public sealed partial class OperationsTests
 {
     private OperatorTestBed bed = null!;
