@@ -59,15 +59,8 @@ public sealed class BookkeepingTests
     }
 
     /// <summary>Waits for <paramref name="count"/> to reach <paramref name="expected"/>; on time-out says what it was.</summary>
-    private static async Task UntilCountAsync(Func<int> count, int expected, string what)
-    {
-        var deadline = DateTime.UtcNow + Eventually.DefaultTimeout;
-        while (count() != expected && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
-        count().Should().Be(expected, what);
-    }
+    private static Task UntilCountAsync(Func<int> count, int expected, string what) =>
+        Eventually.UntilAsync(() => count() == expected, () => $"{what} to be {expected} (still {count()})");
 
     [Test]
     public async Task Ownership_locks_exclude_per_name_and_are_dropped_when_the_last_user_leaves()
