@@ -1,4 +1,8 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Clusters;
@@ -65,8 +69,14 @@ public sealed class MetadataEditTests
         await bed.WaitForClusterAsync("default", $"{Prefix}c", c => c.Metadata.Finalizers?.Contains(ApiGroup.Finalizer) == true, "the finalizer put back");
 
         // A status edited by hand is not a reason to reconcile on its own; the drift scan corrects it.
-        await bed.Kube.PatchClusterAsync("default", $"{Prefix}c", new JsonObject { ["status"] = new JsonObject { ["ready"] = false } }, status: true);
-        await Eventually.UntilAsync(() => Cached(bed)?.Status?.Ready == false, "the hand edit in the operator's cache");
+        // The edit may be corrected before a poll could see it in the cache (a contradicted status is requeued), so wait
+        // for the cache to reach the edit's resourceVersion, not for the edited value.
+        var edited = (JsonElement)await bed.Kube.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch(new JsonObject { ["status"] = new JsonObject { ["ready"] = false } }.ToJsonString(), V1Patch.PatchType.MergePatch),
+            ApiGroup.Group, ApiGroup.Version, "default", ECSCluster.PluralName, $"{Prefix}c");
+        var editedVersion = long.Parse(edited.GetProperty("metadata").GetProperty("resourceVersion").GetString()!, CultureInfo.InvariantCulture);
+        await Eventually.UntilAsync(() => Cached(bed) is { } c && long.Parse(c.Metadata.ResourceVersion, CultureInfo.InvariantCulture) >= editedVersion,
+            "the hand edit (or a later write) in the operator's cache");
         await bed.App!.Services.GetRequiredService<DriftScanner>().ScanOnceAsync(CancellationToken.None);
         await bed.WaitReadyAsync("default", $"{Prefix}c");
     }
