@@ -62,6 +62,8 @@ public sealed class MetadataEditTests
             ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [Ownership.CreatedArnAnnotation] = null } },
         });
         await bed.WaitForClusterAsync("default", $"{Prefix}c", c => c.Metadata.Annotations?.ContainsKey(Ownership.CreatedArnAnnotation) == true, "the ARN recorded again");
+        // The reconcile is logged when it ends, which can be just after its write is seen.
+        await Eventually.UntilAsync(() => reconciles.Keys().Contains($"default/{Prefix}c"), "the reconcile of the annotation's removal to end");
         reconciles.Keys().Count(k => k == $"default/{Prefix}c").Should().Be(1);
 
         // Its finalizer removed by hand: put back.
