@@ -25,7 +25,9 @@ namespace Operator.Core.Clusters;
 /// Steady state is the drift scanner's job (<see cref="DriftScanner"/>): an ACTIVE, converged cluster is not requeued.
 /// The AWS work of a pass runs inside a <see cref="ProviderBulkhead"/> slot of its provider; without a free slot the
 /// key is parked (<see cref="ProviderWaitList"/>) until one of the provider's slots is free, and the worker is free
-/// at once. The lookup before create goes through <see cref="IClusterLookup"/> (batched with other new objects). Every
+/// at once. The controller asks first (<see cref="Admit"/>): a key whose provider has no free slot is parked before
+/// any pass, so waiting for a slot costs no reconcile; a pass that still finds the slots taken (another worker was
+/// quicker) parks the same way. The lookup before create goes through <see cref="IClusterLookup"/> (batched with other new objects). Every
 /// failure ends in a condition (<c>Synced=False</c>, and <c>Ready=False</c> while no cluster is known) and a Warning
 /// Event with a sanitised message (<see cref="ReconcileFailure"/>), then the key backs off.
 /// </summary>
@@ -42,8 +44,34 @@ internal sealed class ClusterReconciler(
     IClusterLookup lookup,
     ProviderWaitList waiting,
     TimeProvider time,
-    ILogger<ClusterReconciler> logger) : IReconciler
+    ILogger<ClusterReconciler> logger) : IReconciler, IReconcileAdmission
 {
+    /// <summary>
+    /// Defers a key whose provider has no free slot: parked with the request's priority and woken when a slot frees.
+    /// Every pass waits for its provider's slot this way, also one that would need no AWS call (an invalid spec, a
+    /// provider not ready): a slot always frees, since every holder gives it back at the end of its pass.
+    /// </summary>
+    public bool Admit(ReconcileRequest request)
+    {
+        if (clusters.Get(request.Key) is not { } obj)
+        {
+            return true;
+        }
+        var provider = ProviderResolver.ProviderKey(obj);
+        if (bulkhead.InUse(provider) < bulkhead.Capacity)
+        {
+            return true;
+        }
+        if (!waiting.Park(provider, request.Key, request.Priority))
+        {
+            return true; // no wake-up wired: the pass requeues on its timer
+        }
+        bulkhead.CountBusy(provider);
+        logger.LogDebug("Provider {Provider} already has {Capacity} reconciles in flight; {Key} parked until one ends",
+            provider, bulkhead.Capacity, request.Key);
+        return false;
+    }
+
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
     {
         try

@@ -7,8 +7,9 @@ namespace Operator.Core.Clusters;
 /// <summary>
 /// A cap on the ECSCluster reconciles that work against one AWSProvider at the same time, so a slow or hanging
 /// endpoint can hold at most <see cref="Capacity"/> of the workers and every other provider keeps the rest.
-/// <see cref="TryEnter"/> never waits: a caller that gets no slot must give its worker back at once (requeue the key
-/// shortly) rather than block; every refusal counts in <c>ecscluster_provider_busy_total{provider}</c>, and the slots
+/// <see cref="TryEnter"/> never waits: a caller that gets no slot must give its worker back at once (park or requeue
+/// the key) rather than block; every refusal counts in <c>ecscluster_provider_busy_total{provider}</c> (and so does
+/// a key deferred before its pass, <see cref="CountBusy"/>), and the slots
 /// in use are the gauge <c>ecscluster_provider_reconciles_in_flight{provider}</c>. The caller disposes the slot when
 /// its AWS work is over (disposing twice is harmless). Thread-safe; one instance is shared by every worker.
 /// </summary>
@@ -26,7 +27,7 @@ internal sealed class ProviderBulkhead
         Capacity = capacity;
         var meter = meters.Create(DriftScanner.MeterName);
         busy = meter.CreateCounter<long>(BusyMetric,
-            description: "ECSCluster reconciles requeued because their provider already had its share of the workers.");
+            description: "ECSCluster keys parked (deferred before their pass, or turned away by it) because their provider already had its share of the workers.");
         meter.CreateObservableGauge("ecscluster_provider_reconciles_in_flight", () => inUse
             .Select(kv => new Measurement<int>(Volatile.Read(ref kv.Value.Value), new KeyValuePair<string, object?>("provider", kv.Key))),
             description: "ECSCluster reconciles working against each provider now.");
@@ -47,9 +48,12 @@ internal sealed class ProviderBulkhead
         }
 
         Interlocked.Decrement(ref counter.Value);
-        busy.Add(1, new KeyValuePair<string, object?>("provider", providerKey));
+        CountBusy(providerKey);
         return null;
     }
+
+    /// <summary>Counts a reconcile turned away or deferred because <paramref name="providerKey"/> had no free slot.</summary>
+    public void CountBusy(string providerKey) => busy.Add(1, new KeyValuePair<string, object?>("provider", providerKey));
 
     /// <summary>Raised with the provider key after one of its slots was given back (<see cref="ProviderWaitList"/>).</summary>
     public event Action<string>? SlotFreed;

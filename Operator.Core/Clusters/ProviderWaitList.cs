@@ -3,7 +3,8 @@ namespace Operator.Core.Clusters;
 /// <summary>
 /// The keys whose reconcile found their provider's <see cref="ProviderBulkhead"/> full, parked until a slot of that
 /// provider is free instead of being requeued on a timer (a timer requeue costs a reconcile every period for every
-/// waiting key; parked, a key costs one refused reconcile per wait). Guarantees:
+/// waiting key; parked, a key costs one deferral per wait, which is not a reconcile when the controller's admission
+/// check parked it, see <see cref="ClusterReconciler.Admit"/>). Guarantees:
 /// <list type="bullet">
 /// <item>No lost wake-up: a key parked while a slot is free, or when a slot is given back, is woken (re-queued through
 /// the action given to <see cref="WakeWith(Action{string, int})"/>) at once, with the priority it was parked with; keys

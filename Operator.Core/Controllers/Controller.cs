@@ -28,6 +28,9 @@ namespace Operator.Core.Controllers;
 /// Bulk confirmation: with <see cref="ConfirmInBulk"/>, background adds of objects the confirmation covers are
 /// dropped until the workers start; right after they start the confirmation runs, and it must queue every covered
 /// object that it does not confirm (it sees the whole cache, so nothing dropped is lost).
+/// Admission: a reconciler that is also an <see cref="IReconcileAdmission"/> is asked before each pass; a key it
+/// defers is forgotten without a pass (counted in <c>controller_reconcile_deferred_total</c>, not as a reconcile) and
+/// the reconciler queues it again itself.
 /// The caller runs the informer (possibly shared) and calls <see cref="RunAsync"/>, which waits for its sync.
 /// </summary>
 internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime.IDrainingRunnable, IDisposable
@@ -35,6 +38,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
 {
     private readonly Informer<T> informer;
     private readonly IReconciler reconciler;
+    private readonly IReconcileAdmission? admission;
     private readonly ControllerOptions options;
     private readonly WorkQueue<string> queue;
     private readonly ControllerMetrics metrics;
@@ -52,6 +56,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         Name = name;
         this.informer = informer;
         this.reconciler = reconciler;
+        admission = reconciler as IReconcileAdmission;
         this.options = options;
         this.metrics = metrics;
         Filter = filter;
@@ -257,6 +262,13 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     {
         var (ns, name) = ObjectKey.Split(key);
         var request = new ReconcileRequest(ns, name) { Priority = priority };
+        if (admission is not null && !admission.Admit(request))
+        {
+            // Deferred: the reconciler queues the key again when it can run; no pass, no reconcile counted.
+            queue.Forget(key);
+            metrics.ReconcileDeferred.Add(1, controllerTag);
+            return;
+        }
         var reconcileId = Guid.NewGuid().ToString("N")[..12];
         using var scope = logger.BeginScope(new Dictionary<string, object?>
         {

@@ -29,6 +29,8 @@ internal sealed class ControllerMetrics
             description: "Total number of reconciliations per controller, by result.");
         ReconcileErrors = meter.CreateCounter<long>("controller_runtime_reconcile_errors_total",
             description: "Total number of reconciliation errors per controller.");
+        ReconcileDeferred = meter.CreateCounter<long>("controller_reconcile_deferred_total",
+            description: "Keys taken from the queue whose pass the reconciler deferred (a provider's slots all in use); not reconciles.");
         ReconcileTime = meter.CreateHistogram("controller_runtime_reconcile_time_seconds", unit: null,
             description: "Length of time per reconciliation per controller.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ReconcileBuckets });
@@ -55,6 +57,7 @@ internal sealed class ControllerMetrics
 
     public Counter<long> ReconcileTotal { get; }
     public Counter<long> ReconcileErrors { get; }
+    public Counter<long> ReconcileDeferred { get; }
     public Histogram<double> ReconcileTime { get; }
 
     public static readonly ActivitySource Activities = new(ActivitySourceName);

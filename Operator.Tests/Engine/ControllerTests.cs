@@ -38,13 +38,15 @@ public sealed class ControllerTests
 
     private (Controller<ECSCluster> Controller, Informer<ECSCluster> Informer, Task Run) Start(
         Func<ReconcileRequest, Informer<ECSCluster>, ObjectPatcher, CancellationToken, Task<ReconcileResult>> reconcile,
-        ControllerOptions? options = null)
+        ControllerOptions? options = null, Func<ReconcileRequest, bool>? admit = null)
     {
         var filter = new OwnWriteFilter([ApiGroup.Finalizer]);
         var informer = new Informer<ECSCluster>(new RawApiClient(bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
             TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(meters));
         var patcher = new ObjectPatcher(bed.Client, TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
-        var reconciler = new DelegateReconciler((r, ct) => reconcile(r, informer, patcher, ct));
+        IReconciler reconciler = admit is null
+            ? new DelegateReconciler((r, ct) => reconcile(r, informer, patcher, ct))
+            : new AdmittingReconciler((r, ct) => reconcile(r, informer, patcher, ct), admit);
         var controller = new Controller<ECSCluster>("test", informer, reconciler,
             options ?? new ControllerOptions { Workers = 2, RateLimiting = new() { BaseDelay = TimeSpan.FromMilliseconds(50) } },
             TimeProvider.System, meters, new ControllerMetrics(meters), NullLoggerFactory.Instance, filter);
@@ -234,6 +236,59 @@ public sealed class ControllerTests
         release.SetResult();
         await run.WaitAsync(TimeSpan.FromSeconds(30));
         finished.Should().BeTrue();
+    }
+
+    [Test]
+    public async Task A_deferred_key_is_neither_reconciled_nor_retried_until_its_owner_queues_it_again()
+    {
+        var admitted = false;
+        var admits = new ConcurrentDictionary<string, int>();
+        var passes = new ConcurrentDictionary<string, int>();
+        var counts = new ConcurrentDictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name is "controller_reconcile_deferred_total" or "controller_runtime_reconcile_total")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => counts.AddOrUpdate(instrument.Name, value, (_, v) => v + value));
+        listener.Start();
+        // A 1 ms retry base: a controller that retried the deferral would ask again many times before the marker's pass.
+        var (controller, _, _) = Start((r, _, _, _) =>
+        {
+            passes.AddOrUpdate(r.Name, 1, (_, c) => c + 1);
+            return Task.FromResult(ReconcileResult.Done);
+        }, admit: r =>
+        {
+            admits.AddOrUpdate(r.Name, 1, (_, c) => c + 1);
+            return r.Name != "waiting" || Volatile.Read(ref admitted);
+        }, options: new ControllerOptions { Workers = 2, RateLimiting = new() { BaseDelay = TimeSpan.FromMilliseconds(1) } });
+
+        await bed.CreateClusterAsync("default", "waiting");
+        await Eventually.UntilAsync(() => admits.ContainsKey("waiting"), "the waiting key asked for admission");
+        await bed.CreateClusterAsync("default", "marker");
+        await Eventually.UntilAsync(() => passes.ContainsKey("marker"), "the marker's pass");
+        passes.Should().NotContainKey("waiting", "a deferred key has no pass");
+        admits["waiting"].Should().Be(1, "a deferral is not a failure: the controller does not retry it");
+        counts.GetValueOrDefault("controller_reconcile_deferred_total").Should().Be(1);
+        counts.GetValueOrDefault("controller_runtime_reconcile_total").Should().Be(1, "only the marker's pass is a reconcile");
+
+        Volatile.Write(ref admitted, true);
+        controller.Enqueue("default/waiting");
+        await Eventually.UntilAsync(() => passes.ContainsKey("waiting"), "the waiting key's pass once queued again");
+        passes["waiting"].Should().Be(1);
+        admits["waiting"].Should().Be(2);
+        counts.GetValueOrDefault("controller_runtime_reconcile_total").Should().Be(2);
+    }
+
+    private sealed class AdmittingReconciler(
+        Func<ReconcileRequest, CancellationToken, Task<ReconcileResult>> reconcile, Func<ReconcileRequest, bool> admit) : IReconciler, IReconcileAdmission
+    {
+        public bool Admit(ReconcileRequest request) => admit(request);
+
+        public Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct) => reconcile(request, ct);
     }
 
     private sealed class DelegateReconciler(Func<ReconcileRequest, CancellationToken, Task<ReconcileResult>> reconcile) : IReconciler
