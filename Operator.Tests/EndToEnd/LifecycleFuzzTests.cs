@@ -365,10 +365,10 @@ public sealed class LifecycleFuzzTests
         {
             List<string> problems = [];
             var stable = 0;
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
             Dictionary<string, EcsView> ecs = [];
             Dictionary<string, ECSCluster> objects = [];
-            while (true)
+            // Converged on three reads in a row, 200 ms apart; a broken safety invariant fails at the first read.
+            await Eventually.UntilAsync(async () =>
             {
                 objects = await ListObjectsAsync();
                 ecs = await ReadEcsAsync();
@@ -380,16 +380,8 @@ public sealed class LifecycleFuzzTests
                 }
                 problems = Convergence(objects, ecs, providers);
                 stable = problems.Count == 0 ? stable + 1 : 0;
-                if (stable >= 3)
-                {
-                    break;
-                }
-                if (DateTime.UtcNow > deadline)
-                {
-                    Assert.Fail($"{label}: did not converge: {string.Join("; ", problems)}\n{Dump(objects, ecs)}");
-                }
-                await Task.Delay(200);
-            }
+                return stable >= 3;
+            }, () => $"{label} to converge: {string.Join("; ", problems)}\n{Dump(objects, ecs)}", TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200));
             var owners = SingleOwners(objects, ecs);
             if (owners.Count > 0)
             {

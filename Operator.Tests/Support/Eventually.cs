@@ -22,16 +22,24 @@ internal static class Eventually
         }
     }
 
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    public static Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        UntilAsync(condition, () => what, timeout);
+
+    /// <summary>
+    /// As the other overloads, for a condition that must be read over the wire. <paramref name="what"/> is computed on
+    /// time-out; <paramref name="poll"/> (50 ms by default) spaces the reads of a condition that is costly to read or
+    /// that must hold on several reads in a row. The condition may throw (an assertion that must fail at once).
+    /// </summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, Func<string> what, TimeSpan? timeout = null, TimeSpan? poll = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"timed out waiting for {what}");
+                Assert.Fail($"timed out waiting for {what()}");
             }
-            await Task.Delay(50);
+            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(50));
         }
     }
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Operator.Tests.Support;
 
 namespace Operator.Tests.Aws.Credentials;
 
@@ -57,29 +58,32 @@ internal sealed class MotoStsFixture : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < StartTimeout)
+        try
         {
-            if (process.HasExited)
+            await Eventually.UntilAsync(async () =>
             {
-                await moto.DisposeAsync();
-                throw new InvalidOperationException(
-                    $"moto server exited with code {process.ExitCode} (is moto installed? pip install 'moto[server]'):\n{moto.Output}");
-            }
-
-            try
-            {
-                using var response = await moto.http.GetAsync("/moto-api/");
-                return moto;
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(200);
-            }
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException(
+                        $"moto server exited with code {process.ExitCode} (is moto installed? pip install 'moto[server]'):\n{moto.Output}");
+                }
+                try
+                {
+                    using var response = await moto.http.GetAsync("/moto-api/");
+                    return true;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, () => $"moto server to answer on {moto.Endpoint} within {StartTimeout}:\n{moto.Output}", StartTimeout, TimeSpan.FromMilliseconds(200));
+            return moto;
         }
-
-        await moto.DisposeAsync();
-        throw new TimeoutException($"moto server did not answer on {moto.Endpoint} within {StartTimeout}:\n{moto.Output}");
+        catch
+        {
+            await moto.DisposeAsync();
+            throw;
+        }
     }
 
     public string Output
