@@ -50,60 +50,96 @@ internal static class FailoverScenario
         stack.Aws.ThrottleSuspended = false;
         results.Add("failover", "seeded converged clusters", $"{(await ScenarioRunner.ListAllAsync(stack.Client)).Count(ScenarioRunner.IsReady)}/{n}");
 
-        // A. Restart over converged clusters, with a spec change made as soon as the operator is up.
-        var at = DateTimeOffset.UtcNow;
-        var watch = Stopwatch.StartNew();
-        var r0 = reconciles.Total;
-        var s0 = scanned.Total;
-        await stack.StartOperatorAsync(restartSettings);
-        var changed = names[n - 1];
-        var generation = await ChangeSpecAsync(stack, changed, "FARGATE");
-        var changeAt = watch.Elapsed;
-        var applied = await ScenarioRunner.WaitAsync(() => Applied(stack, changed, generation), o.Timeout, TimeSpan.FromMilliseconds(50));
-        var appliedAfter = watch.Elapsed - changeAt;
-        // The changed cluster is not converged for its generation: it is reconciled instead of confirmed.
-        var confirmed = await ScenarioRunner.WaitAsync(() => scanned.Total - s0 >= n - 1, o.Timeout, TimeSpan.FromMilliseconds(50));
-        var confirmedAfter = watch.Elapsed;
-        ok &= applied && confirmed;
-        var describes = Count(stack, at, "DescribeClusters");
-        results.Add("failover A", "DescribeClusters for the restart", $"{describes} (⌈N/100⌉ = {(n + 99) / 100})",
-            n <= 1000 ? "≤ 15" : $"≤ {(n + 99) / 100 + (int)Math.Ceiling(0.02 * n)}");
-        results.Add("failover A", "time until every cluster confirmed (from start)", confirmed ? Secs(confirmedAfter) : "TIMEOUT", n > 1000 ? "≤ 60 s" : "");
-        results.Add("failover A", "reconciles (the spec change's included)", (reconciles.Total - r0).ToString(CultureInfo.InvariantCulture), "1");
-        results.Add("failover A", "spec change right after start: time until applied", applied ? Secs(appliedAfter) : "TIMEOUT", "≤ 5 s");
-        results.Add("failover A", "ThrottlingException", Count(stack, at, "DescribeClusters", "ThrottlingException").ToString(CultureInfo.InvariantCulture), "0");
-        await ScenarioRunner.WaitAsync(() => stack.OperatorCache.List().Count(ScenarioRunner.IsReady) == n, o.Timeout);
-        await stack.StopOperatorAsync();
-
-        // B. Restart over N clusters that are not converged: every one is reconciled, at low priority.
-        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = o.Writers }, async (name, _) =>
-            await stack.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
-                new V1Patch(new JsonObject { ["status"] = new JsonObject { ["observedGeneration"] = 0 } }.ToJsonString(), V1Patch.PatchType.MergePatch),
-                ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName, name));
-        at = DateTimeOffset.UtcNow;
-        watch.Restart();
-        r0 = reconciles.Total;
-        await stack.StartOperatorAsync(restartSettings);
-        ok &= await ScenarioRunner.WaitAsync(() => reconciles.Total - r0 >= Math.Min(20, n / 10), o.Timeout, TimeSpan.FromMilliseconds(20));
-        var before = reconciles.Total - r0;
-        changed = names[n - 2];
-        generation = await ChangeSpecAsync(stack, changed, "FARGATE_SPOT");
-        changeAt = watch.Elapsed;
-        applied = await ScenarioRunner.WaitAsync(() => Applied(stack, changed, generation), o.Timeout, TimeSpan.FromMilliseconds(50));
-        appliedAfter = watch.Elapsed - changeAt;
-        var between = reconciles.Total - r0 - before;
-        var drained = await ScenarioRunner.WaitAsync(() => stack.OperatorCache.List().Count(ScenarioRunner.IsReady) == n, o.Timeout);
-        ok &= applied && drained;
-        results.Add("failover B", "backlog: time until every cluster converged again; reconciles", drained ? $"{Secs(watch.Elapsed)}; {reconciles.Total - r0}" : "TIMEOUT");
-        results.Add("failover B", "spec change during the backlog: time until applied", applied ? Secs(appliedAfter) : "TIMEOUT", "≤ 5 s");
-        results.Add("failover B", "reconciles before the change / between it and its apply", $"{before} / {between} (backlog {n}; a reconcile turned away by a busy provider counts)");
-        results.Add("failover B", "AWS calls by operation", string.Join(", ", stack.Aws.Calls.Snapshot().Where(c => c.At >= at)
-            .GroupBy(c => c.Operation + (c.ErrorCode is { } e ? $"({e})" : "")).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
-        await stack.StopOperatorAsync();
-
+        ok &= await RestartsAsync(stack, names, restartSettings, reconciles, scanned, o, results);
         Console.WriteLine();
         Console.WriteLine($"Failover scenarios, N = {n} ({Environment.ProcessorCount} CPUs, {(o.Throttle ? "ECS throttle 50/20" : "no ECS throttle")}):");
         return ok ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Scenarios A and B over <paramref name="names"/>, which must all be converged in the API with the operator
+    /// stopped; ECS's documented read limit applies for both (the throttle is un-suspended), and the operator is
+    /// started with <paramref name="restartSettings"/> only (the product defaults unless the caller adds some). Leaves
+    /// the operator stopped; every cluster is converged again when N ≤ 2,000. Above that B does not wait for the whole
+    /// backlog (at 10,000, one DescribeClusters each at the default 15/s is about 11 minutes): it measures what a user's
+    /// change waits for, and the objects B reset and did not reach yet are left for the caller's next operator.
+    /// </summary>
+    internal static async Task<bool> RestartsAsync(ScenarioStack stack, string[] names, IReadOnlyDictionary<string, string?> restartSettings,
+        ReconcileCounter reconciles, ScannedCounter scanned, ScenarioOptions o, ResultTable results)
+    {
+        var n = names.Length;
+        var ok = true;
+        var suspended = stack.Aws.ThrottleSuspended;
+        stack.Aws.ThrottleSuspended = false;
+        try
+        {
+            // A. Restart over converged clusters, with a spec change made as soon as the operator is up.
+            var at = DateTimeOffset.UtcNow;
+            var watch = Stopwatch.StartNew();
+            var r0 = reconciles.Total;
+            var s0 = scanned.Total;
+            await stack.StartOperatorAsync(restartSettings);
+            var changed = names[n - 1];
+            var generation = await ChangeSpecAsync(stack, changed, "FARGATE");
+            var changeAt = watch.Elapsed;
+            var applied = await ScenarioRunner.WaitAsync(() => Applied(stack, changed, generation), o.Timeout, TimeSpan.FromMilliseconds(50));
+            var appliedAfter = watch.Elapsed - changeAt;
+            // The changed cluster is not converged for its generation: it is reconciled instead of confirmed.
+            var confirmed = await ScenarioRunner.WaitAsync(() => scanned.Total - s0 >= n - 1, o.Timeout, TimeSpan.FromMilliseconds(50));
+            var confirmedAfter = watch.Elapsed;
+            ok &= applied && confirmed;
+            var describes = Count(stack, at, "DescribeClusters");
+            results.Add("failover A", "DescribeClusters for the restart", $"{describes} (⌈N/100⌉ = {(n + 99) / 100})",
+                n <= 1000 ? "≤ 15" : $"≤ {(n + 99) / 100 + (int)Math.Ceiling(0.02 * n)}");
+            results.Add("failover A", "time until every cluster confirmed (from start)", confirmed ? Secs(confirmedAfter) : "TIMEOUT", n > 1000 ? "≤ 60 s" : "");
+            results.Add("failover A", "reconciles (the spec change's included)", (reconciles.Total - r0).ToString(CultureInfo.InvariantCulture), "1");
+            results.Add("failover A", "spec change right after start: time until applied", applied ? Secs(appliedAfter) : "TIMEOUT", "≤ 5 s");
+            results.Add("failover A", "ThrottlingException", Count(stack, at, "DescribeClusters", "ThrottlingException").ToString(CultureInfo.InvariantCulture), "0");
+            await ScenarioRunner.WaitAsync(() => stack.OperatorCache.List().Count(ScenarioRunner.IsReady) == n, o.Timeout);
+            await stack.StopOperatorAsync();
+
+            // B. Restart over N clusters that are not converged: every one is reconciled, at low priority.
+            await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = o.Writers }, async (name, _) =>
+                await stack.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+                    new V1Patch(new JsonObject { ["status"] = new JsonObject { ["observedGeneration"] = 0 } }.ToJsonString(), V1Patch.PatchType.MergePatch),
+                    ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName, name));
+            at = DateTimeOffset.UtcNow;
+            watch.Restart();
+            r0 = reconciles.Total;
+            var d0 = reconciles.Deferred;
+            await stack.StartOperatorAsync(restartSettings);
+            ok &= await ScenarioRunner.WaitAsync(() => reconciles.Total - r0 >= Math.Min(20, n / 10), o.Timeout, TimeSpan.FromMilliseconds(20));
+            var before = reconciles.Total - r0;
+            changed = names[n - 2];
+            generation = await ChangeSpecAsync(stack, changed, "FARGATE_SPOT");
+            changeAt = watch.Elapsed;
+            applied = await ScenarioRunner.WaitAsync(() => Applied(stack, changed, generation), o.Timeout, TimeSpan.FromMilliseconds(50));
+            appliedAfter = watch.Elapsed - changeAt;
+            var between = reconciles.Total - r0 - before;
+            ok &= applied;
+            if (n <= 2000)
+            {
+                var drained = await ScenarioRunner.WaitAsync(() => stack.OperatorCache.List().Count(ScenarioRunner.IsReady) == n, o.Timeout);
+                ok &= drained;
+                results.Add("failover B", "backlog: time until every cluster converged again; reconciles (per cluster); deferred for a busy provider",
+                    drained ? $"{Secs(watch.Elapsed)}; {reconciles.Total - r0} ({(double)(reconciles.Total - r0) / n:0.00}); {reconciles.Deferred - d0}" : "TIMEOUT");
+            }
+            else
+            {
+                results.Add("failover B", "backlog when the change was applied: converged / reconciles so far (not waited for the rest)",
+                    $"{stack.OperatorCache.List().Count(ScenarioRunner.IsReady)} of {n} after {Secs(watch.Elapsed)} / {reconciles.Total - r0}");
+            }
+            results.Add("failover B", "spec change during the backlog: time until applied", applied ? Secs(appliedAfter) : "TIMEOUT", "≤ 5 s");
+            results.Add("failover B", "reconciles before the change / between it and its apply", $"{before} / {between} (backlog {n})");
+            results.Add("failover B", "AWS calls by operation", string.Join(", ", stack.Aws.Calls.Snapshot().Where(c => c.At >= at)
+                .GroupBy(c => c.Operation + (c.ErrorCode is { } e ? $"({e})" : "")).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
+            await stack.StopOperatorAsync();
+        }
+        finally
+        {
+            stack.Aws.ThrottleSuspended = suspended;
+        }
+        return ok;
     }
 
     private static async Task<long> ChangeSpecAsync(ScenarioStack stack, string name, string capacityProvider)

@@ -5,26 +5,29 @@ using Operator.Core.Controllers;
 namespace Operator.Benchmarks.Scenarios;
 
 /// <summary>
-/// Counts, with a MeterListener, <c>controller_runtime_reconcile_total</c> of one controller (by result) and the drift
-/// scanner's <c>ecscluster_drift_detected_total</c>, so scenarios can read how many of each happened in a window.
+/// Counts, with a MeterListener, <c>controller_runtime_reconcile_total</c> of one controller (by result), its
+/// <c>controller_reconcile_deferred_total</c> (keys parked before a pass: not reconciles) and the drift scanner's
+/// <c>ecscluster_drift_detected_total</c>, so scenarios can read how many of each happened in a window.
 /// Thread-safe.
 /// </summary>
 internal sealed class ReconcileCounter : IDisposable
 {
     private const string DriftMeter = "Operator.Clusters";
     private const string DriftDetected = "ecscluster_drift_detected_total";
+    private const string DeferredMetric = "controller_reconcile_deferred_total";
     private readonly MeterListener listener = new();
     private readonly string controller;
     private readonly ConcurrentDictionary<string, long> byResult = new(StringComparer.Ordinal);
     private long total;
     private long drift;
+    private long deferred;
 
     public ReconcileCounter(string controller)
     {
         this.controller = controller;
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if ((instrument.Meter.Name == ControllerMetrics.MeterName && instrument.Name == "controller_runtime_reconcile_total")
+            if ((instrument.Meter.Name == ControllerMetrics.MeterName && instrument.Name is "controller_runtime_reconcile_total" or DeferredMetric)
                 || (instrument.Meter.Name == DriftMeter && instrument.Name == DriftDetected))
             {
                 l.EnableMeasurementEvents(instrument);
@@ -35,6 +38,9 @@ internal sealed class ReconcileCounter : IDisposable
     }
 
     public long Total => Interlocked.Read(ref total);
+
+    /// <summary>Keys taken from the queue and parked before a pass (their provider's slots were all in use).</summary>
+    public long Deferred => Interlocked.Read(ref deferred);
 
     /// <summary>Clusters the drift scanner found out of sync and queued.</summary>
     public long DriftQueued => Interlocked.Read(ref drift);
@@ -63,7 +69,11 @@ internal sealed class ReconcileCounter : IDisposable
                 result = tag.Value as string;
             }
         }
-        if (name == controller)
+        if (name == controller && instrument.Name == DeferredMetric)
+        {
+            Interlocked.Add(ref deferred, value);
+        }
+        else if (name == controller)
         {
             Interlocked.Add(ref total, value);
             byResult.AddOrUpdate(result ?? "", value, (_, v) => v + value);
