@@ -29,7 +29,8 @@ namespace Operator.Core.Clusters;
 /// loop. Status patches carry the cached resourceVersion as a precondition: a 409 means a worker wrote meanwhile, and
 /// the scanner leaves the object to it (one writer per object at a time). The caller's <c>enqueue</c> must not queue a
 /// key that is already queued or being reconciled (the controller's <c>EnqueueBackground</c>), so a scan never causes
-/// a second pass over a key already in the pipeline.
+/// a second pass over a key already in the pipeline; nor does the scan queue drift for an object whose generation
+/// changed (or that is gone) while the scan compared it, since the change's own reconcile compares AWS with the new spec.
 /// Initial sync (<see cref="IBulkConfirmation{T}"/>): the controller leaves the objects <see cref="Covers"/> accepts
 /// — not being deleted, observedGeneration = generation, a clusterARN recorded, Synced=True — to
 /// <see cref="ConfirmAsync"/>, one scan run as soon as the workers start; in that scan an object that cannot be checked
@@ -240,6 +241,12 @@ internal sealed class DriftScanner(
             var reason = DriftReason(obj, provider, observed);
             if (reason is not null)
             {
+                if (clusters.Get(ObjectKey.Of(obj)) is not { } current || current.Metadata.Generation != obj.Metadata.Generation)
+                {
+                    // Changed or gone since this scan listed it: the change's own reconcile (a spec change and a
+                    // deletion always queue one) compares AWS with the new spec; this comparison used the old one.
+                    continue;
+                }
                 logger.LogDebug("Drift on {Namespace}/{Name}: {Reason}; queued", obj.Metadata.NamespaceProperty, obj.Metadata.Name, reason);
                 drifted.Add(1);
                 enqueue(ObjectKey.Of(obj));

@@ -401,6 +401,7 @@ internal sealed class AwsEmulator : IAsyncDisposable
         {
             await Task.Delay(latency, Options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
+        await Faults.WaitIfHeldAsync(operation, cancellationToken).ConfigureAwait(false);
     }
 
     private void Log(string operation, string service, string? account, string? accessKey, int status, string? errorCode) =>

@@ -61,4 +61,39 @@ public sealed class DriftScanTests
             && e.Subresource == "status" && e.Name == "contested" && e.StatusCode == (int)HttpStatusCode.Conflict,
             "the refresh carries the resourceVersion it was computed from");
     }
+
+    [Test]
+    public async Task A_cluster_whose_spec_changed_while_the_scan_compared_it_is_left_to_the_change_s_own_reconcile()
+    {
+        await using var bed = await OperatorTestBed.StartAsync();
+        await bed.CreateStaticProviderAsync("default", "p");
+        await bed.WaitProviderReadyAsync("default", "p");
+        await bed.Kube.CreateClusterAsync("default", "changing", spec: s => s.Tags = new() { ["team"] = "a" });
+        await bed.Kube.CreateClusterAsync("default", "drifting", spec: s => s.Tags = new() { ["team"] = "a" });
+        var changing = await bed.WaitReadyAsync("default", "changing");
+        var drifting = await bed.WaitReadyAsync("default", "drifting");
+
+        // The scan lists both, then its DescribeClusters is held: meanwhile "changing" gets a new spec (team=b) that its
+        // own reconcile has applied in ECS, and "drifting" loses its tag out of band.
+        var store = new ObjectStore<ECSCluster>();
+        store.Upsert(changing);
+        store.Upsert(drifting);
+        var queued = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var scanner = ActivatorUtilities.CreateInstance<DriftScanner>(bed.App!.Services, store, (Action<string>)queued.Enqueue);
+        var hold = bed.Aws.Faults.HoldNext("DescribeClusters");
+        var scan = scanner.ScanOnceAsync(CancellationToken.None);
+        await hold.Reached.WaitAsync(TimeSpan.FromMinutes(1));
+        var changed = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(changing));
+        changed.Metadata.Generation = changing.Metadata.Generation + 1;
+        changed.Spec.Tags = new() { ["team"] = "b" };
+        store.Upsert(changed);
+        bed.Aws.Ecs.TagResource(OperatorTestBed.Account, "us-east-1",
+            new Operator.Core.Aws.Ecs.Model.TagResourceRequest { ResourceArn = changing.Status!.ClusterARN!, Tags = [new("team", "b")] });
+        bed.Aws.Ecs.UntagResource(OperatorTestBed.Account, "us-east-1",
+            new Operator.Core.Aws.Ecs.Model.UntagResourceRequest { ResourceArn = drifting.Status!.ClusterARN!, TagKeys = ["team"] });
+        hold.Release();
+        await scan;
+
+        queued.Should().Equal(["default/drifting"], "drift found against an old generation is the new generation's reconcile's to judge");
+    }
 }
