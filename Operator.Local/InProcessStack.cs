@@ -25,13 +25,13 @@ namespace Operator.Local;
 /// </summary>
 internal sealed class InProcessStack : IAsyncDisposable
 {
-    private readonly DirectoryInfo tokenDirectory;
+    private readonly DirectoryInfo _tokenDirectory;
 
     private InProcessStack(KubeApiEmulator kube, AwsEmulator aws, DirectoryInfo tokenDirectory, string tokenFile)
     {
         Kube = kube;
         Aws = aws;
-        this.tokenDirectory = tokenDirectory;
+        _tokenDirectory = tokenDirectory;
         WebIdentityTokenFile = tokenFile;
         Client = kube.CreateClient();
     }
@@ -169,7 +169,7 @@ internal sealed class InProcessStack : IAsyncDisposable
         Client.Dispose();
         await Aws.DisposeAsync();
         await Kube.DisposeAsync();
-        tokenDirectory.Delete(recursive: true);
+        _tokenDirectory.Delete(recursive: true);
     }
 }
 

@@ -10,7 +10,7 @@ namespace Operator.Local;
 /// </summary>
 internal sealed class StatePrinter(TextWriter output)
 {
-    private readonly Lock gate = new();
+    private readonly Lock _gate = new();
 
     public IInformerHandler<ECSCluster> Clusters => new Handler<ECSCluster>(this, Describe);
     public IInformerHandler<AWSProvider> Providers => new Handler<AWSProvider>(this, Describe);
@@ -31,7 +31,7 @@ internal sealed class StatePrinter(TextWriter output)
 
     private void Print(string line)
     {
-        lock (gate)
+        lock (_gate)
         {
             output.WriteLine($"{DateTime.Now:HH:mm:ss} >> {line}");
         }
@@ -40,7 +40,7 @@ internal sealed class StatePrinter(TextWriter output)
     private sealed class Handler<T>(StatePrinter printer, Func<T, string> describe) : IInformerHandler<T>
         where T : class
     {
-        private readonly Dictionary<string, string> last = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _last = new(StringComparer.Ordinal);
 
         public void OnAdd(T obj) => Show(obj);
         public void OnUpdate(T oldObj, T newObj) => Show(newObj);
@@ -49,9 +49,9 @@ internal sealed class StatePrinter(TextWriter output)
         {
             var line = describe(obj);
             var key = line[..line.IndexOf(':', StringComparison.Ordinal)];
-            lock (last)
+            lock (_last)
             {
-                last.Remove(key);
+                _last.Remove(key);
             }
             printer.Print($"{key}: deleted");
         }
@@ -60,13 +60,13 @@ internal sealed class StatePrinter(TextWriter output)
         {
             var line = describe(obj);
             var key = line[..line.IndexOf(':', StringComparison.Ordinal)];
-            lock (last)
+            lock (_last)
             {
-                if (last.TryGetValue(key, out var previous) && previous == line)
+                if (_last.TryGetValue(key, out var previous) && previous == line)
                 {
                     return;
                 }
-                last[key] = line;
+                _last[key] = line;
             }
             printer.Print(line);
         }

@@ -163,23 +163,23 @@ internal static class FailoverScenario
 /// <summary>The drift scanner's <c>ecscluster_drift_scanned_total</c>: clusters compared with AWS in a batch.</summary>
 internal sealed class ScannedCounter : IDisposable
 {
-    private readonly MeterListener listener = new();
-    private long total;
+    private readonly MeterListener _listener = new();
+    private long _total;
 
     public ScannedCounter()
     {
-        listener.InstrumentPublished = (instrument, l) =>
+        _listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == "Operator.Clusters" && instrument.Name == "ecscluster_drift_scanned_total")
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref total, value));
-        listener.Start();
+        _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+        _listener.Start();
     }
 
-    public long Total => Interlocked.Read(ref total);
+    public long Total => Interlocked.Read(ref _total);
 
-    public void Dispose() => listener.Dispose();
+    public void Dispose() => _listener.Dispose();
 }

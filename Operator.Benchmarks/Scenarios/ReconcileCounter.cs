@@ -15,17 +15,17 @@ internal sealed class ReconcileCounter : IDisposable
     private const string DriftMeter = "Operator.Clusters";
     private const string DriftDetected = "ecscluster_drift_detected_total";
     private const string DeferredMetric = "controller_reconcile_deferred_total";
-    private readonly MeterListener listener = new();
-    private readonly string controller;
-    private readonly ConcurrentDictionary<string, long> byResult = new(StringComparer.Ordinal);
-    private long total;
-    private long drift;
-    private long deferred;
+    private readonly MeterListener _listener = new();
+    private readonly string _controller;
+    private readonly ConcurrentDictionary<string, long> _byResult = new(StringComparer.Ordinal);
+    private long _total;
+    private long _drift;
+    private long _deferred;
 
     public ReconcileCounter(string controller)
     {
-        this.controller = controller;
-        listener.InstrumentPublished = (instrument, l) =>
+        _controller = controller;
+        _listener.InstrumentPublished = (instrument, l) =>
         {
             if ((instrument.Meter.Name == ControllerMetrics.MeterName && instrument.Name is "controller_runtime_reconcile_total" or DeferredMetric)
                 || (instrument.Meter.Name == DriftMeter && instrument.Name == DriftDetected))
@@ -33,28 +33,28 @@ internal sealed class ReconcileCounter : IDisposable
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>(OnMeasurement);
-        listener.Start();
+        _listener.SetMeasurementEventCallback<long>(OnMeasurement);
+        _listener.Start();
     }
 
-    public long Total => Interlocked.Read(ref total);
+    public long Total => Interlocked.Read(ref _total);
 
     /// <summary>Keys taken from the queue and parked before a pass (their provider's slots were all in use).</summary>
-    public long Deferred => Interlocked.Read(ref deferred);
+    public long Deferred => Interlocked.Read(ref _deferred);
 
     /// <summary>Clusters the drift scanner found out of sync and queued.</summary>
-    public long DriftQueued => Interlocked.Read(ref drift);
+    public long DriftQueued => Interlocked.Read(ref _drift);
 
     /// <summary>Reconciles so far by result (success, requeue_after, error).</summary>
-    public IReadOnlyDictionary<string, long> ByResult => new Dictionary<string, long>(byResult);
+    public IReadOnlyDictionary<string, long> ByResult => new Dictionary<string, long>(_byResult);
 
-    public void Dispose() => listener.Dispose();
+    public void Dispose() => _listener.Dispose();
 
     private void OnMeasurement(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
         if (instrument.Name == DriftDetected)
         {
-            Interlocked.Add(ref drift, value);
+            Interlocked.Add(ref _drift, value);
             return;
         }
         string? name = null, result = null;
@@ -69,14 +69,14 @@ internal sealed class ReconcileCounter : IDisposable
                 result = tag.Value as string;
             }
         }
-        if (name == controller && instrument.Name == DeferredMetric)
+        if (name == _controller && instrument.Name == DeferredMetric)
         {
-            Interlocked.Add(ref deferred, value);
+            Interlocked.Add(ref _deferred, value);
         }
-        else if (name == controller)
+        else if (name == _controller)
         {
-            Interlocked.Add(ref total, value);
-            byResult.AddOrUpdate(result ?? "", value, (_, v) => v + value);
+            Interlocked.Add(ref _total, value);
+            _byResult.AddOrUpdate(result ?? "", value, (_, v) => v + value);
         }
     }
 }

@@ -28,14 +28,14 @@ internal sealed class ScenarioStack : IAsyncDisposable
     private const string AccessKey = "bench";
     private const string SecretKey = "bench-secret";
 
-    private readonly InProcessStack stack;
+    private readonly InProcessStack _stack;
 
-    private ScenarioStack(InProcessStack stack) => this.stack = stack;
+    private ScenarioStack(InProcessStack stack) => _stack = stack;
 
-    public KubeApiEmulator Kube => stack.Kube;
-    public IKubernetes Client => stack.Client;
-    public AwsEmulator Aws => stack.Aws;
-    public WebApplication? App => stack.App;
+    public KubeApiEmulator Kube => _stack.Kube;
+    public IKubernetes Client => _stack.Client;
+    public AwsEmulator Aws => _stack.Aws;
+    public WebApplication? App => _stack.App;
 
     /// <summary>The ECSCluster cache of the running operator (what its controller and drift scanner see).</summary>
     public ObjectStore<ECSCluster> OperatorCache => App!.Services.GetRequiredService<Informer<ECSCluster>>().Store;
@@ -77,10 +77,10 @@ internal sealed class ScenarioStack : IAsyncDisposable
         {
             overrides[k] = v;
         }
-        return stack.StartOperatorAsync(settings: overrides, compose: compose);
+        return _stack.StartOperatorAsync(settings: overrides, compose: compose);
     }
 
-    public Task StopOperatorAsync() => stack.StopOperatorAsync();
+    public Task StopOperatorAsync() => _stack.StopOperatorAsync();
 
     public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -109,7 +109,7 @@ internal sealed class ScenarioStack : IAsyncDisposable
         return obj;
     }
 
-    public ValueTask DisposeAsync() => stack.DisposeAsync();
+    public ValueTask DisposeAsync() => _stack.DisposeAsync();
 
     private async Task CreateProviderAsync()
     {

@@ -11,11 +11,11 @@ namespace Operator.Core.Aws;
 /// </summary>
 internal sealed class EcsClientCache(EcsClientFactory factory)
 {
-    private readonly ConcurrentDictionary<string, (string Version, IEcsClient Client)> clients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Version, IEcsClient Client)> _clients = new(StringComparer.Ordinal);
 
     public IEcsClient Get(string providerKey, ProviderSession session, string accountId)
     {
-        if (clients.TryGetValue(providerKey, out var cached) && cached.Version == session.Version)
+        if (_clients.TryGetValue(providerKey, out var cached) && cached.Version == session.Version)
         {
             return cached.Client;
         }
@@ -24,9 +24,9 @@ internal sealed class EcsClientCache(EcsClientFactory factory)
             Region = session.Region,
             Endpoint = string.IsNullOrEmpty(session.Endpoint) ? null : new Uri(session.Endpoint),
         }, accountId);
-        clients[providerKey] = (session.Version, client);
+        _clients[providerKey] = (session.Version, client);
         return client;
     }
 
-    public void Forget(string providerKey) => clients.TryRemove(providerKey, out _);
+    public void Forget(string providerKey) => _clients.TryRemove(providerKey, out _);
 }

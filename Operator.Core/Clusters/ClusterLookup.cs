@@ -62,14 +62,14 @@ internal sealed record ClusterLookupOptions
 /// </summary>
 internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider time) : IClusterLookup
 {
-    private readonly object gate = new();
-    private readonly Dictionary<IEcsClient, Loader> loaders = new(ReferenceEqualityComparer.Instance);
+    private readonly object _gate = new();
+    private readonly Dictionary<IEcsClient, Loader> _loaders = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>DescribeClusters calls sent (for tests and diagnostics).</summary>
-    public long Calls => Interlocked.Read(ref calls);
+    public long Calls => Interlocked.Read(ref _calls);
 
-    private long calls;
-    private DateTimeOffset lastSweep = DateTimeOffset.MinValue;
+    private long _calls;
+    private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
     public async Task<Ecs.Cluster?> FindAsync(IEcsClient ecs, string name, Func<IEnumerable<string>>? upcoming, CancellationToken ct)
     {
@@ -77,13 +77,13 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         Entry entry;
         bool dispatchNow = false, startWindow = false;
         Loader loader;
-        lock (gate)
+        lock (_gate)
         {
             Sweep();
-            if (!loaders.TryGetValue(ecs, out loader!))
+            if (!_loaders.TryGetValue(ecs, out loader!))
             {
                 loader = new Loader(ecs);
-                loaders[ecs] = loader;
+                _loaders[ecs] = loader;
             }
             var now = time.GetUtcNow();
             // Asked for by its own reconcile: not read ahead again for a while (an answer read ahead after this lookup
@@ -146,17 +146,17 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
     private void Sweep()
     {
         var now = time.GetUtcNow();
-        if (now - lastSweep < options.PrefetchTtl)
+        if (now - _lastSweep < options.PrefetchTtl)
         {
             return;
         }
-        lastSweep = now;
-        foreach (var loader in loaders.Values.ToList())
+        _lastSweep = now;
+        foreach (var loader in _loaders.Values.ToList())
         {
             loader.DropExpired(now, options.PrefetchTtl);
             if (loader.IsIdle)
             {
-                loaders.Remove(loader.Client);
+                _loaders.Remove(loader.Client);
             }
         }
     }
@@ -164,7 +164,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
     private void Leave(Entry entry)
     {
         CancellationTokenSource? cancel = null;
-        lock (gate)
+        lock (_gate)
         {
             entry.Waiters--;
             if (entry.Batch is { } batch && entry.Waiters == 0 && batch.Entries.All(e => e.Waiters == 0))
@@ -178,7 +178,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
     private async Task WindowAsync(Loader loader)
     {
         await Task.Delay(options.Window, time).ConfigureAwait(false);
-        lock (gate)
+        lock (_gate)
         {
             if (!loader.WindowOpen)
             {
@@ -199,7 +199,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
             Func<IEnumerable<string>>? upcoming;
             HashSet<string> fresh;
             DateTimeOffset sentAt = default;
-            lock (gate)
+            lock (_gate)
             {
                 batch = loader.NextBatch(options.BatchSize);
                 upcoming = batch?.Entries.Select(e => e.Upcoming).FirstOrDefault(u => u is not null);
@@ -217,7 +217,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
                     loader.DropExpired(time.GetUtcNow(), options.PrefetchTtl);
                     if (loader.IsIdle)
                     {
-                        loaders.Remove(loader.Client);
+                        _loaders.Remove(loader.Client);
                     }
                     return;
                 }
@@ -263,7 +263,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         Ecs.DescribeClustersResponse response;
         try
         {
-            Interlocked.Increment(ref calls);
+            Interlocked.Increment(ref _calls);
             response = await loader.Client.DescribeClustersAsync(new Ecs.DescribeClustersRequest
             {
                 Clusters = [.. batch.Entries.Select(e => e.Name), .. extra],
@@ -290,7 +290,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
             }
         }
         var now = time.GetUtcNow();
-        lock (gate)
+        lock (_gate)
         {
             foreach (var name in extra)
             {

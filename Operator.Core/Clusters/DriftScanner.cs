@@ -52,11 +52,11 @@ internal sealed class DriftScanner(
     public const string MeterName = "Operator.Clusters";
 
     // Every series exists at 0 from start-up, so dashboards and absent() alerts see them before the first scan.
-    private readonly Counter<long> scanned = AtZero(meters.Create(MeterName).CreateCounter<long>(
+    private readonly Counter<long> _scanned = AtZero(meters.Create(MeterName).CreateCounter<long>(
         "ecscluster_drift_scanned_total", description: "ECSClusters compared with AWS by the drift scanner."));
-    private readonly Counter<long> drifted = AtZero(meters.Create(MeterName).CreateCounter<long>(
+    private readonly Counter<long> _drifted = AtZero(meters.Create(MeterName).CreateCounter<long>(
         "ecscluster_drift_detected_total", description: "ECSClusters the drift scanner found out of sync and queued."));
-    private readonly Counter<long> errors = AtZero(meters.Create(MeterName).CreateCounter<long>(
+    private readonly Counter<long> _errors = AtZero(meters.Create(MeterName).CreateCounter<long>(
         "ecscluster_drift_scan_errors_total", description: "Drift scan steps (a provider's batch or a status write) that failed; retried next period."),
         "step", "credentials", "describe", "status");
 
@@ -189,7 +189,7 @@ internal sealed class DriftScanner(
 
     private void Failed(string step, string provider, Exception e)
     {
-        errors.Add(1, new KeyValuePair<string, object?>("step", step));
+        _errors.Add(1, new KeyValuePair<string, object?>("step", step));
         logger.LogWarning("Drift scan of the clusters of provider {Provider} failed ({Step}), retrying next period: {ErrorType}: {Error}",
             provider, step, e.GetType().Name, e.Message);
     }
@@ -236,7 +236,7 @@ internal sealed class DriftScanner(
         var now = time.GetUtcNow().UtcDateTime;
         foreach (var obj in batch.SelectMany(g => g))
         {
-            scanned.Add(1);
+            _scanned.Add(1);
             byName.TryGetValue(obj.Spec.ClusterName, out var observed);
             var reason = DriftReason(obj, provider, observed);
             if (reason is not null)
@@ -248,7 +248,7 @@ internal sealed class DriftScanner(
                     continue;
                 }
                 logger.LogDebug("Drift on {Namespace}/{Name}: {Reason}; queued", obj.Metadata.NamespaceProperty, obj.Metadata.Name, reason);
-                drifted.Add(1);
+                _drifted.Add(1);
                 enqueue(ObjectKey.Of(obj));
                 queued++;
                 continue;

@@ -15,16 +15,16 @@ namespace Operator.Core.Clusters;
 /// </summary>
 internal sealed class OwnershipGate(IKubernetes client)
 {
-    private readonly Dictionary<string, NameLock> locks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NameLock> _locks = new(StringComparer.Ordinal);
 
     /// <summary>Names whose lock is held or awaited now (for tests: returns to 0 when no reconcile is in the gate).</summary>
     internal int TrackedNames
     {
         get
         {
-            lock (locks)
+            lock (_locks)
             {
-                return locks.Count;
+                return _locks.Count;
             }
         }
     }
@@ -34,12 +34,12 @@ internal sealed class OwnershipGate(IKubernetes client)
     {
         var key = $"{accountId}/{region}/{clusterName}";
         NameLock entry;
-        lock (locks)
+        lock (_locks)
         {
-            if (!locks.TryGetValue(key, out entry!))
+            if (!_locks.TryGetValue(key, out entry!))
             {
                 entry = new NameLock();
-                locks[key] = entry;
+                _locks[key] = entry;
             }
             entry.Users++;
         }
@@ -57,11 +57,11 @@ internal sealed class OwnershipGate(IKubernetes client)
 
     private void Leave(string key, NameLock entry)
     {
-        lock (locks)
+        lock (_locks)
         {
             if (--entry.Users == 0)
             {
-                locks.Remove(key);
+                _locks.Remove(key);
                 entry.Semaphore.Dispose();
             }
         }
@@ -96,11 +96,11 @@ internal sealed class OwnershipGate(IKubernetes client)
 
     private sealed class Releaser(OwnershipGate gate, string key, NameLock entry) : IDisposable
     {
-        private int released;
+        private int _released;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref released, 1) == 0)
+            if (Interlocked.Exchange(ref _released, 1) == 0)
             {
                 // Release before leaving: a waiter holds a reference, so the semaphore is not disposed under it.
                 entry.Semaphore.Release();

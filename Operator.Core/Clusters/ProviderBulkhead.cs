@@ -18,17 +18,17 @@ internal sealed class ProviderBulkhead
     public const string BusyMetric = "ecscluster_provider_busy_total";
 
     // Entries are never removed: a few bytes per provider key ever seen, and no race between release and reuse.
-    private readonly ConcurrentDictionary<string, StrongBox<int>> inUse = new(StringComparer.Ordinal);
-    private readonly Counter<long> busy;
+    private readonly ConcurrentDictionary<string, StrongBox<int>> _inUse = new(StringComparer.Ordinal);
+    private readonly Counter<long> _busy;
 
     public ProviderBulkhead(int capacity, IMeterFactory meters)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
         var meter = meters.Create(DriftScanner.MeterName);
-        busy = meter.CreateCounter<long>(BusyMetric,
+        _busy = meter.CreateCounter<long>(BusyMetric,
             description: "ECSCluster keys parked (deferred before their pass, or turned away by it) because their provider already had its share of the workers.");
-        meter.CreateObservableGauge("ecscluster_provider_reconciles_in_flight", () => inUse
+        meter.CreateObservableGauge("ecscluster_provider_reconciles_in_flight", () => _inUse
             .Select(kv => new Measurement<int>(Volatile.Read(ref kv.Value.Value), new KeyValuePair<string, object?>("provider", kv.Key))),
             description: "ECSCluster reconciles working against each provider now.");
     }
@@ -41,7 +41,7 @@ internal sealed class ProviderBulkhead
     /// <summary>A slot for <paramref name="providerKey"/>, or null when all of its slots are in use.</summary>
     public Slot? TryEnter(string providerKey)
     {
-        var counter = inUse.GetOrAdd(providerKey, static _ => new StrongBox<int>());
+        var counter = _inUse.GetOrAdd(providerKey, static _ => new StrongBox<int>());
         if (Interlocked.Increment(ref counter.Value) <= Capacity)
         {
             return new Slot(this, providerKey, counter);
@@ -53,35 +53,35 @@ internal sealed class ProviderBulkhead
     }
 
     /// <summary>Counts a reconcile turned away or deferred because <paramref name="providerKey"/> had no free slot.</summary>
-    public void CountBusy(string providerKey) => busy.Add(1, new KeyValuePair<string, object?>("provider", providerKey));
+    public void CountBusy(string providerKey) => _busy.Add(1, new KeyValuePair<string, object?>("provider", providerKey));
 
     /// <summary>Raised with the provider key after one of its slots was given back (<see cref="ProviderWaitList"/>).</summary>
     public event Action<string>? SlotFreed;
 
     /// <summary>Slots of <paramref name="providerKey"/> in use now.</summary>
-    public int InUse(string providerKey) => inUse.TryGetValue(providerKey, out var c) ? Volatile.Read(ref c.Value) : 0;
+    public int InUse(string providerKey) => _inUse.TryGetValue(providerKey, out var c) ? Volatile.Read(ref c.Value) : 0;
 
     /// <summary>One held slot; disposing it gives the slot back.</summary>
     public sealed class Slot : IDisposable
     {
-        private readonly ProviderBulkhead owner;
-        private readonly string providerKey;
-        private readonly StrongBox<int> counter;
-        private int released;
+        private readonly ProviderBulkhead _owner;
+        private readonly string _providerKey;
+        private readonly StrongBox<int> _counter;
+        private int _released;
 
         internal Slot(ProviderBulkhead owner, string providerKey, StrongBox<int> counter)
         {
-            this.owner = owner;
-            this.providerKey = providerKey;
-            this.counter = counter;
+            _owner = owner;
+            _providerKey = providerKey;
+            _counter = counter;
         }
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref released, 1) == 0)
+            if (Interlocked.Exchange(ref _released, 1) == 0)
             {
-                Interlocked.Decrement(ref counter.Value);
-                owner.SlotFreed?.Invoke(providerKey);
+                Interlocked.Decrement(ref _counter.Value);
+                _owner.SlotFreed?.Invoke(_providerKey);
             }
         }
     }

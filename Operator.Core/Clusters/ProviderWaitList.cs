@@ -22,17 +22,17 @@ namespace Operator.Core.Clusters;
 /// </summary>
 internal sealed class ProviderWaitList
 {
-    private readonly object gate = new();
-    private readonly ProviderBulkhead bulkhead;
+    private readonly object _gate = new();
+    private readonly ProviderBulkhead _bulkhead;
     // Per provider: the parked keys by priority (highest first), each lane in parking order.
-    private readonly Dictionary<string, SortedList<int, LinkedList<string>>> parked = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (string Provider, int Priority, LinkedListNode<string> Node)> parkedKeys = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> woken = new(StringComparer.Ordinal);
-    private Action<string, int>? wake;
+    private readonly Dictionary<string, SortedList<int, LinkedList<string>>> _parked = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Provider, int Priority, LinkedListNode<string> Node)> _parkedKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _woken = new(StringComparer.Ordinal);
+    private Action<string, int>? _wake;
 
     public ProviderWaitList(ProviderBulkhead bulkhead)
     {
-        this.bulkhead = bulkhead;
+        _bulkhead = bulkhead;
         bulkhead.SlotFreed += WakeNext;
     }
 
@@ -41,9 +41,9 @@ internal sealed class ProviderWaitList
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return parkedKeys.Count;
+                return _parkedKeys.Count;
             }
         }
     }
@@ -51,15 +51,15 @@ internal sealed class ProviderWaitList
     /// <summary>True while <paramref name="key"/> waits for a slot (parked, not yet woken).</summary>
     public bool IsParked(string key)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return parkedKeys.ContainsKey(key);
+            return _parkedKeys.ContainsKey(key);
         }
     }
 
     /// <summary>How a woken key is queued again (the controller's Enqueue at the given priority). Until set,
     /// <see cref="Park"/> refuses.</summary>
-    public void WakeWith(Action<string, int> enqueue) => Volatile.Write(ref wake, enqueue);
+    public void WakeWith(Action<string, int> enqueue) => Volatile.Write(ref _wake, enqueue);
 
     /// <summary>As <see cref="WakeWith(Action{string, int})"/>, for a queue without priorities.</summary>
     public void WakeWith(Action<string> enqueue) => WakeWith((key, _) => enqueue(key));
@@ -69,32 +69,32 @@ internal sealed class ProviderWaitList
     /// caller then requeues on a timer). Parking a key already parked keeps its place unless the priority is higher.</summary>
     public bool Park(string providerKey, string key, int priority = 0)
     {
-        if (Volatile.Read(ref wake) is null)
+        if (Volatile.Read(ref _wake) is null)
         {
             return false;
         }
-        lock (gate)
+        lock (_gate)
         {
-            woken.Remove(key);
-            if (parkedKeys.TryGetValue(key, out var existing) && existing.Priority < priority)
+            _woken.Remove(key);
+            if (_parkedKeys.TryGetValue(key, out var existing) && existing.Priority < priority)
             {
                 Unpark(key);
             }
-            if (!parkedKeys.ContainsKey(key))
+            if (!_parkedKeys.ContainsKey(key))
             {
-                if (!parked.TryGetValue(providerKey, out var lanes))
+                if (!_parked.TryGetValue(providerKey, out var lanes))
                 {
-                    parked[providerKey] = lanes = new SortedList<int, LinkedList<string>>(Comparer<int>.Create((a, b) => b.CompareTo(a)));
+                    _parked[providerKey] = lanes = new SortedList<int, LinkedList<string>>(Comparer<int>.Create((a, b) => b.CompareTo(a)));
                 }
                 if (!lanes.TryGetValue(priority, out var lane))
                 {
                     lanes[priority] = lane = new LinkedList<string>();
                 }
-                parkedKeys[key] = (providerKey, priority, lane.AddLast(key));
+                _parkedKeys[key] = (providerKey, priority, lane.AddLast(key));
             }
         }
         // A slot given back between the refusal and the park found no one to wake: look again now.
-        if (bulkhead.InUse(providerKey) < bulkhead.Capacity)
+        if (_bulkhead.InUse(providerKey) < _bulkhead.Capacity)
         {
             WakeNext(providerKey);
         }
@@ -104,9 +104,9 @@ internal sealed class ProviderWaitList
     /// <summary>The key got a slot: it is neither parked nor waiting for its wake-up any more.</summary>
     public void Entered(string key)
     {
-        lock (gate)
+        lock (_gate)
         {
-            woken.Remove(key);
+            _woken.Remove(key);
             Unpark(key);
         }
     }
@@ -115,14 +115,14 @@ internal sealed class ProviderWaitList
     public void Settled(string key)
     {
         string? provider;
-        lock (gate)
+        lock (_gate)
         {
-            if (!woken.Remove(key, out provider))
+            if (!_woken.Remove(key, out provider))
             {
                 return;
             }
         }
-        if (bulkhead.InUse(provider) < bulkhead.Capacity)
+        if (_bulkhead.InUse(provider) < _bulkhead.Capacity)
         {
             WakeNext(provider);
         }
@@ -132,28 +132,28 @@ internal sealed class ProviderWaitList
     {
         string? next = null;
         var priority = 0;
-        lock (gate)
+        lock (_gate)
         {
             // Lanes are removed when empty, so the first lane's first key is the highest-priority, longest-parked one.
-            if (parked.TryGetValue(providerKey, out var lanes) && lanes.Count > 0 && lanes.Values[0].First is { } first)
+            if (_parked.TryGetValue(providerKey, out var lanes) && lanes.Count > 0 && lanes.Values[0].First is { } first)
             {
                 next = first.Value;
                 priority = lanes.Keys[0];
                 Unpark(next);
-                woken[next] = providerKey;
+                _woken[next] = providerKey;
             }
         }
         if (next is not null)
         {
-            Volatile.Read(ref wake)?.Invoke(next, priority);
+            Volatile.Read(ref _wake)?.Invoke(next, priority);
         }
     }
 
     private void Unpark(string key)
     {
-        if (parkedKeys.Remove(key, out var entry))
+        if (_parkedKeys.Remove(key, out var entry))
         {
-            var lanes = parked[entry.Provider];
+            var lanes = _parked[entry.Provider];
             var lane = lanes[entry.Priority];
             lane.Remove(entry.Node);
             if (lane.Count == 0)
@@ -162,7 +162,7 @@ internal sealed class ProviderWaitList
             }
             if (lanes.Count == 0)
             {
-                parked.Remove(entry.Provider);
+                _parked.Remove(entry.Provider);
             }
         }
     }

@@ -36,34 +36,34 @@ namespace Operator.Core.Controllers;
 internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime.IDrainingRunnable, IDisposable
     where T : class, IKubernetesObject<V1ObjectMeta>
 {
-    private readonly Informer<T> informer;
-    private readonly IReconciler reconciler;
-    private readonly IReconcileAdmission? admission;
-    private readonly ControllerOptions options;
-    private readonly WorkQueue<string> queue;
-    private readonly ControllerMetrics metrics;
-    private readonly ILogger logger;
-    private readonly KeyValuePair<string, object?> controllerTag;
-    private readonly ControllerMetrics.Gauges gauges;
-    private IBulkConfirmation<T>? bulk;
-    private volatile bool started;
-    private int deferred;
+    private readonly Informer<T> _informer;
+    private readonly IReconciler _reconciler;
+    private readonly IReconcileAdmission? _admission;
+    private readonly ControllerOptions _options;
+    private readonly WorkQueue<string> _queue;
+    private readonly ControllerMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly KeyValuePair<string, object?> _controllerTag;
+    private readonly ControllerMetrics.Gauges _gauges;
+    private IBulkConfirmation<T>? _bulk;
+    private volatile bool _started;
+    private int _deferred;
 
     public Controller(
         string name, Informer<T> informer, IReconciler reconciler, ControllerOptions options, TimeProvider time,
         IMeterFactory meterFactory, ControllerMetrics metrics, ILoggerFactory loggers, OwnWriteFilter filter)
     {
         Name = name;
-        this.informer = informer;
-        this.reconciler = reconciler;
-        admission = reconciler as IReconcileAdmission;
-        this.options = options;
-        this.metrics = metrics;
+        _informer = informer;
+        _reconciler = reconciler;
+        _admission = reconciler as IReconcileAdmission;
+        _options = options;
+        _metrics = metrics;
         Filter = filter;
-        logger = loggers.CreateLogger($"Operator.Controller.{name}");
-        controllerTag = new("controller", name);
-        gauges = metrics.For(name);
-        queue = new WorkQueue<string>(new WorkQueueOptions(name) { RateLimiting = options.RateLimiting }, time, meterFactory);
+        _logger = loggers.CreateLogger($"Operator.Controller.{name}");
+        _controllerTag = new("controller", name);
+        _gauges = metrics.For(name);
+        _queue = new WorkQueue<string>(new WorkQueueOptions(name) { RateLimiting = options.RateLimiting }, time, meterFactory);
         informer.AddHandler(this);
     }
 
@@ -72,27 +72,27 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
 
     public string Name { get; }
     public OwnWriteFilter Filter { get; }
-    public int QueueLength => queue.Len;
+    public int QueueLength => _queue.Len;
 
     /// <summary>Queues a key for reconciliation at the default priority (deduplicated with keys already waiting).</summary>
-    public void Enqueue(string key) => queue.Add(key);
+    public void Enqueue(string key) => _queue.Add(key);
 
     /// <summary>Queues a key at <paramref name="priority"/> (a higher one promotes a key already waiting).</summary>
-    public void Enqueue(string key, int priority) => queue.Add(key, priority);
+    public void Enqueue(string key, int priority) => _queue.Add(key, priority);
 
     /// <summary>
     /// Queues a key at <see cref="LowPriority"/> only if it is neither queued nor being reconciled (a second pass
     /// over a key already in the pipeline would repeat its AWS reads for nothing); true when it was queued.
     /// </summary>
-    public bool EnqueueBackground(string key) => queue.AddIfIdle(key, LowPriority);
+    public bool EnqueueBackground(string key) => _queue.AddIfIdle(key, LowPriority);
 
     /// <summary>
     /// Hands the initial sync of the objects <paramref name="confirmation"/> covers to it (see the type's contract).
     /// Must be called before the informer runs.
     /// </summary>
-    public void ConfirmInBulk(IBulkConfirmation<T> confirmation) => bulk = confirmation;
+    public void ConfirmInBulk(IBulkConfirmation<T> confirmation) => _bulk = confirmation;
 
-    public void OnAdd(T obj) => Add(obj, started ? WorkQueue<string>.DefaultPriority : LowPriority);
+    public void OnAdd(T obj) => Add(obj, _started ? WorkQueue<string>.DefaultPriority : LowPriority);
 
     public void OnUpdate(T oldObj, T newObj)
     {
@@ -102,35 +102,35 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         }
         else if (Filter.Matters(oldObj.Metadata, newObj.Metadata))
         {
-            queue.Add(ObjectKey.Of(newObj));
+            _queue.Add(ObjectKey.Of(newObj));
         }
     }
 
-    public void OnDelete(T obj) => queue.Add(ObjectKey.Of(obj));
+    public void OnDelete(T obj) => _queue.Add(ObjectKey.Of(obj));
 
     private void Add(T obj, int priority)
     {
-        if (priority == LowPriority && !started && bulk is { } confirmation && confirmation.Covers(obj))
+        if (priority == LowPriority && !_started && _bulk is { } confirmation && confirmation.Covers(obj))
         {
-            Interlocked.Increment(ref deferred);
+            Interlocked.Increment(ref _deferred);
             return;
         }
-        queue.Add(ObjectKey.Of(obj), priority);
+        _queue.Add(ObjectKey.Of(obj), priority);
     }
 
     private void AddMapped(string key)
     {
-        if (started)
+        if (_started)
         {
-            queue.Add(key);
+            _queue.Add(key);
         }
-        else if (informer.Store.Get(key) is { } obj)
+        else if (_informer.Store.Get(key) is { } obj)
         {
             Add(obj, LowPriority);
         }
         else
         {
-            queue.Add(key, LowPriority);
+            _queue.Add(key, LowPriority);
         }
     }
 
@@ -154,19 +154,19 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     /// </summary>
     public async Task RunAsync(CancellationToken ct, CancellationToken abort)
     {
-        if (!await informer.WaitForSyncAsync(ct).ConfigureAwait(false))
+        if (!await _informer.WaitForSyncAsync(ct).ConfigureAwait(false))
         {
             return;
         }
         // From here on nothing is dropped; the confirmation below starts after this and reads the whole cache.
-        started = true;
-        logger.LogInformation("Starting {Workers} workers for {Controller}", options.Workers, Name);
-        Interlocked.Add(ref gauges.MaxConcurrent, options.Workers);
+        _started = true;
+        _logger.LogInformation("Starting {Workers} workers for {Controller}", _options.Workers, Name);
+        Interlocked.Add(ref _gauges.MaxConcurrent, _options.Workers);
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(abort);
-        var workers = Enumerable.Range(0, options.Workers).Select(_ => Task.Run(() => WorkerAsync(hardStop.Token), CancellationToken.None)).ToList();
-        if (bulk is not null)
+        var workers = Enumerable.Range(0, _options.Workers).Select(_ => Task.Run(() => WorkerAsync(hardStop.Token), CancellationToken.None)).ToList();
+        if (_bulk is not null)
         {
-            workers.Add(Task.Run(() => ConfirmAsync(bulk, ct), CancellationToken.None));
+            workers.Add(Task.Run(() => ConfirmAsync(_bulk, ct), CancellationToken.None));
         }
         try
         {
@@ -175,30 +175,30 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         catch (OperationCanceledException)
         {
         }
-        logger.LogInformation("Stopping {Controller}: draining in-flight reconciles for up to {Grace}", Name, options.DrainTimeout);
+        _logger.LogInformation("Stopping {Controller}: draining in-flight reconciles for up to {Grace}", Name, _options.DrainTimeout);
         using (var grace = CancellationTokenSource.CreateLinkedTokenSource(abort))
         {
-            grace.CancelAfter(options.DrainTimeout);
+            grace.CancelAfter(_options.DrainTimeout);
             try
             {
-                await queue.ShutDownWithDrainAsync(grace.Token).ConfigureAwait(false);
+                await _queue.ShutDownWithDrainAsync(grace.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                logger.LogWarning("{Controller}: drain grace period expired; cancelling in-flight reconciles", Name);
+                _logger.LogWarning("{Controller}: drain grace period expired; cancelling in-flight reconciles", Name);
             }
         }
         await hardStop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(workers).ConfigureAwait(false);
-        Interlocked.Add(ref gauges.MaxConcurrent, -options.Workers);
+        Interlocked.Add(ref _gauges.MaxConcurrent, -_options.Workers);
     }
 
-    public void Dispose() => queue.Dispose();
+    public void Dispose() => _queue.Dispose();
 
     private async Task ConfirmAsync(IBulkConfirmation<T> confirmation, CancellationToken ct)
     {
-        logger.LogInformation("{Controller}: {Deferred} initial-sync events of converged objects left to the bulk confirmation",
-            Name, Volatile.Read(ref deferred));
+        _logger.LogInformation("{Controller}: {Deferred} initial-sync events of converged objects left to the bulk confirmation",
+            Name, Volatile.Read(ref _deferred));
         try
         {
             await confirmation.ConfirmAsync(ct).ConfigureAwait(false);
@@ -209,11 +209,11 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         catch (Exception e)
         {
             // The objects it should have confirmed are reconciled one by one instead.
-            logger.LogError("{Controller}: bulk confirmation failed, reconciling every object instead: {ErrorType}: {Message}",
+            _logger.LogError("{Controller}: bulk confirmation failed, reconciling every object instead: {ErrorType}: {Message}",
                 Name, e.GetType().Name, e.Message);
-            foreach (var obj in informer.Store.List())
+            foreach (var obj in _informer.Store.List())
             {
-                queue.Add(ObjectKey.Of(obj), LowPriority);
+                _queue.Add(ObjectKey.Of(obj), LowPriority);
             }
         }
     }
@@ -241,19 +241,19 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     {
         while (true)
         {
-            using var work = await queue.GetAsync(CancellationToken.None).ConfigureAwait(false);
+            using var work = await _queue.GetAsync(CancellationToken.None).ConfigureAwait(false);
             if (work.IsShutdown)
             {
                 return;
             }
-            Interlocked.Increment(ref gauges.Active);
+            Interlocked.Increment(ref _gauges.Active);
             try
             {
                 await ProcessAsync(work.Item, work.Priority, hardStop).ConfigureAwait(false);
             }
             finally
             {
-                Interlocked.Decrement(ref gauges.Active);
+                Interlocked.Decrement(ref _gauges.Active);
             }
         }
     }
@@ -262,19 +262,19 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     {
         var (ns, name) = ObjectKey.Split(key);
         var request = new ReconcileRequest(ns, name) { Priority = priority };
-        if (admission is not null && !admission.Admit(request))
+        if (_admission is not null && !_admission.Admit(request))
         {
             // Deferred: the reconciler queues the key again when it can run; no pass, no reconcile counted.
-            queue.Forget(key);
-            metrics.ReconcileDeferred.Add(1, controllerTag);
+            _queue.Forget(key);
+            _metrics.ReconcileDeferred.Add(1, _controllerTag);
             return;
         }
         var reconcileId = Guid.NewGuid().ToString("N")[..12];
-        using var scope = logger.BeginScope(new Dictionary<string, object?>
+        using var scope = _logger.BeginScope(new Dictionary<string, object?>
         {
-            ["controller"] = Name, ["kind"] = informer.Resource.Kind, ["namespace"] = ns, ["name"] = name, ["reconcileID"] = reconcileId,
+            ["controller"] = Name, ["kind"] = _informer.Resource.Kind, ["namespace"] = ns, ["name"] = name, ["reconcileID"] = reconcileId,
         });
-        using var activity = ControllerMetrics.Activities.StartActivity($"reconcile {informer.Resource.Kind}");
+        using var activity = ControllerMetrics.Activities.StartActivity($"reconcile {_informer.Resource.Kind}");
         activity?.SetTag("controller", Name);
         activity?.SetTag("k8s.namespace.name", ns);
         activity?.SetTag("k8s.object.name", name);
@@ -283,11 +283,11 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         string result;
         try
         {
-            var outcome = await reconciler.ReconcileAsync(request, ct).ConfigureAwait(false);
-            queue.Forget(key);
+            var outcome = await _reconciler.ReconcileAsync(request, ct).ConfigureAwait(false);
+            _queue.Forget(key);
             if (outcome.RequeueAfter is { } after && after > TimeSpan.Zero)
             {
-                queue.AddAfter(key, after, priority);
+                _queue.AddAfter(key, after, priority);
                 result = "requeue_after";
             }
             else
@@ -297,27 +297,27 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         }
         catch (TerminalReconcileException e)
         {
-            queue.Forget(key);
+            _queue.Forget(key);
             result = "error";
-            metrics.ReconcileErrors.Add(1, controllerTag);
+            _metrics.ReconcileErrors.Add(1, _controllerTag);
             activity?.SetStatus(ActivityStatusCode.Error, e.Reason);
-            logger.LogWarning("Reconcile failed and will not be retried until the object changes: {Reason}: {Message}", e.Reason, e.Message);
+            _logger.LogWarning("Reconcile failed and will not be retried until the object changes: {Reason}: {Message}", e.Reason, e.Message);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             result = "error";
-            logger.LogInformation("Reconcile cancelled by shutdown");
+            _logger.LogInformation("Reconcile cancelled by shutdown");
         }
         catch (Exception e)
         {
-            queue.AddRateLimited(key, priority); // a retry keeps the priority of the work that failed
+            _queue.AddRateLimited(key, priority); // a retry keeps the priority of the work that failed
             result = "error";
-            metrics.ReconcileErrors.Add(1, controllerTag);
+            _metrics.ReconcileErrors.Add(1, _controllerTag);
             activity?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
-            logger.LogError("Reconcile failed; retry {Attempt} with back-off: {ErrorType}: {Message}",
-                queue.NumRequeues(key), e.GetType().Name, e.Message);
+            _logger.LogError("Reconcile failed; retry {Attempt} with back-off: {ErrorType}: {Message}",
+                _queue.NumRequeues(key), e.GetType().Name, e.Message);
         }
-        metrics.ReconcileTotal.Add(1, controllerTag, new("result", result));
-        metrics.ReconcileTime.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, controllerTag);
+        _metrics.ReconcileTotal.Add(1, _controllerTag, new("result", result));
+        _metrics.ReconcileTime.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _controllerTag);
     }
 }

@@ -13,7 +13,7 @@ namespace Operator.Core.Controllers;
 /// </summary>
 internal sealed class ControllerMetrics
 {
-    private readonly ConcurrentDictionary<string, Gauges> gauges = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Gauges> _gauges = new(StringComparer.Ordinal);
 
     public const string MeterName = "Operator.Controller";
     public const string ActivitySourceName = "Operator.Controller";
@@ -43,10 +43,10 @@ internal sealed class ControllerMetrics
     }
 
     /// <summary>The gauges of the controller named <paramref name="controller"/> (shared by controllers of one name).</summary>
-    public Gauges For(string controller) => gauges.GetOrAdd(controller, static _ => new Gauges());
+    public Gauges For(string controller) => _gauges.GetOrAdd(controller, static _ => new Gauges());
 
     private IEnumerable<Measurement<long>> Observe(Func<Gauges, long> select) =>
-        [.. gauges.Select(g => new Measurement<long>(select(g.Value), new KeyValuePair<string, object?>("controller", g.Key)))];
+        [.. _gauges.Select(g => new Measurement<long>(select(g.Value), new KeyValuePair<string, object?>("controller", g.Key)))];
 
     /// <summary>One controller's gauge values; change them with <see cref="Interlocked"/> only.</summary>
     internal sealed class Gauges

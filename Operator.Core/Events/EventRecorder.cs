@@ -38,68 +38,68 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     /// <summary>Normal reasons exempt from the spam budget.</summary>
     public static readonly IReadOnlySet<string> Lifecycle = LifecycleReasons.All;
 
-    private readonly ConcurrentDictionary<string, Recorded> recent = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SpamBudget> budgets = new(StringComparer.Ordinal);
-    private readonly string instance = Environment.MachineName;
+    private readonly ConcurrentDictionary<string, Recorded> _recent = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SpamBudget> _budgets = new(StringComparer.Ordinal);
+    private readonly string _instance = Environment.MachineName;
 
     // Names are made when an event is queued, and a burst queues many in one millisecond: a sequence, not a random
     // suffix, keeps them distinct (a clash would be a 409 that the sender takes for its own earlier attempt).
-    private int sequence;
-    private readonly IKubernetes client;
-    private readonly TimeProvider time;
-    private readonly ILogger<EventRecorder> logger;
-    private readonly EventRecorderOptions options;
-    private readonly string component;
-    private readonly Channel<PendingEvent> queue;
-    private readonly Counter<long> dropped;
-    private readonly CancellationTokenSource stopping = new();
-    private readonly Task sender;
+    private int _sequence;
+    private readonly IKubernetes _client;
+    private readonly TimeProvider _time;
+    private readonly ILogger<EventRecorder> _logger;
+    private readonly EventRecorderOptions _options;
+    private readonly string _component;
+    private readonly Channel<PendingEvent> _queue;
+    private readonly Counter<long> _dropped;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _sender;
 
     public EventRecorder(
         IKubernetes client, TimeProvider time, ILogger<EventRecorder> logger, IMeterFactory meters,
         EventRecorderOptions? options = null, string component = "infra-operator")
     {
-        this.client = client;
-        this.time = time;
-        this.logger = logger;
-        this.options = options ?? new EventRecorderOptions();
-        this.component = component;
-        queue = Channel.CreateBounded<PendingEvent>(new BoundedChannelOptions(this.options.MaxQueued)
+        _client = client;
+        _time = time;
+        _logger = logger;
+        _options = options ?? new EventRecorderOptions();
+        _component = component;
+        _queue = Channel.CreateBounded<PendingEvent>(new BoundedChannelOptions(_options.MaxQueued)
         {
             SingleReader = true, FullMode = BoundedChannelFullMode.Wait,
         });
-        dropped = meters.Create(Controllers.ControllerMetrics.MeterName).CreateCounter<long>("operator_events_dropped_total",
+        _dropped = meters.Create(Controllers.ControllerMetrics.MeterName).CreateCounter<long>("operator_events_dropped_total",
             description: "Kubernetes Events not recorded, by reason: queue_full, expired (apiserver unreachable too long), rejected.");
         foreach (var reason in new[] { "queue_full", "expired", "rejected" })
         {
-            dropped.Add(0, new KeyValuePair<string, object?>("reason", reason));
+            _dropped.Add(0, new KeyValuePair<string, object?>("reason", reason));
         }
-        sender = Task.Run(() => SendLoopAsync(stopping.Token));
+        _sender = Task.Run(() => SendLoopAsync(_stopping.Token));
     }
 
     /// <summary>Events waiting to be sent (for tests and diagnostics).</summary>
-    public int Queued => queue.Reader.Count;
+    public int Queued => _queue.Reader.Count;
 
     /// <summary>Spam budgets and aggregation records held now (for tests: they follow live objects, see <see cref="Forget"/>).</summary>
-    internal (int Budgets, int Recorded) Tracked => (budgets.Count, recent.Count);
+    internal (int Budgets, int Recorded) Tracked => (_budgets.Count, _recent.Count);
 
     /// <summary>Spam budgets held for one object (for tests).</summary>
-    internal int BudgetsOf(string uid) => budgets.Keys.Count(k => k.StartsWith(uid + "|", StringComparison.Ordinal));
+    internal int BudgetsOf(string uid) => _budgets.Keys.Count(k => k.StartsWith(uid + "|", StringComparison.Ordinal));
 
     public Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct)
     {
         message = Status.ForeignText.Truncate(message, MaxMessageLength);
         var meta = obj.Metadata;
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var uid = meta.Uid ?? ObjectKey.Of(meta.NamespaceProperty, meta.Name);
         var exempt = severity == EventSeverity.Normal && Lifecycle.Contains(reason);
-        if (!exempt && budgets.Count >= MaxTracked)
+        if (!exempt && _budgets.Count >= MaxTracked)
         {
             PruneFullBudgets(now);
         }
-        if (!exempt && !budgets.GetOrAdd($"{uid}|{reason}", _ => new SpamBudget(now)).TryTake(now))
+        if (!exempt && !_budgets.GetOrAdd($"{uid}|{reason}", _ => new SpamBudget(now)).TryTake(now))
         {
-            logger.LogDebug("Event {Reason} for {Namespace}/{Name} dropped by the spam filter", reason, meta.NamespaceProperty, meta.Name);
+            _logger.LogDebug("Event {Reason} for {Namespace}/{Name} dropped by the spam filter", reason, meta.NamespaceProperty, meta.Name);
             return Task.CompletedTask;
         }
         var involved = new V1ObjectReference
@@ -108,43 +108,43 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
             Uid = meta.Uid, ResourceVersion = meta.ResourceVersion,
         };
         var pending = new PendingEvent(involved, $"{uid}|{severity}|{reason}|{message}", severity, reason, message, now,
-            $"{meta.Name}.{now.ToUnixTimeMilliseconds():x}{Interlocked.Increment(ref sequence) & 0xffff:x4}");
-        if (!queue.Writer.TryWrite(pending))
+            $"{meta.Name}.{now.ToUnixTimeMilliseconds():x}{Interlocked.Increment(ref _sequence) & 0xffff:x4}");
+        if (!_queue.Writer.TryWrite(pending))
         {
-            Drop(pending, "queue_full", $"{options.MaxQueued} events are already waiting");
+            Drop(pending, "queue_full", $"{_options.MaxQueued} events are already waiting");
         }
         return Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
     {
-        queue.Writer.TryComplete();
+        _queue.Writer.TryComplete();
         try
         {
-            await sender.WaitAsync(options.FlushTimeout).ConfigureAwait(false);
+            await _sender.WaitAsync(_options.FlushTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            logger.LogWarning("{Count} Events were not sent before shutdown", queue.Reader.Count + 1);
+            _logger.LogWarning("{Count} Events were not sent before shutdown", _queue.Reader.Count + 1);
         }
-        await stopping.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
-            await sender.ConfigureAwait(false);
+            await _sender.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
         }
-        stopping.Dispose();
+        _stopping.Dispose();
     }
 
     /// <summary>Stops at once (a container disposed synchronously); what is still queued is not sent.</summary>
     public void Dispose()
     {
-        queue.Writer.TryComplete();
+        _queue.Writer.TryComplete();
         try
         {
-            stopping.Cancel();
+            _stopping.Cancel();
         }
         catch (ObjectDisposedException)
         {
@@ -154,9 +154,9 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
 
     private async Task SendLoopAsync(CancellationToken ct)
     {
-        await foreach (var pending in queue.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        await foreach (var pending in _queue.Reader.ReadAllAsync(ct).ConfigureAwait(false))
         {
-            var delay = options.RetryBaseDelay;
+            var delay = _options.RetryBaseDelay;
             for (var attempt = 1; ; attempt++)
             {
                 try
@@ -166,12 +166,12 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
                 }
                 catch (Exception e) when (ApiErrors.IsTransient(e, ct))
                 {
-                    if (time.GetUtcNow() - pending.At + delay > options.MaxAge)
+                    if (_time.GetUtcNow() - pending.At + delay > _options.MaxAge)
                     {
-                        Drop(pending, "expired", $"not sent within {options.MaxAge}: {Describe(e)}");
+                        Drop(pending, "expired", $"not sent within {_options.MaxAge}: {Describe(e)}");
                         break;
                     }
-                    logger.LogDebug("Event {Reason} for {Namespace}/{Name} not sent (attempt {Attempt}), retrying in {Delay}: {Error}",
+                    _logger.LogDebug("Event {Reason} for {Namespace}/{Name} not sent (attempt {Attempt}), retrying in {Delay}: {Error}",
                         pending.Reason, pending.Involved.NamespaceProperty, pending.Involved.Name, attempt, delay, Describe(e));
                 }
                 catch (HttpOperationException e)
@@ -179,8 +179,8 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
                     Drop(pending, "rejected", Describe(e));
                     break;
                 }
-                await Task.Delay(delay, time, ct).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.RetryMaxDelay.Ticks));
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryMaxDelay.Ticks));
             }
         }
     }
@@ -188,20 +188,20 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     private async Task SendAsync(PendingEvent pending, CancellationToken ct)
     {
         var ns = pending.Involved.NamespaceProperty;
-        if (!recent.ContainsKey(pending.Key) && pending.Severity == EventSeverity.Warning && pending.Involved.Uid is { } uid
+        if (!_recent.ContainsKey(pending.Key) && pending.Severity == EventSeverity.Warning && pending.Involved.Uid is { } uid
             && await FindExistingAsync(ns, uid, pending.Reason, pending.Message, pending.At, ct).ConfigureAwait(false) is { } existing)
         {
-            recent[pending.Key] = existing;
+            _recent[pending.Key] = existing;
         }
-        if (recent.TryGetValue(pending.Key, out var seen) && pending.At - seen.LastSeen < AggregationWindow)
+        if (_recent.TryGetValue(pending.Key, out var seen) && pending.At - seen.LastSeen < AggregationWindow)
         {
             var count = seen.Count + 1;
             var patch = new JsonObject { ["count"] = count, ["lastTimestamp"] = pending.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ") };
             try
             {
-                await client.CoreV1.PatchNamespacedEventAsync(
+                await _client.CoreV1.PatchNamespacedEventAsync(
                     new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), seen.Name, ns, cancellationToken: ct).ConfigureAwait(false);
-                recent[pending.Key] = seen with { Count = count, LastSeen = pending.At };
+                _recent[pending.Key] = seen with { Count = count, LastSeen = pending.At };
                 return;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
@@ -219,29 +219,29 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
             Count = 1,
             FirstTimestamp = pending.At.UtcDateTime,
             LastTimestamp = pending.At.UtcDateTime,
-            Source = new V1EventSource { Component = component },
-            ReportingComponent = component,
-            ReportingInstance = instance,
+            Source = new V1EventSource { Component = _component },
+            ReportingComponent = _component,
+            ReportingInstance = _instance,
         };
         try
         {
-            await client.CoreV1.CreateNamespacedEventAsync(ev, ns, cancellationToken: ct).ConfigureAwait(false);
+            await _client.CoreV1.CreateNamespacedEventAsync(ev, ns, cancellationToken: ct).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
         {
             // An earlier attempt was stored but its response was lost: the event exists under this name.
         }
-        if (recent.Count >= MaxTracked)
+        if (_recent.Count >= MaxTracked)
         {
-            recent.Clear();
+            _recent.Clear();
         }
-        recent[pending.Key] = new Recorded(pending.Name, 1, pending.At);
+        _recent[pending.Key] = new Recorded(pending.Name, 1, pending.At);
     }
 
     private void Drop(PendingEvent pending, string reason, string why)
     {
-        dropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
-        logger.LogWarning("Event {Reason} for {Namespace}/{Name} dropped ({DropReason}): {Why}",
+        _dropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        _logger.LogWarning("Event {Reason} for {Namespace}/{Name} dropped ({DropReason}): {Why}",
             pending.Reason, pending.Involved.NamespaceProperty, pending.Involved.Name, reason, why);
     }
 
@@ -254,13 +254,13 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     public void Forget(string uid)
     {
         var prefix = uid + "|";
-        foreach (var key in recent.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+        foreach (var key in _recent.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
         {
-            recent.TryRemove(key, out _);
+            _recent.TryRemove(key, out _);
         }
-        foreach (var key in budgets.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+        foreach (var key in _budgets.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
         {
-            budgets.TryRemove(key, out _);
+            _budgets.TryRemove(key, out _);
         }
     }
 
@@ -271,11 +271,11 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     /// </summary>
     private void PruneFullBudgets(DateTimeOffset now)
     {
-        foreach (var (key, budget) in budgets)
+        foreach (var (key, budget) in _budgets)
         {
             if (budget.IsFull(now))
             {
-                budgets.TryRemove(key, out _);
+                _budgets.TryRemove(key, out _);
             }
         }
     }
@@ -283,10 +283,10 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     /// <summary>An Event this component recorded earlier (e.g. before a restart) for the same object, reason and message.</summary>
     private async Task<Recorded?> FindExistingAsync(string ns, string uid, string reason, string message, DateTimeOffset now, CancellationToken ct)
     {
-        var list = await client.CoreV1.ListNamespacedEventAsync(ns,
+        var list = await _client.CoreV1.ListNamespacedEventAsync(ns,
             fieldSelector: $"involvedObject.uid={uid},reason={reason}", cancellationToken: ct).ConfigureAwait(false);
         var match = list.Items
-            .Where(e => e.Message == message && e.Type == nameof(EventSeverity.Warning) && e.Source?.Component == component)
+            .Where(e => e.Message == message && e.Type == nameof(EventSeverity.Warning) && e.Source?.Component == _component)
             .Select(e => (Event: e, Last: new DateTimeOffset(DateTime.SpecifyKind(e.LastTimestamp ?? e.FirstTimestamp ?? DateTime.MinValue, DateTimeKind.Utc))))
             .Where(e => now - e.Last < AggregationWindow)
             .OrderByDescending(e => e.Last)
@@ -299,29 +299,29 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     /// <summary>A token bucket of <see cref="SpamBurst"/> tokens refilled one per <see cref="SpamRefill"/>.</summary>
     private sealed class SpamBudget(DateTimeOffset start)
     {
-        private readonly Lock gate = new();
-        private double tokens = SpamBurst;
-        private DateTimeOffset last = start;
+        private readonly Lock _gate = new();
+        private double _tokens = SpamBurst;
+        private DateTimeOffset _last = start;
 
         public bool IsFull(DateTimeOffset now)
         {
             lock (this)
             {
-                return tokens + ((now - last) / SpamRefill) >= SpamBurst;
+                return _tokens + ((now - _last) / SpamRefill) >= SpamBurst;
             }
         }
 
         public bool TryTake(DateTimeOffset now)
         {
-            lock (gate)
+            lock (_gate)
             {
-                tokens = Math.Min(SpamBurst, tokens + ((now - last) / SpamRefill));
-                last = now;
-                if (tokens < 1)
+                _tokens = Math.Min(SpamBurst, _tokens + ((now - _last) / SpamRefill));
+                _last = now;
+                if (_tokens < 1)
                 {
                     return false;
                 }
-                tokens -= 1;
+                _tokens -= 1;
                 return true;
             }
         }

@@ -17,23 +17,23 @@ namespace Operator.Core.Informers;
 /// </summary>
 internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where T : class, IKubernetesObject<V1ObjectMeta>
 {
-    private readonly InformerNotifier<T> notifier = new();
-    private readonly IReadOnlyList<Reflector<T>> reflectors;
-    private readonly InformerOptions options;
-    private readonly TimeProvider time;
+    private readonly InformerNotifier<T> _notifier = new();
+    private readonly IReadOnlyList<Reflector<T>> _reflectors;
+    private readonly InformerOptions _options;
+    private readonly TimeProvider _time;
 
     public Informer(
         RawApiClient api, InformerOptions options, TimeProvider time, ILoggerFactory loggers, InformerMetrics metrics,
         Func<T, T>? transform = null)
     {
-        this.options = options;
-        this.time = time;
+        _options = options;
+        _time = time;
         Resource = ResourceType.Of<T>();
         var logger = loggers.CreateLogger($"Operator.Informer.{Resource.Kind}");
         Func<T, T> cacheTransform = transform is null ? TrimForCache : obj => TrimForCache(transform(obj));
         IReadOnlyList<string?> scopes = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
-        reflectors = scopes
-            .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, notifier, options, time, logger, metrics))
+        _reflectors = scopes
+            .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, _notifier, options, time, logger, metrics))
             .ToList();
         metrics.Track(Resource.Plural, () => HasSynced);
     }
@@ -41,24 +41,24 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
     public ResourceType Resource { get; }
     public string Name => $"informer/{Resource.Plural}";
     public ObjectStore<T> Store { get; } = new();
-    public bool HasSynced => reflectors.All(r => r.HasSynced);
+    public bool HasSynced => _reflectors.All(r => r.HasSynced);
 
     /// <summary>The first scope's reason for not having synced (e.g. a 403 on list); null when synced.</summary>
-    public string? SyncError => reflectors.Select(r => r.SyncError).FirstOrDefault(e => e is not null);
+    public string? SyncError => _reflectors.Select(r => r.SyncError).FirstOrDefault(e => e is not null);
 
     /// <summary>The last resourceVersion each scope has seen (for diagnostics and tests).</summary>
-    public IReadOnlyList<string?> LastResourceVersions => [.. reflectors.Select(r => r.LastResourceVersion)];
+    public IReadOnlyList<string?> LastResourceVersions => [.. _reflectors.Select(r => r.LastResourceVersion)];
 
-    public void AddHandler(IInformerHandler<T> handler) => notifier.Register(handler);
+    public void AddHandler(IInformerHandler<T> handler) => _notifier.Register(handler);
 
     /// <summary>The handlers notified of changes, in registration order (for diagnostics and tests).</summary>
-    public IReadOnlyList<IInformerHandler<T>> Handlers => notifier.Handlers;
+    public IReadOnlyList<IInformerHandler<T>> Handlers => _notifier.Handlers;
 
     /// <summary>Runs until cancelled. Faults only on an unexpected error, which the host must treat as fatal.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
-        var tasks = reflectors.Select(r => r.RunAsync(ct)).ToList();
-        if (options.ResyncPeriod > TimeSpan.Zero)
+        var tasks = _reflectors.Select(r => r.RunAsync(ct)).ToList();
+        if (_options.ResyncPeriod > TimeSpan.Zero)
         {
             tasks.Add(ResyncLoopAsync(ct));
         }
@@ -73,7 +73,7 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
     {
         try
         {
-            await Task.WhenAll(reflectors.Select(r => r.Synced)).WaitAsync(ct).ConfigureAwait(false);
+            await Task.WhenAll(_reflectors.Select(r => r.Synced)).WaitAsync(ct).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException)
@@ -84,7 +84,7 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
 
     private async Task ResyncLoopAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(options.ResyncPeriod, time);
+        using var timer = new PeriodicTimer(_options.ResyncPeriod, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
@@ -95,7 +95,7 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
                 }
                 foreach (var obj in Store.List())
                 {
-                    notifier.Update(obj, obj);
+                    _notifier.Update(obj, obj);
                 }
             }
         }

@@ -12,7 +12,7 @@ internal sealed class InformerMetrics
 {
     public const string MeterName = "Operator.Informers";
 
-    private readonly ConcurrentDictionary<string, Func<bool>> synced = new();
+    private readonly ConcurrentDictionary<string, Func<bool>> _synced = new();
 
     public InformerMetrics(IMeterFactory meterFactory)
     {
@@ -22,7 +22,7 @@ internal sealed class InformerMetrics
         ListDenied = meter.CreateCounter<long>("informer_list_denied_total",
             description: "Lists refused with 403 (RBAC) or 404 (CRD missing) before the informer's first sync.");
         meter.CreateObservableGauge("informer_synced",
-            () => synced.Select(kv => new Measurement<int>(kv.Value() ? 1 : 0, new KeyValuePair<string, object?>("resource", kv.Key))),
+            () => _synced.Select(kv => new Measurement<int>(kv.Value() ? 1 : 0, new KeyValuePair<string, object?>("resource", kv.Key))),
             description: "1 once the informer's first list succeeded; controllers that read it start only then.");
     }
 
@@ -36,6 +36,6 @@ internal sealed class InformerMetrics
         var tag = new KeyValuePair<string, object?>("resource", resource);
         Relists.Add(0, tag);
         Failures.Add(0, tag);
-        synced[resource] = hasSynced;
+        _synced[resource] = hasSynced;
     }
 }

@@ -3,23 +3,23 @@ namespace Operator.Core.Informers;
 /// <summary>Fans one informer's notifications out to its handlers, in registration order.</summary>
 internal sealed class InformerNotifier<T>
 {
-    private readonly Lock gate = new();
-    private volatile IInformerHandler<T>[] handlers = [];
+    private readonly Lock _gate = new();
+    private volatile IInformerHandler<T>[] _handlers = [];
 
     /// <summary>The registered handlers, in registration order (a snapshot).</summary>
-    public IReadOnlyList<IInformerHandler<T>> Handlers => handlers;
+    public IReadOnlyList<IInformerHandler<T>> Handlers => _handlers;
 
     public void Register(IInformerHandler<T> handler)
     {
-        lock (gate)
+        lock (_gate)
         {
-            handlers = [.. handlers, handler];
+            _handlers = [.. _handlers, handler];
         }
     }
 
     public void Add(T obj)
     {
-        foreach (var h in handlers)
+        foreach (var h in _handlers)
         {
             h.OnAdd(obj);
         }
@@ -27,7 +27,7 @@ internal sealed class InformerNotifier<T>
 
     public void Update(T oldObj, T newObj)
     {
-        foreach (var h in handlers)
+        foreach (var h in _handlers)
         {
             h.OnUpdate(oldObj, newObj);
         }
@@ -35,7 +35,7 @@ internal sealed class InformerNotifier<T>
 
     public void Delete(T obj)
     {
-        foreach (var h in handlers)
+        foreach (var h in _handlers)
         {
             h.OnDelete(obj);
         }

@@ -11,61 +11,61 @@ namespace Operator.Core.Informers;
 /// </summary>
 internal sealed class ObjectStore<T> where T : class, IKubernetesObject<V1ObjectMeta>
 {
-    private readonly Lock gate = new();
-    private readonly Dictionary<string, T> items = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Func<T, IEnumerable<string>>> indexers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<string, HashSet<string>>> indexes = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<T, IEnumerable<string>>> _indexers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, HashSet<string>>> _indexes = new(StringComparer.Ordinal);
 
     public int Count
     {
-        get { lock (gate) { return items.Count; } }
+        get { lock (_gate) { return _items.Count; } }
     }
 
     /// <summary>Adds an index; must be called before the informer starts.</summary>
     public void AddIndex(string name, Func<T, IEnumerable<string>> indexer)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (items.Count > 0)
+            if (_items.Count > 0)
             {
                 throw new InvalidOperationException("indexes must be added before the store holds objects");
             }
-            indexers.Add(name, indexer);
-            indexes.Add(name, new Dictionary<string, HashSet<string>>(StringComparer.Ordinal));
+            _indexers.Add(name, indexer);
+            _indexes.Add(name, new Dictionary<string, HashSet<string>>(StringComparer.Ordinal));
         }
     }
 
     public T? Get(string key)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return items.GetValueOrDefault(key);
+            return _items.GetValueOrDefault(key);
         }
     }
 
     public IReadOnlyList<T> List()
     {
-        lock (gate)
+        lock (_gate)
         {
-            return [.. items.Values];
+            return [.. _items.Values];
         }
     }
 
     public IReadOnlyList<string> Keys()
     {
-        lock (gate)
+        lock (_gate)
         {
-            return [.. items.Keys];
+            return [.. _items.Keys];
         }
     }
 
     /// <summary>The objects whose indexer yielded <paramref name="value"/> for index <paramref name="indexName"/>.</summary>
     public IReadOnlyList<T> ByIndex(string indexName, string value)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return indexes[indexName].TryGetValue(value, out var keys)
-                ? [.. keys.Select(k => items[k])]
+            return _indexes[indexName].TryGetValue(value, out var keys)
+                ? [.. keys.Select(k => _items[k])]
                 : [];
         }
     }
@@ -74,14 +74,14 @@ internal sealed class ObjectStore<T> where T : class, IKubernetesObject<V1Object
     public T? Upsert(T obj)
     {
         var key = ObjectKey.Of(obj);
-        lock (gate)
+        lock (_gate)
         {
-            items.TryGetValue(key, out var old);
+            _items.TryGetValue(key, out var old);
             if (old is not null)
             {
                 Unindex(key, old);
             }
-            items[key] = obj;
+            _items[key] = obj;
             Index(key, obj);
             return old;
         }
@@ -90,9 +90,9 @@ internal sealed class ObjectStore<T> where T : class, IKubernetesObject<V1Object
     /// <summary>Removes the object under <paramref name="key"/>; returns it, or null when it was not cached.</summary>
     public T? Remove(string key)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (!items.Remove(key, out var old))
+            if (!_items.Remove(key, out var old))
             {
                 return null;
             }
@@ -110,14 +110,14 @@ internal sealed class ObjectStore<T> where T : class, IKubernetesObject<V1Object
         var added = new List<T>();
         var updated = new List<(T Old, T New)>();
         var deleted = new List<T>();
-        lock (gate)
+        lock (_gate)
         {
             var freshKeys = new HashSet<string>(StringComparer.Ordinal);
             foreach (var obj in fresh)
             {
                 var key = ObjectKey.Of(obj);
                 freshKeys.Add(key);
-                if (items.TryGetValue(key, out var old))
+                if (_items.TryGetValue(key, out var old))
                 {
                     Unindex(key, old);
                     updated.Add((old, obj));
@@ -126,16 +126,16 @@ internal sealed class ObjectStore<T> where T : class, IKubernetesObject<V1Object
                 {
                     added.Add(obj);
                 }
-                items[key] = obj;
+                _items[key] = obj;
                 Index(key, obj);
             }
-            var vanished = items
+            var vanished = _items
                 .Where(kv => !freshKeys.Contains(kv.Key) && InScope(kv.Value, scopeNamespace))
                 .Select(kv => kv.Key)
                 .ToList();
             foreach (var key in vanished)
             {
-                items.Remove(key, out var old);
+                _items.Remove(key, out var old);
                 Unindex(key, old!);
                 deleted.Add(old!);
             }
@@ -148,9 +148,9 @@ internal sealed class ObjectStore<T> where T : class, IKubernetesObject<V1Object
 
     private void Index(string key, T obj)
     {
-        foreach (var (name, indexer) in indexers)
+        foreach (var (name, indexer) in _indexers)
         {
-            var index = indexes[name];
+            var index = _indexes[name];
             foreach (var value in indexer(obj))
             {
                 if (!index.TryGetValue(value, out var keys))
@@ -164,9 +164,9 @@ internal sealed class ObjectStore<T> where T : class, IKubernetesObject<V1Object
 
     private void Unindex(string key, T obj)
     {
-        foreach (var (name, indexer) in indexers)
+        foreach (var (name, indexer) in _indexers)
         {
-            var index = indexes[name];
+            var index = _indexes[name];
             foreach (var value in indexer(obj))
             {
                 if (index.TryGetValue(value, out var keys) && keys.Remove(key) && keys.Count == 0)

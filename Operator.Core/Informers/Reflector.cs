@@ -20,40 +20,40 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
 {
     private static readonly TimeSpan ShortWatch = TimeSpan.FromSeconds(1);
 
-    private readonly RawApiClient api;
-    private readonly ResourceType resource;
-    private readonly string? scopeNamespace;
-    private readonly ObjectStore<T> store;
-    private readonly Func<T, T> transform;
-    private readonly InformerNotifier<T> notify;
-    private readonly InformerOptions options;
-    private readonly TimeProvider time;
-    private readonly ILogger logger;
-    private readonly WatchBackoff backoff;
-    private readonly InformerMetrics metrics;
-    private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly RawApiClient _api;
+    private readonly ResourceType _resource;
+    private readonly string? _scopeNamespace;
+    private readonly ObjectStore<T> _store;
+    private readonly Func<T, T> _transform;
+    private readonly InformerNotifier<T> _notify;
+    private readonly InformerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly WatchBackoff _backoff;
+    private readonly InformerMetrics _metrics;
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Reflector(
         RawApiClient api, ResourceType resource, string? scopeNamespace, ObjectStore<T> store, Func<T, T> transform,
         InformerNotifier<T> notify, InformerOptions options, TimeProvider time, ILogger logger, InformerMetrics metrics)
     {
-        this.api = api;
-        this.resource = resource;
-        this.scopeNamespace = scopeNamespace;
-        this.store = store;
-        this.transform = transform;
-        this.notify = notify;
-        this.options = options;
-        this.time = time;
-        this.logger = logger;
-        this.metrics = metrics;
-        backoff = new WatchBackoff(time);
+        _api = api;
+        _resource = resource;
+        _scopeNamespace = scopeNamespace;
+        _store = store;
+        _transform = transform;
+        _notify = notify;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _metrics = metrics;
+        _backoff = new WatchBackoff(time);
     }
 
-    public bool HasSynced => synced.Task.IsCompleted;
+    public bool HasSynced => _synced.Task.IsCompleted;
 
     /// <summary>Completes when the first list has been applied to the store.</summary>
-    public Task Synced => synced.Task;
+    public Task Synced => _synced.Task;
 
     /// <summary>Why the first list has not succeeded yet; null once synced or before the first attempt.</summary>
     public string? SyncError { get; private set; }
@@ -63,7 +63,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
 
     public async Task RunAsync(CancellationToken ct)
     {
-        var path = resource.CollectionPath(scopeNamespace);
+        var path = _resource.CollectionPath(_scopeNamespace);
         string? rv = null;
         while (!ct.IsCancellationRequested)
         {
@@ -74,10 +74,10 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
                     rv = await ListAndReplaceAsync(path, ct).ConfigureAwait(false);
                     if (SyncError is not null)
                     {
-                        logger.LogInformation("{Resource} listed after earlier failures; informer synced", resource.Plural);
+                        _logger.LogInformation("{Resource} listed after earlier failures; informer synced", _resource.Plural);
                     }
                     SyncError = null;
-                    synced.TrySetResult();
+                    _synced.TrySetResult();
                 }
                 rv = await WatchAsync(path, rv, ct).ConfigureAwait(false);
             }
@@ -87,39 +87,39 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
             }
             catch (KubernetesApiException e) when (e.IsExpired)
             {
-                logger.LogInformation("{Resource} watch from resourceVersion {ResourceVersion} expired; relisting", resource.Plural, rv);
-                metrics.Relists.Add(1, new KeyValuePair<string, object?>("resource", resource.Plural));
+                _logger.LogInformation("{Resource} watch from resourceVersion {ResourceVersion} expired; relisting", _resource.Plural, rv);
+                _metrics.Relists.Add(1, new KeyValuePair<string, object?>("resource", _resource.Plural));
                 rv = null;
             }
             catch (KubernetesApiException e) when (rv is null && !HasSynced && e.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
             {
                 // Denied by RBAC, or the CRD is not installed: nothing that reads this kind may start. Say so loudly.
-                var delay = backoff.NextDelay();
+                var delay = _backoff.NextDelay();
                 SyncError = $"list {(int)e.StatusCode} {e.Status?.Reason ?? e.StatusCode.ToString()}: {e.Status?.Message}";
-                logger.LogError("Cannot list {Resource} ({Error}): {Hint}. The controllers that read {Resource} stay stopped until it can; retrying in {Delay}",
-                    resource.Plural, SyncError,
+                _logger.LogError("Cannot list {Resource} ({Error}): {Hint}. The controllers that read {Resource} stay stopped until it can; retrying in {Delay}",
+                    _resource.Plural, SyncError,
                     e.StatusCode == System.Net.HttpStatusCode.Forbidden
                         ? "the operator's ServiceAccount lacks RBAC permission to list and watch it"
                         : "the resource is not served (is its CRD installed?)",
-                    resource.Plural, delay);
-                metrics.Failures.Add(1, new KeyValuePair<string, object?>("resource", resource.Plural));
-                metrics.ListDenied.Add(1, new KeyValuePair<string, object?>("resource", resource.Plural), new("code", ((int)e.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-                await Task.Delay(delay, time, ct).ConfigureAwait(false);
+                    _resource.Plural, delay);
+                _metrics.Failures.Add(1, new KeyValuePair<string, object?>("resource", _resource.Plural));
+                _metrics.ListDenied.Add(1, new KeyValuePair<string, object?>("resource", _resource.Plural), new("code", ((int)e.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is KubernetesApiException or HttpRequestException or IOException or JsonException or ShortWatchException
                 || (e is OperationCanceledException && !ct.IsCancellationRequested))
             {
-                var delay = backoff.NextDelay();
+                var delay = _backoff.NextDelay();
                 if (rv is null && !HasSynced)
                 {
                     SyncError = $"list failed: {e.Message}";
                 }
                 var level = ApiErrors.IsTransient(e, ct) || e is ShortWatchException or OperationCanceledException
                     ? LogLevel.Warning : LogLevel.Error;
-                logger.Log(level, "{Resource} {Phase} failed ({Error}); retrying in {Delay}",
-                    resource.Plural, rv is null ? "list" : "watch", e.Message, delay);
-                metrics.Failures.Add(1, new KeyValuePair<string, object?>("resource", resource.Plural));
-                await Task.Delay(delay, time, ct).ConfigureAwait(false);
+                _logger.Log(level, "{Resource} {Phase} failed ({Error}); retrying in {Delay}",
+                    _resource.Plural, rv is null ? "list" : "watch", e.Message, delay);
+                _metrics.Failures.Add(1, new KeyValuePair<string, object?>("resource", _resource.Plural));
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }
         }
     }
@@ -131,31 +131,31 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
         string? listRv;
         do
         {
-            var page = await api.ListAsync<T>(path, options.PageSize, continueToken, options.LabelSelector, ct).ConfigureAwait(false);
+            var page = await _api.ListAsync<T>(path, _options.PageSize, continueToken, _options.LabelSelector, ct).ConfigureAwait(false);
             foreach (var item in page.Items ?? [])
             {
                 // Items of a LIST carry no apiVersion/kind for built-in kinds; fill them so handlers see whole objects.
-                item.ApiVersion ??= resource.ApiVersion;
-                item.Kind ??= resource.Kind;
-                fresh.Add(transform(item));
+                item.ApiVersion ??= _resource.ApiVersion;
+                item.Kind ??= _resource.Kind;
+                fresh.Add(_transform(item));
             }
             continueToken = page.Metadata?.ContinueProperty;
             listRv = page.Metadata?.ResourceVersion;
         }
         while (!string.IsNullOrEmpty(continueToken));
 
-        var changes = store.Replace(scopeNamespace, fresh);
+        var changes = _store.Replace(_scopeNamespace, fresh);
         foreach (var obj in changes.Added)
         {
-            notify.Add(obj);
+            _notify.Add(obj);
         }
         foreach (var (oldObj, newObj) in changes.Updated)
         {
-            notify.Update(oldObj, newObj);
+            _notify.Update(oldObj, newObj);
         }
         foreach (var obj in changes.Deleted)
         {
-            notify.Delete(obj);
+            _notify.Delete(obj);
         }
         LastResourceVersion = listRv ?? "";
         return LastResourceVersion;
@@ -164,11 +164,11 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
     /// <summary>Runs one watch to its end; returns the resourceVersion to resume from.</summary>
     private async Task<string> WatchAsync(string path, string rv, CancellationToken ct)
     {
-        var min = options.MinWatchTimeout.TotalSeconds;
+        var min = _options.MinWatchTimeout.TotalSeconds;
         var timeoutSeconds = (int)(min + (Random.Shared.NextDouble() * min));
         var started = Stopwatch.GetTimestamp();
         var events = 0;
-        using (var response = await api.WatchAsync(path, rv, timeoutSeconds, options.LabelSelector, ct).ConfigureAwait(false))
+        using (var response = await _api.WatchAsync(path, rv, timeoutSeconds, _options.LabelSelector, ct).ConfigureAwait(false))
         {
             await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             using var reader = new StreamReader(body);
@@ -215,23 +215,23 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
         {
             case "ADDED" or "MODIFIED":
             {
-                var obj = transform(KubernetesJson.Deserialize<T>(element));
-                var old = store.Upsert(obj);
+                var obj = _transform(KubernetesJson.Deserialize<T>(element));
+                var old = _store.Upsert(obj);
                 if (old is null)
                 {
-                    notify.Add(obj);
+                    _notify.Add(obj);
                 }
                 else
                 {
-                    notify.Update(old, obj);
+                    _notify.Update(old, obj);
                 }
                 return obj.Metadata.ResourceVersion;
             }
             case "DELETED":
             {
-                var obj = transform(KubernetesJson.Deserialize<T>(element));
-                store.Remove(ObjectKey.Of(obj));
-                notify.Delete(obj);
+                var obj = _transform(KubernetesJson.Deserialize<T>(element));
+                _store.Remove(ObjectKey.Of(obj));
+                _notify.Delete(obj);
                 return obj.Metadata.ResourceVersion;
             }
             case "BOOKMARK":

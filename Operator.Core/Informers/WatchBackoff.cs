@@ -11,21 +11,21 @@ internal sealed class WatchBackoff(TimeProvider time, Random? random = null)
     public static readonly TimeSpan Max = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan ResetAfter = TimeSpan.FromMinutes(2);
 
-    private readonly Random random = random ?? Random.Shared;
-    private TimeSpan next = Initial;
-    private DateTimeOffset? lastFailure;
+    private readonly Random _random = random ?? Random.Shared;
+    private TimeSpan _next = Initial;
+    private DateTimeOffset? _lastFailure;
 
     /// <summary>The delay to wait before the next attempt after a failure now.</summary>
     public TimeSpan NextDelay()
     {
         var now = time.GetUtcNow();
-        if (lastFailure is { } last && now - last > ResetAfter)
+        if (_lastFailure is { } last && now - last > ResetAfter)
         {
-            next = Initial;
+            _next = Initial;
         }
-        lastFailure = now;
-        var current = next;
-        next = TimeSpan.FromTicks(Math.Min(next.Ticks * 2, Max.Ticks));
-        return current + TimeSpan.FromTicks((long)(current.Ticks * random.NextDouble()));
+        _lastFailure = now;
+        var current = _next;
+        _next = TimeSpan.FromTicks(Math.Min(_next.Ticks * 2, Max.Ticks));
+        return current + TimeSpan.FromTicks((long)(current.Ticks * _random.NextDouble()));
     }
 }

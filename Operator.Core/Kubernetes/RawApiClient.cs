@@ -14,17 +14,17 @@ namespace Operator.Core.Kubernetes;
 /// </summary>
 internal sealed class RawApiClient
 {
-    private readonly k8s.Kubernetes client;
-    private readonly string baseUri;
+    private readonly k8s.Kubernetes _client;
+    private readonly string _baseUri;
 
     public RawApiClient(IKubernetes client)
     {
-        this.client = client as k8s.Kubernetes
+        _client = client as k8s.Kubernetes
             ?? throw new ArgumentException("raw requests need the concrete k8s.Kubernetes client", nameof(client));
-        baseUri = this.client.BaseUri.ToString().TrimEnd('/');
+        _baseUri = _client.BaseUri.ToString().TrimEnd('/');
     }
 
-    public IKubernetes Client => client;
+    public IKubernetes Client => _client;
 
     /// <summary>One page of a list. <paramref name="resourceVersion"/> "" asks for a consistent, most recent read.</summary>
     public async Task<ListPage<T>> ListAsync<T>(
@@ -60,13 +60,13 @@ internal sealed class RawApiClient
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, HttpCompletionOption completion, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(method, baseUri + pathAndQuery);
+        using var request = new HttpRequestMessage(method, _baseUri + pathAndQuery);
         request.Headers.Accept.ParseAdd("application/json");
-        if (client.Credentials is not null)
+        if (_client.Credentials is not null)
         {
-            await client.Credentials.ProcessHttpRequestAsync(request, ct).ConfigureAwait(false);
+            await _client.Credentials.ProcessHttpRequestAsync(request, ct).ConfigureAwait(false);
         }
-        var response = await client.HttpClient.SendAsync(request, completion, ct).ConfigureAwait(false);
+        var response = await _client.HttpClient.SendAsync(request, completion, ct).ConfigureAwait(false);
         if (response.IsSuccessStatusCode)
         {
             return response;

@@ -31,15 +31,15 @@ internal sealed class LeaderElection(IKubernetes client, LeaderElectionOptions o
 {
     private static readonly string FieldManager = Operator.Core.Kubernetes.OperatorIdentity.FieldManager;
 
-    private volatile bool isLeader;
-    private ObservedRecord? observed;
+    private volatile bool _isLeader;
+    private ObservedRecord? _observed;
 
     public LeaderElection(IKubernetes client, LeaderElectionOptions options, ILogger<LeaderElection> logger)
         : this(client, options, TimeProvider.System, logger)
     {
     }
 
-    public bool IsLeader => isLeader;
+    public bool IsLeader => _isLeader;
 
     public string Name => $"leader-election/{options.LeaseNamespace}/{options.LeaseName}";
 
@@ -73,7 +73,7 @@ internal sealed class LeaderElection(IKubernetes client, LeaderElectionOptions o
         if (first == renewal)
         {
             // Lost: the renew loop has already cancelled the abort token. Wait for the work to let go before returning.
-            isLeader = false;
+            _isLeader = false;
             await Quietly(workTask).ConfigureAwait(false);
             return LeadershipOutcome.Lost;
         }
@@ -81,7 +81,7 @@ internal sealed class LeaderElection(IKubernetes client, LeaderElectionOptions o
         await renewal.ConfigureAwait(false);
         if (lost.IsCancellationRequested)
         {
-            isLeader = false;
+            _isLeader = false;
             await Quietly(workTask).ConfigureAwait(false);
             return LeadershipOutcome.Lost;
         }
@@ -105,7 +105,7 @@ internal sealed class LeaderElection(IKubernetes client, LeaderElectionOptions o
                 failures = 0;
                 if (result.Acquired)
                 {
-                    isLeader = true;
+                    _isLeader = true;
                     logger.LogInformation("Became leader on Lease {Namespace}/{Name} as {Identity}", options.LeaseNamespace, options.LeaseName, options.Identity);
                     return true;
                 }
@@ -208,7 +208,7 @@ internal sealed class LeaderElection(IKubernetes client, LeaderElectionOptions o
 
     private void Lose(CancellationTokenSource lost, string reason)
     {
-        isLeader = false;
+        _isLeader = false;
         logger.LogError("Lost leadership of Lease {Namespace}/{Name}: {Reason}; cancelling in-flight work",
             options.LeaseNamespace, options.LeaseName, reason);
         lost.Cancel();
@@ -252,7 +252,7 @@ internal sealed class LeaderElection(IKubernetes client, LeaderElectionOptions o
             return new Attempt(false, string.IsNullOrEmpty(holder) ? "nobody" : holder);
         }
         if (!ours && !string.IsNullOrEmpty(holder)
-            && observed!.ObservedAt + TimeSpan.FromSeconds(spec.LeaseDurationSeconds ?? 0) > now)
+            && _observed!.ObservedAt + TimeSpan.FromSeconds(spec.LeaseDurationSeconds ?? 0) > now)
         {
             return new Attempt(false, holder);
         }
@@ -276,7 +276,7 @@ internal sealed class LeaderElection(IKubernetes client, LeaderElectionOptions o
     /// <summary>Gives the Lease up, as client-go's ReleaseOnCancel: best effort, bounded by the renew deadline.</summary>
     private async Task ReleaseAsync()
     {
-        isLeader = false;
+        _isLeader = false;
         using var timeout = new CancellationTokenSource(options.RenewDeadline);
         try
         {
@@ -320,9 +320,9 @@ internal sealed class LeaderElection(IKubernetes client, LeaderElectionOptions o
     {
         var spec = lease.Spec;
         var record = new ObservedRecord(spec?.HolderIdentity, spec?.RenewTime, spec?.AcquireTime, spec?.LeaseTransitions, now);
-        if (observed is null || observed with { ObservedAt = now } != record)
+        if (_observed is null || _observed with { ObservedAt = now } != record)
         {
-            observed = record;
+            _observed = record;
         }
     }
 

@@ -33,38 +33,38 @@ internal sealed class ControllerManager(
 {
     private static readonly TimeSpan SyncPoll = TimeSpan.FromMilliseconds(100);
 
-    private readonly IReadOnlyList<ISyncingRunnable> informers = [.. informers];
-    private readonly IReadOnlyList<IRunnable> leaderRunnables = [.. leaderRunnables];
-    private string? failure;
-    private volatile bool leaderWorkStarted;
-    private CancellationToken hostStopping;
+    private readonly IReadOnlyList<ISyncingRunnable> _informers = [.. informers];
+    private readonly IReadOnlyList<IRunnable> _leaderRunnables = [.. leaderRunnables];
+    private string? _failure;
+    private volatile bool _leaderWorkStarted;
+    private CancellationToken _hostStopping;
 
-    public bool IsReady => informers.All(i => i.HasSynced);
+    public bool IsReady => _informers.All(i => i.HasSynced);
 
     /// <summary>Null when every informer has synced; else one line per informer that has not, with its last list error.</summary>
     public string? ReadinessReport => IsReady
         ? null
-        : string.Join('\n', informers.Where(i => !i.HasSynced)
+        : string.Join('\n', _informers.Where(i => !i.HasSynced)
             .Select(i => $"{i.Name}: not synced{(i.SyncError is { } e ? $" ({e})" : "")}"));
 
     public bool IsHealthy => Failure is null;
 
     /// <summary>The first fatal failure ("component: reason"); null while healthy.</summary>
-    public string? Failure => Volatile.Read(ref failure);
+    public string? Failure => Volatile.Read(ref _failure);
 
     public bool IsLeader => leaderElection is null || leaderElection.IsLeader;
 
     /// <summary>True once the leader-only runnables have been started (every informer had synced).</summary>
-    public bool LeaderWorkStarted => leaderWorkStarted;
+    public bool LeaderWorkStarted => _leaderWorkStarted;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        hostStopping = stoppingToken;
+        _hostStopping = stoppingToken;
         if (apiServer is not null && !await apiServer.WaitAsync(stoppingToken).ConfigureAwait(false))
         {
             return;
         }
-        var running = informers.Select(i => Supervise(i.Name, () => i.RunAsync(stoppingToken), stoppingToken)).ToList();
+        var running = _informers.Select(i => Supervise(i.Name, () => i.RunAsync(stoppingToken), stoppingToken)).ToList();
         running.Add(leaderElection is null
             ? Supervise("leader-work", () => RunLeaderWorkAsync(stoppingToken, CancellationToken.None), stoppingToken)
             : Supervise(leaderElection.Name, () => RunElectionAsync(leaderElection, stoppingToken), stoppingToken));
@@ -86,8 +86,8 @@ internal sealed class ControllerManager(
         {
             return;
         }
-        leaderWorkStarted = true;
-        var running = leaderRunnables.Select(r => Supervise(r.Name, () => r is IDrainingRunnable d ? d.RunAsync(stop, abort) : r.RunAsync(stop), stop));
+        _leaderWorkStarted = true;
+        var running = _leaderRunnables.Select(r => Supervise(r.Name, () => r is IDrainingRunnable d ? d.RunAsync(stop, abort) : r.RunAsync(stop), stop));
         await Task.WhenAll(running).ConfigureAwait(false);
     }
 
@@ -96,12 +96,12 @@ internal sealed class ControllerManager(
         string? reported = null;
         while (!IsReady)
         {
-            var waiting = string.Join(", ", informers.Where(i => !i.HasSynced).Select(i => i.Name));
+            var waiting = string.Join(", ", _informers.Where(i => !i.HasSynced).Select(i => i.Name));
             if (waiting != reported)
             {
                 reported = waiting;
                 logger.LogInformation("Waiting for {Informers} to sync before starting {Runnables}",
-                    waiting, string.Join(", ", leaderRunnables.Select(r => r.Name)));
+                    waiting, string.Join(", ", _leaderRunnables.Select(r => r.Name)));
             }
             try
             {
@@ -112,7 +112,7 @@ internal sealed class ControllerManager(
                 return false;
             }
         }
-        logger.LogInformation("Every informer has synced; starting {Runnables}", string.Join(", ", leaderRunnables.Select(r => r.Name)));
+        logger.LogInformation("Every informer has synced; starting {Runnables}", string.Join(", ", _leaderRunnables.Select(r => r.Name)));
         return true;
     }
 
@@ -122,12 +122,12 @@ internal sealed class ControllerManager(
         try
         {
             await run().ConfigureAwait(false);
-            if (!stopping.IsCancellationRequested && !hostStopping.IsCancellationRequested)
+            if (!stopping.IsCancellationRequested && !_hostStopping.IsCancellationRequested)
             {
                 Fail(name, "returned while the operator was running");
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested || hostStopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested || _hostStopping.IsCancellationRequested)
         {
         }
         catch (LeadershipLostException e)
@@ -143,7 +143,7 @@ internal sealed class ControllerManager(
     private void Fail(string component, string reason)
     {
         var text = $"{component}: {reason}";
-        if (Interlocked.CompareExchange(ref failure, text, null) is null)
+        if (Interlocked.CompareExchange(ref _failure, text, null) is null)
         {
             logger.LogCritical("{Component} failed: {Reason}; stopping the operator with exit code 1", component, reason);
         }

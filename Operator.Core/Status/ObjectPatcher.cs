@@ -20,7 +20,7 @@ namespace Operator.Core.Status;
 /// </summary>
 internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogger<ObjectPatcher> logger, WriteRetryOptions? retry = null)
 {
-    private readonly WriteRetryOptions retry = retry ?? new WriteRetryOptions();
+    private readonly WriteRetryOptions _retry = retry ?? new WriteRetryOptions();
 
     /// <summary>Patches <c>/status</c> from <paramref name="current"/> to <paramref name="desired"/>; false when equal.</summary>
     /// <param name="ifUnmodified">Send <paramref name="current"/>'s resourceVersion as a precondition: the write fails
@@ -112,7 +112,7 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
     private async Task WithRetryAsync(IKubernetesObject<V1ObjectMeta> current, string what, Func<Task<object>> send, CancellationToken ct)
     {
         var started = time.GetTimestamp();
-        var delay = retry.BaseDelay;
+        var delay = _retry.BaseDelay;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -120,13 +120,13 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
                 await send().ConfigureAwait(false);
                 return;
             }
-            catch (Exception e) when (ApiErrors.IsTransient(e, ct) && time.GetElapsedTime(started) + delay < retry.MaxElapsed)
+            catch (Exception e) when (ApiErrors.IsTransient(e, ct) && time.GetElapsedTime(started) + delay < _retry.MaxElapsed)
             {
                 logger.LogWarning("{What} of {Namespace}/{Name} failed (attempt {Attempt}), retrying in {Delay}: {Error}",
                     what, current.Metadata.NamespaceProperty, current.Metadata.Name, attempt, delay, Describe(e));
             }
             await Task.Delay(delay, time, ct).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, retry.MaxDelay.Ticks));
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _retry.MaxDelay.Ticks));
         }
     }
 

@@ -30,8 +30,8 @@ internal sealed class WatchOrdering(WatchEventOrder order, int seed)
     public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(2);
 
     private static readonly AsyncLocal<WriteOrder?> Current = new();
-    private readonly Random random = new(seed);
-    private readonly Lock gate = new();
+    private readonly Random _random = new(seed);
+    private readonly Lock _gate = new();
 
     /// <summary>The write the calling request is making, if it coordinates with the watch (read by the store's commit).</summary>
     public static WriteOrder? InFlight => Current.Value;
@@ -42,9 +42,9 @@ internal sealed class WatchOrdering(WatchEventOrder order, int seed)
         var mode = order;
         if (mode == WatchEventOrder.Random)
         {
-            lock (gate)
+            lock (_gate)
             {
-                mode = (WatchEventOrder)(1 + random.Next(3));
+                mode = (WatchEventOrder)(1 + _random.Next(3));
             }
         }
         var write = new WriteOrder(mode);
@@ -56,8 +56,8 @@ internal sealed class WatchOrdering(WatchEventOrder order, int seed)
 /// <summary>One write request's ordering: the events it produced and the moment its response was sent.</summary>
 internal sealed class WriteOrder(WatchEventOrder mode)
 {
-    private readonly TaskCompletionSource responseSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<Task> delivered = [];
+    private readonly TaskCompletionSource _responseSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<Task> _delivered = [];
 
     public WatchEventOrder Mode { get; } = mode;
 
@@ -69,14 +69,14 @@ internal sealed class WriteOrder(WatchEventOrder mode)
             case WatchEventOrder.EventFirst:
             {
                 var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                lock (delivered)
+                lock (_delivered)
                 {
-                    delivered.Add(sent.Task);
+                    _delivered.Add(sent.Task);
                 }
                 return ev with { Sent = sent };
             }
             case WatchEventOrder.ResponseFirst:
-                return ev with { NotBefore = responseSent.Task };
+                return ev with { NotBefore = _responseSent.Task };
             default:
                 return ev;
         }
@@ -86,9 +86,9 @@ internal sealed class WriteOrder(WatchEventOrder mode)
     public async Task BeforeResponseAsync(CancellationToken ct)
     {
         Task[] pending;
-        lock (delivered)
+        lock (_delivered)
         {
-            pending = [.. delivered];
+            pending = [.. _delivered];
         }
         if (pending.Length == 0)
         {
@@ -105,5 +105,5 @@ internal sealed class WriteOrder(WatchEventOrder mode)
     }
 
     /// <summary>After the response was completed (or the request failed): releases events held for it.</summary>
-    public void ResponseSent() => responseSent.TrySetResult();
+    public void ResponseSent() => _responseSent.TrySetResult();
 }

@@ -16,7 +16,7 @@ public sealed class AwsTestEnvironment
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static readonly SemaphoreSlim Exclusive = new(1, 1);
-    private static MotoServer? _moto;
+    private static MotoServer? s_moto;
 
     /// <summary>The shared server, for this caller alone until the lease is disposed.</summary>
     internal static async Task<MotoLease> UseMotoAsync()
@@ -38,7 +38,7 @@ public sealed class AwsTestEnvironment
         await Gate.WaitAsync();
         try
         {
-            return _moto ??= await MotoServer.StartAsync();
+            return s_moto ??= await MotoServer.StartAsync();
         }
         finally
         {
@@ -51,10 +51,10 @@ public sealed class AwsTestEnvironment
     [OneTimeTearDown]
     public async Task StopMoto()
     {
-        if (_moto is not null)
+        if (s_moto is not null)
         {
-            await _moto.DisposeAsync();
-            _moto = null;
+            await s_moto.DisposeAsync();
+            s_moto = null;
         }
     }
 }
@@ -62,13 +62,13 @@ public sealed class AwsTestEnvironment
 /// <summary>Exclusive use of the shared moto server; disposing it (once) lets the next user in.</summary>
 internal sealed class MotoLease(MotoServer moto) : IDisposable
 {
-    private int disposed;
+    private int _disposed;
 
     public MotoServer Moto { get; } = moto;
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             AwsTestEnvironment.ReleaseMoto();
         }

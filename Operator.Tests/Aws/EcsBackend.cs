@@ -15,11 +15,11 @@ internal sealed class EcsBackend : IAsyncDisposable
     public const string Emulator = "emulator";
     public const string Region = "us-east-1";
 
-    private readonly MotoLease? motoLease;
+    private readonly MotoLease? _motoLease;
 
     private EcsBackend(string name, Uri endpoint, AWSCredentials credentials, string accountId, AwsEmulator? emulator, MotoLease? moto)
     {
-        motoLease = moto;
+        _motoLease = moto;
         Name = name;
         Endpoint = endpoint;
         Credentials = credentials;
@@ -67,7 +67,7 @@ internal sealed class EcsBackend : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        motoLease?.Dispose();
+        _motoLease?.Dispose();
         if (AwsEmulator is not null)
         {
             await AwsEmulator.DisposeAsync();

@@ -218,38 +218,38 @@ public sealed class ClusterLookupTests
     /// <summary>DescribeClusters over a name → cluster map, optionally held until the test releases it.</summary>
     private sealed class ScriptedEcs : IEcsClient
     {
-        private readonly Dictionary<string, Cluster> clusters = [];
-        private readonly Dictionary<string, string> failures = [];
-        private readonly List<TaskCompletionSource<Exception?>> held = [];
-        private int cancelled;
+        private readonly Dictionary<string, Cluster> _clusters = [];
+        private readonly Dictionary<string, string> _failures = [];
+        private readonly List<TaskCompletionSource<Exception?>> _held = [];
+        private int _cancelled;
 
         public bool Held { get; init; }
         public List<IReadOnlyList<string>> Requests { get; } = [];
-        public int CancelledCalls => Volatile.Read(ref cancelled);
+        public int CancelledCalls => Volatile.Read(ref _cancelled);
 
         public void Add(string name, string status = ClusterStatus.Active) =>
-            clusters[name] = new Cluster { ClusterName = name, ClusterArn = $"arn:aws:ecs:eu-west-1:123456789012:cluster/{name}", Status = status };
+            _clusters[name] = new Cluster { ClusterName = name, ClusterArn = $"arn:aws:ecs:eu-west-1:123456789012:cluster/{name}", Status = status };
 
-        public void Fail(string name, string reason) => failures[name] = reason;
+        public void Fail(string name, string reason) => _failures[name] = reason;
 
         public void ReleaseAll(Exception? error = null)
         {
-            lock (held)
+            lock (_held)
             {
-                held.ForEach(h => h.TrySetResult(error));
-                held.Clear();
+                _held.ForEach(h => h.TrySetResult(error));
+                _held.Clear();
             }
         }
 
         public async Task<DescribeClustersResponse> DescribeClustersAsync(DescribeClustersRequest request, CancellationToken cancellationToken = default)
         {
             var gate = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (held)
+            lock (_held)
             {
                 Requests.Add([.. request.Clusters!]);
                 if (Held)
                 {
-                    held.Add(gate);
+                    _held.Add(gate);
                 }
                 else
                 {
@@ -265,15 +265,15 @@ public sealed class ClusterLookupTests
             }
             catch (OperationCanceledException)
             {
-                Interlocked.Increment(ref cancelled);
+                Interlocked.Increment(ref _cancelled);
                 throw;
             }
             var names = request.Clusters!;
             return new DescribeClustersResponse
             {
-                Clusters = [.. names.Where(clusters.ContainsKey).Select(n => clusters[n])],
-                Failures = [.. names.Where(n => !clusters.ContainsKey(n)).Select(n =>
-                    new Failure($"arn:aws:ecs:eu-west-1:123456789012:cluster/{n}", failures.GetValueOrDefault(n, "MISSING")))],
+                Clusters = [.. names.Where(_clusters.ContainsKey).Select(n => _clusters[n])],
+                Failures = [.. names.Where(n => !_clusters.ContainsKey(n)).Select(n =>
+                    new Failure($"arn:aws:ecs:eu-west-1:123456789012:cluster/{n}", _failures.GetValueOrDefault(n, "MISSING")))],
             };
         }
 

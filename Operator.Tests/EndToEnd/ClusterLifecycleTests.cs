@@ -20,12 +20,12 @@ namespace Operator.Tests.EndToEnd;
 [TestFixture]
 public sealed class ClusterLifecycleTests
 {
-    private OperatorTestBed bed = null!;
+    private OperatorTestBed _bed = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        bed = await StartBedAsync(TimeSpan.FromSeconds(2));
+        _bed = await StartBedAsync(TimeSpan.FromSeconds(2));
     }
 
     private static async Task<OperatorTestBed> StartBedAsync(TimeSpan? resync = null)
@@ -38,7 +38,7 @@ public sealed class ClusterLifecycleTests
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync() => await bed.DisposeAsync();
+    public async Task StopAsync() => await _bed.DisposeAsync();
 
     /// <summary>
     /// An operator that scans only every 10 minutes, whose provider is already in use by a Ready cluster (the first
@@ -61,17 +61,17 @@ public sealed class ClusterLifecycleTests
 
     private async Task<ECSCluster> CreateReadyAsync(string name, Action<ECSClusterSpec>? spec = null)
     {
-        await bed.Kube.CreateClusterAsync("default", name, spec: spec);
-        return await bed.WaitReadyAsync("default", name);
+        await _bed.Kube.CreateClusterAsync("default", name, spec: spec);
+        return await _bed.WaitReadyAsync("default", name);
     }
 
     [Test]
     public async Task Delete_policy_removes_the_ecs_cluster()
     {
         await CreateReadyAsync("doomed");
-        await bed.Kube.DeleteClusterAsync("default", "doomed");
-        await bed.WaitGoneAsync("default", "doomed");
-        var cluster = await bed.DescribeAsync("doomed");
+        await _bed.Kube.DeleteClusterAsync("default", "doomed");
+        await _bed.WaitGoneAsync("default", "doomed");
+        var cluster = await _bed.DescribeAsync("doomed");
         (cluster is null || cluster.Status == "INACTIVE").Should().BeTrue("deletionPolicy Delete deletes the ECS cluster");
     }
 
@@ -80,20 +80,20 @@ public sealed class ClusterLifecycleTests
     {
         await CreateReadyAsync("kept", s => s.DeletionPolicy = DeletionPolicy.Retain);
         var since = DateTimeOffset.UtcNow;
-        await bed.Kube.DeleteClusterAsync("default", "kept");
-        await bed.WaitGoneAsync("default", "kept");
-        (await bed.DescribeAsync("kept"))!.Status.Should().Be("ACTIVE");
-        bed.OperatorCalls(since).Should().NotContainKey("DeleteCluster");
+        await _bed.Kube.DeleteClusterAsync("default", "kept");
+        await _bed.WaitGoneAsync("default", "kept");
+        (await _bed.DescribeAsync("kept"))!.Status.Should().Be("ACTIVE");
+        _bed.OperatorCalls(since).Should().NotContainKey("DeleteCluster");
     }
 
     [Test]
     public async Task Deletion_is_blocked_while_services_and_tasks_run_and_completes_when_they_are_gone()
     {
         await CreateReadyAsync("busy");
-        bed.Aws.Ecs.SetWorkload(OperatorTestBed.Account, "us-east-1", "busy", activeServices: 2, runningTasks: 3);
-        await bed.Kube.DeleteClusterAsync("default", "busy");
+        _bed.Aws.Ecs.SetWorkload(OperatorTestBed.Account, "us-east-1", "busy", activeServices: 2, runningTasks: 3);
+        await _bed.Kube.DeleteClusterAsync("default", "busy");
 
-        var blocked = await bed.WaitForClusterAsync("default", "busy",
+        var blocked = await _bed.WaitForClusterAsync("default", "busy",
             c => c.Status?.Conditions?.Any(x => x.Type == ClusterConditions.DeletionBlocked && x.Status == "True") == true, "DeletionBlocked");
         var condition = blocked.Status!.Conditions!.Single(x => x.Type == ClusterConditions.DeletionBlocked);
         condition.Reason.Should().BeOneOf("ClusterContainsServices", "ClusterContainsTasks");
@@ -101,9 +101,9 @@ public sealed class ClusterLifecycleTests
         blocked.Status.ActiveServicesCount.Should().Be(2);
         blocked.Status.RunningTasksCount.Should().Be(3);
 
-        bed.Aws.Ecs.SetWorkload(OperatorTestBed.Account, "us-east-1", "busy");
-        await bed.WaitGoneAsync("default", "busy");
-        var cluster = await bed.DescribeAsync("busy");
+        _bed.Aws.Ecs.SetWorkload(OperatorTestBed.Account, "us-east-1", "busy");
+        await _bed.WaitGoneAsync("default", "busy");
+        var cluster = await _bed.DescribeAsync("busy");
         (cluster is null || cluster.Status == "INACTIVE").Should().BeTrue();
     }
 
@@ -111,14 +111,14 @@ public sealed class ClusterLifecycleTests
     public async Task Out_of_band_drift_is_detected_by_the_batched_scan_and_corrected()
     {
         await CreateReadyAsync("drifty", s => s.Tags = new() { ["Team"] = "platform" });
-        var arn = (await bed.DescribeAsync("drifty"))!.ClusterArn!;
-        await bed.Ecs.UntagResourceAsync(new() { ResourceArn = arn, TagKeys = ["Team"] });
-        await bed.Ecs.TagResourceAsync(new() { ResourceArn = arn, Tags = [new("Rogue", "x")] });
-        await bed.Ecs.UpdateClusterAsync(new() { Cluster = arn, Settings = [new("containerInsights", "disabled")] });
+        var arn = (await _bed.DescribeAsync("drifty"))!.ClusterArn!;
+        await _bed.Ecs.UntagResourceAsync(new() { ResourceArn = arn, TagKeys = ["Team"] });
+        await _bed.Ecs.TagResourceAsync(new() { ResourceArn = arn, Tags = [new("Rogue", "x")] });
+        await _bed.Ecs.UpdateClusterAsync(new() { Cluster = arn, Settings = [new("containerInsights", "disabled")] });
 
         await Eventually.UntilAsync(async () =>
         {
-            var c = await bed.DescribeAsync("drifty");
+            var c = await _bed.DescribeAsync("drifty");
             return c!.Tags!.Any(t => t.Key == "Team") && c.Tags!.All(t => t.Key != "Rogue")
                 && c.Settings!.Any(s => s.Name == "containerInsights" && s.Value == "enabled");
         }, "drift corrected", TimeSpan.FromSeconds(60));
@@ -128,8 +128,8 @@ public sealed class ClusterLifecycleTests
     public async Task A_cluster_deleted_out_of_band_is_recreated()
     {
         await CreateReadyAsync("phoenix");
-        await bed.Ecs.DeleteClusterAsync(new() { Cluster = "phoenix" });
-        await Eventually.UntilAsync(async () => (await bed.DescribeAsync("phoenix"))?.Status == "ACTIVE", "recreated", TimeSpan.FromSeconds(60));
+        await _bed.Ecs.DeleteClusterAsync(new() { Cluster = "phoenix" });
+        await Eventually.UntilAsync(async () => (await _bed.DescribeAsync("phoenix"))?.Status == "ACTIVE", "recreated", TimeSpan.FromSeconds(60));
     }
 
     [Test]
@@ -154,12 +154,12 @@ public sealed class ClusterLifecycleTests
     public async Task A_cluster_owned_by_another_object_is_never_touched_nor_deleted()
     {
         await CreateReadyAsync("owned");
-        await bed.Kube.CreateClusterAsync("default", "intruder", clusterName: "owned");
-        await bed.WaitForClusterAsync("default", "intruder",
+        await _bed.Kube.CreateClusterAsync("default", "intruder", clusterName: "owned");
+        await _bed.WaitForClusterAsync("default", "intruder",
             c => c.Status?.Conditions?.Any(x => x.Reason == "OwnedByAnotherObject") == true, "OwnedByAnotherObject");
-        await bed.Kube.DeleteClusterAsync("default", "intruder");
-        await bed.WaitGoneAsync("default", "intruder");
-        (await bed.DescribeAsync("owned"))!.Status.Should().Be("ACTIVE", "the intruder's deletion must not delete another object's cluster");
+        await _bed.Kube.DeleteClusterAsync("default", "intruder");
+        await _bed.WaitGoneAsync("default", "intruder");
+        (await _bed.DescribeAsync("owned"))!.Status.Should().Be("ACTIVE", "the intruder's deletion must not delete another object's cluster");
     }
 
     [Test]

@@ -179,12 +179,12 @@ public sealed partial class ControlPlaneTests
 
     private class Killable(IRunnable inner) : IDrainingRunnable
     {
-        private readonly TaskCompletionSource killed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _killed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string Name => inner.Name;
         public bool Running { get; private set; }
 
-        public void Kill() => killed.TrySetResult();
+        public void Kill() => _killed.TrySetResult();
 
         public Task RunAsync(CancellationToken ct) => RunAsync(ct, CancellationToken.None);
 
@@ -193,7 +193,7 @@ public sealed partial class ControlPlaneTests
             using var cut = CancellationTokenSource.CreateLinkedTokenSource(stop);
             var run = inner is IDrainingRunnable d ? d.RunAsync(cut.Token, abort) : inner.RunAsync(cut.Token);
             Running = true;
-            if (await Task.WhenAny(run, killed.Task) == run)
+            if (await Task.WhenAny(run, _killed.Task) == run)
             {
                 await run;
                 return;

@@ -18,27 +18,27 @@ public sealed class GuideExamplesTests
         "ecscluster-dev.yaml", "ecscluster-service-mesh.yaml", "ecscluster-audit.yaml",
     ];
 
-    private OperatorTestBed bed = null!;
+    private OperatorTestBed _bed = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        bed = await OperatorTestBed.StartAsync();
-        bed.Aws.Ecs.RegisterCapacityProvider(OperatorTestBed.Account, "us-east-1", "my-ec2-capacity-provider");
+        _bed = await OperatorTestBed.StartAsync();
+        _bed.Aws.Ecs.RegisterCapacityProvider(OperatorTestBed.Account, "us-east-1", "my-ec2-capacity-provider");
         // The guide's IRSA provider, as written (default), and in production for the serverless example.
-        await bed.ApplySampleAsync("awsprovider-irsa.yaml");
-        await bed.ApplySampleAsync("awsprovider-irsa.yaml", "production");
+        await _bed.ApplySampleAsync("awsprovider-irsa.yaml");
+        await _bed.ApplySampleAsync("awsprovider-irsa.yaml", "production");
         // The guide's static provider as written, and the dev-aws provider its development examples reference.
-        await bed.ApplySampleAsync("secret-aws-credentials.yaml");
-        await bed.ApplySampleAsync("awsprovider-static.yaml");
-        await bed.ApplySampleAsync("secret-aws-credentials.yaml", "development");
-        await bed.ApplySampleAsync("awsprovider-static.yaml", "development", o => o["metadata"]!["name"] = "dev-aws");
+        await _bed.ApplySampleAsync("secret-aws-credentials.yaml");
+        await _bed.ApplySampleAsync("awsprovider-static.yaml");
+        await _bed.ApplySampleAsync("secret-aws-credentials.yaml", "development");
+        await _bed.ApplySampleAsync("awsprovider-static.yaml", "development", o => o["metadata"]!["name"] = "dev-aws");
         foreach (var sample in ClusterSamples)
         {
-            await bed.ApplySampleAsync(sample);
+            await _bed.ApplySampleAsync(sample);
         }
         // A copy of the Fargate example for the patch test, so the guide's own objects stay as written.
-        await bed.ApplySampleAsync("ecscluster-fargate.yaml", edit: o =>
+        await _bed.ApplySampleAsync("ecscluster-fargate.yaml", edit: o =>
         {
             o["metadata"]!["name"] = "patched";
             o["spec"]!["clusterName"] = "patched";
@@ -46,15 +46,15 @@ public sealed class GuideExamplesTests
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync() => await bed.DisposeAsync();
+    public async Task StopAsync() => await _bed.DisposeAsync();
 
     [TestCase("default", "production-aws", "assumed-role/infra-operator-role")]
     [TestCase("default", "localstack", "guide-user")]
     [TestCase("development", "dev-aws", "guide-user")]
     public async Task Both_guide_providers_authenticate(string ns, string name, string identity)
     {
-        await bed.WaitProviderReadyAsync(ns, name);
-        var provider = (await bed.GetProviderAsync(ns, name))!;
+        await _bed.WaitProviderReadyAsync(ns, name);
+        var provider = (await _bed.GetProviderAsync(ns, name))!;
         provider.Status!.AccountID.Should().Be(OperatorTestBed.Account);
         provider.Status.CallerIdentity.Should().Contain(identity);
         provider.Status.LastAuthenticationTime.Should().NotBeNull();
@@ -70,7 +70,7 @@ public sealed class GuideExamplesTests
     [TestCase("default", "audit-cluster")]
     public async Task Guide_cluster_becomes_Ready_with_the_guides_status_fields(string ns, string name)
     {
-        var obj = await bed.WaitReadyAsync(ns, name);
+        var obj = await _bed.WaitReadyAsync(ns, name);
         var status = obj.Status!;
         status.Status.Should().Be("ACTIVE");
         status.ClusterARN.Should().Be($"arn:aws:ecs:us-east-1:{OperatorTestBed.Account}:cluster/{obj.Spec.ClusterName}");
@@ -83,7 +83,7 @@ public sealed class GuideExamplesTests
         status.Conditions.Should().Contain(c => c.Type == "Synced" && c.Status == "True");
         obj.Metadata.Finalizers.Should().Contain(ApiGroup.Finalizer);
 
-        var cluster = (await bed.DescribeAsync(obj.Spec.ClusterName))!;
+        var cluster = (await _bed.DescribeAsync(obj.Spec.ClusterName))!;
         cluster.Status.Should().Be("ACTIVE");
         cluster.Settings.Should().ContainEquivalentOf(new { Name = "containerInsights", Value = "enabled" });
         var tags = cluster.Tags!.ToDictionary(t => t.Key, t => t.Value);
@@ -98,8 +98,8 @@ public sealed class GuideExamplesTests
     [Test]
     public async Task The_hybrid_cluster_has_its_capacity_providers_and_strategy()
     {
-        await bed.WaitReadyAsync("default", "hybrid-cluster");
-        var cluster = (await bed.DescribeAsync("hybrid-cluster"))!;
+        await _bed.WaitReadyAsync("default", "hybrid-cluster");
+        var cluster = (await _bed.DescribeAsync("hybrid-cluster"))!;
         cluster.CapacityProviders.Should().BeEquivalentTo("FARGATE", "FARGATE_SPOT", "my-ec2-capacity-provider");
         cluster.DefaultCapacityProviderStrategy!.Select(s => (s.CapacityProvider, s.Weight ?? 0, s.Base ?? 0))
             .Should().BeEquivalentTo([("FARGATE", 80, 10), ("FARGATE_SPOT", 20, 0)]);
@@ -108,50 +108,50 @@ public sealed class GuideExamplesTests
     [Test]
     public async Task The_exec_and_service_connect_examples_are_configured()
     {
-        await bed.WaitReadyAsync("default", "audit-cluster");
-        var audit = (await bed.DescribeAsync("audit-prod"))!.Configuration!.ExecuteCommandConfiguration!;
+        await _bed.WaitReadyAsync("default", "audit-cluster");
+        var audit = (await _bed.DescribeAsync("audit-prod"))!.Configuration!.ExecuteCommandConfiguration!;
         audit.Logging.Should().Be("OVERRIDE");
         audit.KmsKeyId.Should().Be("arn:aws:kms:us-east-1:123456789012:key/audit-key");
         audit.LogConfiguration!.S3BucketName.Should().Be("audit-logs-bucket");
         audit.LogConfiguration.S3KeyPrefix.Should().Be("ecs-exec/");
         audit.LogConfiguration.CloudWatchEncryptionEnabled.Should().BeTrue();
 
-        await bed.WaitReadyAsync("default", "service-mesh-cluster");
-        (await bed.DescribeAsync("service-mesh"))!.ServiceConnectDefaults!.Namespace.Should().Contain("my-app-namespace");
+        await _bed.WaitReadyAsync("default", "service-mesh-cluster");
+        (await _bed.DescribeAsync("service-mesh"))!.ServiceConnectDefaults!.Namespace.Should().Contain("my-app-namespace");
     }
 
     [Test]
     public async Task Each_field_patch_converges_with_the_minimum_calls()
     {
-        var obj = await bed.WaitReadyAsync("default", "patched");
+        var obj = await _bed.WaitReadyAsync("default", "patched");
 
         async Task<Dictionary<string, int>> PatchAsync(JsonObject spec)
         {
             var since = DateTimeOffset.UtcNow;
             var generation = obj.Metadata.Generation;
-            await bed.Kube.PatchClusterAsync("default", "patched", new JsonObject { ["spec"] = spec });
-            obj = await bed.WaitForClusterAsync("default", "patched",
+            await _bed.Kube.PatchClusterAsync("default", "patched", new JsonObject { ["spec"] = spec });
+            obj = await _bed.WaitForClusterAsync("default", "patched",
                 c => c.Metadata.Generation > generation && c.Status?.ObservedGeneration == c.Metadata.Generation && c.Status.Ready, "converged");
-            var calls = bed.OperatorCalls(since);
+            var calls = _bed.OperatorCalls(since);
             calls.Remove("DescribeClusters");
             return calls;
         }
 
         (await PatchAsync(new JsonObject { ["tags"] = new JsonObject { ["CostCenter"] = "42" } }))
             .Should().BeEquivalentTo(new Dictionary<string, int> { ["TagResource"] = 1 });
-        (await bed.DescribeAsync("patched"))!.Tags.Should().Contain(t => t.Key == "CostCenter" && t.Value == "42");
+        (await _bed.DescribeAsync("patched"))!.Tags.Should().Contain(t => t.Key == "CostCenter" && t.Value == "42");
 
         (await PatchAsync(new JsonObject { ["tags"] = new JsonObject { ["Team"] = null } }))
             .Should().BeEquivalentTo(new Dictionary<string, int> { ["UntagResource"] = 1 });
-        (await bed.DescribeAsync("patched"))!.Tags.Should().NotContain(t => t.Key == "Team");
+        (await _bed.DescribeAsync("patched"))!.Tags.Should().NotContain(t => t.Key == "Team");
 
         (await PatchAsync(new JsonObject { ["settings"] = new JsonArray(new JsonObject { ["name"] = "containerInsights", ["value"] = "disabled" }) }))
             .Should().BeEquivalentTo(new Dictionary<string, int> { ["UpdateCluster"] = 1 });
-        (await bed.DescribeAsync("patched"))!.Settings.Should().ContainEquivalentOf(new { Name = "containerInsights", Value = "disabled" });
+        (await _bed.DescribeAsync("patched"))!.Settings.Should().ContainEquivalentOf(new { Name = "containerInsights", Value = "disabled" });
 
         (await PatchAsync(new JsonObject { ["capacityProviders"] = new JsonArray("FARGATE") }))
             .Should().BeEquivalentTo(new Dictionary<string, int> { ["PutClusterCapacityProviders"] = 1 });
-        (await bed.DescribeAsync("patched"))!.CapacityProviders.Should().BeEquivalentTo("FARGATE");
+        (await _bed.DescribeAsync("patched"))!.CapacityProviders.Should().BeEquivalentTo("FARGATE");
 
         // logging DEFAULT is what ECS assumes without any configuration: nothing to send.
         (await PatchAsync(new JsonObject
@@ -162,6 +162,6 @@ public sealed class GuideExamplesTests
         {
             ["configuration"] = new JsonObject { ["executeCommandConfiguration"] = new JsonObject { ["logging"] = "NONE" } },
         })).Should().BeEquivalentTo(new Dictionary<string, int> { ["UpdateCluster"] = 1 });
-        (await bed.DescribeAsync("patched"))!.Configuration!.ExecuteCommandConfiguration!.Logging.Should().Be("NONE");
+        (await _bed.DescribeAsync("patched"))!.Configuration!.ExecuteCommandConfiguration!.Logging.Should().Be("NONE");
     }
 }

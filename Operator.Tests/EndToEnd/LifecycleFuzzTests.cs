@@ -80,18 +80,18 @@ public sealed class LifecycleFuzzTests
 
     private sealed class Run(OperatorTestBed bed, int seed)
     {
-        private readonly Random random = new(seed);
-        private readonly Dictionary<string, Intent> intents = new(StringComparer.Ordinal);
-        private Dictionary<string, EcsView> previous = new(StringComparer.Ordinal);
-        private Dictionary<string, ECSCluster> previousObjects = new(StringComparer.Ordinal);
+        private readonly Random _random = new(seed);
+        private readonly Dictionary<string, Intent> _intents = new(StringComparer.Ordinal);
+        private Dictionary<string, EcsView> _previous = new(StringComparer.Ordinal);
+        private Dictionary<string, ECSCluster> _previousObjects = new(StringComparer.Ordinal);
 
         // What the current step did, for the checks that no cluster changes unless a step asked.
-        private readonly HashSet<string> touched = new(StringComparer.Ordinal);
-        private readonly HashSet<string> deletionAsked = new(StringComparer.Ordinal);
-        private readonly List<(string Name, string Policy)> objectDeletions = [];
-        private readonly HashSet<string> created = new(StringComparer.Ordinal);
-        private int tagChangesSeen;
-        private int revision;
+        private readonly HashSet<string> _touched = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _deletionAsked = new(StringComparer.Ordinal);
+        private readonly List<(string Name, string Policy)> _objectDeletions = [];
+        private readonly HashSet<string> _created = new(StringComparer.Ordinal);
+        private int _tagChangesSeen;
+        private int _revision;
 
         public List<string> Journal { get; } = [];
 
@@ -105,7 +105,7 @@ public sealed class LifecycleFuzzTests
             for (var step = 1; step <= steps; step++)
             {
                 BeginStep();
-                var actions = 1 + random.Next(3);
+                var actions = 1 + _random.Next(3);
                 for (var i = 0; i < actions; i++)
                 {
                     await RandomActionAsync();
@@ -119,10 +119,10 @@ public sealed class LifecycleFuzzTests
         private async Task ContestedCreateAsync()
         {
             BeginStep();
-            var names = Enumerable.Range(0, 2 + random.Next(2)).Select(i => $"c{i}").ToList();
+            var names = Enumerable.Range(0, 2 + _random.Next(2)).Select(i => $"c{i}").ToList();
             foreach (var name in names)
             {
-                intents[name] = new Intent("contested", ProviderNames[random.Next(2)], DeletionPolicy.Delete, Adopt: false);
+                _intents[name] = new Intent("contested", ProviderNames[_random.Next(2)], DeletionPolicy.Delete, Adopt: false);
             }
             Note($"create at once {string.Join(", ", names)} -> contested");
             await Task.WhenAll(names.Select(CreateObjectAsync));
@@ -137,10 +137,10 @@ public sealed class LifecycleFuzzTests
 
         private void BeginStep()
         {
-            touched.Clear();
-            deletionAsked.Clear();
-            objectDeletions.Clear();
-            created.Clear();
+            _touched.Clear();
+            _deletionAsked.Clear();
+            _objectDeletions.Clear();
+            _created.Clear();
         }
 
         private void Note(string what) => Journal.Add($"  {Journal.Count + 1}. {what}");
@@ -150,23 +150,23 @@ public sealed class LifecycleFuzzTests
             var objects = await ListObjectsAsync();
             var live = objects.Values.Where(o => o.Metadata.DeletionTimestamp is null).Select(o => o.Metadata.Name).Order(StringComparer.Ordinal).ToList();
             var free = ObjectNames.Where(n => !objects.ContainsKey(n)).ToList();
-            var roll = random.Next(100);
+            var roll = _random.Next(100);
             switch (roll)
             {
                 case < 25 when free.Count > 0:
-                    await CreateRandomAsync([free[random.Next(free.Count)]]);
+                    await CreateRandomAsync([free[_random.Next(free.Count)]]);
                     break;
                 case < 35 when free.Count > 1:
-                    await CreateRandomAsync(free.OrderBy(_ => random.Next()).Take(2 + random.Next(Math.Min(2, free.Count - 1))).ToList());
+                    await CreateRandomAsync(free.OrderBy(_ => _random.Next()).Take(2 + _random.Next(Math.Min(2, free.Count - 1))).ToList());
                     break;
                 case < 47 when live.Count > 0:
-                    await EditAsync(live[random.Next(live.Count)]);
+                    await EditAsync(live[_random.Next(live.Count)]);
                     break;
                 case < 62 when live.Count > 0:
-                    await DeleteObjectAsync(live[random.Next(live.Count)]);
+                    await DeleteObjectAsync(live[_random.Next(live.Count)]);
                     break;
                 case < 67 when live.Count > 0:
-                    await AdoptAsync(live[random.Next(live.Count)]);
+                    await AdoptAsync(live[_random.Next(live.Count)]);
                     break;
                 case < 74:
                     await UntagOutOfBandAsync();
@@ -190,21 +190,21 @@ public sealed class LifecycleFuzzTests
 
         private async Task CreateRandomAsync(List<string> names)
         {
-            var clusterName = ClusterNames[random.Next(ClusterNames.Length)];
+            var clusterName = ClusterNames[_random.Next(ClusterNames.Length)];
             foreach (var name in names)
             {
-                intents[name] = new Intent(clusterName, ProviderNames[random.Next(2)],
-                    random.Next(10) < 6 ? DeletionPolicy.Delete : DeletionPolicy.Retain, Adopt: random.Next(10) < 3);
-                Note($"create {name}: {intents[name]}");
+                _intents[name] = new Intent(clusterName, ProviderNames[_random.Next(2)],
+                    _random.Next(10) < 6 ? DeletionPolicy.Delete : DeletionPolicy.Retain, Adopt: _random.Next(10) < 3);
+                Note($"create {name}: {_intents[name]}");
             }
-            touched.Add(clusterName);
+            _touched.Add(clusterName);
             await Task.WhenAll(names.Select(CreateObjectAsync));
         }
 
         private Task CreateObjectAsync(string name)
         {
-            var intent = intents[name];
-            created.Add(name);
+            var intent = _intents[name];
+            _created.Add(name);
             return bed.Kube.CreateClusterAsync(Ns, name, clusterName: intent.ClusterName, provider: intent.Provider, spec: s =>
             {
                 s.DeletionPolicy = intent.Policy;
@@ -214,30 +214,30 @@ public sealed class LifecycleFuzzTests
 
         private async Task EditAsync(string name)
         {
-            var value = $"r{++revision}";
+            var value = $"r{++_revision}";
             Note($"edit {name}: tags.rev={value}");
-            touched.Add(intents[name].ClusterName);
+            _touched.Add(_intents[name].ClusterName);
             await bed.Kube.PatchClusterAsync(Ns, name, new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["rev"] = value } } });
         }
 
         private async Task AdoptAsync(string name)
         {
             Note($"set adoptExisting on {name}");
-            intents[name] = intents[name] with { Adopt = true };
-            touched.Add(intents[name].ClusterName);
+            _intents[name] = _intents[name] with { Adopt = true };
+            _touched.Add(_intents[name].ClusterName);
             await bed.Kube.PatchClusterAsync(Ns, name, new JsonObject { ["spec"] = new JsonObject { ["adoptExisting"] = true } });
         }
 
         private async Task DeleteObjectAsync(string name)
         {
-            var intent = intents[name];
+            var intent = _intents[name];
             Note($"delete {name} ({intent.Policy}, {intent.ClusterName})");
-            touched.Add(intent.ClusterName);
+            _touched.Add(intent.ClusterName);
             if (intent.Policy == DeletionPolicy.Delete)
             {
-                deletionAsked.Add(intent.ClusterName);
+                _deletionAsked.Add(intent.ClusterName);
             }
-            objectDeletions.Add((name, intent.Policy));
+            _objectDeletions.Add((name, intent.Policy));
             await bed.Kube.DeleteClusterAsync(Ns, name);
         }
 
@@ -248,9 +248,9 @@ public sealed class LifecycleFuzzTests
             {
                 return;
             }
-            var target = tagged[random.Next(tagged.Count)];
+            var target = tagged[_random.Next(tagged.Count)];
             Note($"out of band: remove the ownership tag of {target.Name} (was {target.Owner})");
-            touched.Add(target.Name);
+            _touched.Add(target.Name);
             bed.Aws.Ecs.UntagResource(OperatorTestBed.Account, "us-east-1", new EcsModel.UntagResourceRequest { ResourceArn = target.Arn, TagKeys = [Ownership.TagKey] });
         }
 
@@ -261,30 +261,30 @@ public sealed class LifecycleFuzzTests
             {
                 return;
             }
-            var target = live[random.Next(live.Count)];
+            var target = live[_random.Next(live.Count)];
             Note($"out of band: delete ECS cluster {target.Name}");
-            touched.Add(target.Name);
-            deletionAsked.Add(target.Name);
+            _touched.Add(target.Name);
+            _deletionAsked.Add(target.Name);
             bed.Aws.Ecs.DeleteCluster(OperatorTestBed.Account, "us-east-1", new EcsModel.DeleteClusterRequest { Cluster = target.Arn });
         }
 
         private void ArmFaults()
         {
             var faults = bed.Aws.Faults;
-            switch (random.Next(3))
+            switch (_random.Next(3))
             {
                 case 0:
-                    var throttled = 1 + random.Next(3);
+                    var throttled = 1 + _random.Next(3);
                     Note($"ECS throttles the next {throttled} calls");
                     faults.FailNext("*", throttled, "ThrottlingException", 400, "Rate exceeded");
                     break;
                 case 1:
-                    var failed = 1 + random.Next(2);
+                    var failed = 1 + _random.Next(2);
                     Note($"ECS fails the next {failed} calls with 500");
                     faults.FailNext("*", failed, "ServerException", 500);
                     break;
                 default:
-                    var operation = new[] { "CreateCluster", "TagResource", "UntagResource", "DeleteCluster", "UpdateCluster" }[random.Next(5)];
+                    var operation = new[] { "CreateCluster", "TagResource", "UntagResource", "DeleteCluster", "UpdateCluster" }[_random.Next(5)];
                     Note($"ECS loses the response of the next {operation}");
                     faults.FailNext(operation, 1, "ServerException", 500, afterExecution: true);
                     break;
@@ -338,12 +338,12 @@ public sealed class LifecycleFuzzTests
             var objects = await ListObjectsAsync();
             foreach (var name in objects.Keys)
             {
-                touched.Add(intents[name].ClusterName);
-                if (intents[name].Policy == DeletionPolicy.Delete)
+                _touched.Add(_intents[name].ClusterName);
+                if (_intents[name].Policy == DeletionPolicy.Delete)
                 {
-                    deletionAsked.Add(intents[name].ClusterName);
+                    _deletionAsked.Add(_intents[name].ClusterName);
                 }
-                objectDeletions.Add((name, intents[name].Policy));
+                _objectDeletions.Add((name, _intents[name].Policy));
             }
             Note("delete every object and provider at once");
             await Task.WhenAll(objects.Keys.Select(n => bed.Kube.DeleteClusterAsync(Ns, n))
@@ -393,8 +393,8 @@ public sealed class LifecycleFuzzTests
                 Assert.Fail($"{label}: a cluster changed without being asked: {string.Join("; ", history)}\n{Dump(objects, ecs)}");
             }
             Journal.Add($"  -- quiet after {label}: {string.Join(", ", ecs.Values.Select(c => $"{c.Name}={c.Status}/{c.Owner ?? "-"}"))}");
-            previous = ecs;
-            previousObjects = objects;
+            _previous = ecs;
+            _previousObjects = objects;
         }
 
         /// <summary>What must hold at every moment, quiet or not: status never contradicts its conditions.</summary>
@@ -502,14 +502,14 @@ public sealed class LifecycleFuzzTests
         private List<string> History(Dictionary<string, ECSCluster> objects, Dictionary<string, EcsView> ecs)
         {
             var problems = new List<string>();
-            foreach (var before in previous.Values.Where(c => c.Live))
+            foreach (var before in _previous.Values.Where(c => c.Live))
             {
                 var now = ecs.GetValueOrDefault(before.Name);
-                if (now is not { Live: true } && !deletionAsked.Contains(before.Name))
+                if (now is not { Live: true } && !_deletionAsked.Contains(before.Name))
                 {
                     problems.Add($"{before.Name} was deleted, but no step deleted it nor an object of it with deletionPolicy Delete");
                 }
-                if (now is { Live: true } && !touched.Contains(before.Name)
+                if (now is { Live: true } && !_touched.Contains(before.Name)
                     && !(now.Owner == before.Owner && now.Tags.Count == before.Tags.Count && now.Tags.All(t => before.Tags.GetValueOrDefault(t.Key) == t.Value)))
                 {
                     problems.Add($"{before.Name} changed (owner {before.Owner} -> {now.Owner}) but no step touched it");
@@ -518,22 +518,22 @@ public sealed class LifecycleFuzzTests
             // A cluster's ownership tag moved straight from one object to another: allowed only when the first one was
             // gone (adoption of an orphan), never while it still existed (that is stealing).
             var changes = bed.Aws.Ecs.TagChanges;
-            foreach (var change in changes.Skip(tagChangesSeen))
+            foreach (var change in changes.Skip(_tagChangesSeen))
             {
                 var from = change.Before.FirstOrDefault(t => t.Key == Ownership.TagKey)?.Value;
                 var to = change.After.FirstOrDefault(t => t.Key == Ownership.TagKey)?.Value;
                 var fromName = Ownership.ParseOwner(from)?.Name;
-                var fromWasGone = fromName is null || (!previousObjects.ContainsKey(fromName) && !created.Contains(fromName))
-                    || objectDeletions.Any(d => d.Name == fromName);
+                var fromWasGone = fromName is null || (!_previousObjects.ContainsKey(fromName) && !_created.Contains(fromName))
+                    || _objectDeletions.Any(d => d.Name == fromName);
                 if (from is not null && to is not null && from != to && !fromWasGone)
                 {
                     problems.Add($"{change.ClusterName}: ownership tag moved from {from} to {to} while {from} existed");
                 }
             }
-            tagChangesSeen = changes.Count;
-            foreach (var (name, policy) in objectDeletions)
+            _tagChangesSeen = changes.Count;
+            foreach (var (name, policy) in _objectDeletions)
             {
-                if (objects.ContainsKey(name) || previousObjects.GetValueOrDefault(name) is not { } gone)
+                if (objects.ContainsKey(name) || _previousObjects.GetValueOrDefault(name) is not { } gone)
                 {
                     continue; // re-created meanwhile, or deleted before it was ever seen
                 }
@@ -548,7 +548,7 @@ public sealed class LifecycleFuzzTests
 
         private string Dump(Dictionary<string, ECSCluster> objects, Dictionary<string, EcsView> ecs) =>
             "objects:\n" + string.Join("\n", objects.Values.OrderBy(o => o.Metadata.Name, StringComparer.Ordinal).Select(o =>
-                $"  {o.Metadata.Name}: {intents.GetValueOrDefault(o.Metadata.Name)} gen={o.Metadata.Generation}/{o.Status?.ObservedGeneration} "
+                $"  {o.Metadata.Name}: {_intents.GetValueOrDefault(o.Metadata.Name)} gen={o.Metadata.Generation}/{o.Status?.ObservedGeneration} "
                 + $"deleting={o.Metadata.DeletionTimestamp is not null} ready={o.Status?.Ready} arn={Ownership.RecordedArn(o)} conditions="
                 + string.Join(" | ", (o.Status?.Conditions ?? []).Select(c => $"{c.Type}={c.Status}/{c.Reason}: {c.Message}"))))
             + "\necs:\n" + string.Join("\n", ecs.Values.Select(c => $"  {c.Name}: {c.Status} owner={c.Owner} tags={string.Join(",", c.Tags.Select(t => $"{t.Key}={t.Value}"))}"));

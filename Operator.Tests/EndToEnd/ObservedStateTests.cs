@@ -14,23 +14,23 @@ namespace Operator.Tests.EndToEnd;
 [TestFixture]
 public sealed class ObservedStateTests
 {
-    private OperatorTestBed bed = null!;
+    private OperatorTestBed _bed = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(2));
-        await bed.CreateStaticProviderAsync("default", "p");
-        await bed.WaitProviderReadyAsync("default", "p");
+        _bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(2));
+        await _bed.CreateStaticProviderAsync("default", "p");
+        await _bed.WaitProviderReadyAsync("default", "p");
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync() => await bed.DisposeAsync();
+    public async Task StopAsync() => await _bed.DisposeAsync();
 
     [Test]
     public async Task Status_shows_what_ECS_reports_next_to_the_spec()
     {
-        await bed.Kube.CreateClusterAsync("default", "observed", spec: s =>
+        await _bed.Kube.CreateClusterAsync("default", "observed", spec: s =>
         {
             s.CapacityProviders = ["FARGATE_SPOT", "FARGATE"];
             s.DefaultCapacityProviderStrategy =
@@ -43,7 +43,7 @@ public sealed class ObservedStateTests
             s.ServiceConnectDefaults = new ServiceConnectDefaults { Namespace = "observed-ns" };
             s.Tags = new() { ["Team"] = "platform" };
         });
-        var ready = await bed.WaitReadyAsync("default", "observed");
+        var ready = await _bed.WaitReadyAsync("default", "observed");
 
         var status = ready.Status!;
         status.CapacityProviders.Should().Equal("FARGATE", "FARGATE_SPOT");
@@ -55,25 +55,25 @@ public sealed class ObservedStateTests
         status.ServiceConnectDefaults!.Namespace.Should().Contain("observed-ns");
         status.Tags.Should().Contain("Team", "platform").And.ContainKey("aws-infra-operator.runner.codes/owner");
 
-        await bed.Kube.PatchClusterAsync("default", "observed", new JsonObject
+        await _bed.Kube.PatchClusterAsync("default", "observed", new JsonObject
         {
             ["spec"] = new JsonObject { ["settings"] = new JsonArray(new JsonObject { ["name"] = "containerInsights", ["value"] = "enhanced" }) },
         });
-        await bed.WaitForClusterAsync("default", "observed",
+        await _bed.WaitForClusterAsync("default", "observed",
             c => c.Status?.Settings?.SingleOrDefault()?.Value == "enhanced" && c.Status.Ready, "status.settings follows a spec change");
 
         // A change outside Kubernetes shows once the drift scan has read it (and then corrected it).
         var arn = status.ClusterARN!;
-        await bed.Ecs.TagResourceAsync(new() { ResourceArn = arn, Tags = [new("Rogue", "x")] });
-        await bed.WaitForClusterAsync("default", "observed", c => c.Status?.Tags?.ContainsKey("Rogue") == false
+        await _bed.Ecs.TagResourceAsync(new() { ResourceArn = arn, Tags = [new("Rogue", "x")] });
+        await _bed.WaitForClusterAsync("default", "observed", c => c.Status?.Tags?.ContainsKey("Rogue") == false
             && c.Status.Tags.ContainsKey("Team"), "the drift scan's status without the rogue tag");
     }
 
     [Test]
     public async Task A_cluster_with_nothing_set_reports_only_what_ECS_defaults_to()
     {
-        await bed.Kube.CreateClusterAsync("default", "plain");
-        var ready = await bed.WaitReadyAsync("default", "plain");
+        await _bed.Kube.CreateClusterAsync("default", "plain");
+        var ready = await _bed.WaitReadyAsync("default", "plain");
 
         ready.Status!.CapacityProviders.Should().BeNull("ECS reports no capacity providers, and an empty list is left out");
         ready.Status.DefaultCapacityProviderStrategy.Should().BeNull();

@@ -19,63 +19,63 @@ namespace Operator.Tests.EndToEnd;
 [NonParallelizable]
 public sealed partial class OperationsTests
 {
-    private OperatorTestBed bed = null!;
-    private IReadOnlyList<Operator.Testing.Kubernetes.RequestLogEntry> operatorRequests = [];
+    private OperatorTestBed _bed = null!;
+    private IReadOnlyList<Operator.Testing.Kubernetes.RequestLogEntry> _operatorRequests = [];
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
         // A short resync so that the drift scanner runs during the test and its series appear.
-        bed = await OperatorTestBed.StartAsync(startOperator: false, resync: TimeSpan.FromSeconds(2),
+        _bed = await OperatorTestBed.StartAsync(startOperator: false, resync: TimeSpan.FromSeconds(2),
             settings: new() { ["LeaderElect"] = "true", ["LeaderElectionNamespace"] = "infra-operator-system" },
             services: s => s.AddSingleton(new ClusterReconcilerOptions { BlockedRequeue = TimeSpan.FromMilliseconds(300) }));
-        await bed.CreateStaticProviderAsync("default", "p");
-        await bed.Kube.CreateClusterAsync("default", "observed");
-        await bed.Kube.CreateClusterAsync("default", "kept"); // stays in sync, so the drift scan has something to compare
-        await bed.Kube.CreateClusterAsync("default", "orphan", provider: "missing"); // repeats one event: create, then patch
+        await _bed.CreateStaticProviderAsync("default", "p");
+        await _bed.Kube.CreateClusterAsync("default", "observed");
+        await _bed.Kube.CreateClusterAsync("default", "kept"); // stays in sync, so the drift scan has something to compare
+        await _bed.Kube.CreateClusterAsync("default", "orphan", provider: "missing"); // repeats one event: create, then patch
         // A cluster left tagged by an object that no longer exists, adopted on purpose: the operator asks the API (a GET,
         // not its cache) whether the owner is really gone.
-        await bed.Ecs.CreateClusterAsync(new Operator.Core.Aws.Ecs.Model.CreateClusterRequest
+        await _bed.Ecs.CreateClusterAsync(new Operator.Core.Aws.Ecs.Model.CreateClusterRequest
         {
             ClusterName = "inherited",
             Tags = [new Operator.Core.Aws.Ecs.Model.Tag(Operator.Core.Clusters.Ownership.TagKey, "default/gone-owner")],
         });
-        await bed.Kube.CreateClusterAsync("default", "heir", clusterName: "inherited", spec: s => s.AdoptExisting = true);
-        bed.Kube.Emulator.Requests.Reset(); // from here on, every request but the test's own deletes is the operator's
+        await _bed.Kube.CreateClusterAsync("default", "heir", clusterName: "inherited", spec: s => s.AdoptExisting = true);
+        _bed.Kube.Emulator.Requests.Reset(); // from here on, every request but the test's own deletes is the operator's
 
-        await bed.StartOperatorAsync();
-        await bed.WaitReadyAsync("default", "observed");
-        await bed.WaitReadyAsync("default", "heir");
-        await Eventually.UntilAsync(async () => (await bed.Client.CoreV1.ListNamespacedEventAsync("default",
+        await _bed.StartOperatorAsync();
+        await _bed.WaitReadyAsync("default", "observed");
+        await _bed.WaitReadyAsync("default", "heir");
+        await Eventually.UntilAsync(async () => (await _bed.Client.CoreV1.ListNamespacedEventAsync("default",
             fieldSelector: "involvedObject.name=orphan")).Items.Any(e => e.Count > 1), "a repeated event folded into one");
-        await bed.Kube.DeleteClusterAsync("default", "observed");
-        await bed.WaitGoneAsync("default", "observed");
+        await _bed.Kube.DeleteClusterAsync("default", "observed");
+        await _bed.WaitGoneAsync("default", "observed");
         // The Lease is created on acquire and updated by each renewal, one retry period later.
-        await Eventually.UntilAsync(() => bed.Kube.Emulator.Requests.Count("update", "leases") > 0, "a Lease renewal");
+        await Eventually.UntilAsync(() => _bed.Kube.Emulator.Requests.Count("update", "leases") > 0, "a Lease renewal");
         // The test's own requests: its deletes, its GETs of the ECSClusters it waits on and its event lists. The operator
         // never deletes an object, reads through list/watch, and GETs only the former owner named by a tag.
         string[] watched = ["observed", "heir"];
-        operatorRequests = [.. bed.Kube.Emulator.Requests.Entries.Where(e => !(e.Verb == "delete"
+        _operatorRequests = [.. _bed.Kube.Emulator.Requests.Entries.Where(e => !(e.Verb == "delete"
             || (e.Resource == "ecsclusters" && e.Verb == "get" && watched.Contains(e.Name))
             || (e.Resource == "events" && e.Verb == "list" && e.Query.Contains("involvedObject.name=", StringComparison.Ordinal))))];
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync() => await bed.DisposeAsync();
+    public async Task StopAsync() => await _bed.DisposeAsync();
 
     [Test]
     public async Task Every_request_the_operator_made_is_allowed_by_the_shipped_rbac()
     {
         var rbac = await RbacRules.LoadAsync();
-        operatorRequests.Should().NotBeEmpty();
-        rbac.Denied(operatorRequests).Select(RbacRules.Describe).Should().BeEmpty();
+        _operatorRequests.Should().NotBeEmpty();
+        rbac.Denied(_operatorRequests).Select(RbacRules.Describe).Should().BeEmpty();
     }
 
     [Test]
     public async Task Every_grant_of_the_shipped_rbac_is_used_by_the_operator()
     {
         var rbac = await RbacRules.LoadAsync();
-        var used = operatorRequests.Where(e => e.Resource.Length > 0)
+        var used = _operatorRequests.Where(e => e.Resource.Length > 0)
             .Select(e => (e.Group, Resource: e.Subresource.Length == 0 ? e.Resource : $"{e.Resource}/{e.Subresource}", e.Verb))
             .ToHashSet();
         var granted = rbac.Triples().Concat(rbac.Triples("infra-operator-system")).ToHashSet();
@@ -85,7 +85,7 @@ public sealed partial class OperationsTests
     [Test]
     public async Task Probes_answer_and_metrics_carry_the_controller_runtime_series()
     {
-        using var http = new HttpClient { BaseAddress = bed.OperatorAddress };
+        using var http = new HttpClient { BaseAddress = _bed.OperatorAddress };
         (await http.GetAsync("/healthz")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
         (await http.GetAsync("/readyz")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
 

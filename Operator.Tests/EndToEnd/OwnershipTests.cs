@@ -18,22 +18,22 @@ namespace Operator.Tests.EndToEnd;
 [TestFixture]
 public sealed class OwnershipTests
 {
-    private OperatorTestBed bed = null!;
+    private OperatorTestBed _bed = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(2), awsOptions: new Operator.Testing.Aws.AwsEmulatorOptions { RecordRequests = true },
+        _bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(2), awsOptions: new Operator.Testing.Aws.AwsEmulatorOptions { RecordRequests = true },
             services: s => s.AddSingleton(new ClusterReconcilerOptions
         {
             BlockedRequeue = TimeSpan.FromMilliseconds(500), SlowRequeue = TimeSpan.FromSeconds(1),
         }));
-        await bed.CreateStaticProviderAsync("default", "p");
-        await bed.WaitProviderReadyAsync("default", "p");
+        await _bed.CreateStaticProviderAsync("default", "p");
+        await _bed.WaitProviderReadyAsync("default", "p");
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync() => await bed.DisposeAsync();
+    public async Task StopAsync() => await _bed.DisposeAsync();
 
     private static bool Has(ECSCluster c, string reason) => c.Status?.Conditions?.Any(x => x.Reason == reason) == true;
 
@@ -49,19 +49,19 @@ public sealed class OwnershipTests
         var random = new Random(seed);
         var clusterName = $"contested-{seed}";
         var names = Enumerable.Range(0, 2 + random.Next(3)).Select(i => $"contender-{seed}-{i}").ToList();
-        await Task.WhenAll(names.Select(n => bed.Kube.CreateClusterAsync("default", n, clusterName: clusterName)));
+        await Task.WhenAll(names.Select(n => _bed.Kube.CreateClusterAsync("default", n, clusterName: clusterName)));
 
         var settled = new List<ECSCluster>();
         foreach (var n in names)
         {
-            settled.Add(await bed.WaitForClusterAsync("default", n,
+            settled.Add(await _bed.WaitForClusterAsync("default", n,
                 c => c.Status?.Ready == true || Has(c, ClusterConditions.Reasons.OwnedByAnotherObject), "Ready or OwnedByAnotherObject"));
         }
-        var tag = Ownership.OwnerOf((await bed.DescribeAsync(clusterName))!);
+        var tag = Ownership.OwnerOf((await _bed.DescribeAsync(clusterName))!);
         settled.Should().ContainSingle(c => c.Status!.Ready == true).Which.Metadata.Name.Should().Be(tag!.Split('/')[1]);
         settled.Where(c => $"default/{c.Metadata.Name}" != tag).Should().OnlyContain(c => Has(c, ClusterConditions.Reasons.OwnedByAnotherObject));
         settled.ForEach(AssertConsistent);
-        (await bed.GetClusterAsync("default", tag!.Split('/')[1]))!.Metadata.Annotations![Ownership.CreatedArnAnnotation]
+        (await _bed.GetClusterAsync("default", tag!.Split('/')[1]))!.Metadata.Annotations![Ownership.CreatedArnAnnotation]
             .Should().EndWith($"cluster/{clusterName}");
         var loser = settled.First(c => c.Status!.Ready != true);
         loser.Status!.Conditions!.Single(c => c.Type == "Ready").Message
@@ -71,76 +71,76 @@ public sealed class OwnershipTests
     [Test]
     public async Task A_retained_cluster_is_released_and_adopted_by_a_new_object()
     {
-        await bed.Kube.CreateClusterAsync("default", "retained", clusterName: "heirloom", spec: s => s.DeletionPolicy = DeletionPolicy.Retain);
-        await bed.WaitReadyAsync("default", "retained");
-        await bed.Kube.DeleteClusterAsync("default", "retained");
-        await bed.WaitGoneAsync("default", "retained");
-        var kept = (await bed.DescribeAsync("heirloom"))!;
+        await _bed.Kube.CreateClusterAsync("default", "retained", clusterName: "heirloom", spec: s => s.DeletionPolicy = DeletionPolicy.Retain);
+        await _bed.WaitReadyAsync("default", "retained");
+        await _bed.Kube.DeleteClusterAsync("default", "retained");
+        await _bed.WaitGoneAsync("default", "retained");
+        var kept = (await _bed.DescribeAsync("heirloom"))!;
         kept.Status.Should().Be("ACTIVE");
         Ownership.OwnerOf(kept).Should().BeNull("a retained cluster is released");
 
-        await bed.Kube.CreateClusterAsync("default", "heir", clusterName: "heirloom", spec: s => s.AdoptExisting = true);
-        await bed.WaitReadyAsync("default", "heir");
-        Ownership.OwnerOf((await bed.DescribeAsync("heirloom"))!).Should().Be("default/heir");
+        await _bed.Kube.CreateClusterAsync("default", "heir", clusterName: "heirloom", spec: s => s.AdoptExisting = true);
+        await _bed.WaitReadyAsync("default", "heir");
+        Ownership.OwnerOf((await _bed.DescribeAsync("heirloom"))!).Should().Be("default/heir");
     }
 
     [Test]
     public async Task A_cluster_whose_owner_provably_no_longer_exists_is_adopted_only_on_opt_in()
     {
         // Left behind by an object that is gone (e.g. abandoned by removing its finalizer by hand).
-        await bed.Ecs.CreateClusterAsync(new() { ClusterName = "orphan", Tags = [new(Ownership.TagKey, "default/ghost")] });
+        await _bed.Ecs.CreateClusterAsync(new() { ClusterName = "orphan", Tags = [new(Ownership.TagKey, "default/ghost")] });
 
-        await bed.Kube.CreateClusterAsync("default", "finder", clusterName: "orphan");
-        await bed.WaitForClusterAsync("default", "finder", c => Has(c, ClusterConditions.Reasons.OwnedByAnotherObject), "OwnedByAnotherObject");
-        await bed.Kube.PatchClusterAsync("default", "finder", new JsonObject { ["spec"] = new JsonObject { ["adoptExisting"] = true } });
-        await bed.WaitReadyAsync("default", "finder");
-        Ownership.OwnerOf((await bed.DescribeAsync("orphan"))!).Should().Be("default/finder");
+        await _bed.Kube.CreateClusterAsync("default", "finder", clusterName: "orphan");
+        await _bed.WaitForClusterAsync("default", "finder", c => Has(c, ClusterConditions.Reasons.OwnedByAnotherObject), "OwnedByAnotherObject");
+        await _bed.Kube.PatchClusterAsync("default", "finder", new JsonObject { ["spec"] = new JsonObject { ["adoptExisting"] = true } });
+        await _bed.WaitReadyAsync("default", "finder");
+        Ownership.OwnerOf((await _bed.DescribeAsync("orphan"))!).Should().Be("default/finder");
     }
 
     [Test]
     public async Task Adoption_never_takes_a_cluster_whose_owner_exists()
     {
-        await bed.Kube.CreateClusterAsync("default", "holder", clusterName: "held");
-        await bed.WaitReadyAsync("default", "holder");
-        await bed.Kube.CreateClusterAsync("default", "grabber", clusterName: "held", spec: s => s.AdoptExisting = true);
-        var blocked = await bed.WaitForClusterAsync("default", "grabber", c => Has(c, ClusterConditions.Reasons.OwnedByAnotherObject), "OwnedByAnotherObject");
+        await _bed.Kube.CreateClusterAsync("default", "holder", clusterName: "held");
+        await _bed.WaitReadyAsync("default", "holder");
+        await _bed.Kube.CreateClusterAsync("default", "grabber", clusterName: "held", spec: s => s.AdoptExisting = true);
+        var blocked = await _bed.WaitForClusterAsync("default", "grabber", c => Has(c, ClusterConditions.Reasons.OwnedByAnotherObject), "OwnedByAnotherObject");
         AssertConsistent(blocked);
-        Ownership.OwnerOf((await bed.DescribeAsync("held"))!).Should().Be("default/holder");
+        Ownership.OwnerOf((await _bed.DescribeAsync("held"))!).Should().Be("default/holder");
     }
 
     [Test]
     public async Task An_ownership_tag_removed_out_of_band_is_restored_and_delete_still_deletes()
     {
-        await bed.Kube.CreateClusterAsync("default", "untagged", clusterName: "untagged");
-        await bed.WaitReadyAsync("default", "untagged");
-        var arn = (await bed.DescribeAsync("untagged"))!.ClusterArn!;
-        await bed.Ecs.UntagResourceAsync(new() { ResourceArn = arn, TagKeys = [Ownership.TagKey] });
-        await Eventually.UntilAsync(async () => Ownership.OwnerOf((await bed.DescribeAsync("untagged"))!) == "default/untagged",
+        await _bed.Kube.CreateClusterAsync("default", "untagged", clusterName: "untagged");
+        await _bed.WaitReadyAsync("default", "untagged");
+        var arn = (await _bed.DescribeAsync("untagged"))!.ClusterArn!;
+        await _bed.Ecs.UntagResourceAsync(new() { ResourceArn = arn, TagKeys = [Ownership.TagKey] });
+        await Eventually.UntilAsync(async () => Ownership.OwnerOf((await _bed.DescribeAsync("untagged"))!) == "default/untagged",
             "ownership tag restored", TimeSpan.FromSeconds(60));
 
-        await bed.Ecs.UntagResourceAsync(new() { ResourceArn = arn, TagKeys = [Ownership.TagKey] });
-        await bed.Kube.DeleteClusterAsync("default", "untagged");
-        await bed.WaitGoneAsync("default", "untagged");
-        (await bed.DescribeAsync("untagged"))?.Status.Should().Be("INACTIVE", "the object that created it still deletes it");
+        await _bed.Ecs.UntagResourceAsync(new() { ResourceArn = arn, TagKeys = [Ownership.TagKey] });
+        await _bed.Kube.DeleteClusterAsync("default", "untagged");
+        await _bed.WaitGoneAsync("default", "untagged");
+        (await _bed.DescribeAsync("untagged"))?.Status.Should().Be("INACTIVE", "the object that created it still deletes it");
     }
 
     [Test]
     public async Task A_cluster_that_never_existed_in_ecs_is_finalized_without_aws_nor_its_provider()
     {
-        await bed.CreateStaticProviderAsync("default", "short-lived");
-        await bed.WaitProviderReadyAsync("default", "short-lived");
-        await bed.Kube.CreateClusterAsync("default", "stillborn", provider: "short-lived", spec: s => s.CapacityProviders = ["no-such-provider"]);
-        await bed.WaitForClusterAsync("default", "stillborn",
+        await _bed.CreateStaticProviderAsync("default", "short-lived");
+        await _bed.WaitProviderReadyAsync("default", "short-lived");
+        await _bed.Kube.CreateClusterAsync("default", "stillborn", provider: "short-lived", spec: s => s.CapacityProviders = ["no-such-provider"]);
+        await _bed.WaitForClusterAsync("default", "stillborn",
             c => c.Metadata.Finalizers?.Contains(ApiGroup.Finalizer) == true && Has(c, ClusterConditions.Reasons.InvalidParameter), "create failed");
 
-        var before = bed.Aws.RecordedRequests.Count;
-        await bed.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", AWSProvider.PluralName, "short-lived");
-        await bed.Kube.DeleteClusterAsync("default", "stillborn");
-        await bed.WaitGoneAsync("default", "stillborn");
-        await Eventually.UntilAsync(async () => await bed.GetProviderAsync("default", "short-lived") is null, "provider gone", TimeSpan.FromSeconds(60));
+        var before = _bed.Aws.RecordedRequests.Count;
+        await _bed.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", AWSProvider.PluralName, "short-lived");
+        await _bed.Kube.DeleteClusterAsync("default", "stillborn");
+        await _bed.WaitGoneAsync("default", "stillborn");
+        await Eventually.UntilAsync(async () => await _bed.GetProviderAsync("default", "short-lived") is null, "provider gone", TimeSpan.FromSeconds(60));
         // Other tests' objects share this operator, so only the calls naming this cluster count. A create retry that
         // raced the deletion is a DescribeClusters followed by a CreateCluster; a finalizer's call would be anything else.
-        var calls = bed.Aws.RecordedRequests.Skip(before).Where(r => r.Contains("\"stillborn\"", StringComparison.Ordinal))
+        var calls = _bed.Aws.RecordedRequests.Skip(before).Where(r => r.Contains("\"stillborn\"", StringComparison.Ordinal))
             .Select(r => System.Text.RegularExpressions.Regex.Match(r, @"(?im)^x-amz-target: *[^.\r\n]*\.(\w+)").Groups[1].Value).ToList();
         calls.Count(c => c == "DescribeClusters").Should().Be(calls.Count(c => c == "CreateCluster"), "nothing of this object exists in ECS");
         calls.Where(c => c is not ("DescribeClusters" or "CreateCluster")).Should().BeEmpty("nothing of this object exists in ECS");
@@ -149,71 +149,71 @@ public sealed class OwnershipTests
     [Test]
     public async Task A_provider_in_use_waits_for_its_clusters_and_says_which()
     {
-        await bed.CreateStaticProviderAsync("default", "busy-provider");
-        await bed.WaitProviderReadyAsync("default", "busy-provider");
-        await bed.Kube.CreateClusterAsync("default", "user-a", provider: "busy-provider");
-        await bed.Kube.CreateClusterAsync("default", "user-b", provider: "busy-provider");
-        await bed.WaitReadyAsync("default", "user-a");
-        await bed.WaitReadyAsync("default", "user-b");
-        await Eventually.UntilAsync(async () => (await bed.GetProviderAsync("default", "busy-provider"))!.Metadata.Finalizers?
+        await _bed.CreateStaticProviderAsync("default", "busy-provider");
+        await _bed.WaitProviderReadyAsync("default", "busy-provider");
+        await _bed.Kube.CreateClusterAsync("default", "user-a", provider: "busy-provider");
+        await _bed.Kube.CreateClusterAsync("default", "user-b", provider: "busy-provider");
+        await _bed.WaitReadyAsync("default", "user-a");
+        await _bed.WaitReadyAsync("default", "user-b");
+        await Eventually.UntilAsync(async () => (await _bed.GetProviderAsync("default", "busy-provider"))!.Metadata.Finalizers?
             .Contains(ProviderProtection.Finalizer) == true, "in-use finalizer", TimeSpan.FromSeconds(60));
 
-        await bed.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", AWSProvider.PluralName, "busy-provider");
-        await Eventually.UntilAsync(async () => (await bed.GetProviderAsync("default", "busy-provider"))!.Status?.Conditions?
+        await _bed.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", AWSProvider.PluralName, "busy-provider");
+        await Eventually.UntilAsync(async () => (await _bed.GetProviderAsync("default", "busy-provider"))!.Status?.Conditions?
             .Any(c => c.Type == "DeletionBlocked" && c.Message.Contains("2 ECSClusters") && c.Message.Contains("default/user-a")
                 && c.Message.Contains("default/user-b")) == true, "DeletionBlocked naming both users", TimeSpan.FromSeconds(60));
-        var events = await bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=busy-provider");
+        var events = await _bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=busy-provider");
         events.Items.Should().Contain(e => e.Reason == "DeletionBlocked" && e.Message.Contains("default/user-a"));
 
-        await bed.Kube.DeleteClusterAsync("default", "user-a");
-        await bed.WaitGoneAsync("default", "user-a");
-        (await bed.GetProviderAsync("default", "busy-provider")).Should().NotBeNull("user-b still holds it");
-        await bed.Kube.DeleteClusterAsync("default", "user-b");
-        await bed.WaitGoneAsync("default", "user-b");
-        await Eventually.UntilAsync(async () => await bed.GetProviderAsync("default", "busy-provider") is null, "provider gone", TimeSpan.FromSeconds(60));
-        (await bed.DescribeAsync("user-b"))?.Status.Should().Be("INACTIVE", "its clusters were deleted in ECS with the provider still there");
+        await _bed.Kube.DeleteClusterAsync("default", "user-a");
+        await _bed.WaitGoneAsync("default", "user-a");
+        (await _bed.GetProviderAsync("default", "busy-provider")).Should().NotBeNull("user-b still holds it");
+        await _bed.Kube.DeleteClusterAsync("default", "user-b");
+        await _bed.WaitGoneAsync("default", "user-b");
+        await Eventually.UntilAsync(async () => await _bed.GetProviderAsync("default", "busy-provider") is null, "provider gone", TimeSpan.FromSeconds(60));
+        (await _bed.DescribeAsync("user-b"))?.Status.Should().Be("INACTIVE", "its clusters were deleted in ECS with the provider still there");
     }
 
     [Test]
     public async Task Status_ready_equals_the_Ready_condition_on_every_blocked_path_and_a_hand_edit_is_corrected()
     {
-        await bed.CreateStaticProviderAsync("default", "fenced", spec: s => s["allowedNamespaces"] = new JsonArray("production"));
-        await bed.Ecs.CreateClusterAsync(new() { ClusterName = "foreign" });
-        await bed.Kube.CreateClusterAsync("default", "owner-of-taken", clusterName: "taken");
-        await bed.WaitReadyAsync("default", "owner-of-taken");
+        await _bed.CreateStaticProviderAsync("default", "fenced", spec: s => s["allowedNamespaces"] = new JsonArray("production"));
+        await _bed.Ecs.CreateClusterAsync(new() { ClusterName = "foreign" });
+        await _bed.Kube.CreateClusterAsync("default", "owner-of-taken", clusterName: "taken");
+        await _bed.WaitReadyAsync("default", "owner-of-taken");
         var paths = new (string Name, string Reason, Func<Task> Create)[]
         {
-            ("no-provider", "ProviderNotFound", () => bed.Kube.CreateClusterAsync("default", "no-provider", provider: "missing")),
-            ("development/not-allowed", "ProviderNotAllowed", () => bed.Kube.CreateClusterAsync("development", "not-allowed",
+            ("no-provider", "ProviderNotFound", () => _bed.Kube.CreateClusterAsync("default", "no-provider", provider: "missing")),
+            ("development/not-allowed", "ProviderNotAllowed", () => _bed.Kube.CreateClusterAsync("development", "not-allowed",
                 spec: s => s.ProviderRef = new ProviderReference { Name = "fenced", Namespace = "default" })),
-            ("bad-spec", ClusterConditions.Reasons.InvalidSpec, () => bed.Kube.CreateClusterAsync("default", "bad-spec",
+            ("bad-spec", ClusterConditions.Reasons.InvalidSpec, () => _bed.Kube.CreateClusterAsync("default", "bad-spec",
                 spec: s => s.Tags = Enumerable.Range(0, 50).ToDictionary(i => $"k{i}", i => "v"))),
-            ("needs-adoption", ClusterConditions.Reasons.AdoptionRequired, () => bed.Kube.CreateClusterAsync("default", "needs-adoption", clusterName: "foreign")),
-            ("second-owner", ClusterConditions.Reasons.OwnedByAnotherObject, () => bed.Kube.CreateClusterAsync("default", "second-owner", clusterName: "taken")),
+            ("needs-adoption", ClusterConditions.Reasons.AdoptionRequired, () => _bed.Kube.CreateClusterAsync("default", "needs-adoption", clusterName: "foreign")),
+            ("second-owner", ClusterConditions.Reasons.OwnedByAnotherObject, () => _bed.Kube.CreateClusterAsync("default", "second-owner", clusterName: "taken")),
         };
         foreach (var (path, reason, create) in paths)
         {
             var (ns, name) = path.Contains('/') ? (path.Split('/')[0], path.Split('/')[1]) : ("default", path);
             await create();
-            var blocked = await bed.WaitForClusterAsync(ns, name, c => Has(c, reason) && c.Status!.ObservedGeneration == c.Metadata.Generation, reason);
+            var blocked = await _bed.WaitForClusterAsync(ns, name, c => Has(c, reason) && c.Status!.ObservedGeneration == c.Metadata.Generation, reason);
             AssertConsistent(blocked);
-            await bed.Kube.PatchClusterAsync(ns, name, new JsonObject { ["status"] = new JsonObject { ["ready"] = true } }, status: true);
-            var corrected = await bed.WaitForClusterAsync(ns, name, c => c.Status?.Ready == false, $"{name}: hand-edited ready corrected");
+            await _bed.Kube.PatchClusterAsync(ns, name, new JsonObject { ["status"] = new JsonObject { ["ready"] = true } }, status: true);
+            var corrected = await _bed.WaitForClusterAsync(ns, name, c => c.Status?.Ready == false, $"{name}: hand-edited ready corrected");
             AssertConsistent(corrected);
         }
 
-        await bed.Kube.CreateClusterAsync("default", "blocked-delete");
-        await bed.WaitReadyAsync("default", "blocked-delete");
-        bed.Aws.Ecs.SetWorkload(OperatorTestBed.Account, "us-east-1", "blocked-delete", activeServices: 1);
-        var before = (await bed.GetClusterAsync("default", "blocked-delete"))!.Metadata.Generation;
-        await bed.Kube.DeleteClusterAsync("default", "blocked-delete");
-        var deleting = await bed.WaitForClusterAsync("default", "blocked-delete", c => Has(c, ClusterConditions.Reasons.ClusterContainsServices), "DeletionBlocked");
+        await _bed.Kube.CreateClusterAsync("default", "blocked-delete");
+        await _bed.WaitReadyAsync("default", "blocked-delete");
+        _bed.Aws.Ecs.SetWorkload(OperatorTestBed.Account, "us-east-1", "blocked-delete", activeServices: 1);
+        var before = (await _bed.GetClusterAsync("default", "blocked-delete"))!.Metadata.Generation;
+        await _bed.Kube.DeleteClusterAsync("default", "blocked-delete");
+        var deleting = await _bed.WaitForClusterAsync("default", "blocked-delete", c => Has(c, ClusterConditions.Reasons.ClusterContainsServices), "DeletionBlocked");
         AssertConsistent(deleting);
         deleting.Metadata.Generation.Should().Be(before + 1, "setting deletionTimestamp is a new generation");
         deleting.Status!.ObservedGeneration.Should().Be(deleting.Metadata.Generation);
         deleting.Status.Conditions!.Where(c => c.Type is "Ready" or "DeletionBlocked").Should().OnlyContain(c => c.ObservedGeneration == deleting.Metadata.Generation);
-        bed.Aws.Ecs.SetWorkload(OperatorTestBed.Account, "us-east-1", "blocked-delete");
-        await bed.WaitGoneAsync("default", "blocked-delete");
+        _bed.Aws.Ecs.SetWorkload(OperatorTestBed.Account, "us-east-1", "blocked-delete");
+        await _bed.WaitGoneAsync("default", "blocked-delete");
     }
 }
 

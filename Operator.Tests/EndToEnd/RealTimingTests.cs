@@ -143,9 +143,9 @@ public sealed class RealTimingTests
     /// <summary>Counts the informer's periodic resyncs (an update with the same object as old and new).</summary>
     private sealed class ResyncCounter : IInformerHandler<AWSProvider>
     {
-        private int count;
+        private int _count;
 
-        public int Count => Volatile.Read(ref count);
+        public int Count => Volatile.Read(ref _count);
 
         public void OnAdd(AWSProvider obj)
         {
@@ -155,7 +155,7 @@ public sealed class RealTimingTests
         {
             if (ReferenceEquals(oldObj, newObj))
             {
-                Interlocked.Increment(ref count);
+                Interlocked.Increment(ref _count);
             }
         }
 

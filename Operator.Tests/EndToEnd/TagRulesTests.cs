@@ -15,18 +15,18 @@ namespace Operator.Tests.EndToEnd;
 [TestFixture]
 public sealed class TagRulesTests
 {
-    private OperatorTestBed bed = null!;
+    private OperatorTestBed _bed = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        bed = await OperatorTestBed.StartAsync();
-        await bed.CreateStaticProviderAsync("default", "p");
-        await bed.WaitProviderReadyAsync("default", "p");
+        _bed = await OperatorTestBed.StartAsync();
+        await _bed.CreateStaticProviderAsync("default", "p");
+        await _bed.WaitProviderReadyAsync("default", "p");
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync() => await bed.DisposeAsync();
+    public async Task StopAsync() => await _bed.DisposeAsync();
 
     [TestCase("AWS:CloudFormation:stack-name", "x", "must not start with 'aws:'")]
     [TestCase("Aws:team", "x", "must not start with 'aws:'")]
@@ -34,7 +34,7 @@ public sealed class TagRulesTests
     [TestCase("team", "platform<script>", "should match")]
     public async Task An_ecscluster_with_a_tag_ecs_would_refuse_is_rejected_at_admission(string key, string value, string expected)
     {
-        var act = () => bed.Kube.CreateClusterAsync("default", "bad-tags", spec: s => s.Tags = new() { [key] = value });
+        var act = () => _bed.Kube.CreateClusterAsync("default", "bad-tags", spec: s => s.Tags = new() { [key] = value });
         var error = (await act.Should().ThrowAsync<k8s.Autorest.HttpOperationException>()).Which;
         error.Response.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
         Message(error).Should().Contain(expected);
@@ -43,7 +43,7 @@ public sealed class TagRulesTests
     [Test]
     public async Task An_awsprovider_with_an_uppercase_aws_prefixed_default_tag_is_rejected_at_admission()
     {
-        var act = () => bed.CreateStaticProviderAsync("default", "bad-defaults", spec: s => s["defaultTags"] = new JsonObject { ["AWS:createdBy"] = "me" });
+        var act = () => _bed.CreateStaticProviderAsync("default", "bad-defaults", spec: s => s["defaultTags"] = new JsonObject { ["AWS:createdBy"] = "me" });
         var error = (await act.Should().ThrowAsync<k8s.Autorest.HttpOperationException>()).Which;
         error.Response.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
         Message(error).Should().Contain("must not start with 'aws:'");
@@ -54,9 +54,9 @@ public sealed class TagRulesTests
     {
         var name = string.Concat(Enumerable.Repeat("a", 251)) + "-z";
         name.Length.Should().Be(253);
-        await bed.Kube.CreateClusterAsync("default", name, clusterName: "long-owner");
-        await bed.WaitReadyAsync("default", name);
-        var owner = (await bed.DescribeAsync("long-owner"))!.Tags!.Single(t => t.Key == Ownership.TagKey).Value!;
+        await _bed.Kube.CreateClusterAsync("default", name, clusterName: "long-owner");
+        await _bed.WaitReadyAsync("default", name);
+        var owner = (await _bed.DescribeAsync("long-owner"))!.Tags!.Single(t => t.Key == Ownership.TagKey).Value!;
         owner.Length.Should().BeLessThanOrEqualTo(256);
         owner.Should().Be(Ownership.OwnerValue("default", name)).And.StartWith("default/aaaa");
         Ownership.OwnerValue("default", name + "x").Should().NotBe(owner, "the fallback keeps names apart");
@@ -68,16 +68,16 @@ public sealed class TagRulesTests
     [Test]
     public async Task Adoption_records_the_pre_existing_tags_it_removes()
     {
-        await bed.Ecs.CreateClusterAsync(new() { ClusterName = "inherited", Tags = [new("Owner", "someone-else"), new("Team", "platform")] });
-        await bed.Kube.CreateClusterAsync("default", "inherited", spec: s =>
+        await _bed.Ecs.CreateClusterAsync(new() { ClusterName = "inherited", Tags = [new("Owner", "someone-else"), new("Team", "platform")] });
+        await _bed.Kube.CreateClusterAsync("default", "inherited", spec: s =>
         {
             s.AdoptExisting = true;
             s.Tags = new() { ["Team"] = "platform" };
         });
-        await bed.WaitReadyAsync("default", "inherited");
-        (await bed.DescribeAsync("inherited"))!.Tags!.Should().NotContain(t => t.Key == "Owner");
+        await _bed.WaitReadyAsync("default", "inherited");
+        (await _bed.DescribeAsync("inherited"))!.Tags!.Should().NotContain(t => t.Key == "Owner");
         await Eventually.UntilAsync(async () =>
-            (await bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=inherited")).Items
+            (await _bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=inherited")).Items
                 .Any(e => e.Reason == "Adopted" && e.Message.Contains("Owner=someone-else", StringComparison.Ordinal)
                     && !e.Message.Contains("Team=", StringComparison.Ordinal)),
             "an Adopted event naming the removed tag");

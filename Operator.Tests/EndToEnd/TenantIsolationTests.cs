@@ -29,19 +29,19 @@ public sealed class TenantIsolationTests
     private const string OperatorSecret = "operator-canary-secret-77e0";
     private const string OperatorToken = "Operator-Canary-Session-Token-c4b9";
 
-    private RecordingEndpoint attacker = null!;
-    private RecordingEndpoint allowed = null!;
-    private OperatorTestBed bed = null!;
-    private int badRefs;
+    private RecordingEndpoint _attacker = null!;
+    private RecordingEndpoint _allowed = null!;
+    private OperatorTestBed _bed = null!;
+    private int _badRefs;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        attacker = await RecordingEndpoint.StartAsync();
-        allowed = await RecordingEndpoint.StartAsync();
-        bed = await OperatorTestBed.StartAsync(awsOptions: new AwsEmulatorOptions { RecordRequests = true }, settings: new()
+        _attacker = await RecordingEndpoint.StartAsync();
+        _allowed = await RecordingEndpoint.StartAsync();
+        _bed = await OperatorTestBed.StartAsync(awsOptions: new AwsEmulatorOptions { RecordRequests = true }, settings: new()
         {
-            ["AllowedEndpoints"] = $"127.0.0.1:{allowed.Port}",
+            ["AllowedEndpoints"] = $"127.0.0.1:{_allowed.Port}",
             ["AllowedRoleArns"] = $"arn:aws:iam::{OperatorTestBed.Account}:role/tenant-*",
             ["DefaultCredentialsNamespaces"] = "trusted",
         }, services: s =>
@@ -50,20 +50,20 @@ public sealed class TenantIsolationTests
             // No web identity token: roleARN is assumed with the default chain, i.e. with the operator's canary identity.
             s.AddSingleton(new AwsEnvironment(_ => null, _ => false));
         });
-        bed.Aws.Credentials.Add(OperatorKeyId, OperatorSecret, OperatorTestBed.Account, "operator", OperatorToken);
-        bed.Aws.Credentials.Add(TenantAKeyId, TenantASecret, OperatorTestBed.Account, "tenant-a");
-        bed.Aws.Credentials.Add("AKIDTENANTBOWNKEY001", "tenant-b-own-secret", OperatorTestBed.Account, "tenant-b");
+        _bed.Aws.Credentials.Add(OperatorKeyId, OperatorSecret, OperatorTestBed.Account, "operator", OperatorToken);
+        _bed.Aws.Credentials.Add(TenantAKeyId, TenantASecret, OperatorTestBed.Account, "tenant-a");
+        _bed.Aws.Credentials.Add("AKIDTENANTBOWNKEY001", "tenant-b-own-secret", OperatorTestBed.Account, "tenant-b");
         foreach (var ns in new[] { "tenant-a", "tenant-b", "trusted" })
         {
-            await bed.Kube.EnsureNamespaceAsync(ns);
+            await _bed.Kube.EnsureNamespaceAsync(ns);
         }
 
-        await bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        await _bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
         {
             Metadata = new V1ObjectMeta { Name = "x", NamespaceProperty = "tenant-a" },
             StringData = new Dictionary<string, string> { ["id"] = TenantAKeyId, ["secret"] = TenantASecret },
         }, "tenant-a");
-        await bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        await _bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
         {
             Metadata = new V1ObjectMeta { Name = "own", NamespaceProperty = "tenant-b" },
             StringData = new Dictionary<string, string> { ["id"] = "AKIDTENANTBOWNKEY001", ["secret"] = "tenant-b-own-secret" },
@@ -73,21 +73,21 @@ public sealed class TenantIsolationTests
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        await bed.DisposeAsync();
-        await attacker.DisposeAsync();
-        await allowed.DisposeAsync();
+        await _bed.DisposeAsync();
+        await _attacker.DisposeAsync();
+        await _allowed.DisposeAsync();
     }
 
     [TearDown]
     public void NothingLeaked()
     {
-        var tenantEndpoints = attacker.All + allowed.All;
+        var tenantEndpoints = _attacker.All + _allowed.All;
         foreach (var canary in new[] { TenantASecret, TenantAKeyId, OperatorKeyId, OperatorSecret, OperatorToken })
         {
             tenantEndpoints.Should().NotContain(canary, "no endpoint the admin did not allow for it receives another namespace's or the operator's credentials");
         }
 
-        var aws = string.Join("\n", bed.Aws.RecordedRequests);
+        var aws = string.Join("\n", _bed.Aws.RecordedRequests);
         aws.Should().NotContain(TenantAKeyId, "no provider may use tenant-a's Secret").And.NotContain(TenantASecret);
     }
 
@@ -103,7 +103,7 @@ public sealed class TenantIsolationTests
     [TestCase("x", "k:v")]
     public async Task A_secret_reference_that_is_not_a_plain_name_is_refused_at_admission(string name, string key)
     {
-        var act = () => bed.CreateAsync(StaticProvider($"bad-ref-{Interlocked.Increment(ref badRefs)}", name, key), "tenant-b");
+        var act = () => _bed.CreateAsync(StaticProvider($"bad-ref-{Interlocked.Increment(ref _badRefs)}", name, key), "tenant-b");
 
         var e = (await act.Should().ThrowAsync<HttpOperationException>()).Which;
         e.Response.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
@@ -121,15 +121,15 @@ public sealed class TenantIsolationTests
         RegisterCrdWithoutReferencePatterns();
         try
         {
-            await bed.CreateAsync(StaticProvider(provider, name, key), "tenant-b");
+            await _bed.CreateAsync(StaticProvider(provider, name, key), "tenant-b");
             await RefusedAsync("tenant-b", provider, ProviderCredentialsReasons.InvalidSpec, field);
         }
         finally
         {
-            await bed.Kube.Emulator.RegisterCrdsFromDirectoryAsync(RepositoryLayout.CrdDirectory);
+            await _bed.Kube.Emulator.RegisterCrdsFromDirectoryAsync(RepositoryLayout.CrdDirectory);
         }
 
-        bed.Kube.Emulator.Requests.Entries
+        _bed.Kube.Emulator.Requests.Entries
             .Where(r => r.Method == "GET" && r.Name.Length > 0 && r.Path.StartsWith("/api/v1/namespaces", StringComparison.Ordinal)
                 && (r.Resource == "namespaces" || (r.Resource == "secrets" && (r.Namespace == "tenant-a" || r.Name == "x")) || r.Path.Contains("..", StringComparison.Ordinal)))
             .Select(r => r.Path).Should().BeEmpty("the operator reads no Secret (and no Namespace) for a malformed reference");
@@ -139,18 +139,18 @@ public sealed class TenantIsolationTests
     public async Task A_custom_endpoint_outside_the_policy_gets_no_request_whatever_the_credentials()
     {
         var since = DateTimeOffset.UtcNow;
-        await bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        await _bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
         {
             Metadata = new V1ObjectMeta { Name = "for-attacker", NamespaceProperty = "tenant-b" },
             StringData = new Dictionary<string, string> { ["id"] = "AKIDTENANTBOTHER001", ["secret"] = "tenant-b-other-secret" },
         }, "tenant-b");
-        await bed.CreateAsync(StaticProvider("to-attacker", "for-attacker", "id", attacker.Url.ToString()), "tenant-b");
-        await bed.CreateAsync(Provider("role-to-attacker", new JsonObject
+        await _bed.CreateAsync(StaticProvider("to-attacker", "for-attacker", "id", _attacker.Url.ToString()), "tenant-b");
+        await _bed.CreateAsync(Provider("role-to-attacker", new JsonObject
         {
-            ["roleARN"] = $"arn:aws:iam::{OperatorTestBed.Account}:role/tenant-b-deployer", ["endpoint"] = attacker.Url.ToString(),
+            ["roleARN"] = $"arn:aws:iam::{OperatorTestBed.Account}:role/tenant-b-deployer", ["endpoint"] = _attacker.Url.ToString(),
         }), "tenant-b");
-        await bed.CreateAsync(Provider("default-to-attacker", new JsonObject { ["endpoint"] = attacker.Url.ToString() }), "trusted");
-        await bed.CreateAsync(Provider("metadata", new JsonObject { ["endpoint"] = "http://169.254.169.254/" }), "trusted");
+        await _bed.CreateAsync(Provider("default-to-attacker", new JsonObject { ["endpoint"] = _attacker.Url.ToString() }), "trusted");
+        await _bed.CreateAsync(Provider("metadata", new JsonObject { ["endpoint"] = "http://169.254.169.254/" }), "trusted");
 
         foreach (var (ns, name) in new[] { ("tenant-b", "to-attacker"), ("tenant-b", "role-to-attacker"), ("trusted", "default-to-attacker"), ("trusted", "metadata") })
         {
@@ -159,11 +159,11 @@ public sealed class TenantIsolationTests
         }
 
         condition_mentions_the_host(await RefusedAsync("tenant-b", "to-attacker", ProviderCredentialsReasons.EndpointNotAllowed));
-        attacker.Requests.Should().BeEmpty("a refused endpoint is never called");
-        bed.Kube.Emulator.Requests.Entries.Where(r => r.Time >= since && r.Method == "GET" && r.Resource == "secrets" && r.Name == "for-attacker")
+        _attacker.Requests.Should().BeEmpty("a refused endpoint is never called");
+        _bed.Kube.Emulator.Requests.Entries.Where(r => r.Time >= since && r.Method == "GET" && r.Resource == "secrets" && r.Name == "for-attacker")
             .Should().BeEmpty("the policy is checked before any Secret is read");
 
-        void condition_mentions_the_host(V1Condition c) => c.Message.Should().Contain($"127.0.0.1:{attacker.Port}");
+        void condition_mentions_the_host(V1Condition c) => c.Message.Should().Contain($"127.0.0.1:{_attacker.Port}");
     }
 
     // Ordered before the test of allowed cases, whose providers legitimately sign with the operator's identity.
@@ -172,14 +172,14 @@ public sealed class TenantIsolationTests
     public async Task A_role_outside_the_policy_is_never_assumed_with_the_operators_identity()
     {
         var since = DateTimeOffset.UtcNow;
-        await bed.CreateAsync(Provider("foreign-role", new JsonObject { ["roleARN"] = "arn:aws:iam::999999999999:role/admin" }), "tenant-b");
-        await bed.CreateAsync(Provider("foreign-assume", new JsonObject { ["assumeRoleARN"] = $"arn:aws:iam::{OperatorTestBed.Account}:role/operator-admin" }), "trusted");
+        await _bed.CreateAsync(Provider("foreign-role", new JsonObject { ["roleARN"] = "arn:aws:iam::999999999999:role/admin" }), "tenant-b");
+        await _bed.CreateAsync(Provider("foreign-assume", new JsonObject { ["assumeRoleARN"] = $"arn:aws:iam::{OperatorTestBed.Account}:role/operator-admin" }), "trusted");
 
         (await RefusedAsync("tenant-b", "foreign-role", ProviderCredentialsReasons.RoleNotAllowed)).Message
             .Should().Contain("spec.roleARN").And.Contain("arn:aws:iam::999999999999:role/admin").And.Contain("--allowed-role-arns");
         (await RefusedAsync("trusted", "foreign-assume", ProviderCredentialsReasons.RoleNotAllowed)).Message
             .Should().Contain("spec.assumeRoleARN");
-        string.Join("\n", bed.Aws.RecordedRequests).Should().NotContain("999999999999").And.NotContain("operator-admin",
+        string.Join("\n", _bed.Aws.RecordedRequests).Should().NotContain("999999999999").And.NotContain("operator-admin",
             "a refused role makes no AWS call at all");
         OperatorCallsSince(since).Should().BeEmpty("nothing else is signed with the operator's identity meanwhile");
     }
@@ -189,7 +189,7 @@ public sealed class TenantIsolationTests
     public async Task The_operators_default_chain_is_refused_outside_the_listed_namespaces()
     {
         var since = DateTimeOffset.UtcNow;
-        await bed.CreateAsync(Provider("borrows-identity", new JsonObject()), "tenant-b");
+        await _bed.CreateAsync(Provider("borrows-identity", new JsonObject()), "tenant-b");
 
         (await RefusedAsync("tenant-b", "borrows-identity", ProviderCredentialsReasons.DefaultCredentialsNotAllowed)).Message
             .Should().Contain("tenant-b").And.Contain("--default-credentials-namespaces");
@@ -199,30 +199,30 @@ public sealed class TenantIsolationTests
     [Test]
     public async Task What_the_policy_allows_still_works()
     {
-        await bed.CreateAsync(Provider("operator-identity", new JsonObject()), "trusted");
-        await bed.CreateAsync(Provider("allowed-role", new JsonObject { ["roleARN"] = $"arn:aws:iam::{OperatorTestBed.Account}:role/tenant-b-deployer" }), "tenant-b");
-        await bed.CreateAsync(StaticProvider("own-keys", "own", "id"), "tenant-b");
-        await bed.CreateAsync(StaticProvider("own-endpoint", "own", "id", allowed.Url.ToString()), "tenant-b");
+        await _bed.CreateAsync(Provider("operator-identity", new JsonObject()), "trusted");
+        await _bed.CreateAsync(Provider("allowed-role", new JsonObject { ["roleARN"] = $"arn:aws:iam::{OperatorTestBed.Account}:role/tenant-b-deployer" }), "tenant-b");
+        await _bed.CreateAsync(StaticProvider("own-keys", "own", "id"), "tenant-b");
+        await _bed.CreateAsync(StaticProvider("own-endpoint", "own", "id", _allowed.Url.ToString()), "tenant-b");
 
-        await bed.WaitProviderReadyAsync("trusted", "operator-identity");
-        await bed.WaitProviderReadyAsync("tenant-b", "allowed-role");
-        await bed.WaitProviderReadyAsync("tenant-b", "own-keys");
-        await Eventually.UntilAsync(() => Task.FromResult(allowed.All.Contains("AKIDTENANTBOWNKEY001", StringComparison.Ordinal)),
+        await _bed.WaitProviderReadyAsync("trusted", "operator-identity");
+        await _bed.WaitProviderReadyAsync("tenant-b", "allowed-role");
+        await _bed.WaitProviderReadyAsync("tenant-b", "own-keys");
+        await Eventually.UntilAsync(() => Task.FromResult(_allowed.All.Contains("AKIDTENANTBOWNKEY001", StringComparison.Ordinal)),
             "the allowed endpoint receives the tenant's own requests");
-        bed.Aws.Calls.Snapshot().Should().Contain(c => c.Operation == "AssumeRole" && c.AccessKeyId == OperatorKeyId,
+        _bed.Aws.Calls.Snapshot().Should().Contain(c => c.Operation == "AssumeRole" && c.AccessKeyId == OperatorKeyId,
             "an allowed role is assumed with the operator's identity");
     }
 
     [Test]
     public async Task A_forbidden_secret_gives_SecretForbidden_not_a_silent_retry()
     {
-        bed.Kube.Emulator.Faults.FailRequests(403, pathPrefix: "/api/v1/namespaces/tenant-b/secrets/locked", verb: "get");
-        await bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        _bed.Kube.Emulator.Faults.FailRequests(403, pathPrefix: "/api/v1/namespaces/tenant-b/secrets/locked", verb: "get");
+        await _bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
         {
             Metadata = new V1ObjectMeta { Name = "locked", NamespaceProperty = "tenant-b" },
             StringData = new Dictionary<string, string> { ["id"] = "a", ["secret"] = "b" },
         }, "tenant-b");
-        await bed.CreateAsync(StaticProvider("forbidden", "locked", "id"), "tenant-b");
+        await _bed.CreateAsync(StaticProvider("forbidden", "locked", "id"), "tenant-b");
 
         (await RefusedAsync("tenant-b", "forbidden", ProviderCredentialsReasons.SecretForbidden)).Message
             .Should().Contain("tenant-b/locked").And.Contain("RBAC");
@@ -231,14 +231,14 @@ public sealed class TenantIsolationTests
     private async Task<V1Condition> RefusedAsync(string ns, string name, string reason, string inMessage = "")
     {
         V1Condition? found = null;
-        await Eventually.UntilAsync(async () => (found = (await bed.GetProviderAsync(ns, name))?.Status?.Conditions?
+        await Eventually.UntilAsync(async () => (found = (await _bed.GetProviderAsync(ns, name))?.Status?.Conditions?
             .FirstOrDefault(c => c is { Type: "Ready", Status: "False" } && c.Reason == reason && c.Message.Contains(inMessage, StringComparison.Ordinal))) is not null,
             $"{ns}/{name}: {reason} {inMessage}");
         return found!;
     }
 
     private List<AwsEmulatorCall> OperatorCallsSince(DateTimeOffset since) =>
-        [.. bed.Aws.Calls.Snapshot().Where(c => c.At >= since && c.AccessKeyId == OperatorKeyId)];
+        [.. _bed.Aws.Calls.Snapshot().Where(c => c.At >= since && c.AccessKeyId == OperatorKeyId)];
 
     private static JsonObject Provider(string name, JsonObject spec)
     {
@@ -279,6 +279,6 @@ public sealed class TenantIsolationTests
             }
         }
 
-        bed.Kube.Emulator.RegisterCrd(crd);
+        _bed.Kube.Emulator.RegisterCrd(crd);
     }
 }

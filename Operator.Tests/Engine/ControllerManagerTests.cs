@@ -134,17 +134,17 @@ public sealed class ControllerManagerTests
     /// <summary>Runs until cancelled, or until <see cref="Kill"/> makes it fault (or return, with null).</summary>
     private class Component(string name) : IRunnable
     {
-        private readonly TaskCompletionSource<Exception?> killed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<Exception?> _killed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string Name => name;
         public bool Running { get; private set; }
 
-        public void Kill(Exception? error) => killed.TrySetResult(error);
+        public void Kill(Exception? error) => _killed.TrySetResult(error);
 
         public async Task RunAsync(CancellationToken ct)
         {
             Running = true;
-            var error = await killed.Task.WaitAsync(ct);
+            var error = await _killed.Task.WaitAsync(ct);
             if (error is not null)
             {
                 throw error;

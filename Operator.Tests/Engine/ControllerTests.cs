@@ -15,25 +15,25 @@ namespace Operator.Tests.Engine;
 [TestFixture]
 public sealed class ControllerTests
 {
-    private KubeTestBed bed = null!;
-    private CancellationTokenSource stop = null!;
-    private TestMeterFactory meters = null!;
+    private KubeTestBed _bed = null!;
+    private CancellationTokenSource _stop = null!;
+    private TestMeterFactory _meters = null!;
 
     [SetUp]
     public async Task SetUp()
     {
-        bed = await KubeTestBed.StartAsync();
-        stop = new CancellationTokenSource();
-        meters = new TestMeterFactory();
+        _bed = await KubeTestBed.StartAsync();
+        _stop = new CancellationTokenSource();
+        _meters = new TestMeterFactory();
     }
 
     [TearDown]
     public async Task TearDown()
     {
-        await stop.CancelAsync();
-        stop.Dispose();
-        meters.Dispose();
-        await bed.DisposeAsync();
+        await _stop.CancelAsync();
+        _stop.Dispose();
+        _meters.Dispose();
+        await _bed.DisposeAsync();
     }
 
     private (Controller<ECSCluster> Controller, Informer<ECSCluster> Informer, Task Run) Start(
@@ -41,16 +41,16 @@ public sealed class ControllerTests
         ControllerOptions? options = null, Func<ReconcileRequest, bool>? admit = null)
     {
         var filter = new OwnWriteFilter([ApiGroup.Finalizer]);
-        var informer = new Informer<ECSCluster>(new RawApiClient(bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
-            TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(meters));
-        var patcher = new ObjectPatcher(bed.Client, TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
+        var informer = new Informer<ECSCluster>(new RawApiClient(_bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
+            TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(_meters));
+        var patcher = new ObjectPatcher(_bed.Client, TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
         IReconciler reconciler = admit is null
             ? new DelegateReconciler((r, ct) => reconcile(r, informer, patcher, ct))
             : new AdmittingReconciler((r, ct) => reconcile(r, informer, patcher, ct), admit);
         var controller = new Controller<ECSCluster>("test", informer, reconciler,
             options ?? new ControllerOptions { Workers = 2, RateLimiting = new() { BaseDelay = TimeSpan.FromMilliseconds(50) } },
-            TimeProvider.System, meters, new ControllerMetrics(meters), NullLoggerFactory.Instance, filter);
-        var run = Task.WhenAll(informer.RunAsync(stop.Token), controller.RunAsync(stop.Token));
+            TimeProvider.System, _meters, new ControllerMetrics(_meters), NullLoggerFactory.Instance, filter);
+        var run = Task.WhenAll(informer.RunAsync(_stop.Token), controller.RunAsync(_stop.Token));
         return (controller, informer, run);
     }
 
@@ -67,14 +67,14 @@ public sealed class ControllerTests
                 new ECSClusterStatus { Status = "ACTIVE", Ready = true, ObservedGeneration = obj.Metadata.Generation }, ct);
             return ReconcileResult.Done;
         });
-        await bed.CreateClusterAsync("default", "c");
-        await Eventually.UntilAsync(async () => (await bed.GetClusterAsync("default", "c"))?.Status?.Ready == true, "status written");
+        await _bed.CreateClusterAsync("default", "c");
+        await Eventually.UntilAsync(async () => (await _bed.GetClusterAsync("default", "c"))?.Status?.Ready == true, "status written");
         // A marker write to another object proves the watch delivered everything after our writes.
-        await bed.CreateClusterAsync("default", "marker");
+        await _bed.CreateClusterAsync("default", "marker");
         await Eventually.UntilAsync(() => calls.Count >= 2, "the marker's reconcile");
         calls.Should().HaveCount(2, "the finalizer and status echoes of c must not reconcile c again");
 
-        await bed.PatchClusterAsync("default", "c", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["x"] = "y" } } });
+        await _bed.PatchClusterAsync("default", "c", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["x"] = "y" } } });
         await Eventually.UntilAsync(() => calls.Count == 3, "a reconcile for the spec change");
         calls.Last().Should().Be(2);
     }
@@ -84,14 +84,14 @@ public sealed class ControllerTests
     {
         var calls = new ConcurrentQueue<string>();
         Start((r, _, _, _) => { calls.Enqueue(r.Key); return Task.FromResult(ReconcileResult.Done); });
-        await bed.CreateClusterAsync("default", "c");
+        await _bed.CreateClusterAsync("default", "c");
         await Eventually.UntilAsync(() => calls.Count == 1, "the first reconcile");
 
-        await bed.PatchClusterAsync("default", "c", new JsonObject { ["status"] = new JsonObject { ["status"] = "FAILED" } }, status: true);
-        await bed.PatchClusterAsync("default", "c", new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["team"] = "a" } } });
-        await bed.PatchClusterAsync("default", "c", new JsonObject { ["spec"] = new JsonObject { ["capacityProviders"] = new JsonArray("FARGATE") } });
+        await _bed.PatchClusterAsync("default", "c", new JsonObject { ["status"] = new JsonObject { ["status"] = "FAILED" } }, status: true);
+        await _bed.PatchClusterAsync("default", "c", new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["team"] = "a" } } });
+        await _bed.PatchClusterAsync("default", "c", new JsonObject { ["spec"] = new JsonObject { ["capacityProviders"] = new JsonArray("FARGATE") } });
         await Eventually.UntilAsync(() => calls.Count == 2, "a reconcile for the spec change");
-        await bed.CreateClusterAsync("default", "marker");
+        await _bed.CreateClusterAsync("default", "marker");
         await Eventually.UntilAsync(() => calls.Count == 3, "the marker's reconcile");
         calls.Count(k => k == "default/c").Should().Be(2, "neither the status-only write nor the label edit may reconcile");
     }
@@ -111,7 +111,7 @@ public sealed class ControllerTests
             Interlocked.Increment(ref done);
             return ReconcileResult.Done;
         });
-        await bed.CreateClusterAsync("default", "c");
+        await _bed.CreateClusterAsync("default", "c");
         await entered.Task.WaitAsync(TimeSpan.FromMinutes(1));
 
         // What an exporter does: sums the deltas of synchronous instruments, keeps the last value of observable ones.
@@ -119,7 +119,7 @@ public sealed class ControllerTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Scope == meters && instrument.Name is "controller_runtime_active_workers" or "controller_runtime_max_concurrent_reconciles")
+            if (instrument.Meter.Scope == _meters && instrument.Name is "controller_runtime_active_workers" or "controller_runtime_max_concurrent_reconciles")
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -155,14 +155,14 @@ public sealed class ControllerTests
             attempts.Enqueue(DateTime.UtcNow);
             return attempts.Count < 4 ? throw new InvalidOperationException("transient") : Task.FromResult(ReconcileResult.Done);
         });
-        await bed.CreateClusterAsync("default", "c");
+        await _bed.CreateClusterAsync("default", "c");
         await Eventually.UntilAsync(() => attempts.Count == 4, "four attempts");
         var times = attempts.ToArray();
         // Base delay 50 ms: retries after ≥50, ≥100, ≥200 ms.
         (times[1] - times[0]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(45));
         (times[2] - times[1]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(95));
         (times[3] - times[2]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(195));
-        await bed.CreateClusterAsync("default", "marker");
+        await _bed.CreateClusterAsync("default", "marker");
         await Eventually.UntilAsync(() => attempts.Count == 5, "the marker");
         attempts.Should().HaveCount(5, "success forgets the key: no further retries");
     }
@@ -181,10 +181,10 @@ public sealed class ControllerTests
                 _ => Task.FromResult(ReconcileResult.Done),
             };
         });
-        await bed.CreateClusterAsync("default", "terminal");
-        await bed.CreateClusterAsync("default", "again");
+        await _bed.CreateClusterAsync("default", "terminal");
+        await _bed.CreateClusterAsync("default", "again");
         await Eventually.UntilAsync(() => calls.GetValueOrDefault("again") == 3, "three passes of the requeued key");
-        await bed.CreateClusterAsync("default", "marker");
+        await _bed.CreateClusterAsync("default", "marker");
         await Eventually.UntilAsync(() => calls.ContainsKey("marker"), "the marker");
         calls["terminal"].Should().Be(1);
     }
@@ -206,10 +206,10 @@ public sealed class ControllerTests
             Interlocked.Increment(ref total);
             return ReconcileResult.Done;
         }, new ControllerOptions { Workers = 4 });
-        await bed.CreateClusterAsync("default", "hot");
+        await _bed.CreateClusterAsync("default", "hot");
         for (var i = 0; i < 30; i++)
         {
-            await bed.PatchClusterAsync("default", "hot", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["i"] = $"{i}" } } });
+            await _bed.PatchClusterAsync("default", "hot", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["i"] = $"{i}" } } });
         }
         await Eventually.UntilAsync(() => total >= 2 && inFlight.Values.All(v => v == 0), "the burst processed");
         overlaps.Should().Be(0);
@@ -228,10 +228,10 @@ public sealed class ControllerTests
             finished = true;
             return ReconcileResult.Done;
         });
-        await bed.CreateClusterAsync("default", "slow");
+        await _bed.CreateClusterAsync("default", "slow");
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
-        await stop.CancelAsync();
+        await _stop.CancelAsync();
         run.IsCompleted.Should().BeFalse("the in-flight reconcile holds the drain");
         release.SetResult();
         await run.WaitAsync(TimeSpan.FromSeconds(30));
@@ -248,7 +248,7 @@ public sealed class ControllerTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Scope == meters && instrument.Name is "controller_reconcile_deferred_total" or "controller_runtime_reconcile_total")
+            if (instrument.Meter.Scope == _meters && instrument.Name is "controller_reconcile_deferred_total" or "controller_runtime_reconcile_total")
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -266,9 +266,9 @@ public sealed class ControllerTests
             return r.Name != "waiting" || Volatile.Read(ref admitted);
         }, options: new ControllerOptions { Workers = 2, RateLimiting = new() { BaseDelay = TimeSpan.FromMilliseconds(1) } });
 
-        await bed.CreateClusterAsync("default", "waiting");
+        await _bed.CreateClusterAsync("default", "waiting");
         await Eventually.UntilAsync(() => admits.ContainsKey("waiting"), "the waiting key asked for admission");
-        await bed.CreateClusterAsync("default", "marker");
+        await _bed.CreateClusterAsync("default", "marker");
         await Eventually.UntilAsync(() => passes.ContainsKey("marker"), "the marker's pass");
         passes.Should().NotContainKey("waiting", "a deferred key has no pass");
         admits["waiting"].Should().Be(1, "a deferral is not a failure: the controller does not retry it");

@@ -12,32 +12,32 @@ namespace Operator.Tests.Engine;
 [TestFixture]
 public sealed class InformerTests
 {
-    private KubeTestBed bed = null!;
-    private CancellationTokenSource stop = null!;
+    private KubeTestBed _bed = null!;
+    private CancellationTokenSource _stop = null!;
 
     [SetUp]
     public async Task SetUp()
     {
-        bed = await KubeTestBed.StartAsync(bookmarkInterval: TimeSpan.FromMilliseconds(200));
-        stop = new CancellationTokenSource();
+        _bed = await KubeTestBed.StartAsync(bookmarkInterval: TimeSpan.FromMilliseconds(200));
+        _stop = new CancellationTokenSource();
     }
 
     [TearDown]
     public async Task TearDown()
     {
-        await stop.CancelAsync();
-        stop.Dispose();
-        await bed.DisposeAsync();
+        await _stop.CancelAsync();
+        _stop.Dispose();
+        await _bed.DisposeAsync();
     }
 
     private (Informer<ECSCluster> Informer, RecordingHandler Handler, Task Run) Start(InformerOptions? options = null)
     {
         var informer = new Informer<ECSCluster>(
-            new RawApiClient(bed.Client), options ?? new InformerOptions { ResyncPeriod = TimeSpan.Zero, PageSize = 2 },
+            new RawApiClient(_bed.Client), options ?? new InformerOptions { ResyncPeriod = TimeSpan.Zero, PageSize = 2 },
             TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(new TestMeterFactory()));
         var handler = new RecordingHandler();
         informer.AddHandler(handler);
-        return (informer, handler, informer.RunAsync(stop.Token));
+        return (informer, handler, informer.RunAsync(_stop.Token));
     }
 
     [Test]
@@ -45,16 +45,16 @@ public sealed class InformerTests
     {
         for (var i = 0; i < 5; i++)
         {
-            await bed.CreateClusterAsync("default", $"c{i}");
+            await _bed.CreateClusterAsync("default", $"c{i}");
         }
         var (informer, handler, _) = Start();
-        (await informer.WaitForSyncAsync(stop.Token)).Should().BeTrue();
+        (await informer.WaitForSyncAsync(_stop.Token)).Should().BeTrue();
         informer.Store.Count.Should().Be(5);
-        bed.Emulator.Requests.Entries.Count(e => e.Verb == "list" && e.Resource == "ecsclusters").Should().BeGreaterThanOrEqualTo(3, "5 objects in pages of 2");
+        _bed.Emulator.Requests.Entries.Count(e => e.Verb == "list" && e.Resource == "ecsclusters").Should().BeGreaterThanOrEqualTo(3, "5 objects in pages of 2");
 
-        await bed.CreateClusterAsync("default", "c5");
-        await bed.PatchClusterAsync("default", "c0", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["a"] = "b" } } });
-        await bed.DeleteClusterAsync("default", "c1");
+        await _bed.CreateClusterAsync("default", "c5");
+        await _bed.PatchClusterAsync("default", "c0", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["a"] = "b" } } });
+        await _bed.DeleteClusterAsync("default", "c1");
 
         await Eventually.UntilAsync(() => handler.Count("add", "default/c5") == 1 && handler.Count("update", "default/c0") == 1
             && handler.Count("delete", "default/c1") == 1, "add, update and delete notifications");
@@ -65,21 +65,21 @@ public sealed class InformerTests
     [Test]
     public async Task Caches_objects_without_managed_fields_or_the_last_applied_annotation_but_keeps_other_annotations()
     {
-        await bed.CreateClusterAsync("default", "applied");
-        await bed.PatchClusterAsync("default", "applied", new JsonObject
+        await _bed.CreateClusterAsync("default", "applied");
+        await _bed.PatchClusterAsync("default", "applied", new JsonObject
         {
             ["metadata"] = new JsonObject
             {
                 ["annotations"] = new JsonObject { [Informer<ECSCluster>.LastAppliedAnnotation] = "{\"spec\":{}}", ["team"] = "a" },
             },
         });
-        await bed.CreateClusterAsync("default", "only-applied");
-        await bed.PatchClusterAsync("default", "only-applied", new JsonObject
+        await _bed.CreateClusterAsync("default", "only-applied");
+        await _bed.PatchClusterAsync("default", "only-applied", new JsonObject
         {
             ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [Informer<ECSCluster>.LastAppliedAnnotation] = "{}" } },
         });
         var (informer, handler, _) = Start();
-        await informer.WaitForSyncAsync(stop.Token);
+        await informer.WaitForSyncAsync(_stop.Token);
 
         var cached = informer.Store.Get("default/applied")!;
         cached.Metadata.Annotations.Should().Equal(new Dictionary<string, string> { ["team"] = "a" });
@@ -87,7 +87,7 @@ public sealed class InformerTests
         informer.Store.Get("default/only-applied")!.Metadata.Annotations.Should().BeNull();
 
         // A watch event is trimmed the same way as a listed object.
-        await bed.PatchClusterAsync("default", "applied", new JsonObject
+        await _bed.PatchClusterAsync("default", "applied", new JsonObject
         {
             ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [Informer<ECSCluster>.LastAppliedAnnotation] = "{\"x\":1}", ["team"] = "b" } },
         });
@@ -100,18 +100,18 @@ public sealed class InformerTests
     public async Task Dropped_watches_resume_from_the_last_resource_version_without_relisting_or_missing_events()
     {
         var (informer, handler, _) = Start();
-        await informer.WaitForSyncAsync(stop.Token);
-        var lists = bed.Emulator.Requests.Count("list", "ecsclusters");
+        await informer.WaitForSyncAsync(_stop.Token);
+        var lists = _bed.Emulator.Requests.Count("list", "ecsclusters");
 
         for (var round = 0; round < 3; round++)
         {
-            await Eventually.UntilAsync(() => bed.Emulator.OpenWatchCount > 0, "an open watch");
-            bed.Emulator.Faults.DropWatches(abortConnections: round % 2 == 0);
-            await bed.CreateClusterAsync("default", $"r{round}");
+            await Eventually.UntilAsync(() => _bed.Emulator.OpenWatchCount > 0, "an open watch");
+            _bed.Emulator.Faults.DropWatches(abortConnections: round % 2 == 0);
+            await _bed.CreateClusterAsync("default", $"r{round}");
         }
 
         await Eventually.UntilAsync(() => Enumerable.Range(0, 3).All(r => handler.Count("add", $"default/r{r}") == 1), "every add after each drop");
-        bed.Emulator.Requests.Count("list", "ecsclusters").Should().Be(lists, "a closed watch resumes from its RV, it does not relist");
+        _bed.Emulator.Requests.Count("list", "ecsclusters").Should().Be(lists, "a closed watch resumes from its RV, it does not relist");
         informer.Store.Count.Should().Be(3);
     }
 
@@ -119,45 +119,45 @@ public sealed class InformerTests
     public async Task Watch_resumes_from_a_bookmark_after_compaction_without_a_relist()
     {
         var (informer, _, _) = Start();
-        await informer.WaitForSyncAsync(stop.Token);
-        var lists = bed.Emulator.Requests.Count("list", "ecsclusters");
+        await informer.WaitForSyncAsync(_stop.Token);
+        var lists = _bed.Emulator.Requests.Count("list", "ecsclusters");
         // Writes to another kind move the global resourceVersion; only bookmarks can carry it to this informer.
-        await bed.EnsureNamespaceAsync("bookmark-a");
-        await bed.EnsureNamespaceAsync("bookmark-b");
-        var target = bed.Emulator.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await _bed.EnsureNamespaceAsync("bookmark-a");
+        await _bed.EnsureNamespaceAsync("bookmark-b");
+        var target = _bed.Emulator.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await Eventually.UntilAsync(() => LastRv(informer) >= long.Parse(target, System.Globalization.CultureInfo.InvariantCulture),
             "a bookmark carrying the latest resourceVersion");
 
-        bed.Emulator.Faults.CompactHistory();
-        bed.Emulator.Faults.DropWatches();
-        await bed.CreateClusterAsync("default", "after-compaction");
+        _bed.Emulator.Faults.CompactHistory();
+        _bed.Emulator.Faults.DropWatches();
+        await _bed.CreateClusterAsync("default", "after-compaction");
 
         await Eventually.UntilAsync(() => informer.Store.Get("default/after-compaction") is not null, "the object created after compaction");
-        bed.Emulator.Requests.Count("list", "ecsclusters").Should().Be(lists, "the bookmark RV is still within history");
+        _bed.Emulator.Requests.Count("list", "ecsclusters").Should().Be(lists, "the bookmark RV is still within history");
     }
 
     [Test]
     public async Task Expired_watch_relists_and_reports_a_delete_that_happened_while_disconnected()
     {
-        await bed.CreateClusterAsync("default", "keep");
-        await bed.CreateClusterAsync("default", "doomed");
+        await _bed.CreateClusterAsync("default", "keep");
+        await _bed.CreateClusterAsync("default", "doomed");
         var (informer, handler, _) = Start();
-        await informer.WaitForSyncAsync(stop.Token);
-        var lists = bed.Emulator.Requests.Count("list", "ecsclusters");
+        await informer.WaitForSyncAsync(_stop.Token);
+        var lists = _bed.Emulator.Requests.Count("list", "ecsclusters");
 
         // Disconnect: every watch attempt fails until cleared; the object goes and history is compacted meanwhile.
-        var outage = bed.Emulator.Faults.FailRequests(503, "/apis/aws-infra-operator.runner.codes", verb: "watch");
-        bed.Emulator.Faults.DropWatches(abortConnections: true);
-        await Eventually.UntilAsync(() => bed.Emulator.Requests.Entries.Any(e => e.Verb == "watch" && e.StatusCode == 503), "a failed re-watch");
-        await bed.DeleteClusterAsync("default", "doomed");
-        await bed.CreateClusterAsync("default", "born-while-away");
-        bed.Emulator.Faults.CompactHistory();
-        bed.Emulator.Faults.Clear();
+        var outage = _bed.Emulator.Faults.FailRequests(503, "/apis/aws-infra-operator.runner.codes", verb: "watch");
+        _bed.Emulator.Faults.DropWatches(abortConnections: true);
+        await Eventually.UntilAsync(() => _bed.Emulator.Requests.Entries.Any(e => e.Verb == "watch" && e.StatusCode == 503), "a failed re-watch");
+        await _bed.DeleteClusterAsync("default", "doomed");
+        await _bed.CreateClusterAsync("default", "born-while-away");
+        _bed.Emulator.Faults.CompactHistory();
+        _bed.Emulator.Faults.Clear();
         _ = outage;
 
         await Eventually.UntilAsync(() => handler.Count("delete", "default/doomed") == 1 && handler.Count("add", "default/born-while-away") == 1,
             "the delete and add that happened while disconnected");
-        bed.Emulator.Requests.Count("list", "ecsclusters").Should().BeGreaterThan(lists, "410 forces a relist");
+        _bed.Emulator.Requests.Count("list", "ecsclusters").Should().BeGreaterThan(lists, "410 forces a relist");
         informer.Store.Keys().Should().BeEquivalentTo("default/keep", "default/born-while-away");
     }
 
@@ -165,14 +165,14 @@ public sealed class InformerTests
     public async Task Backs_off_on_429_and_500_and_recovers()
     {
         var (informer, handler, _) = Start();
-        await informer.WaitForSyncAsync(stop.Token);
-        bed.Emulator.Faults.FailRequests(429, verb: "watch", times: 2);
-        bed.Emulator.Faults.FailRequests(500, verb: "watch", times: 1);
-        bed.Emulator.Faults.DropWatches();
-        await bed.CreateClusterAsync("default", "after-errors");
+        await informer.WaitForSyncAsync(_stop.Token);
+        _bed.Emulator.Faults.FailRequests(429, verb: "watch", times: 2);
+        _bed.Emulator.Faults.FailRequests(500, verb: "watch", times: 1);
+        _bed.Emulator.Faults.DropWatches();
+        await _bed.CreateClusterAsync("default", "after-errors");
 
         await Eventually.UntilAsync(() => handler.Count("add", "default/after-errors") == 1, "recovery after 3 failed watches");
-        var watches = bed.Emulator.Requests.Entries.Where(e => e.Verb == "watch" && e.Resource == "ecsclusters").ToList();
+        var watches = _bed.Emulator.Requests.Entries.Where(e => e.Verb == "watch" && e.Resource == "ecsclusters").ToList();
         watches.Count(e => e.StatusCode == 429).Should().Be(2);
         watches.Count(e => e.StatusCode == 500).Should().Be(1);
         // Back-off: the failed attempts are spread out (800 ms, then 1.6 s at least), not fired in a tight loop.
@@ -183,23 +183,23 @@ public sealed class InformerTests
     [Test]
     public async Task Resync_redelivers_cached_objects_without_an_api_call()
     {
-        await bed.CreateClusterAsync("default", "a");
+        await _bed.CreateClusterAsync("default", "a");
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
-        var informer = new Informer<ECSCluster>(new RawApiClient(bed.Client),
+        var informer = new Informer<ECSCluster>(new RawApiClient(_bed.Client),
             new InformerOptions { ResyncPeriod = TimeSpan.FromMinutes(10) }, time, NullLoggerFactory.Instance,
             new InformerMetrics(new TestMeterFactory()));
         var handler = new RecordingHandler();
         informer.AddHandler(handler);
-        _ = informer.RunAsync(stop.Token);
-        await informer.WaitForSyncAsync(stop.Token);
-        var requests = bed.Emulator.Requests.Entries.Count(e => e.Resource == "ecsclusters" && e.Verb != "watch");
+        _ = informer.RunAsync(_stop.Token);
+        await informer.WaitForSyncAsync(_stop.Token);
+        var requests = _bed.Emulator.Requests.Entries.Count(e => e.Resource == "ecsclusters" && e.Verb != "watch");
 
         time.Advance(TimeSpan.FromMinutes(10));
         await Eventually.UntilAsync(() => handler.Count("resync", "default/a") == 1, "a resync notification");
         time.Advance(TimeSpan.FromMinutes(10));
         await Eventually.UntilAsync(() => handler.Count("resync", "default/a") == 2, "a second resync");
 
-        bed.Emulator.Requests.Entries.Count(e => e.Resource == "ecsclusters" && e.Verb != "watch").Should().Be(requests);
+        _bed.Emulator.Requests.Entries.Count(e => e.Resource == "ecsclusters" && e.Verb != "watch").Should().Be(requests);
     }
 
     private static long LastRv(Informer<ECSCluster> informer) =>
@@ -209,23 +209,23 @@ public sealed class InformerTests
 /// <summary>A meter factory for tests: real meters, disposed with the factory.</summary>
 internal sealed class TestMeterFactory : IMeterFactory
 {
-    private readonly List<Meter> meters = [];
+    private readonly List<Meter> _meters = [];
 
     public Meter Create(MeterOptions options)
     {
         var meter = new Meter(options);
-        lock (meters)
+        lock (_meters)
         {
-            meters.Add(meter);
+            _meters.Add(meter);
         }
         return meter;
     }
 
     public void Dispose()
     {
-        lock (meters)
+        lock (_meters)
         {
-            meters.ForEach(m => m.Dispose());
+            _meters.ForEach(m => m.Dispose());
         }
     }
 }

@@ -190,8 +190,8 @@ public sealed class LeaderElectionTests
     /// <summary>Every state of the Lease the API server stored, seen through a watch (so short-lived states are not missed).</summary>
     private sealed class LeaseHistory : IInformerHandler<V1Lease>, IAsyncDisposable
     {
-        private readonly CancellationTokenSource stop = new();
-        private Task running = Task.CompletedTask;
+        private readonly CancellationTokenSource _stop = new();
+        private Task _running = Task.CompletedTask;
 
         public ConcurrentQueue<V1LeaseSpec> Seen { get; } = new();
 
@@ -201,7 +201,7 @@ public sealed class LeaderElectionTests
             var informer = new Informer<V1Lease>(new RawApiClient(bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero, Namespaces = [LeaseNamespace] },
                 TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(meters));
             informer.AddHandler(history);
-            history.running = informer.RunAsync(history.stop.Token);
+            history._running = informer.RunAsync(history._stop.Token);
             await informer.WaitForSyncAsync(CancellationToken.None);
             return history;
         }
@@ -216,9 +216,9 @@ public sealed class LeaderElectionTests
 
         public async ValueTask DisposeAsync()
         {
-            await stop.CancelAsync();
-            await running;
-            stop.Dispose();
+            await _stop.CancelAsync();
+            await _running;
+            _stop.Dispose();
         }
     }
 

@@ -8,7 +8,7 @@ namespace Operator.Tests.Engine;
 public sealed class OwnWriteFilterTests
 {
     private const string Ours = "example.com/finalizer";
-    private readonly OwnWriteFilter filter = new([Ours]);
+    private readonly OwnWriteFilter _filter = new([Ours]);
 
     private static V1ObjectMeta Meta(string rv, long generation = 1, IList<string>? finalizers = null,
         IDictionary<string, string>? labels = null, DateTime? deletion = null) =>
@@ -17,16 +17,16 @@ public sealed class OwnWriteFilterTests
     [Test]
     public void Our_status_or_finalizer_write_is_not_a_reason_to_reconcile()
     {
-        filter.Matters(Meta("1"), Meta("2")).Should().BeFalse("a status-only write changes nothing but the resourceVersion");
-        filter.Matters(Meta("1"), Meta("2", finalizers: [Ours])).Should().BeFalse("adding our own finalizer");
-        filter.Matters(Meta("1", finalizers: ["other"]), Meta("2", finalizers: ["other", Ours])).Should().BeFalse();
+        _filter.Matters(Meta("1"), Meta("2")).Should().BeFalse("a status-only write changes nothing but the resourceVersion");
+        _filter.Matters(Meta("1"), Meta("2", finalizers: [Ours])).Should().BeFalse("adding our own finalizer");
+        _filter.Matters(Meta("1", finalizers: ["other"]), Meta("2", finalizers: ["other", Ours])).Should().BeFalse();
     }
 
     [Test]
     public void Labels_and_foreign_annotations_alone_are_not_a_reason_to_reconcile()
     {
         var withOwnAnnotation = new OwnWriteFilter([Ours], [OwnAnnotation]);
-        filter.Matters(Meta("1"), Meta("2", labels: new Dictionary<string, string> { ["a"] = "b" })).Should().BeFalse("labels");
+        _filter.Matters(Meta("1"), Meta("2", labels: new Dictionary<string, string> { ["a"] = "b" })).Should().BeFalse("labels");
         withOwnAnnotation.Matters(Meta("1"), Annotated("2", ["team", "x"])).Should().BeFalse("a foreign annotation added");
         withOwnAnnotation.Matters(Annotated("1", ["team", "x"]), Annotated("2", ["team", "y"])).Should().BeFalse("changed");
         withOwnAnnotation.Matters(Annotated("1", ["team", "x"]), Meta("2")).Should().BeFalse("removed");
@@ -47,11 +47,11 @@ public sealed class OwnWriteFilterTests
     [Test]
     public void User_changes_reconcile()
     {
-        filter.Matters(Meta("1"), Meta("2", generation: 2)).Should().BeTrue("spec");
-        filter.Matters(Meta("1"), Meta("2", deletion: DateTime.UtcNow)).Should().BeTrue("deletion");
-        filter.Matters(Meta("1", finalizers: [Ours]), Meta("2")).Should().BeTrue("our finalizer removed by someone");
-        filter.Matters(Meta("1"), Meta("2", finalizers: ["other"])).Should().BeTrue("someone else's finalizer");
-        filter.Matters(Meta("1"), Meta("2", finalizers: ["other", Ours])).Should().BeTrue("ours and another added at once");
-        filter.Matters(Meta("5"), Meta("5")).Should().BeTrue("a relist re-delivering an object is a resync");
+        _filter.Matters(Meta("1"), Meta("2", generation: 2)).Should().BeTrue("spec");
+        _filter.Matters(Meta("1"), Meta("2", deletion: DateTime.UtcNow)).Should().BeTrue("deletion");
+        _filter.Matters(Meta("1", finalizers: [Ours]), Meta("2")).Should().BeTrue("our finalizer removed by someone");
+        _filter.Matters(Meta("1"), Meta("2", finalizers: ["other"])).Should().BeTrue("someone else's finalizer");
+        _filter.Matters(Meta("1"), Meta("2", finalizers: ["other", Ours])).Should().BeTrue("ours and another added at once");
+        _filter.Matters(Meta("5"), Meta("5")).Should().BeTrue("a relist re-delivering an object is a resync");
     }
 }

@@ -10,13 +10,13 @@ namespace Operator.Tests.Events;
 [TestFixture]
 public sealed class EventBudgetTests
 {
-    private KubeTestBed kube = null!;
+    private KubeTestBed _kube = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync() => kube = await KubeTestBed.StartAsync();
+    public async Task StartAsync() => _kube = await KubeTestBed.StartAsync();
 
     [OneTimeTearDown]
-    public async Task StopAsync() => await kube.DisposeAsync();
+    public async Task StopAsync() => await _kube.DisposeAsync();
 
     private static V1ConfigMap Subject(string name) => new()
     {
@@ -27,13 +27,13 @@ public sealed class EventBudgetTests
     // One sender delivers the queue in order, each Warning after a lookup: dozens of requests, slow on a busy machine.
     private static readonly TimeSpan Delivery = TimeSpan.FromMinutes(2);
 
-    private readonly Aws.TestMeterFactory meters = new();
+    private readonly Aws.TestMeterFactory _meters = new();
 
     /// <summary>A recorder of its own (as after a restart); Events are sent in order by its sender, asynchronously.</summary>
-    private EventRecorder NewRecorder() => new(kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance, meters);
+    private EventRecorder NewRecorder() => new(_kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance, _meters);
 
     private async Task<IList<Corev1Event>> EventsAsync(string name) =>
-        (await kube.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: $"involvedObject.name={name}")).Items;
+        (await _kube.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: $"involvedObject.name={name}")).Items;
 
     [Test]
     public async Task A_Created_event_after_a_long_warning_streak_is_recorded_and_the_streak_is_one_event()

@@ -20,14 +20,14 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
 {
     public const string Account = "999988887777";
 
-    private readonly WebApplication app;
-    private readonly CancellationTokenSource stopping = new();
-    private int ecsOpen;
-    private int ecsMaxOpen;
-    private int ecsRequests;
-    private int stsRequests;
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private int _ecsOpen;
+    private int _ecsMaxOpen;
+    private int _ecsRequests;
+    private int _stsRequests;
 
-    private FakeAwsEndpoint(WebApplication app) => this.app = app;
+    private FakeAwsEndpoint(WebApplication app) => _app = app;
 
     public Uri Endpoint { get; private set; } = null!;
 
@@ -35,11 +35,11 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
 
     public Reply Ecs { get; set; } = Reply.Hang;
 
-    public int EcsRequests => Volatile.Read(ref ecsRequests);
-    public int StsRequests => Volatile.Read(ref stsRequests);
+    public int EcsRequests => Volatile.Read(ref _ecsRequests);
+    public int StsRequests => Volatile.Read(ref _stsRequests);
 
     /// <summary>The most ECS requests that were waiting for an answer at the same time.</summary>
-    public int EcsMaxOpen => Volatile.Read(ref ecsMaxOpen);
+    public int EcsMaxOpen => Volatile.Read(ref _ecsMaxOpen);
 
     public static async Task<FakeAwsEndpoint> StartAsync()
     {
@@ -56,10 +56,10 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync();
-        await app.StopAsync();
-        await app.DisposeAsync();
-        stopping.Dispose();
+        await _stopping.CancelAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -67,24 +67,24 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
         var isEcs = context.Request.Headers.ContainsKey("X-Amz-Target");
         if (!isEcs)
         {
-            Interlocked.Increment(ref stsRequests);
+            Interlocked.Increment(ref _stsRequests);
             await AnswerAsync(context, Sts ?? CallerIdentity);
             return;
         }
 
-        Interlocked.Increment(ref ecsRequests);
-        var open = Interlocked.Increment(ref ecsOpen);
+        Interlocked.Increment(ref _ecsRequests);
+        var open = Interlocked.Increment(ref _ecsOpen);
         try
         {
-            for (var max = Volatile.Read(ref ecsMaxOpen); open > max; max = Volatile.Read(ref ecsMaxOpen))
+            for (var max = Volatile.Read(ref _ecsMaxOpen); open > max; max = Volatile.Read(ref _ecsMaxOpen))
             {
-                Interlocked.CompareExchange(ref ecsMaxOpen, open, max);
+                Interlocked.CompareExchange(ref _ecsMaxOpen, open, max);
             }
             await AnswerAsync(context, Ecs);
         }
         finally
         {
-            Interlocked.Decrement(ref ecsOpen);
+            Interlocked.Decrement(ref _ecsOpen);
         }
     }
 
@@ -92,7 +92,7 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
     {
         if (reply.Hangs)
         {
-            using var gone = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping.Token);
+            using var gone = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
             try
             {
                 await Task.Delay(Timeout.InfiniteTimeSpan, gone.Token);

@@ -10,13 +10,13 @@ namespace Operator.Tests.Support;
 /// <summary>A Kubernetes API emulator with the CRDs installed and a real KubernetesClient pointed at it.</summary>
 internal sealed class KubeTestBed : IAsyncDisposable
 {
-    private readonly bool ownsEmulator;
+    private readonly bool _ownsEmulator;
 
     private KubeTestBed(KubeApiEmulator emulator, bool ownsEmulator = true)
     {
         Emulator = emulator;
         Client = emulator.CreateClient();
-        this.ownsEmulator = ownsEmulator;
+        _ownsEmulator = ownsEmulator;
     }
 
     public KubeApiEmulator Emulator { get; }
@@ -89,7 +89,7 @@ internal sealed class KubeTestBed : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        if (ownsEmulator)
+        if (_ownsEmulator)
         {
             await Emulator.DisposeAsync();
         }

@@ -6,7 +6,7 @@ namespace Operator.Tests.Support;
 /// <summary>Captures every log line (message, scopes and exception text) so tests can search what the operator wrote.</summary>
 internal sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 {
-    private IExternalScopeProvider scopes = new LoggerExternalScopeProvider();
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
 
     public ConcurrentQueue<string> Lines { get; } = new();
 
@@ -14,7 +14,7 @@ internal sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
-    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => scopes = scopeProvider;
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
     public void Dispose()
     {
@@ -22,14 +22,14 @@ internal sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 
     private sealed class Logger(LogCapture owner, string category) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner.scopes.Push(state);
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner._scopes.Push(state);
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var scopeText = new List<string>();
-            owner.scopes.ForEachScope((scope, list) => list.Add(scope?.ToString() ?? ""), scopeText);
+            owner._scopes.ForEachScope((scope, list) => list.Add(scope?.ToString() ?? ""), scopeText);
             owner.Lines.Enqueue($"{logLevel} {category} {formatter(state, exception)} {string.Join(" ", scopeText)} {exception}");
         }
     }

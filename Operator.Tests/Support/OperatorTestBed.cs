@@ -166,10 +166,10 @@ internal sealed class OperatorTestBed : IAsyncDisposable
     public Task<ECSCluster?> GetClusterAsync(string ns, string name) => Kube.GetClusterAsync(ns, name);
 
     /// <summary>An ECS client of the same account under other keys: what a user's `aws ecs` would see (and do, out of band).</summary>
-    public Operator.Core.Aws.Ecs.IEcsClient Ecs => ecs ??= new Operator.Core.Aws.Ecs.EcsClient(new HttpClient(),
+    public Operator.Core.Aws.Ecs.IEcsClient Ecs => _ecs ??= new Operator.Core.Aws.Ecs.EcsClient(new HttpClient(),
         new Amazon.Runtime.BasicAWSCredentials("test-inspector", "inspector-secret"), new Operator.Core.Aws.Ecs.EcsClientOptions { Region = "us-east-1", Endpoint = Aws.Endpoint });
 
-    private Operator.Core.Aws.Ecs.IEcsClient? ecs;
+    private Operator.Core.Aws.Ecs.IEcsClient? _ecs;
 
     /// <summary>The cluster as ECS has it now, with every include; null when missing.</summary>
     public async Task<Operator.Core.Aws.Ecs.Model.Cluster?> DescribeAsync(string clusterName)

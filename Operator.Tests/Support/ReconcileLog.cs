@@ -11,12 +11,12 @@ namespace Operator.Tests.Support;
 /// </summary>
 internal sealed class ReconcileLog : IDisposable
 {
-    private readonly ConcurrentQueue<(DateTime Started, string Key)> done = new();
-    private readonly ActivityListener listener;
+    private readonly ConcurrentQueue<(DateTime Started, string Key)> _done = new();
+    private readonly ActivityListener _listener;
 
     public ReconcileLog(string prefix)
     {
-        listener = new ActivityListener
+        _listener = new ActivityListener
         {
             ShouldListenTo = s => s.Name == ControllerMetrics.ActivitySourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
@@ -25,20 +25,20 @@ internal sealed class ReconcileLog : IDisposable
                 if (a.OperationName == $"reconcile {ECSCluster.KindName}"
                     && a.GetTagItem("k8s.object.name") is string name && name.StartsWith(prefix, StringComparison.Ordinal))
                 {
-                    done.Enqueue((a.StartTimeUtc, $"{a.GetTagItem("k8s.namespace.name")}/{name}"));
+                    _done.Enqueue((a.StartTimeUtc, $"{a.GetTagItem("k8s.namespace.name")}/{name}"));
                 }
             },
         };
-        ActivitySource.AddActivityListener(listener);
+        ActivitySource.AddActivityListener(_listener);
     }
 
-    public int Count => done.Count;
+    public int Count => _done.Count;
 
     /// <summary>The keys of the finished reconciles that started at or after <paramref name="from"/>, in the order they started.</summary>
-    public List<string> Since(DateTime from) => [.. done.Where(d => d.Started >= from).OrderBy(d => d.Started).Select(d => d.Key)];
+    public List<string> Since(DateTime from) => [.. _done.Where(d => d.Started >= from).OrderBy(d => d.Started).Select(d => d.Key)];
 
     /// <summary>The keys of the finished reconciles, in the order they started.</summary>
-    public List<string> Keys() => [.. done.OrderBy(d => d.Started).Select(d => d.Key)];
+    public List<string> Keys() => [.. _done.OrderBy(d => d.Started).Select(d => d.Key)];
 
-    public void Dispose() => listener.Dispose();
+    public void Dispose() => _listener.Dispose();
 }

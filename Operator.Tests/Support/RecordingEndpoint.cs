@@ -17,9 +17,9 @@ namespace Operator.Tests.Support;
 /// </summary>
 internal sealed class RecordingEndpoint : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
-    private RecordingEndpoint(WebApplication app) => this.app = app;
+    private RecordingEndpoint(WebApplication app) => _app = app;
 
     public Uri Url { get; private set; } = null!;
 
@@ -45,8 +45,8 @@ internal sealed class RecordingEndpoint : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
-        await app.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
     }
 
     private async Task HandleAsync(HttpContext context)

@@ -15,10 +15,10 @@ namespace Operator.Core.Aws.Credentials;
 /// </remarks>
 internal sealed partial class AwsCredentialsCache
 {
-    private readonly ConcurrentDictionary<string, Working> working = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Working> _working = new(StringComparer.Ordinal);
 
     public void RecordWorking(AWSProvider provider, ProviderSession session, string accountId) =>
-        working[ObjectKey.Of(provider)] = new Working(provider.Metadata.Uid, CredentialFields(provider.Spec), session, accountId);
+        _working[ObjectKey.Of(provider)] = new Working(provider.Metadata.Uid, CredentialFields(provider.Spec), session, accountId);
 
     public string? LastWorkingAccount(AWSProvider provider) => LastWorking(provider)?.AccountId;
 
@@ -36,10 +36,10 @@ internal sealed partial class AwsCredentialsCache
         }
     }
 
-    public void Forget(string providerKey) => working.TryRemove(providerKey, out _);
+    public void Forget(string providerKey) => _working.TryRemove(providerKey, out _);
 
     private Working? LastWorking(AWSProvider provider) =>
-        working.TryGetValue(ObjectKey.Of(provider), out var entry) && entry.Uid is { Length: > 0 } uid && uid == provider.Metadata.Uid
+        _working.TryGetValue(ObjectKey.Of(provider), out var entry) && entry.Uid is { Length: > 0 } uid && uid == provider.Metadata.Uid
             && entry.Fields == CredentialFields(provider.Spec)
             ? entry
             : null;

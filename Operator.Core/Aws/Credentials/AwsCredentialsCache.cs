@@ -16,14 +16,14 @@ internal sealed partial class AwsCredentialsCache(
     IProviderSessionFactory factory, TimeProvider time, ILogger<AwsCredentialsCache> logger,
     TimeSpan? secretRecheckInterval = null) : IAwsCredentialsCache
 {
-    private readonly ConcurrentDictionary<string, Slot> slots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
 
     public TimeSpan SecretRecheckInterval { get; } = secretRecheckInterval ?? TimeSpan.FromMinutes(10);
 
     public async Task<ProviderSession> GetAsync(AWSProvider provider, CancellationToken ct)
     {
         var key = ObjectKey.Of(provider);
-        var slot = slots.GetOrAdd(key, static _ => new Slot());
+        var slot = _slots.GetOrAdd(key, static _ => new Slot());
         if (Fresh(slot, provider) is { } cached)
         {
             return cached;
@@ -61,7 +61,7 @@ internal sealed partial class AwsCredentialsCache(
 
     public void Invalidate(string providerKey)
     {
-        if (slots.TryGetValue(providerKey, out var slot))
+        if (_slots.TryGetValue(providerKey, out var slot))
         {
             Interlocked.Increment(ref slot.Epoch);
             logger.LogDebug("Credentials for provider {Provider} invalidated", providerKey);

@@ -28,19 +28,19 @@ internal sealed partial class ProviderPolicy
     public const string RoleArnsFlag = "--allowed-role-arns";
     public const string DefaultCredentialsFlag = "--default-credentials-namespaces";
 
-    private readonly IReadOnlyList<EndpointPattern> endpoints;
-    private readonly IReadOnlyList<Func<string, bool>> roles;
-    private readonly IReadOnlySet<string> namespaces;
-    private readonly Uri? operatorEndpoint;
+    private readonly IReadOnlyList<EndpointPattern> _endpoints;
+    private readonly IReadOnlyList<Func<string, bool>> _roles;
+    private readonly IReadOnlySet<string> _namespaces;
+    private readonly Uri? _operatorEndpoint;
 
     private ProviderPolicy(
         IReadOnlyList<EndpointPattern> endpoints, IReadOnlyList<Func<string, bool>> roles, IReadOnlySet<string> namespaces,
         Uri? operatorEndpoint)
     {
-        this.endpoints = endpoints;
-        this.roles = roles;
-        this.namespaces = namespaces;
-        this.operatorEndpoint = operatorEndpoint;
+        _endpoints = endpoints;
+        _roles = roles;
+        _namespaces = namespaces;
+        _operatorEndpoint = operatorEndpoint;
     }
 
     /// <summary>Everything allowed: local mode, and unit tests that are not about the policy.</summary>
@@ -101,7 +101,7 @@ internal sealed partial class ProviderPolicy
                     throw RoleRefused("spec.assumeRoleARN (assumed with the operator's default credentials)", spec.AssumeRoleARN);
                 }
             }
-            else if (!namespaces.Contains("*") && !namespaces.Contains(ns))
+            else if (!_namespaces.Contains("*") && !_namespaces.Contains(ns))
             {
                 throw new ProviderCredentialsException(ProviderCredentialsReasons.DefaultCredentialsNotAllowed,
                     $"the provider sets no credentials (spec.accessKeyIDRef, spec.roleARN or spec.assumeRoleARN), so it " +
@@ -113,7 +113,7 @@ internal sealed partial class ProviderPolicy
 
     public bool EndpointAllowed(Uri endpoint, string region)
     {
-        if (operatorEndpoint is not null && Uri.Compare(endpoint, operatorEndpoint,
+        if (_operatorEndpoint is not null && Uri.Compare(endpoint, _operatorEndpoint,
                 UriComponents.SchemeAndServer, UriFormat.SafeUnescaped, StringComparison.OrdinalIgnoreCase) == 0)
         {
             return true;
@@ -125,11 +125,11 @@ internal sealed partial class ProviderPolicy
         }
 
         var host = (endpoint.HostNameType == UriHostNameType.IPv6 ? endpoint.Host : endpoint.IdnHost).TrimEnd('.').ToLowerInvariant();
-        return endpoints.Any(p => p.Matches(host, endpoint.Port))
+        return _endpoints.Any(p => p.Matches(host, endpoint.Port))
             || (endpoint.Scheme == Uri.UriSchemeHttps && endpoint.Port == 443 && IsAwsEndpoint(host, region));
     }
 
-    public bool RoleAllowed(string arn) => roles.Any(r => r(arn));
+    public bool RoleAllowed(string arn) => _roles.Any(r => r(arn));
 
     // AWS's regional ECS and STS endpoints (and FIPS variants), the global STS endpoint, and interface VPC endpoints
     // of ECS or STS in the region. Other PrivateLink services (a tenant's own endpoint service) do not match.

@@ -11,7 +11,7 @@ namespace Operator.Core.Aws.Credentials;
 /// </summary>
 internal sealed class StsClientFactory(StsClientOptions options, Resilience.AwsApiTelemetry? telemetry = null)
 {
-    private readonly StsTelemetryHttpClientFactory? httpClients = telemetry is null ? null : new(telemetry);
+    private readonly StsTelemetryHttpClientFactory? _httpClients = telemetry is null ? null : new(telemetry);
 
     public StsClientOptions Options => options;
 
@@ -24,9 +24,9 @@ internal sealed class StsClientFactory(StsClientOptions options, Resilience.AwsA
             MaxErrorRetry = options.MaxErrorRetry,
             RetryMode = RequestRetryMode.Standard,
         };
-        if (httpClients is not null)
+        if (_httpClients is not null)
         {
-            config.HttpClientFactory = httpClients; // counts STS attempts in aws_api_requests_total{service="sts"}
+            config.HttpClientFactory = _httpClients; // counts STS attempts in aws_api_requests_total{service="sts"}
         }
         if (string.IsNullOrEmpty(endpoint))
         {

@@ -16,8 +16,8 @@ namespace Operator.Core.Aws.Credentials;
 /// </summary>
 internal abstract class StsRoleCredentials : RefreshingAWSCredentials
 {
-    private readonly ITimeProvider clock;
-    private int refreshCount;
+    private readonly ITimeProvider _clock;
+    private int _refreshCount;
 
     protected StsRoleCredentials(
         AmazonSecurityTokenServiceClient sts, string roleArn, string sessionName, string? endpoint,
@@ -29,7 +29,7 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
         SessionName = sessionName;
         Endpoint = endpoint;
         Options = options;
-        this.clock = clock;
+        _clock = clock;
         PreemptExpiryTime = options.PreemptExpiryTime;
     }
 
@@ -41,7 +41,7 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
     /// How many times STS answered, for tests and diagnostics. Counted before the SDK stores the new state, so wait
     /// for <see cref="RefreshingAWSCredentials.Expiration"/> to move to know a renewal is in use.
     /// </summary>
-    public int RefreshCount => refreshCount;
+    public int RefreshCount => _refreshCount;
 
     protected AmazonSecurityTokenServiceClient Sts { get; }
 
@@ -74,10 +74,10 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
             throw mapped;
         }
 
-        Interlocked.Increment(ref refreshCount);
-        var expiration = c.Expiration?.ToUniversalTime() ?? clock.CorrectedUtcNow + Options.SessionDuration;
+        Interlocked.Increment(ref _refreshCount);
+        var expiration = c.Expiration?.ToUniversalTime() ?? _clock.CorrectedUtcNow + Options.SessionDuration;
         return new CredentialsRefreshState(
-            new ImmutableCredentials(c.AccessKeyId, c.SecretAccessKey, c.SessionToken), expiration, clock);
+            new ImmutableCredentials(c.AccessKeyId, c.SecretAccessKey, c.SessionToken), expiration, _clock);
     }
 
     protected override void Dispose(bool disposing)

@@ -14,7 +14,7 @@ namespace Operator.Core.Aws.Credentials;
 internal sealed class StsTelemetryHttpClientFactory(AwsApiTelemetry telemetry) : HttpClientFactory
 {
     // The SDK's client cache is process-wide: key it by this factory too, so another host's telemetry is never reused.
-    private readonly string id = Guid.NewGuid().ToString("N");
+    private readonly string _id = Guid.NewGuid().ToString("N");
 
     public override HttpClient CreateHttpClient(IClientConfig clientConfig)
     {
@@ -34,7 +34,7 @@ internal sealed class StsTelemetryHttpClientFactory(AwsApiTelemetry telemetry) :
     public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
 
     public override string GetConfigUniqueString(IClientConfig clientConfig) =>
-        $"sts-telemetry:{id}:{clientConfig.ConnectTimeout}:{clientConfig.Timeout}";
+        $"sts-telemetry:{_id}:{clientConfig.ConnectTimeout}:{clientConfig.Timeout}";
 
     private sealed class CountingHandler(AwsApiTelemetry telemetry) : DelegatingHandler
     {

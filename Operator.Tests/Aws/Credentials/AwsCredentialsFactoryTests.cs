@@ -8,14 +8,14 @@ namespace Operator.Tests.Aws.Credentials;
 public sealed class AwsCredentialsFactoryTests
 {
     private const string RoleArn = "arn:aws:iam::123456789012:role/infra-operator-role";
-    private string? tokenFile;
+    private string? _tokenFile;
 
     [TearDown]
     public void DeleteTokenFile()
     {
-        if (tokenFile is not null)
+        if (_tokenFile is not null)
         {
-            File.Delete(tokenFile);
+            File.Delete(_tokenFile);
         }
     }
 
@@ -82,14 +82,14 @@ public sealed class AwsCredentialsFactoryTests
     [Test]
     public async Task RoleArn_with_a_token_file_uses_web_identity()
     {
-        tokenFile = Path.GetTempFileName();
+        _tokenFile = Path.GetTempFileName();
         var provider = Provider("irsa", new AWSProviderSpec { Region = Region, RoleARN = RoleArn });
 
-        var session = await Factory(new FakeSecretReader(), Environment(tokenFile)).CreateAsync(provider, default);
+        var session = await Factory(new FakeSecretReader(), Environment(_tokenFile)).CreateAsync(provider, default);
 
         var creds = session.Credentials.Should().BeOfType<WebIdentityRoleCredentials>().Subject;
         creds.RoleArn.Should().Be(RoleArn);
-        creds.TokenFile.Should().Be(tokenFile);
+        creds.TokenFile.Should().Be(_tokenFile);
         creds.SessionName.Should().Be($"infra-operator-{Namespace}-irsa");
         creds.PreemptExpiryTime.Should().Be(TimeSpan.FromMinutes(5));
     }

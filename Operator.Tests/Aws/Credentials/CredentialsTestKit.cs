@@ -62,23 +62,23 @@ internal static class CredentialsTestKit
 /// <summary>An in-memory <see cref="ISecretReader"/> with the same error contract as the Kubernetes one.</summary>
 internal sealed class FakeSecretReader : ISecretReader
 {
-    private readonly ConcurrentDictionary<(string Ns, string Name), (Dictionary<string, string> Data, string Rv)> secrets = new();
-    private int reads;
+    private readonly ConcurrentDictionary<(string Ns, string Name), (Dictionary<string, string> Data, string Rv)> _secrets = new();
+    private int _reads;
 
-    public int Reads => reads;
+    public int Reads => _reads;
 
     public FakeSecretReader Set(string ns, string name, string resourceVersion, params (string Key, string Value)[] data)
     {
-        secrets[(ns, name)] = (data.ToDictionary(d => d.Key, d => d.Value), resourceVersion);
+        _secrets[(ns, name)] = (data.ToDictionary(d => d.Key, d => d.Value), resourceVersion);
         return this;
     }
 
-    public void Remove(string ns, string name) => secrets.TryRemove((ns, name), out _);
+    public void Remove(string ns, string name) => _secrets.TryRemove((ns, name), out _);
 
     public Task<SecretKeyValue> ReadKeyAsync(string ns, string name, string key, CancellationToken ct)
     {
-        Interlocked.Increment(ref reads);
-        if (!secrets.TryGetValue((ns, name), out var secret))
+        Interlocked.Increment(ref _reads);
+        if (!_secrets.TryGetValue((ns, name), out var secret))
         {
             throw new ProviderCredentialsException(ProviderCredentialsReasons.SecretNotFound, $"Secret {ns}/{name} not found");
         }
@@ -98,9 +98,9 @@ internal sealed class CapturingLogs : ILoggerFactory, ILoggerProvider
 {
     public static readonly ILoggerFactory Null = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 
-    private readonly ConcurrentQueue<string> lines = new();
+    private readonly ConcurrentQueue<string> _lines = new();
 
-    public IReadOnlyCollection<string> Lines => lines;
+    public IReadOnlyCollection<string> Lines => _lines;
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -121,12 +121,12 @@ internal sealed class CapturingLogs : ILoggerFactory, ILoggerProvider
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
             Func<TState, Exception?, string> formatter)
         {
-            owner.lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+            owner._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
             if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
             {
                 foreach (var (k, v) in pairs)
                 {
-                    owner.lines.Enqueue($"  {k}={v}");
+                    owner._lines.Enqueue($"  {k}={v}");
                 }
             }
         }

@@ -15,35 +15,35 @@ public sealed class KubernetesSecretReaderTests
     private const string BrokenPath = "/api/v1/namespaces/broken/secrets/aws-credentials";
     private const string UnavailablePath = "/api/v1/namespaces/unavailable/secrets/aws-credentials";
 
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> paths = new();
-    private HttpListener listener = null!;
-    private Task serving = null!;
-    private k8s.Kubernetes client = null!;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _paths = new();
+    private HttpListener _listener = null!;
+    private Task _serving = null!;
+    private k8s.Kubernetes _client = null!;
 
     [OneTimeSetUp]
     public void Start()
     {
         var port = MotoStsFixture.FreePort();
-        listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
-        serving = Task.Run(ServeAsync);
-        client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{port}" });
+        _listener = new HttpListener();
+        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        _listener.Start();
+        _serving = Task.Run(ServeAsync);
+        _client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{port}" });
     }
 
     [OneTimeTearDown]
     public async Task Stop()
     {
-        client.Dispose();
-        listener.Stop();
-        listener.Close();
-        await serving;
+        _client.Dispose();
+        _listener.Stop();
+        _listener.Close();
+        await _serving;
     }
 
     [Test]
     public async Task Returns_the_decoded_value_and_the_resourceVersion()
     {
-        var value = await new KubernetesSecretReader(client).ReadKeyAsync("team-a", "aws-credentials", "secret-access-key", default);
+        var value = await new KubernetesSecretReader(_client).ReadKeyAsync("team-a", "aws-credentials", "secret-access-key", default);
 
         value.Value.Should().Be("wJalrXUtnFEMI/K7MDENG+bPxRfiCY\n");
         value.ResourceVersion.Should().Be("4711");
@@ -53,7 +53,7 @@ public sealed class KubernetesSecretReaderTests
     [Test]
     public async Task A_missing_secret_is_SecretNotFound()
     {
-        var act = () => new KubernetesSecretReader(client).ReadKeyAsync("team-a", "other", "k", default);
+        var act = () => new KubernetesSecretReader(_client).ReadKeyAsync("team-a", "other", "k", default);
 
         var e = (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which;
         e.Reason.Should().Be(ProviderCredentialsReasons.SecretNotFound);
@@ -63,7 +63,7 @@ public sealed class KubernetesSecretReaderTests
     [Test]
     public async Task A_missing_key_is_SecretKeyNotFound_without_the_other_values()
     {
-        var act = () => new KubernetesSecretReader(client).ReadKeyAsync("team-a", "aws-credentials", "session-token", default);
+        var act = () => new KubernetesSecretReader(_client).ReadKeyAsync("team-a", "aws-credentials", "session-token", default);
 
         var e = (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which;
         e.Reason.Should().Be(ProviderCredentialsReasons.SecretKeyNotFound);
@@ -73,7 +73,7 @@ public sealed class KubernetesSecretReaderTests
     [Test]
     public async Task A_forbidden_secret_is_SecretForbidden_naming_the_secret_and_RBAC()
     {
-        var act = () => new KubernetesSecretReader(client).ReadKeyAsync("locked", "aws-credentials", "k", default);
+        var act = () => new KubernetesSecretReader(_client).ReadKeyAsync("locked", "aws-credentials", "k", default);
 
         var e = (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which;
         e.Reason.Should().Be(ProviderCredentialsReasons.SecretForbidden);
@@ -83,7 +83,7 @@ public sealed class KubernetesSecretReaderTests
     [Test]
     public async Task A_5xx_answer_propagates_so_the_caller_backs_off()
     {
-        var act = () => new KubernetesSecretReader(client).ReadKeyAsync("unavailable", "aws-credentials", "k", default);
+        var act = () => new KubernetesSecretReader(_client).ReadKeyAsync("unavailable", "aws-credentials", "k", default);
 
         (await act.Should().ThrowAsync<k8s.Autorest.HttpOperationException>()).Which.Response.StatusCode
             .Should().Be(System.Net.HttpStatusCode.ServiceUnavailable);
@@ -92,7 +92,7 @@ public sealed class KubernetesSecretReaderTests
     [Test]
     public async Task Other_api_errors_are_SecretUnreadable()
     {
-        var act = () => new KubernetesSecretReader(client).ReadKeyAsync("broken", "aws-credentials", "k", default);
+        var act = () => new KubernetesSecretReader(_client).ReadKeyAsync("broken", "aws-credentials", "k", default);
 
         (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which.Reason.Should().Be(ProviderCredentialsReasons.SecretUnreadable);
     }
@@ -106,29 +106,29 @@ public sealed class KubernetesSecretReaderTests
     [TestCase("team-a", "aws-credentials", "..")]
     public async Task A_name_that_is_not_a_kubernetes_name_never_becomes_a_request(string ns, string name, string key)
     {
-        var before = paths.Count;
+        var before = _paths.Count;
 
-        var act = () => new KubernetesSecretReader(client).ReadKeyAsync(ns, name, key, default);
+        var act = () => new KubernetesSecretReader(_client).ReadKeyAsync(ns, name, key, default);
 
         (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which.Reason.Should().Be(ProviderCredentialsReasons.InvalidSpec);
-        paths.Count.Should().Be(before, "nothing is sent to the API server");
+        _paths.Count.Should().Be(before, "nothing is sent to the API server");
     }
 
     private async Task ServeAsync()
     {
-        while (listener.IsListening)
+        while (_listener.IsListening)
         {
             HttpListenerContext context;
             try
             {
-                context = await listener.GetContextAsync();
+                context = await _listener.GetContextAsync();
             }
             catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
             {
                 return;
             }
 
-            paths.Enqueue(context.Request.RawUrl ?? "");
+            _paths.Enqueue(context.Request.RawUrl ?? "");
             var (status, body) = context.Request.Url!.AbsolutePath switch
             {
                 BrokenPath => (400, StatusJson(400, "BadRequest")),

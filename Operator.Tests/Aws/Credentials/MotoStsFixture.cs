@@ -17,16 +17,16 @@ internal sealed class MotoStsFixture : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly Process process;
-    private readonly StringBuilder output = new();
-    private readonly HttpClient http;
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly HttpClient _http;
 
     private MotoStsFixture(Process process, int port)
     {
-        this.process = process;
+        _process = process;
         Port = port;
         Endpoint = $"http://127.0.0.1:{port}";
-        http = new HttpClient { BaseAddress = new Uri(Endpoint), Timeout = TimeSpan.FromSeconds(10) };
+        _http = new HttpClient { BaseAddress = new Uri(Endpoint), Timeout = TimeSpan.FromSeconds(10) };
     }
 
     public int Port { get; }
@@ -69,7 +69,7 @@ internal sealed class MotoStsFixture : IAsyncDisposable
                 }
                 try
                 {
-                    using var response = await moto.http.GetAsync("/moto-api/");
+                    using var response = await moto._http.GetAsync("/moto-api/");
                     return true;
                 }
                 catch (HttpRequestException)
@@ -90,23 +90,23 @@ internal sealed class MotoStsFixture : IAsyncDisposable
     {
         get
         {
-            lock (output)
+            lock (_output)
             {
-                return output.ToString();
+                return _output.ToString();
             }
         }
     }
 
     public async Task ResetAsync()
     {
-        using var response = await http.PostAsync("/moto-api/reset", null);
+        using var response = await _http.PostAsync("/moto-api/reset", null);
         response.EnsureSuccessStatusCode();
     }
 
     /// <summary>moto's recorded STS AssumedRole objects (role_arn, session_name, external_id, ...).</summary>
     public async Task<IReadOnlyList<JsonElement>> AssumedRolesAsync()
     {
-        using var doc = JsonDocument.Parse(await http.GetStringAsync("/moto-api/data.json"));
+        using var doc = JsonDocument.Parse(await _http.GetStringAsync("/moto-api/data.json"));
         if (!doc.RootElement.TryGetProperty("sts", out var sts) || !sts.TryGetProperty("AssumedRole", out var roles))
         {
             return [];
@@ -117,13 +117,13 @@ internal sealed class MotoStsFixture : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        http.Dispose();
+        _http.Dispose();
         try
         {
-            if (!process.HasExited)
+            if (!_process.HasExited)
             {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
             }
         }
         catch (InvalidOperationException)
@@ -131,7 +131,7 @@ internal sealed class MotoStsFixture : IAsyncDisposable
             // Already gone.
         }
 
-        process.Dispose();
+        _process.Dispose();
     }
 
     /// <summary>A loopback port that nothing listens on at the time of the call.</summary>
@@ -149,9 +149,9 @@ internal sealed class MotoStsFixture : IAsyncDisposable
             return;
         }
 
-        lock (output)
+        lock (_output)
         {
-            output.AppendLine(line);
+            _output.AppendLine(line);
         }
     }
 }

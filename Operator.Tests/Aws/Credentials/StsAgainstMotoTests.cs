@@ -13,27 +13,27 @@ public sealed class StsAgainstMotoTests
     private const string MotoAccount = "123456789012";
     private const string Jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3QifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6aW5mcmEtb3BlcmF0b3Itc3lzdGVtOmluZnJhLW9wZXJhdG9yLWNvbnRyb2xsZXItbWFuYWdlciJ9.c2lnbmF0dXJl";
 
-    private MotoStsFixture moto = null!;
-    private readonly List<string> tempFiles = [];
+    private MotoStsFixture _moto = null!;
+    private readonly List<string> _tempFiles = [];
 
     [OneTimeSetUp]
-    public async Task StartMoto() => moto = await MotoStsFixture.StartAsync();
+    public async Task StartMoto() => _moto = await MotoStsFixture.StartAsync();
 
     [OneTimeTearDown]
-    public async Task StopMoto() => await moto.DisposeAsync();
+    public async Task StopMoto() => await _moto.DisposeAsync();
 
     [SetUp]
-    public Task Reset() => moto.ResetAsync();
+    public Task Reset() => _moto.ResetAsync();
 
     [TearDown]
     public void DeleteTempFiles()
     {
-        foreach (var f in tempFiles)
+        foreach (var f in _tempFiles)
         {
             File.Delete(f);
         }
 
-        tempFiles.Clear();
+        _tempFiles.Clear();
     }
 
     private static IdentityChecker Checker(ILoggerFactory? logs = null) =>
@@ -43,14 +43,14 @@ public sealed class StsAgainstMotoTests
     {
         var path = Path.GetTempFileName();
         File.WriteAllText(path, Jwt + "\n");
-        tempFiles.Add(path);
+        _tempFiles.Add(path);
         return path;
     }
 
     [Test]
     public async Task Static_keys_authenticate()
     {
-        var session = await Factory(StaticSecrets()).CreateAsync(StaticProvider(endpoint: moto.Endpoint), default);
+        var session = await Factory(StaticSecrets()).CreateAsync(StaticProvider(endpoint: _moto.Endpoint), default);
 
         var identity = await Checker().GetCallerIdentityAsync(session, default);
 
@@ -62,7 +62,7 @@ public sealed class StsAgainstMotoTests
     [Test]
     public async Task Static_keys_with_a_session_token_authenticate()
     {
-        var session = await Factory(StaticSecrets()).CreateAsync(StaticProvider(endpoint: moto.Endpoint, withToken: true), default);
+        var session = await Factory(StaticSecrets()).CreateAsync(StaticProvider(endpoint: _moto.Endpoint, withToken: true), default);
 
         session.Credentials.Should().BeOfType<SessionAWSCredentials>();
         (await Checker().GetCallerIdentityAsync(session, default)).Account.Should().Be(MotoAccount);
@@ -74,7 +74,7 @@ public sealed class StsAgainstMotoTests
         var time = FakeNow();
         var provider = Provider("irsa", new AWSProviderSpec
         {
-            Region = Region, Endpoint = moto.Endpoint, RoleARN = $"arn:aws:iam::{MotoAccount}:role/infra-operator-role",
+            Region = Region, Endpoint = _moto.Endpoint, RoleARN = $"arn:aws:iam::{MotoAccount}:role/infra-operator-role",
         });
         var session = await Factory(new FakeSecretReader(), Environment(TokenFile()), time: time).CreateAsync(provider, default);
         var creds = session.Credentials.Should().BeOfType<WebIdentityRoleCredentials>().Subject;
@@ -114,7 +114,7 @@ public sealed class StsAgainstMotoTests
         var tokenFile = TokenFile();
         var provider = Provider("irsa", new AWSProviderSpec
         {
-            Region = Region, Endpoint = moto.Endpoint, RoleARN = $"arn:aws:iam::{MotoAccount}:role/infra-operator-role",
+            Region = Region, Endpoint = _moto.Endpoint, RoleARN = $"arn:aws:iam::{MotoAccount}:role/infra-operator-role",
         });
         var session = await Factory(new FakeSecretReader(), Environment(tokenFile)).CreateAsync(provider, default);
         File.Delete(tokenFile);
@@ -130,7 +130,7 @@ public sealed class StsAgainstMotoTests
     {
         var provider = Provider("chain", new AWSProviderSpec
         {
-            Region = Region, Endpoint = moto.Endpoint, RoleARN = $"arn:aws:iam::{MotoAccount}:role/from-chain",
+            Region = Region, Endpoint = _moto.Endpoint, RoleARN = $"arn:aws:iam::{MotoAccount}:role/from-chain",
         });
         var session = await Factory(new FakeSecretReader()).CreateAsync(provider, default);
 
@@ -144,7 +144,7 @@ public sealed class StsAgainstMotoTests
     {
         var chain = new DefaultChainCredentials(() =>
             Task.FromResult<AWSCredentials>(new BasicAWSCredentials("AKIDCHAIN", "chain-secret")));
-        var provider = Provider("ambient", new AWSProviderSpec { Region = Region, Endpoint = moto.Endpoint });
+        var provider = Provider("ambient", new AWSProviderSpec { Region = Region, Endpoint = _moto.Endpoint });
         var session = await Factory(new FakeSecretReader(), defaultChain: () => chain).CreateAsync(provider, default);
 
         (await Checker().GetCallerIdentityAsync(session, default)).Account.Should().Be(MotoAccount);
@@ -153,7 +153,7 @@ public sealed class StsAgainstMotoTests
     [Test]
     public async Task AssumeRoleArn_chains_on_static_keys_with_the_external_id()
     {
-        var provider = StaticProvider("chained", moto.Endpoint);
+        var provider = StaticProvider("chained", _moto.Endpoint);
         provider.Spec.AssumeRoleARN = $"arn:aws:iam::{MotoAccount}:role/ecs-admin";
         provider.Spec.ExternalID = "ext-7781";
         var session = await Factory(StaticSecrets()).CreateAsync(provider, default);
@@ -161,7 +161,7 @@ public sealed class StsAgainstMotoTests
         var identity = await Checker().GetCallerIdentityAsync(session, default);
 
         identity.Arn.Should().Be($"arn:aws:sts::{MotoAccount}:assumed-role/ecs-admin/infra-operator-{Namespace}-chained");
-        var assumed = await moto.AssumedRolesAsync();
+        var assumed = await _moto.AssumedRolesAsync();
         assumed.Should().ContainSingle();
         assumed[0].GetProperty("role_arn").GetString().Should().Be(provider.Spec.AssumeRoleARN);
         assumed[0].GetProperty("external_id").GetString().Should().Be("ext-7781");
@@ -198,7 +198,7 @@ public sealed class StsAgainstMotoTests
     [Test]
     public async Task Cancellation_by_the_caller_is_not_reported_as_unreachable()
     {
-        var session = await Factory(StaticSecrets()).CreateAsync(StaticProvider(endpoint: moto.Endpoint), default);
+        var session = await Factory(StaticSecrets()).CreateAsync(StaticProvider(endpoint: _moto.Endpoint), default);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
 
@@ -237,9 +237,9 @@ public sealed class StsAgainstMotoTests
             }
         }
 
-        await Run(StaticProvider("ok", moto.Endpoint));
-        await Run(StaticProvider("token", moto.Endpoint, withToken: true));
-        var chained = StaticProvider("chained", moto.Endpoint);
+        await Run(StaticProvider("ok", _moto.Endpoint));
+        await Run(StaticProvider("token", _moto.Endpoint, withToken: true));
+        var chained = StaticProvider("chained", _moto.Endpoint);
         chained.Spec.AssumeRoleARN = $"arn:aws:iam::{MotoAccount}:role/ecs-admin";
         chained.Spec.ExternalID = "ext-7781";
         await Run(chained);
@@ -248,9 +248,9 @@ public sealed class StsAgainstMotoTests
         deadChain.Spec.AssumeRoleARN = chained.Spec.AssumeRoleARN;
         await Run(deadChain);
         secrets.Set(Namespace, "aws-credentials", "9", ("access-key-id", AccessKey), ("secret-access-key", SecretKey));
-        await Run(StaticProvider("missing-key", moto.Endpoint, withToken: true));
+        await Run(StaticProvider("missing-key", _moto.Endpoint, withToken: true));
         secrets.Remove(Namespace, "aws-credentials");
-        await Run(StaticProvider("missing-secret", moto.Endpoint));
+        await Run(StaticProvider("missing-secret", _moto.Endpoint));
         texts.Add(new SecretKeyValue(SecretKey, "1").ToString());
 
         var everything = texts.Concat(logs.Lines).ToList();

@@ -13,68 +13,68 @@ namespace Operator.Tests.Aws.Credentials;
 /// </summary>
 public sealed class StsRoleCredentialsRefreshTests
 {
-    private FakeTimeProvider time = null!;
-    private ScriptedRoleCredentials creds = null!;
+    private FakeTimeProvider _time = null!;
+    private ScriptedRoleCredentials _creds = null!;
 
     [SetUp]
     public void SetUp()
     {
-        time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        creds = new ScriptedRoleCredentials(time);
+        _time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        _creds = new ScriptedRoleCredentials(_time);
     }
 
     [TearDown]
-    public void TearDown() => creds.Dispose();
+    public void TearDown() => _creds.Dispose();
 
     [Test]
     public async Task Assumes_on_first_use_and_caches_until_the_preempt_window()
     {
-        creds.Calls.Should().Be(0, "building the credentials makes no STS call");
+        _creds.Calls.Should().Be(0, "building the credentials makes no STS call");
 
-        (await creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA1");
-        time.Advance(TimeSpan.FromMinutes(54));
-        (await creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA1");
+        (await _creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA1");
+        _time.Advance(TimeSpan.FromMinutes(54));
+        (await _creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA1");
 
-        creds.Calls.Should().Be(1);
+        _creds.Calls.Should().Be(1);
     }
 
     [Test]
     public async Task Inside_the_preempt_window_renews_in_the_background_and_serves_the_old_keys_meanwhile()
     {
-        await creds.GetCredentialsAsync();
-        var firstExpiration = creds.Expiration;
-        time.Advance(TimeSpan.FromMinutes(56));
+        await _creds.GetCredentialsAsync();
+        var firstExpiration = _creds.Expiration;
+        _time.Advance(TimeSpan.FromMinutes(56));
 
-        (await creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA1");
+        (await _creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA1");
 
         // Expiration reads the stored state without triggering a refresh; it moves once the renewal is stored.
-        await WaitUntil(() => creds.Expiration != firstExpiration);
-        creds.Calls.Should().Be(2);
+        await WaitUntil(() => _creds.Expiration != firstExpiration);
+        _creds.Calls.Should().Be(2);
 
-        (await creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA2");
-        creds.Expiration.Should().BeAfter(time.GetUtcNow().UtcDateTime.AddMinutes(50));
+        (await _creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA2");
+        _creds.Expiration.Should().BeAfter(_time.GetUtcNow().UtcDateTime.AddMinutes(50));
     }
 
     [Test]
     public async Task Expired_credentials_are_renewed_before_use()
     {
-        await creds.GetCredentialsAsync();
-        time.Advance(TimeSpan.FromMinutes(61));
+        await _creds.GetCredentialsAsync();
+        _time.Advance(TimeSpan.FromMinutes(61));
 
-        (await creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA2");
-        creds.Calls.Should().Be(2);
+        (await _creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA2");
+        _creds.Calls.Should().Be(2);
     }
 
     [Test]
     public async Task A_failed_renewal_is_retried_on_the_next_use()
     {
-        creds.FailNext = new ProviderCredentialsException(ProviderCredentialsReasons.AccessDenied, "denied");
+        _creds.FailNext = new ProviderCredentialsException(ProviderCredentialsReasons.AccessDenied, "denied");
 
-        var act = () => creds.GetCredentialsAsync();
+        var act = () => _creds.GetCredentialsAsync();
         (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which.Reason
             .Should().Be(ProviderCredentialsReasons.AccessDenied);
 
-        (await creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA2");
+        (await _creds.GetCredentialsAsync()).AccessKey.Should().Be("ASIA2");
     }
 
     private static Task WaitUntil(Func<bool> condition) => Eventually.UntilAsync(condition, "the stored renewal");
@@ -84,9 +84,9 @@ public sealed class StsRoleCredentialsRefreshTests
             new AmazonSecurityTokenServiceClient(new AnonymousAWSCredentials(), Amazon.RegionEndpoint.USEast1),
             "arn:aws:iam::123456789012:role/r", "s", null, new StsClientOptions(), new SdkTimeProvider(time))
     {
-        private int calls;
+        private int _calls;
 
-        public int Calls => calls;
+        public int Calls => _calls;
 
         public Exception? FailNext { get; set; }
 
@@ -94,7 +94,7 @@ public sealed class StsRoleCredentialsRefreshTests
 
         protected override Task<StsCredentials> AssumeAsync(CancellationToken ct)
         {
-            var n = Interlocked.Increment(ref calls);
+            var n = Interlocked.Increment(ref _calls);
             if (FailNext is { } e)
             {
                 FailNext = null;
