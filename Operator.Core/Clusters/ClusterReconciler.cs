@@ -29,7 +29,9 @@ namespace Operator.Core.Clusters;
 /// any pass, so waiting for a slot costs no reconcile; a pass that still finds the slots taken (another worker was
 /// quicker) parks the same way. The lookup before create goes through <see cref="IClusterLookup"/> (batched with other new objects). Every
 /// failure ends in a condition (<c>Synced=False</c>, and <c>Ready=False</c> while no cluster is known) and a Warning
-/// Event with a sanitised message (<see cref="ReconcileFailure"/>), then the key backs off.
+/// Event with a sanitised message (<see cref="ReconcileFailure"/>), then the key backs off; but a 409 Conflict on one
+/// of our writes (the cache was older than the object, see <see cref="ApiErrors.IsConflict"/>) is only retried, with
+/// back-off and no condition or Event, since the next pass reads the newer object.
 /// </summary>
 internal sealed class ClusterReconciler(
     ObjectStore<ECSCluster> clusters,
@@ -232,7 +234,7 @@ internal sealed class ClusterReconciler(
             await events.RecordAsync(obj, EventSeverity.Warning, reason, message, ct).ConfigureAwait(false);
             throw; // retried with per-item back-off: a missing capacity provider or IAM policy can be fixed meanwhile
         }
-        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
+        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested) && !ApiErrors.IsConflict(e))
         {
             throw await ReportFailureAsync(pass, e, ct).ConfigureAwait(false);
         }
@@ -525,7 +527,7 @@ internal sealed class ClusterReconciler(
         {
             return await DeleteAsync(pass, resolution, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
+        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested) && !ApiErrors.IsConflict(e))
         {
             throw await ReportFailureAsync(pass, e, ct).ConfigureAwait(false);
         }

@@ -13,7 +13,9 @@ namespace Operator.Core.Controllers;
 /// The controller-runtime loop for one kind: informer events become keys on a rate-limited queue, N workers take keys
 /// and call the reconciler, and the outcome is mapped to the queue exactly as controller-runtime maps it
 /// (exception → AddRateLimited; <see cref="TerminalReconcileException"/> → Forget, no requeue;
-/// RequeueAfter → Forget + AddAfter; success → Forget). An exception never kills a worker.
+/// RequeueAfter → Forget + AddAfter; success → Forget). An exception never kills a worker. A 409 Conflict
+/// (<see cref="ApiErrors.IsConflict"/>) is retried the same way but logged as information, not as an error: it means the
+/// cache was behind the object, which the retry's fresher cache resolves.
 /// Event filter: adds, deletes and resyncs enqueue; an update enqueues only as <see cref="OwnWriteFilter"/> decides
 /// from its old and new object (spec, deletion, labels, annotations or a finalizer change that is not just our own
 /// finalizer being added), so the echoes of our status and finalizer writes never reconcile, whichever arrives first.
@@ -307,6 +309,14 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         {
             result = "error";
             _logger.LogInformation("Reconcile cancelled by shutdown");
+        }
+        catch (Exception e) when (ApiErrors.IsConflict(e))
+        {
+            _queue.AddRateLimited(key, priority);
+            result = "error";
+            _metrics.ReconcileErrors.Add(1, _controllerTag);
+            _logger.LogInformation("Reconcile met a newer version of the object than its cache held (409 Conflict); retry {Attempt} with back-off",
+                _queue.NumRequeues(key));
         }
         catch (Exception e)
         {

@@ -25,6 +25,18 @@ internal static class ApiErrors
         _ => false,
     };
 
+    /// <summary>
+    /// 409 Conflict: a precondition (the resourceVersion a write carried) no longer holds, because the object changed
+    /// after the cache copy it was computed from, most often by the caller's own previous write whose watch event has
+    /// not arrived yet. Not an error to report: the caller retries from a fresher cache.
+    /// </summary>
+    public static bool IsConflict(Exception e) => e switch
+    {
+        HttpOperationException h => h.Response.StatusCode == HttpStatusCode.Conflict,
+        KubernetesApiException k => k.StatusCode == HttpStatusCode.Conflict,
+        _ => false,
+    };
+
     /// <summary>A short description without the response body (which can echo what was sent).</summary>
     public static string Describe(Exception e) =>
         e is HttpOperationException h ? $"HTTP {(int)h.Response.StatusCode}" : e.GetType().Name;

@@ -13,7 +13,8 @@ namespace Operator.Tests.EndToEnd;
 
 /// <summary>
 /// What a real apiserver's timing costs: watch events of our own writes arriving before (or after) the writes'
-/// responses, an apiserver failing writes for a while, and a provider and its clusters applied at once. The
+/// responses, an apiserver failing writes for a while, a write refused because the cache was behind, and a provider
+/// and its clusters applied at once. The
 /// assertions count reconciles, AWS calls and Events; none bounds wall-clock time.
 /// </summary>
 [TestFixture]
@@ -125,6 +126,31 @@ public sealed class RealTimingTests
         metrics.Sum(Reconciles, ("controller", "ecscluster")).Should().BeLessThanOrEqualTo(2,
             "at most one pass that finds the provider not validated yet, then the one that creates");
         bed.OperatorCalls(DateTimeOffset.MinValue).GetValueOrDefault("DescribeClusters").Should().Be(1);
+    }
+
+    [Test]
+    public async Task A_write_refused_with_409_because_the_cache_was_behind_is_retried_with_no_warning_or_failed_condition()
+    {
+        await using var bed = await OperatorTestBed.StartAsync();
+        await bed.CreateStaticProviderAsync("default", "p");
+        await bed.WaitProviderReadyAsync("default", "p");
+        // What a cache one write behind costs: the first pass's finalizer patch (it carries the cached resourceVersion)
+        // is answered 409, as when the echo of the operator's previous status write has not arrived yet.
+        var conflict = bed.Kube.Emulator.Faults.FailRequests(409,
+            pathPrefix: $"/apis/{ApiGroup.Group}/{ApiGroup.Version}/namespaces/default/ecsclusters/stale", verb: "patch", times: 1);
+        await bed.Kube.CreateClusterAsync("default", "stale");
+        var ready = await bed.WaitReadyAsync("default", "stale");
+        conflict.Hits.Should().Be(1);
+
+        // Events are sent in order per object: once the Created event is visible, a Warning before it would be too.
+        List<k8s.Models.Corev1Event> events = [];
+        await Eventually.UntilAsync(async () =>
+        {
+            events = [.. (await bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=stale")).Items];
+            return events.Any(e => e.Reason == ClusterConditions.EventReasons.Created);
+        }, "the Created event");
+        events.Where(e => e.Type == "Warning").Select(e => $"{e.Reason}: {e.Message}").Should().BeEmpty();
+        ready.Status!.Conditions!.Should().NotContain(c => c.Reason == Operator.Core.Status.ReconcileFailure.KubernetesApiError);
     }
 
     private static async Task<List<k8s.Models.Corev1Event>> CreatedEventsAsync(OperatorTestBed bed) =>
