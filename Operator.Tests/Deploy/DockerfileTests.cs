@@ -74,7 +74,13 @@ public sealed class DockerfileTests
             .ToDictionary(e => e["name"]!.GetValue<string>(), e => e["value"]!.GetValue<string>());
 
         csproj.Descendants("ServerGarbageCollection").Single().Value.Should().Be("false");
+        csproj.Descendants("TieredPGO").Single().Value.Should().Be("false");
+        csproj.Descendants("RuntimeHostConfigurationOption").Should().ContainSingle(o => (string?)o.Attribute("Include") == "System.GC.ConserveMemory")
+            .Which.Attribute("Value")!.Value.Should().Be("7");
         env.Should().Contain("DOTNET_gcServer", "0");
+        // The gen0 budget has no runtimeconfig name: the image and the Deployment both set it.
+        env.Should().Contain("DOTNET_GCgen0size", "0x400000");
+        RuntimeStage().Where(i => i.Keyword == "ENV").Select(i => i.Args).Should().ContainMatch("*DOTNET_GCgen0size=0x400000*");
     }
 
     [Test]

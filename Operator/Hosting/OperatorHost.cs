@@ -144,10 +144,10 @@ internal static class OperatorHost
     private static KubernetesClientConfiguration LoadKubernetesConfig(OperatorOptions options)
     {
         var config = !string.IsNullOrEmpty(options.Kubeconfig)
-            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig)
+            ? KubeconfigFile.Load(options.Kubeconfig)
             : KubernetesClientConfiguration.IsInCluster()
                 ? KubernetesClientConfiguration.InClusterConfig()
-                : KubernetesClientConfiguration.BuildConfigFromConfigFile();
+                : KubeconfigFile.LoadDefault(Environment.GetEnvironmentVariable("KUBECONFIG"));
         config.UserAgent = OperatorIdentity.UserAgent;
         return config;
     }
