@@ -17,7 +17,9 @@ public sealed class BookkeepingTests
     [Test]
     public async Task Event_budgets_and_ownership_locks_return_to_the_live_objects_after_deletes()
     {
-        await using var bed = await OperatorTestBed.StartAsync();
+        // No grace for a missing provider: the Warnings (and their budgets) are what this test counts, not the 30 s
+        // during which a provider applied together may still be on its way.
+        await using var bed = await OperatorTestBed.StartAsync(services: s => s.AddSingleton(new ClusterReconcilerOptions { ProviderGrace = TimeSpan.Zero }));
         await bed.CreateStaticProviderAsync("default", "p");
         await bed.WaitProviderReadyAsync("default", "p");
         var recorder = (EventRecorder)bed.App!.Services.GetRequiredService<IEventRecorder>();

@@ -270,6 +270,9 @@ public sealed class ControllerTests
         await Eventually.UntilAsync(() => admits.ContainsKey("waiting"), "the waiting key asked for admission");
         await _bed.CreateClusterAsync("default", "marker");
         await Eventually.UntilAsync(() => passes.ContainsKey("marker"), "the marker's pass");
+        // The counters are added to after the admission check and the pass return: wait for them, then look at what else happened.
+        await Eventually.UntilAsync(() => counts.GetValueOrDefault("controller_reconcile_deferred_total") >= 1 && counts.GetValueOrDefault("controller_runtime_reconcile_total") >= 1,
+            () => $"the deferral and the marker's reconcile counted ({string.Join(", ", counts)})");
         passes.Should().NotContainKey("waiting", "a deferred key has no pass");
         admits["waiting"].Should().Be(1, "a deferral is not a failure: the controller does not retry it");
         counts.GetValueOrDefault("controller_reconcile_deferred_total").Should().Be(1);
@@ -278,6 +281,7 @@ public sealed class ControllerTests
         Volatile.Write(ref admitted, true);
         controller.Enqueue("default/waiting");
         await Eventually.UntilAsync(() => passes.ContainsKey("waiting"), "the waiting key's pass once queued again");
+        await Eventually.UntilAsync(() => counts.GetValueOrDefault("controller_runtime_reconcile_total") >= 2, () => $"the second reconcile counted ({string.Join(", ", counts)})");
         passes["waiting"].Should().Be(1);
         admits["waiting"].Should().Be(2);
         counts.GetValueOrDefault("controller_runtime_reconcile_total").Should().Be(2);
