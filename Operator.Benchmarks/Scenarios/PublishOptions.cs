@@ -63,6 +63,8 @@ internal static class PublishOptions
                 ("r2r-ws-nc-conserve-wx0", "r2r", With(best, ("DOTNET_EnableWriteXorExecute", "0")), "ReadyToRun + the same + W^X off"),
                 ("trimmed-r2r-ws-nc-conserve", "trimmed", best, "PublishTrimmed (self-contained) + ReadyToRun + the same GC settings"),
                 ("aot", "aot", best, "Native AOT (PublishAot) + the same GC settings"),
+                ("aot-ws", "aot", Workstation, "Native AOT, workstation GC, concurrent, no GCConserveMemory"),
+                ("aot-gen0-4M", "aot", With(best, ("DOTNET_GCgen0size", "0x400000")), "Native AOT + the same + GCgen0size=4 MiB (gen0 budget)"),
             ];
         }
     }

@@ -10,8 +10,8 @@ using Operator.Tests.Support;
 namespace Operator.Tests.EndToEnd;
 
 /// <summary>
-/// The operator as a separate process, the way it ships, over the in-process emulators: a static-keys provider and
-/// a cluster become Ready (the ECS cluster created and tagged, a Created event recorded), /healthz, /readyz and
+/// The operator as a separate process, the way it ships (leader election on), over the in-process emulators: it
+/// takes the Lease, a static-keys provider and a cluster become Ready (the ECS cluster created and tagged, a Created event recorded), /healthz, /readyz and
 /// /metrics answer, deleting the cluster deletes the ECS cluster and releases the object, and the process logs no
 /// error. The binary is <c>OPERATOR_BINARY</c> when set (scripts/test-aot sets it to the Native AOT executable,
 /// which runs none of the JIT build's reflection paths), else this build's framework-dependent Operator.dll: the
@@ -54,7 +54,7 @@ public sealed class OperatorProcessTests
             : new ProcessStartInfo(Binary);
         foreach (var arg in new[]
                  {
-                     "run", "--kubeconfig", _kubeconfig, "--leader-elect", "false", "--aws-endpoint", _bed.Aws.Endpoint.ToString(),
+                     "run", "--kubeconfig", _kubeconfig, "--leader-elect", "true", "--leader-election-namespace", "infra-operator-system", "--aws-endpoint", _bed.Aws.Endpoint.ToString(),
                      "--allowed-endpoints", "*", "--bind-address", "127.0.0.1",
                      "--metrics-port", _metricsPort.ToString(CultureInfo.InvariantCulture),
                      "--health-port", _healthPort.ToString(CultureInfo.InvariantCulture),
@@ -99,6 +99,18 @@ public sealed class OperatorProcessTests
     [Test, Order(1)]
     public async Task A_cluster_becomes_Ready_and_is_deleted_with_its_ECS_cluster()
     {
+        await Eventually.UntilAsync(async () =>
+        {
+            try
+            {
+                var lease = await _bed.Client.CoordinationV1.ReadNamespacedLeaseAsync("infra-operator-leader", "infra-operator-system");
+                return !string.IsNullOrEmpty(lease.Spec?.HolderIdentity);
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+        }, "the process to take the Lease", Timeout);
         await _bed.CreateStaticProviderAsync("default", "p");
         await Eventually.UntilAsync(async () => (await _bed.GetProviderAsync("default", "p"))?.Status?.Ready == true, "the provider to be Ready", Timeout);
         await _bed.Kube.CreateClusterAsync("default", "from-process");
