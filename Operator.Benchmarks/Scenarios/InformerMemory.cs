@@ -2,6 +2,7 @@ using k8s;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Informers;
 using Operator.Core.Providers;
+using Operator.Core.Kubernetes;
 
 namespace Operator.Benchmarks.Scenarios;
 
@@ -16,7 +17,7 @@ internal static class InformerMemory
 {
     public static async Task<(long Bytes, int Objects)> MeasureAsync(IKubernetes client)
     {
-        var texts = (await ScenarioRunner.ListAllAsync(client)).Select(o => KubernetesJson.Serialize(o)).ToArray();
+        var texts = (await ScenarioRunner.ListAllAsync(client)).Select(o => KubeJson.Serialize(o)).ToArray();
         Fill(texts); // warm-up: JIT and first-use statics do not count
         var before = ProcessMemory.ManagedAfterFullGc();
         var store = Fill(texts);
@@ -33,7 +34,7 @@ internal static class InformerMemory
         store.AddIndex(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)]);
         foreach (var text in texts)
         {
-            store.Upsert(Informer<ECSCluster>.TrimForCache(KubernetesJson.Deserialize<ECSCluster>(text)));
+            store.Upsert(Informer<ECSCluster>.TrimForCache(KubeJson.Deserialize<ECSCluster>(text)));
         }
         return store;
     }
@@ -44,17 +45,17 @@ internal static class InformerMemory
     /// </summary>
     public static IReadOnlyList<(string Variant, long JsonBytes, long HeapBytes)> Breakdown(ECSCluster sample, int copies)
     {
-        var json = KubernetesJson.Serialize(sample);
+        var json = KubeJson.Serialize(sample);
         var variants = new List<(string, string)> { ("whole object", json) };
-        var noAnnotation = KubernetesJson.Deserialize<ECSCluster>(json);
+        var noAnnotation = KubeJson.Deserialize<ECSCluster>(json);
         noAnnotation.Metadata.Annotations = null;
-        variants.Add(("without annotations", KubernetesJson.Serialize(noAnnotation)));
-        var noConditions = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(noAnnotation));
+        variants.Add(("without annotations", KubeJson.Serialize(noAnnotation)));
+        var noConditions = KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(noAnnotation));
         noConditions.Status!.Conditions = null;
-        variants.Add(("also without status.conditions", KubernetesJson.Serialize(noConditions)));
-        var noStatus = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(noConditions));
+        variants.Add(("also without status.conditions", KubeJson.Serialize(noConditions)));
+        var noStatus = KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(noConditions));
         noStatus.Status = null;
-        variants.Add(("also without status", KubernetesJson.Serialize(noStatus)));
+        variants.Add(("also without status", KubeJson.Serialize(noStatus)));
         var result = new List<(string, long, long)>();
         foreach (var (name, text) in variants)
         {
@@ -71,7 +72,7 @@ internal static class InformerMemory
         var list = new ECSCluster[copies];
         for (var i = 0; i < copies; i++)
         {
-            list[i] = KubernetesJson.Deserialize<ECSCluster>(json);
+            list[i] = KubeJson.Deserialize<ECSCluster>(json);
         }
         var after = ProcessMemory.ManagedAfterFullGc();
         GC.KeepAlive(list);

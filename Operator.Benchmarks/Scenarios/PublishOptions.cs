@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using k8s;
+using k8s.Models;
+using Operator.Core.Api.V1Alpha1;
 using Operator.Testing.Aws;
 
 namespace Operator.Benchmarks.Scenarios;
@@ -18,7 +21,9 @@ internal sealed record OperatorVariant(string Name, string? Directory, IReadOnly
 /// the same emulators: every variant is started as a child process (as <see cref="OperatorProcessRss"/> does) first
 /// with no ECSCluster, then again after N are seeded, and its RSS (with the anonymous / file-backed / shared split
 /// of /proc/&lt;pid&gt;/status) is read once its AWS calls have settled and <see cref="ScenarioOptions.Windows"/> more
-/// resync periods have passed. Variants whose publish directory was not given (<c>--publish-dir NAME=DIR</c>, made by
+/// resync periods have passed. Before each variant's run with N, every object's status is removed, so each variant
+/// converges the same N objects itself; its Ready count (a variant that leaves any not Ready fails the run) and the
+/// error lines in its log are reported with its RSS. Variants whose publish directory was not given (<c>--publish-dir NAME=DIR</c>, made by
 /// scripts/publish-options) are reported as not published. One child at a time.
 /// </summary>
 internal static class PublishOptions
@@ -58,7 +63,7 @@ internal static class PublishOptions
             [
                 ("default", null, Server, "framework-dependent, JIT, Server GC (the Web SDK's default)"),
                 ("server-1heap", null, With(Server, ("DOTNET_GCHeapAffinitizeMask", "0x1")), "Server GC on one heap (GCHeapAffinitizeMask=0x1)"),
-                ("shipped", null, ShippedEnvironment, "what the image and the Deployment ship: workstation GC, GCConserveMemory=7, TieredPGO off, GCgen0size=4 MiB"),
+                ("shipped", null, ShippedEnvironment, "JIT build with the runtime settings the image and the Deployment ship: workstation GC, GCConserveMemory=7, TieredPGO off, GCgen0size=4 MiB"),
                 ("workstation", null, Workstation, "Workstation GC alone (what was shipped before)"),
                 ("ws-noconcurrent", null, With(Workstation, ("DOTNET_gcConcurrent", "0")), "+ gcConcurrent=0 (no background GC thread)"),
                 ("ws-nc-conserve", null, best, "+ GCConserveMemory=5"),
@@ -70,12 +75,20 @@ internal static class PublishOptions
                 ("r2r-ws-nc-conserve-wx0", "r2r", With(best, ("DOTNET_EnableWriteXorExecute", "0")), "ReadyToRun + the same + W^X off"),
                 ("trimmed-r2r-ws-nc-conserve", "trimmed", best, "PublishTrimmed (self-contained) + ReadyToRun + the same GC settings"),
                 ("aot", "aot", best, "Native AOT (PublishAot) + the same GC settings"),
+                ("aot-ws", "aot", Workstation, "Native AOT, workstation GC, concurrent, no GCConserveMemory"),
+                ("aot-gen0-4M", "aot", With(best, ("DOTNET_GCgen0size", "0x400000")), "Native AOT + the same + GCgen0size=4 MiB (gen0 budget)"),
+                ("aot-shipped", "aot", ShippedEnvironment, "Native AOT with the settings the image and the Deployment ship (the shipped variant's)"),
             ];
         }
     }
 
-    /// <summary>The variant the Dockerfile and the Deployment ship (kept equal to them by Operator.Tests/Deploy).</summary>
+    /// <summary>
+    /// The runtime settings the Dockerfile and the Deployment ship (kept equal to them by Operator.Tests/Deploy) on the
+    /// JIT build; <see cref="ShippedAot"/> is the image's own build, when a Native AOT publish directory is given.
+    /// </summary>
     public static (string Name, string? PublishDir, Dictionary<string, string> Env, string Description) Shipped => All.Single(v => v.Name == "shipped");
+
+    public static (string Name, string? PublishDir, Dictionary<string, string> Env, string Description) ShippedAot => All.Single(v => v.Name == "aot-shipped");
 
     public static async Task<int> RunAsync(ScenarioOptions o, ResultTable results)
     {
@@ -99,9 +112,15 @@ internal static class PublishOptions
                     {
                         continue;
                     }
+                    if (n > 0)
+                    {
+                        // Every variant converges the same N objects from no status, so that each one's Ready count
+                        // proves that it did the work itself (a build that fails at its first JSON call makes none Ready).
+                        await ClearStatusesAsync(stack, o);
+                    }
                     var f = await MeasureAsync(stack, o, kubeconfig, new OperatorVariant(name, dir, env, description), n);
                     figures[(name, n)] = f;
-                    failed |= f.Error is not null;
+                    failed |= f.Error is not null || f.Ready < f.Of;
                     Console.WriteLine($"  [publish] {name} N={n}: {f}");
                 }
             }
@@ -127,14 +146,31 @@ internal static class PublishOptions
         return failed ? 1 : 0;
     }
 
+    /// <summary>Removes every ECSCluster's status (a merge patch of the status subresource), as before a first reconcile.</summary>
+    private static async Task ClearStatusesAsync(ScenarioStack stack, ScenarioOptions o)
+    {
+        var names = (await ScenarioRunner.ListAllAsync(stack.Client)).Select(c => c.Metadata.Name).ToList();
+        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = o.Writers }, async (name, ct) =>
+            await stack.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch("{\"status\":null}", V1Patch.PatchType.MergePatch),
+                ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName, name, cancellationToken: ct));
+    }
+
     /// <summary>RSS now and peak, and the split of RSS now, in bytes; or why it was not measured.</summary>
     internal sealed record Figures(long Rss, long Peak, long Anon, long File, long Shmem, TimeSpan Settled, string? Error)
     {
         /// <summary>ECS calls in the last resync period when the settling cap ran out (null: it settled).</summary>
         public int? StillCalling { get; init; }
 
+        /// <summary>ECSClusters Ready (at their generation) when RSS was read, of <see cref="Of"/>.</summary>
+        public int Ready { get; init; }
+
+        public int Of { get; init; }
+
+        /// <summary>Error and critical lines (and lines naming an exception) among the child's last 50 log lines.</summary>
+        public int ErrorLines { get; init; }
+
         public override string ToString() => Error ?? string.Create(CultureInfo.InvariantCulture,
-            $"{OperatorProcessRss.Mb(Rss)} (peak {OperatorProcessRss.Mb(Peak)}) = {OperatorProcessRss.Mb(Anon)} anon + {OperatorProcessRss.Mb(File)} file + {OperatorProcessRss.Mb(Shmem)} shmem, {(StillCalling is { } c ? $"NOT settled after {Settled.TotalSeconds:0} s ({c} ECS calls/period)" : $"settled {Settled.TotalSeconds:0} s")}");
+            $"{OperatorProcessRss.Mb(Rss)} (peak {OperatorProcessRss.Mb(Peak)}) = {OperatorProcessRss.Mb(Anon)} anon + {OperatorProcessRss.Mb(File)} file + {OperatorProcessRss.Mb(Shmem)} shmem, {(StillCalling is { } c ? $"NOT settled after {Settled.TotalSeconds:0} s ({c} ECS calls/period)" : $"settled {Settled.TotalSeconds:0} s")}, Ready {Ready}/{Of}, {ErrorLines} error lines");
     }
 
     internal static async Task<Figures> MeasureAsync(ScenarioStack stack, ScenarioOptions o, string kubeconfig, OperatorVariant variant, int n)
@@ -167,10 +203,21 @@ internal static class PublishOptions
             var settled = watch.Elapsed;
             await Task.Delay(o.Resync * o.Windows);
             var pid = child.Id;
-            return new Figures(OperatorProcessRss.Proc(pid, "VmRSS:"), OperatorProcessRss.Proc(pid, "VmHWM:"), OperatorProcessRss.Proc(pid, "RssAnon:"),
-                OperatorProcessRss.Proc(pid, "RssFile:"), OperatorProcessRss.Proc(pid, "RssShmem:"), settled, null)
+            var figures = new Figures(OperatorProcessRss.Proc(pid, "VmRSS:"), OperatorProcessRss.Proc(pid, "VmHWM:"), OperatorProcessRss.Proc(pid, "RssAnon:"),
+                OperatorProcessRss.Proc(pid, "RssFile:"), OperatorProcessRss.Proc(pid, "RssShmem:"), settled, null);
+            var clusters = await ScenarioRunner.ListAllAsync(stack.Client);
+            var errors = output.Where(l => l.Contains(" fail ", StringComparison.Ordinal) || l.Contains(" crit ", StringComparison.Ordinal)
+                || l.Contains("Exception", StringComparison.Ordinal)).ToList();
+            foreach (var line in errors.Take(3))
+            {
+                Console.WriteLine($"  [publish] {variant.Name} N={n} log: {line}");
+            }
+            return figures with
             {
                 StillCalling = settled >= cap ? recent : null,
+                Ready = clusters.Count(ScenarioRunner.IsReady),
+                Of = clusters.Count,
+                ErrorLines = errors.Count,
             };
         }
         finally

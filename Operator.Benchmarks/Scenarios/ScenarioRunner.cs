@@ -156,8 +156,11 @@ internal static class ScenarioRunner
             var kubeconfig = await OperatorProcessRss.WriteKubeconfigAsync(stack);
             try
             {
-                var shipped = PublishOptions.Shipped;
-                var f = await PublishOptions.MeasureAsync(stack, o, kubeconfig, new OperatorVariant(shipped.Name, null, shipped.Env, shipped.Description), n);
+                // The image's Native AOT build when its publish directory is given (--publish-dir aot=DIR), else this
+                // build's Operator.dll with the same runtime settings.
+                var aot = o.PublishDirs.TryGetValue("aot", out var aotDir) && Directory.Exists(aotDir);
+                var shipped = aot ? PublishOptions.ShippedAot : PublishOptions.Shipped;
+                var f = await PublishOptions.MeasureAsync(stack, o, kubeconfig, new OperatorVariant(shipped.Name, aot ? aotDir : null, shipped.Env, shipped.Description), n);
                 results.Add("memory", $"operator process alone ({shipped.Description}), {o.Windows} resyncs after settling: RSS (peak) = anon + file + shmem",
                     f.ToString(), "≤ 110 MB at 1,000; ≤ 150 MB at 10,000");
             }

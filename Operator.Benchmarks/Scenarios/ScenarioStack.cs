@@ -10,6 +10,7 @@ using Operator.Local;
 using Operator.Testing;
 using Operator.Testing.Aws;
 using Operator.Testing.Kubernetes;
+using Operator.Core.Kubernetes;
 
 namespace Operator.Benchmarks.Scenarios;
 
@@ -104,7 +105,7 @@ internal sealed class ScenarioStack : IAsyncDisposable
         };
         if (asApplied)
         {
-            obj.Metadata.Annotations = new Dictionary<string, string> { [LastAppliedAnnotation] = KubernetesJson.Serialize(obj) + "\n" };
+            obj.Metadata.Annotations = new Dictionary<string, string> { [LastAppliedAnnotation] = KubeJson.Serialize(obj) + "\n" };
         }
         return obj;
     }

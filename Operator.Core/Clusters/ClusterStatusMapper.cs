@@ -1,11 +1,12 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Operator.Core.Api.V1Alpha1;
 using Ecs = Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Core.Clusters;
 
 /// <summary>How a DescribeClusters answer shows in an ECSCluster's status.</summary>
-internal static class ClusterStatusMapper
+internal static partial class ClusterStatusMapper
 {
     /// <summary>Copies ARN, state, counts and (unless <paramref name="observedState"/> is false) the observed
     /// capacity providers, strategy, settings, configuration, Service Connect defaults and tags; <c>lastSyncTime</c>
@@ -115,8 +116,12 @@ internal static class ClusterStatusMapper
             s.ServiceConnectDefaults,
             s.Tags is { Count: > 0 } tags ? tags.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal) : null);
 
-        public string Json() => JsonSerializer.Serialize(this);
+        public string Json() => JsonSerializer.Serialize(this, ObservedStateJson.Default.ObservedState);
 
         private static List<T>? NullIfEmpty<T>(IEnumerable<T>? items) => items?.ToList() is { Count: > 0 } list ? list : null;
     }
+
+    /// <summary>Source-generated (no reflection in the AOT binary); default options: only equality of two outputs matters.</summary>
+    [JsonSerializable(typeof(ObservedState))]
+    private sealed partial class ObservedStateJson : JsonSerializerContext;
 }

@@ -215,7 +215,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
         {
             case "ADDED" or "MODIFIED":
             {
-                var obj = _transform(KubernetesJson.Deserialize<T>(element));
+                var obj = _transform(KubeJson.Deserialize<T>(element));
                 var old = _store.Upsert(obj);
                 if (old is null)
                 {
@@ -229,7 +229,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
             }
             case "DELETED":
             {
-                var obj = _transform(KubernetesJson.Deserialize<T>(element));
+                var obj = _transform(KubeJson.Deserialize<T>(element));
                 _store.Remove(ObjectKey.Of(obj));
                 _notify.Delete(obj);
                 return obj.Metadata.ResourceVersion;
@@ -237,7 +237,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
             case "BOOKMARK":
                 return element.GetProperty("metadata").GetProperty("resourceVersion").GetString();
             case "ERROR":
-                var status = KubernetesJson.Deserialize<V1Status>(element);
+                var status = KubeJson.Deserialize<V1Status>(element);
                 throw new KubernetesApiException((System.Net.HttpStatusCode)(status.Code ?? 500), status);
             default:
                 throw new JsonException($"unknown watch event type '{type}'");

@@ -42,7 +42,7 @@ internal sealed class RawApiClient
         using var response = await SendAsync(HttpMethod.Get, collectionPath + query, HttpCompletionOption.ResponseContentRead, ct)
             .ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        return KubernetesJson.Deserialize<ListPage<T>>(body);
+        return KubeJson.Deserialize<ListPage<T>>(body);
     }
 
     /// <summary>Opens a watch stream; the answer's headers have been read, the body is streamed to the caller.</summary>
@@ -83,7 +83,7 @@ internal sealed class RawApiClient
         try
         {
             var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            status = KubernetesJson.Deserialize<V1Status>(text);
+            status = KubeJson.Deserialize<V1Status>(text);
         }
         catch (JsonException)
         {

@@ -132,7 +132,7 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
 
     private static string Describe(Exception e) => ApiErrors.Describe(e);
 
-    private static JsonObject ToObject<TValue>(TValue value) => JsonNode.Parse(KubernetesJson.Serialize(value))!.AsObject();
+    private static JsonObject ToObject(object value) => JsonNode.Parse(KubeJson.Serialize(value))!.AsObject();
 }
 
 /// <summary>How <see cref="ObjectPatcher"/> retries a transiently failed write.</summary>

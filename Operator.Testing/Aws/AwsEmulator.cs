@@ -133,7 +133,7 @@ internal sealed class AwsEmulator : IAsyncDisposable
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(body.Length == 0 ? "{}"u8 : body, EcsJson.Options)
+            return JsonSerializer.Deserialize<T>(body.Length == 0 ? "{}"u8 : body, EmulatorEcsJson.Options)
                 ?? throw new AwsEmulatorError("SerializationException", "Empty request body.");
         }
         catch (JsonException e)
@@ -202,7 +202,7 @@ internal sealed class AwsEmulator : IAsyncDisposable
             var response = handler(account, region, request.Body);
             ThrowIfFault(operation, afterExecution: true);
             Log(operation, "ecs", account, accessKey, 200, null);
-            await WriteEcsAsync(context, 200, JsonSerializer.SerializeToUtf8Bytes(response, response.GetType(), EcsJson.Options)).ConfigureAwait(false);
+            await WriteEcsAsync(context, 200, JsonSerializer.SerializeToUtf8Bytes(response, response.GetType(), EmulatorEcsJson.Options)).ConfigureAwait(false);
         }
         catch (AwsEmulatorError error)
         {

@@ -176,7 +176,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     }
 
     /// <summary>A real client pointed at the emulator (no auth, plain HTTP).</summary>
-    public IKubernetes CreateClient() => new k8s.Kubernetes(ClientConfiguration());
+    public IKubernetes CreateClient() => new Core.Kubernetes.OperatorKubernetesClient(ClientConfiguration());
 
     public KubernetesClientConfiguration ClientConfiguration() => new() { Host = BaseAddress.ToString().TrimEnd('/') };
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using k8s;
 using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Kubernetes;
 
 namespace Operator.Tests.Api;
 
@@ -21,8 +22,8 @@ public sealed class RoundTripTests
 
         var written = original["kind"]!.GetValue<string>() switch
         {
-            AWSProvider.KindName => KubernetesJson.Serialize(KubernetesJson.Deserialize<AWSProvider>(json)),
-            ECSCluster.KindName => KubernetesJson.Serialize(KubernetesJson.Deserialize<ECSCluster>(json)),
+            AWSProvider.KindName => KubeJson.Serialize(KubeJson.Deserialize<AWSProvider>(json)),
+            ECSCluster.KindName => KubeJson.Serialize(KubeJson.Deserialize<ECSCluster>(json)),
             var other => throw new AssertionException($"unexpected kind {other}"),
         };
 
@@ -44,7 +45,7 @@ public sealed class RoundTripTests
                  "lastTransitionTime":"2026-01-02T03:04:05Z","reason":"Active","message":"cluster is ACTIVE"}]}}
             """;
 
-        var written = KubernetesJson.Serialize(KubernetesJson.Deserialize<ECSCluster>(json));
+        var written = KubeJson.Serialize(KubeJson.Deserialize<ECSCluster>(json));
 
         JsonNode.DeepEquals(JsonNode.Parse(written), JsonNode.Parse(json)).Should().BeTrue(written);
     }

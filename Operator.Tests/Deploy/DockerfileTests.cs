@@ -34,22 +34,25 @@ public sealed class DockerfileTests
     }
 
     [Test]
-    public void It_builds_with_the_SDK_and_runs_on_the_ASPNET_Core_runtime()
+    public void It_builds_with_the_SDK_and_runs_on_runtime_deps()
     {
         var froms = Instructions().Where(i => i.Keyword == "FROM").Select(i => i.Args).ToList();
 
         froms.Should().HaveCount(2);
         froms[0].Should().MatchRegex(@"^mcr\.microsoft\.com/dotnet/sdk:10\.0 AS build$");
-        froms[1].Should().StartWith("mcr.microsoft.com/dotnet/aspnet:10.0");
+        froms[1].Should().StartWith("mcr.microsoft.com/dotnet/runtime-deps:10.0", "a Native AOT executable needs no .NET runtime");
     }
 
     [Test]
-    public void It_publishes_the_operator_to_app()
+    public void It_publishes_the_operator_as_Native_AOT_to_app_as_the_AOT_tests_do()
     {
+        const string Publish = "dotnet publish Operator -c Release -r linux-x64 -p:PublishAot=true";
         var csproj = XDocument.Load(Path.Combine(Root, "Operator", "Operator.csproj"));
 
-        Instructions().Should().Contain(i => i.Keyword == "RUN" && i.Args.StartsWith("dotnet publish Operator -c Release -o /app", StringComparison.Ordinal));
-        csproj.Descendants("AssemblyName").Single().Value.Should().Be("Operator", "the entrypoint runs /app/Operator.dll");
+        Instructions().Should().Contain(i => i.Keyword == "RUN" && i.Args.StartsWith(Publish + " -o /app", StringComparison.Ordinal));
+        File.ReadAllText(Path.Combine(Root, "scripts", "test-aot")).Should().Contain(Publish, "the image ships the build the process-level tests ran against");
+        csproj.Descendants("AssemblyName").Single().Value.Should().Be("Operator", "the entrypoint runs /app/Operator");
+        csproj.Descendants("IsAotCompatible").Single().Value.Should().Be("true", "every build runs the AOT analyzers, so the image's build has no warning the tests did not see");
     }
 
     [Test]
@@ -57,7 +60,7 @@ public sealed class DockerfileTests
     {
         var runtime = RuntimeStage();
 
-        JsonArray(runtime.Single(i => i.Keyword == "ENTRYPOINT").Args).Should().Equal("dotnet", "/app/Operator.dll");
+        JsonArray(runtime.Single(i => i.Keyword == "ENTRYPOINT").Args).Should().Equal("/app/Operator");
         JsonArray(runtime.Single(i => i.Keyword == "CMD").Args).Should().Equal("run");
         runtime.Should().NotContain(i => i.Keyword == "RUN", "the runtime stage needs no shell");
         runtime.Should().NotContain(i => i.Keyword == "SHELL");

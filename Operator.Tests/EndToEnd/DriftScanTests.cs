@@ -6,6 +6,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Clusters;
 using Operator.Core.Informers;
 using Operator.Tests.Support;
+using Operator.Core.Kubernetes;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -83,7 +84,7 @@ public sealed class DriftScanTests
         var hold = bed.Aws.Faults.HoldNext("DescribeClusters");
         var scan = scanner.ScanOnceAsync(CancellationToken.None);
         await hold.Reached.WaitAsync(TimeSpan.FromMinutes(1));
-        var changed = KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(changing));
+        var changed = KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(changing));
         changed.Metadata.Generation = changing.Metadata.Generation + 1;
         changed.Spec.Tags = new() { ["team"] = "b" };
         store.Upsert(changed);

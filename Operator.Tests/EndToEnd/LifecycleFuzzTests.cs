@@ -556,14 +556,14 @@ public sealed class LifecycleFuzzTests
         private async Task<Dictionary<string, ECSCluster>> ListObjectsAsync()
         {
             var list = await bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, Ns, ECSCluster.PluralName);
-            return (KubernetesJson.Deserialize<ListPage<ECSCluster>>(KubernetesJson.Serialize(list)).Items ?? [])
+            return (KubeJson.Deserialize<ListPage<ECSCluster>>(KubeJson.Serialize(list)).Items ?? [])
                 .ToDictionary(o => o.Metadata.Name, StringComparer.Ordinal);
         }
 
         private async Task<Dictionary<string, AWSProvider>> ListProvidersAsync()
         {
             var list = await bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, Ns, AWSProvider.PluralName);
-            return (KubernetesJson.Deserialize<ListPage<AWSProvider>>(KubernetesJson.Serialize(list)).Items ?? [])
+            return (KubeJson.Deserialize<ListPage<AWSProvider>>(KubeJson.Serialize(list)).Items ?? [])
                 .ToDictionary(o => o.Metadata.Name, StringComparer.Ordinal);
         }
 

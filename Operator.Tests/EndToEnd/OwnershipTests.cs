@@ -8,6 +8,7 @@ using Operator.Core.Providers;
 using Operator.Testing;
 using Operator.Testing.Yaml;
 using Operator.Tests.Support;
+using Operator.Core.Kubernetes;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -328,7 +329,7 @@ public sealed class SampleDeletionTests
     }
 
     private static int Count(object list) =>
-        JsonNode.Parse(KubernetesJson.Serialize(list))!["items"]!.AsArray().Count;
+        JsonNode.Parse(KubeJson.Serialize(list))!["items"]!.AsArray().Count;
 
     private static Task DeleteAsync(IKubernetes client, JsonObject obj)
     {

@@ -98,6 +98,6 @@ public sealed class ProviderTests
         var events = await _bed.Client.CoreV1.ListEventForAllNamespacesAsync();
         var clusters = await _bed.Client.CustomObjects.ListClusterCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ECSCluster.PluralName);
         var providers = await _bed.Client.CustomObjects.ListClusterCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, AWSProvider.PluralName);
-        return k8s.KubernetesJson.Serialize(events) + k8s.KubernetesJson.Serialize(clusters) + k8s.KubernetesJson.Serialize(providers);
+        return Operator.Core.Kubernetes.KubeJson.Serialize(events) + Operator.Core.Kubernetes.KubeJson.Serialize(clusters) + Operator.Core.Kubernetes.KubeJson.Serialize(providers);
     }
 }

@@ -29,7 +29,7 @@ public sealed class SteadyStateTests
         {
             var list = await bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(
                 Core.Api.V1Alpha1.ApiGroup.Group, Core.Api.V1Alpha1.ApiGroup.Version, "default", Core.Api.V1Alpha1.ECSCluster.PluralName);
-            var items = k8s.KubernetesJson.Deserialize<Core.Kubernetes.ListPage<Core.Api.V1Alpha1.ECSCluster>>(k8s.KubernetesJson.Serialize(list)).Items!;
+            var items = Operator.Core.Kubernetes.KubeJson.Deserialize<Core.Kubernetes.ListPage<Core.Api.V1Alpha1.ECSCluster>>(Operator.Core.Kubernetes.KubeJson.Serialize(list)).Items!;
             return items.Count == clusters && items.All(c => c.Status?.Ready == true);
         }, "all clusters Ready", TimeSpan.FromMinutes(3));
 

@@ -112,7 +112,7 @@ public sealed class ControllerManagerTests
         {
             var loggers = LoggerFactory.Create(l => l.AddProvider(Logs));
             var wait = api is null ? null : new ApiServerWait(
-                new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = "http://127.0.0.1:9" }, api),
+                new Operator.Core.Kubernetes.OperatorKubernetesClient(new k8s.KubernetesClientConfiguration { Host = "http://127.0.0.1:9" }, api),
                 TimeProvider.System, loggers.CreateLogger<ApiServerWait>());
             Manager = new ControllerManager(
                 All.OfType<ISyncingRunnable>(), All.Where(c => c is not ISyncingRunnable), null, Lifetime, loggers.CreateLogger<ControllerManager>(), wait);

@@ -83,7 +83,7 @@ public sealed class ControllerWiringTests
     private static WebApplication Build(Action<WebApplicationBuilder, OperatorOptions>? compose = null)
     {
         // Nothing connects: the host is built, never started.
-        var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:9" });
+        var client = new Operator.Core.Kubernetes.OperatorKubernetesClient(new KubernetesClientConfiguration { Host = "http://127.0.0.1:9" });
         return OperatorHost.Build([], (builder, options) =>
         {
             EcsOperatorModule.Register(builder, options);

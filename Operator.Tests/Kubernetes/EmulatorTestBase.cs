@@ -6,6 +6,7 @@ using k8s.Models;
 using k8s.Autorest;
 using Operator.Testing.Kubernetes;
 using Operator.Tests.Support;
+using Operator.Core.Kubernetes;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -79,7 +80,7 @@ public abstract class EmulatorTestBase
     {
         JsonElement e => JsonNode.Parse(e.GetRawText())!.AsObject(),
         JsonObject o => o,
-        _ => JsonNode.Parse(KubernetesJson.Serialize(result))!.AsObject(),
+        _ => JsonNode.Parse(KubeJson.Serialize(result!))!.AsObject(),
     };
 
     protected static string Rv(JsonObject obj) => obj["metadata"]!["resourceVersion"]!.GetValue<string>();

@@ -368,49 +368,30 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
     }
 
     [Test]
-    public async Task Leases_support_the_LeaseLock_leader_election_flow()
+    public async Task Leases_support_optimistic_concurrency_as_leader_election_needs()
     {
-        var lockA = new k8s.LeaderElection.ResourceLock.LeaseLock(Client, "default", "ecs-operator", "pod-a");
-        var lockB = new k8s.LeaderElection.ResourceLock.LeaseLock(Client, "default", "ecs-operator", "pod-b");
-        var record = new k8s.LeaderElection.LeaderElectionRecord
+        // The operator's LeaderElection (Operator.Core/Leadership) creates the Lease once and then replaces it with the
+        // resourceVersion it read: a second create and a replace from a stale read must both fail with 409.
+        V1Lease Lease(string holder) => new()
         {
-            HolderIdentity = "pod-a",
-            LeaseDurationSeconds = 15,
-            AcquireTime = DateTime.UtcNow,
-            RenewTime = DateTime.UtcNow,
+            Metadata = new V1ObjectMeta { Name = "ecs-operator", NamespaceProperty = "default" },
+            Spec = new V1LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = 15, AcquireTime = DateTime.UtcNow, RenewTime = DateTime.UtcNow },
         };
+        var created = await Client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("pod-a"), "default");
+        var (createAgain, _) = await FailureOf(() => Client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("pod-b"), "default"));
+        createAgain.Should().Be(HttpStatusCode.Conflict, "the lease already exists");
 
-        (await lockA.CreateAsync(record)).Should().BeTrue();
-        (await lockB.CreateAsync(record)).Should().BeFalse("the lease already exists");
-        var read = await lockB.GetAsync();
-        read.HolderIdentity.Should().Be("pod-a");
+        var read = await Client.CoordinationV1.ReadNamespacedLeaseAsync("ecs-operator", "default");
+        read.Spec.HolderIdentity.Should().Be("pod-a");
+        read.Spec.RenewTime = DateTime.UtcNow.AddSeconds(1);
+        var renewed = await Client.CoordinationV1.ReplaceNamespacedLeaseAsync(read, "ecs-operator", "default");
+        renewed.Metadata.ResourceVersion.Should().NotBe(created.Metadata.ResourceVersion);
 
-        read.RenewTime = DateTime.UtcNow.AddSeconds(1);
-        (await lockA.UpdateAsync(read)).Should().BeTrue();
-        (await lockB.UpdateAsync(read)).Should().BeFalse("its cached resourceVersion is stale");
-
-        using var elector = new k8s.LeaderElection.LeaderElector(new k8s.LeaderElection.LeaderElectionConfig(
-            new k8s.LeaderElection.ResourceLock.LeaseLock(Client, "default", "other-lease", "pod-c"))
-        {
-            LeaseDuration = TimeSpan.FromSeconds(2),
-            RenewDeadline = TimeSpan.FromSeconds(1),
-            RetryPeriod = TimeSpan.FromMilliseconds(200),
-        });
-        var leading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        elector.OnStartedLeading += () => leading.TrySetResult();
-        using var cts = new CancellationTokenSource(Generous);
-        var run = elector.RunUntilLeadershipLostAsync(cts.Token);
-        await leading.Task.WaitAsync(Generous);
-        var lease = await Client.CoordinationV1.ReadNamespacedLeaseAsync("other-lease", "default");
-        lease.Spec.HolderIdentity.Should().Be("pod-c");
-        await cts.CancelAsync();
-        try
-        {
-            await run;
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        read.Spec.HolderIdentity = "pod-b";
+        var (stale, status) = await FailureOf(() => Client.CoordinationV1.ReplaceNamespacedLeaseAsync(read, "ecs-operator", "default"));
+        stale.Should().Be(HttpStatusCode.Conflict, "its resourceVersion is stale");
+        status["reason"]!.GetValue<string>().Should().Be("Conflict");
+        (await Client.CoordinationV1.ReadNamespacedLeaseAsync("ecs-operator", "default")).Spec.HolderIdentity.Should().Be("pod-a");
     }
 
     [Test]

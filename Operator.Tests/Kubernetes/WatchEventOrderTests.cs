@@ -47,7 +47,7 @@ public sealed class WatchEventOrderTests
                 ["metadata"] = new JsonObject { ["name"] = $"o-{i}" },
                 ["spec"] = new JsonObject { ["clusterName"] = $"o-{i}", ["providerRef"] = new JsonObject { ["name"] = "p" } },
             };
-            var created = JsonNode.Parse(k8s.KubernetesJson.Serialize(await client.CustomObjects.CreateNamespacedCustomObjectAsync(
+            var created = JsonNode.Parse(Operator.Core.Kubernetes.KubeJson.Serialize(await client.CustomObjects.CreateNamespacedCustomObjectAsync(
                 body, "aws-infra-operator.runner.codes", "v1alpha1", "default", "ecsclusters")))!;
             versions.Add(created["metadata"]!["resourceVersion"]!.GetValue<string>());
         }

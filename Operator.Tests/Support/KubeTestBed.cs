@@ -4,6 +4,7 @@ using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Testing;
 using Operator.Testing.Kubernetes;
+using Operator.Core.Kubernetes;
 
 namespace Operator.Tests.Support;
 
@@ -61,7 +62,7 @@ internal sealed class KubeTestBed : IAsyncDisposable
         };
         spec?.Invoke(obj.Spec);
         var created = await Client.CustomObjects.CreateNamespacedCustomObjectAsync(obj, ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName);
-        return KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(created));
+        return KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(created));
     }
 
     public async Task<ECSCluster?> GetClusterAsync(string ns, string name)
@@ -69,7 +70,7 @@ internal sealed class KubeTestBed : IAsyncDisposable
         try
         {
             var obj = await Client.CustomObjects.GetNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName, name);
-            return KubernetesJson.Deserialize<ECSCluster>(KubernetesJson.Serialize(obj));
+            return KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(obj));
         }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

@@ -11,6 +11,7 @@ using Operator.Local;
 using Operator.Testing;
 using Operator.Testing.Aws;
 using Operator.Testing.Yaml;
+using Operator.Core.Kubernetes;
 
 namespace Operator.Tests.Support;
 
@@ -110,7 +111,7 @@ internal sealed class OperatorTestBed : IAsyncDisposable
         switch (obj["kind"]!.GetValue<string>())
         {
             case "Secret":
-                await Client.CoreV1.CreateNamespacedSecretAsync(KubernetesJson.Deserialize<V1Secret>(obj.ToJsonString()), ns);
+                await Client.CoreV1.CreateNamespacedSecretAsync(KubeJson.Deserialize<V1Secret>(obj.ToJsonString()), ns);
                 break;
             case AWSProvider.KindName:
                 await Client.CustomObjects.CreateNamespacedCustomObjectAsync(obj, ApiGroup.Group, ApiGroup.Version, ns, AWSProvider.PluralName);
@@ -155,7 +156,7 @@ internal sealed class OperatorTestBed : IAsyncDisposable
         try
         {
             var obj = await Client.CustomObjects.GetNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ns, AWSProvider.PluralName, name);
-            return KubernetesJson.Deserialize<AWSProvider>(KubernetesJson.Serialize(obj));
+            return KubeJson.Deserialize<AWSProvider>(KubeJson.Serialize(obj));
         }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using k8s;
 using k8s.Models;
@@ -191,7 +192,7 @@ internal sealed class ControllerBuilder<T>(string name) : IWiring
     }
 
     /// <summary>A reconciler built by the container, given the primary kind's cache as its store argument.</summary>
-    public ControllerBuilder<T> Reconciler<TReconciler>()
+    public ControllerBuilder<T> Reconciler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TReconciler>()
         where TReconciler : IReconciler =>
         Reconciler((sp, store) => ActivatorUtilities.CreateInstance<TReconciler>(sp, store));
 

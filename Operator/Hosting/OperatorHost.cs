@@ -3,8 +3,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Operator.Core.Aws.Resilience;
@@ -63,7 +65,7 @@ internal static class OperatorHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(client ?? new k8s.Kubernetes(LoadKubernetesConfig(options)));
+        services.AddSingleton(client ?? new OperatorKubernetesClient(LoadKubernetesConfig(options)));
         services.AddSingleton(sp => new RawApiClient(sp.GetRequiredService<IKubernetes>()));
         services.AddSingleton<InformerMetrics>();
         services.AddSingleton<ControllerMetrics>();
@@ -111,12 +113,14 @@ internal static class OperatorHost
 
         var app = builder.Build();
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapGet("/healthz", (ControllerManager manager) => manager.Failure is { } failure
+        // Plain request delegates: the Delegate overloads of MapGet bind parameters by reflection (not in the AOT binary).
+        static ControllerManager Manager(HttpContext context) => context.RequestServices.GetRequiredService<ControllerManager>();
+        app.MapGet("/healthz", context => (Manager(context).Failure is { } failure
             ? Results.Text($"failed: {failure}", statusCode: StatusCodes.Status500InternalServerError)
-            : Results.Text("ok"));
-        app.MapGet("/readyz", (ControllerManager manager) => manager.ReadinessReport is { } report
+            : Results.Text("ok")).ExecuteAsync(context));
+        app.MapGet("/readyz", context => (Manager(context).ReadinessReport is { } report
             ? Results.Text(report, statusCode: StatusCodes.Status503ServiceUnavailable)
-            : Results.Text("ok"));
+            : Results.Text("ok")).ExecuteAsync(context));
         return app;
     }
 
@@ -127,7 +131,9 @@ internal static class OperatorHost
         if (string.Equals(options.LogFormat, "text", StringComparison.OrdinalIgnoreCase))
         {
             builder.Logging.AddConsole(o => o.FormatterName = TextLogFormatter.FormatterName);
-            builder.Logging.AddConsoleFormatter<TextLogFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>(o => o.IncludeScopes = true);
+            // Registered directly: AddConsoleFormatter<,> binds formatter options from configuration by reflection
+            // (not in the AOT binary), and this formatter has no options (it always prints scopes).
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, TextLogFormatter>());
         }
         else
         {
@@ -144,10 +150,10 @@ internal static class OperatorHost
     private static KubernetesClientConfiguration LoadKubernetesConfig(OperatorOptions options)
     {
         var config = !string.IsNullOrEmpty(options.Kubeconfig)
-            ? KubeconfigFile.Load(options.Kubeconfig)
+            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig)
             : KubernetesClientConfiguration.IsInCluster()
                 ? KubernetesClientConfiguration.InClusterConfig()
-                : KubeconfigFile.LoadDefault(Environment.GetEnvironmentVariable("KUBECONFIG"));
+                : KubernetesClientConfiguration.BuildConfigFromConfigFile();
         config.UserAgent = OperatorIdentity.UserAgent;
         return config;
     }

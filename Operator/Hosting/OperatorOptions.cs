@@ -11,6 +11,8 @@ namespace Operator.Hosting;
 /// bound once, by <see cref="OperatorHost"/>, which builds each component's options record from it.
 /// A setting that a component's options record also has takes its default from that record (the one home of the
 /// default); only the settings no component owns state their default here.
+/// The setters are public for the configuration binder's generated code (EnableConfigurationBindingGenerator: the
+/// AOT binary has no reflection-based binder), which binds settable properties only; nothing else sets them.
 /// </summary>
 internal sealed record OperatorOptions
 {
@@ -20,76 +22,76 @@ internal sealed record OperatorOptions
     private static readonly AwsResilienceOptions AwsDefaults = new();
 
     /// <summary>Kubeconfig file; empty uses in-cluster config when in a pod, else the default kubeconfig.</summary>
-    public string? Kubeconfig { get; init; }
+    public string? Kubeconfig { get; set; }
 
     /// <summary>Comma-separated namespaces to watch; empty watches all namespaces.</summary>
-    public string? Namespaces { get; init; }
+    public string? Namespaces { get; set; }
 
-    public int Workers { get; init; } = ControllerDefaults.Workers;
-    public TimeSpan ResyncPeriod { get; init; } = InformerDefaults.ResyncPeriod;
-    public bool LeaderElect { get; init; } = LeaseDefaults.Enabled;
-    public string LeaderElectionNamespace { get; init; } = LeaseDefaults.LeaseNamespace;
-    public string LeaderElectionId { get; init; } = LeaseDefaults.LeaseName;
+    public int Workers { get; set; } = ControllerDefaults.Workers;
+    public TimeSpan ResyncPeriod { get; set; } = InformerDefaults.ResyncPeriod;
+    public bool LeaderElect { get; set; } = LeaseDefaults.Enabled;
+    public string LeaderElectionNamespace { get; set; } = LeaseDefaults.LeaseNamespace;
+    public string LeaderElectionId { get; set; } = LeaseDefaults.LeaseName;
     /// <summary>Lease timings, as client-go's defaults; the renew deadline must be shorter than the lease duration.</summary>
-    public TimeSpan LeaseDuration { get; init; } = LeaseDefaults.LeaseDuration;
-    public TimeSpan RenewDeadline { get; init; } = LeaseDefaults.RenewDeadline;
-    public TimeSpan RetryPeriod { get; init; } = LeaseDefaults.RetryPeriod;
+    public TimeSpan LeaseDuration { get; set; } = LeaseDefaults.LeaseDuration;
+    public TimeSpan RenewDeadline { get; set; } = LeaseDefaults.RenewDeadline;
+    public TimeSpan RetryPeriod { get; set; } = LeaseDefaults.RetryPeriod;
 
     /// <summary>Address the metrics and probe listeners bind to (0.0.0.0 in the Deployment; local mode uses 127.0.0.1).</summary>
-    public string BindAddress { get; init; } = "0.0.0.0";
+    public string BindAddress { get; set; } = "0.0.0.0";
 
-    public int MetricsPort { get; init; } = 8080;
-    public int HealthPort { get; init; } = 8081;
+    public int MetricsPort { get; set; } = 8080;
+    public int HealthPort { get; set; } = 8081;
 
     /// <summary>json (default, one object per line with scopes) or text.</summary>
-    public string LogFormat { get; init; } = "json";
+    public string LogFormat { get; set; } = "json";
 
     /// <summary>
     /// How long a stopping leader lets in-flight reconciles finish before cancelling them. Clamped to the lease
     /// duration (<see cref="EffectiveDrainTimeout"/>): the Lease is renewed during the drain and released after it,
     /// so a longer drain would only delay the standby, and a drain can never outlive the leadership it runs under.
     /// </summary>
-    public TimeSpan DrainTimeout { get; init; } = ControllerDefaults.DrainTimeout;
+    public TimeSpan DrainTimeout { get; set; } = ControllerDefaults.DrainTimeout;
 
     public TimeSpan EffectiveDrainTimeout => LeaderElect && DrainTimeout > LeaseDuration ? LeaseDuration : DrainTimeout;
 
     /// <summary>ECS/STS endpoint for providers that set no spec.endpoint (VPC endpoints, LocalStack, local mode).</summary>
-    public string? AwsEndpoint { get; init; }
+    public string? AwsEndpoint { get; set; }
 
     /// <summary>
     /// Comma-separated hosts (host, host:port, *.domain, or *) an AWSProvider's spec.endpoint may name. Empty: only
     /// AWS's own ECS/STS endpoints of the provider's region (https), besides <see cref="AwsEndpoint"/>.
     /// </summary>
-    public string? AllowedEndpoints { get; init; }
+    public string? AllowedEndpoints { get; set; }
 
     /// <summary>
     /// Comma-separated role ARN globs or 12-digit account IDs (or *) that the operator's own identity may assume for
     /// a provider (spec.roleARN; spec.assumeRoleARN without other credentials). Empty: none.
     /// </summary>
-    public string? AllowedRoleArns { get; init; }
+    public string? AllowedRoleArns { get; set; }
 
     /// <summary>Comma-separated namespaces (or *) whose providers may use the operator's own default chain. Empty: none.</summary>
-    public string? DefaultCredentialsNamespaces { get; init; }
+    public string? DefaultCredentialsNamespaces { get; set; }
 
     /// <summary>Client-side token bucket per account and region for ECS reads (Describe*/List*).</summary>
-    public int AwsReadBurst { get; init; } = AwsDefaults.ReadBucket.Capacity;
-    public double AwsReadQps { get; init; } = AwsDefaults.ReadBucket.RefillPerSecond;
+    public int AwsReadBurst { get; set; } = AwsDefaults.ReadBucket.Capacity;
+    public double AwsReadQps { get; set; } = AwsDefaults.ReadBucket.RefillPerSecond;
 
     /// <summary>Client-side token bucket per account and region for ECS writes.</summary>
-    public int AwsWriteBurst { get; init; } = AwsDefaults.WriteBucket.Capacity;
-    public double AwsWriteQps { get; init; } = AwsDefaults.WriteBucket.RefillPerSecond;
+    public int AwsWriteBurst { get; set; } = AwsDefaults.WriteBucket.Capacity;
+    public double AwsWriteQps { get; set; } = AwsDefaults.WriteBucket.RefillPerSecond;
 
     /// <summary>Retries of a throttled, failed (5xx) or timed-out AWS call, with exponential back-off and jitter.</summary>
-    public int AwsMaxRetries { get; init; } = AwsDefaults.MaxRetryAttempts;
+    public int AwsMaxRetries { get; set; } = AwsDefaults.MaxRetryAttempts;
 
     /// <summary>Limit of one HTTP attempt of an ECS or STS call.</summary>
-    public TimeSpan AwsAttemptTimeout { get; init; } = AwsDefaults.AttemptTimeout;
+    public TimeSpan AwsAttemptTimeout { get; set; } = AwsDefaults.AttemptTimeout;
 
     /// <summary>Limit of one ECS or STS call, retries, back-off and rate-limit waits included.</summary>
-    public TimeSpan AwsCallTimeout { get; init; } = AwsDefaults.CallTimeout;
+    public TimeSpan AwsCallTimeout { get; set; } = AwsDefaults.CallTimeout;
 
     /// <summary>ECSCluster reconciles that may work against one AWSProvider at once; 0: half the workers, at least 1.</summary>
-    public int MaxReconcilesPerProvider { get; init; }
+    public int MaxReconcilesPerProvider { get; set; }
 
     public IReadOnlyList<string> NamespaceList =>
         (Namespaces ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

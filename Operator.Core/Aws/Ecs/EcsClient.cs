@@ -87,7 +87,7 @@ internal sealed class EcsClient : IEcsClient
         where TResponse : EcsResponse
     {
         ArgumentNullException.ThrowIfNull(request);
-        var body = JsonSerializer.SerializeToUtf8Bytes(request, EcsJson.Options);
+        var body = JsonSerializer.SerializeToUtf8Bytes(request, EcsJson.TypeInfo<TRequest>());
         using var message = await CreateSignedRequestAsync(operation, body, cancellationToken).ConfigureAwait(false);
         using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
@@ -100,8 +100,8 @@ internal sealed class EcsClient : IEcsClient
         TResponse? result;
         try
         {
-            result = string.IsNullOrWhiteSpace(text) ? JsonSerializer.Deserialize<TResponse>("{}", EcsJson.Options)
-                : JsonSerializer.Deserialize<TResponse>(text, EcsJson.Options);
+            result = string.IsNullOrWhiteSpace(text) ? JsonSerializer.Deserialize("{}", EcsJson.TypeInfo<TResponse>())
+                : JsonSerializer.Deserialize(text, EcsJson.TypeInfo<TResponse>());
         }
         catch (JsonException e)
         {

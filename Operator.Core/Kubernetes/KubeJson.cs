@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using k8s;
+using k8s.Models;
+using Operator.Core.Api.V1Alpha1;
+
+namespace Operator.Core.Kubernetes;
+
+/// <summary>
+/// JSON of Kubernetes objects as the API server writes it: camelCase members, nulls omitted, timestamps in RFC 3339
+/// (UTC, whole seconds or microseconds). Source-generated (<see cref="KubeJsonContext"/>): the operator runs as a
+/// Native AOT binary, where reflection-based serialization is unavailable, and the client package it uses
+/// (KubernetesClient.Aot) knows only its built-in kinds, not this operator's custom resources.
+/// Contract: a type that is not in <see cref="KubeJsonContext"/> fails with NotSupportedException, except that
+/// <see cref="Serialize"/> writes JsonElement and JsonNode values as they are and hands other types to the
+/// client's own context (its built-in kinds: events, secrets, leases, their lists).
+/// </summary>
+internal static class KubeJson
+{
+    public static readonly JsonSerializerOptions Options = KubeJsonContext.Default.Options;
+
+    public static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+
+    public static T Deserialize<T>(string json) => JsonSerializer.Deserialize(json, TypeInfo<T>())!;
+
+    public static T Deserialize<T>(Stream json) => JsonSerializer.Deserialize(json, TypeInfo<T>())!;
+
+    public static T Deserialize<T>(JsonElement json) => json.Deserialize(TypeInfo<T>())!;
+
+    /// <summary>Serializes by the value's runtime type (what the client's custom-object calls return: JsonElement).</summary>
+    public static string Serialize(object value) => value switch
+    {
+        JsonElement element => element.GetRawText(),
+        JsonNode node => node.ToJsonString(),
+        _ when Options.TryGetTypeInfo(value.GetType(), out var info) => JsonSerializer.Serialize(value, info),
+        _ => KubernetesJson.Serialize(value),
+    };
+}
+
+/// <summary>
+/// RFC 3339 timestamps as the API server and the KubernetesClient write them: UTC, "Z", whole seconds when there is
+/// no fraction, else exactly six digits; reading accepts any fraction (nanoseconds are cut to .NET's 100 ns ticks).
+/// </summary>
+internal sealed class KubeDateTimeConverter : JsonConverter<DateTime>
+{
+    public override DateTime Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var text = reader.GetString() ?? throw new JsonException("a timestamp must be a string");
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (dot >= 0)
+        {
+            // More than seven fraction digits (Go writes nine) are beyond DateTimeOffset's parser: keep seven.
+            var end = dot + 1;
+            while (end < text.Length && char.IsAsciiDigit(text[end]))
+            {
+                end++;
+            }
+            if (end - dot - 1 > 7)
+            {
+                text = string.Concat(text.AsSpan(0, dot + 8), text.AsSpan(end));
+            }
+        }
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+            ? parsed.UtcDateTime
+            : throw new JsonException($"'{text}' is not an RFC 3339 timestamp");
+    }
+
+    public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options)
+    {
+        var utc = value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : value;
+        writer.WriteStringValue(utc.Ticks % TimeSpan.TicksPerSecond == 0
+            ? utc.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'Z'", CultureInfo.InvariantCulture)
+            : utc.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'ffffff'Z'", CultureInfo.InvariantCulture));
+    }
+}
+
+/// <summary>
+/// The kinds the operator (and its informers) reads and writes with <see cref="KubeJson"/>: its custom resources,
+/// their statuses (status patches are computed from their JSON), lists of every informed kind, and Status bodies.
+/// An informer of a new kind needs its type and its <see cref="ListPage{T}"/> here.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    Converters = [typeof(KubeDateTimeConverter)])]
+[JsonSerializable(typeof(ECSCluster))]
+[JsonSerializable(typeof(ECSClusterStatus))]
+[JsonSerializable(typeof(ListPage<ECSCluster>))]
+[JsonSerializable(typeof(AWSProvider))]
+[JsonSerializable(typeof(AWSProviderStatus))]
+[JsonSerializable(typeof(ListPage<AWSProvider>))]
+[JsonSerializable(typeof(V1Secret))]
+[JsonSerializable(typeof(ListPage<V1Secret>))]
+[JsonSerializable(typeof(V1Lease))]
+[JsonSerializable(typeof(ListPage<V1Lease>))]
+[JsonSerializable(typeof(V1Status))]
+internal sealed partial class KubeJsonContext : JsonSerializerContext;
