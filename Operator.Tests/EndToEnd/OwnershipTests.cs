@@ -140,11 +140,14 @@ public sealed class OwnershipTests
         await _bed.WaitGoneAsync("default", "stillborn");
         await Eventually.UntilAsync(async () => await _bed.GetProviderAsync("default", "short-lived") is null, "provider gone", TimeSpan.FromSeconds(60));
         // Other tests' objects share this operator, so only the calls naming this cluster count. A create retry that
-        // raced the deletion is a DescribeClusters followed by a CreateCluster; a finalizer's call would be anything else.
+        // raced the deletion is a DescribeClusters followed by a CreateCluster (the first retry may have sent its
+        // DescribeClusters before the count was taken, so a leading CreateCluster is one too); a finalizer's call would
+        // be anything else, or a DescribeClusters that no CreateCluster follows.
         var calls = _bed.Aws.RecordedRequests.Skip(before).Where(r => r.Contains("\"stillborn\"", StringComparison.Ordinal))
             .Select(r => System.Text.RegularExpressions.Regex.Match(r, @"(?im)^x-amz-target: *[^.\r\n]*\.(\w+)").Groups[1].Value).ToList();
-        calls.Count(c => c == "DescribeClusters").Should().Be(calls.Count(c => c == "CreateCluster"), "nothing of this object exists in ECS");
-        calls.Where(c => c is not ("DescribeClusters" or "CreateCluster")).Should().BeEmpty("nothing of this object exists in ECS");
+        var retries = calls.Count > 0 && calls[0] == "CreateCluster" ? calls.Skip(1).ToList() : calls;
+        retries.Chunk(2).Where(pair => !pair.SequenceEqual(["DescribeClusters", "CreateCluster"])).Should().BeEmpty(
+            "nothing of this object exists in ECS, so only create retries name it (calls: {0})", string.Join(", ", calls));
     }
 
     [Test]
