@@ -8,7 +8,7 @@ namespace Operator.Benchmarks.Scenarios;
 
 /// <summary>
 /// The informer's cache alone: managed bytes per cached ECSCluster. The objects are LISTed from the API, kept as JSON
-/// text, and then turned into what the informer caches (deserialized as the reflector does, trimmed by the informer's
+/// text, and then turned into what the informer caches (deserialized as the reflector does, with its string pool, trimmed by the informer's
 /// transform, upserted into an <see cref="ObjectStore{T}"/> with the operator's by-provider index); the live heap
 /// (after a full GC) with that store minus the live heap before it, divided by the number of objects. The JSON texts are
 /// alive in both figures, and nothing else (emulators, HTTP buffers) is counted.
@@ -32,9 +32,10 @@ internal static class InformerMemory
     {
         var store = new ObjectStore<ECSCluster>();
         store.AddIndex(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)]);
+        var json = KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson());
         foreach (var text in texts)
         {
-            store.Upsert(Informer<ECSCluster>.TrimForCache(KubeJson.Deserialize<ECSCluster>(text)));
+            store.Upsert(Informer<ECSCluster>.TrimForCache(System.Text.Json.JsonSerializer.Deserialize(text, json)!));
         }
         return store;
     }

@@ -120,7 +120,7 @@ internal static class ScenarioRunner
         // Memory of the informer alone, with the operator stopped so that nothing else allocates meanwhile.
         await stack.StopOperatorAsync();
         var (bytes, cached) = await InformerMemory.MeasureAsync(stack.Client);
-        results.Add("memory", "informer cache: bytes per cached ECSCluster", $"{bytes / Math.Max(1, cached):N0} B ({cached} objects, {Mb(bytes)})", "≤ 4 KB");
+        results.Add("memory", "informer cache: bytes per cached ECSCluster", $"{bytes / Math.Max(1, cached):N0} B ({cached} objects, {Mb(bytes)})", "≤ 2.6 KB");
 
         if (o.Naive)
         {

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using CommunityToolkit.HighPerformance.Buffers;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -11,7 +13,8 @@ namespace Operator.Core.Informers;
 /// Guarantees: <see cref="HasSynced"/> turns true once every scope has been listed, and never turns back;
 /// every object is passed through the transform before it is cached (managedFields and kubectl's
 /// last-applied-configuration annotation are always dropped: nothing reads them, and they are most of a cached object's
-/// memory). Cached objects are therefore never fit to be written back whole (PUT); write with patches.
+/// memory), and strings repeated across cached objects are shared instances (<see cref="NewCacheJson"/>).
+/// Cached objects are therefore never fit to be written back whole (PUT); write with patches.
 /// The caller must register handlers and indexes before <see cref="RunAsync"/>, and must treat a faulted
 /// <see cref="RunAsync"/> as fatal for the process: a dead informer would silently stop all reconciliation.
 /// </summary>
@@ -31,9 +34,10 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
         Resource = ResourceType.Of<T>();
         var logger = loggers.CreateLogger($"Operator.Informer.{Resource.Kind}");
         Func<T, T> cacheTransform = transform is null ? TrimForCache : obj => TrimForCache(transform(obj));
+        var json = NewCacheJson();
         IReadOnlyList<string?> scopes = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
         _reflectors = scopes
-            .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, _notifier, options, time, logger, metrics))
+            .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, json, _notifier, options, time, logger, metrics))
             .ToList();
         metrics.Track(Resource.Plural, () => HasSynced);
     }
@@ -103,6 +107,16 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
         {
         }
     }
+
+    /// <summary>Strings one informer's pool holds: far more than the distinct values that repeat across objects of one
+    /// kind (keys, kinds, reasons, tag values), a few hundred KB at most.</summary>
+    public const int StringPoolSize = 4096;
+
+    /// <summary>How an informer reads what it caches: <see cref="KubeJson.Options"/> with every string read through a
+    /// pool of its own (<see cref="PooledStringConverter"/>), so that values repeated across cached objects are one
+    /// instance (the scale benchmark's cache figure is measured with it).</summary>
+    public static JsonSerializerOptions NewCacheJson() =>
+        KubeJson.WithStringPool(new StringPool(StringPoolSize));
 
     /// <summary>The annotation <c>kubectl apply</c> writes: a second, full copy of the applied object as JSON.</summary>
     public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,8 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
     private readonly string? _scopeNamespace;
     private readonly ObjectStore<T> _store;
     private readonly Func<T, T> _transform;
+    private readonly JsonTypeInfo<T> _json;
+    private readonly JsonSerializerOptions _jsonOptions;
     private readonly InformerNotifier<T> _notify;
     private readonly InformerOptions _options;
     private readonly TimeProvider _time;
@@ -35,13 +38,16 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
 
     public Reflector(
         RawApiClient api, ResourceType resource, string? scopeNamespace, ObjectStore<T> store, Func<T, T> transform,
-        InformerNotifier<T> notify, InformerOptions options, TimeProvider time, ILogger logger, InformerMetrics metrics)
+        JsonSerializerOptions json, InformerNotifier<T> notify, InformerOptions options, TimeProvider time,
+        ILogger logger, InformerMetrics metrics)
     {
         _api = api;
         _resource = resource;
         _scopeNamespace = scopeNamespace;
         _store = store;
         _transform = transform;
+        _jsonOptions = json;
+        _json = KubeJson.TypeInfo<T>(json);
         _notify = notify;
         _options = options;
         _time = time;
@@ -131,7 +137,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
         string? listRv;
         do
         {
-            var page = await _api.ListAsync<T>(path, _options.PageSize, continueToken, _options.LabelSelector, ct).ConfigureAwait(false);
+            var page = await _api.ListAsync<T>(path, _options.PageSize, continueToken, _options.LabelSelector, ct, _jsonOptions).ConfigureAwait(false);
             foreach (var item in page.Items ?? [])
             {
                 // Items of a LIST carry no apiVersion/kind for built-in kinds; fill them so handlers see whole objects.
@@ -215,7 +221,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
         {
             case "ADDED" or "MODIFIED":
             {
-                var obj = _transform(KubeJson.Deserialize<T>(element));
+                var obj = _transform(element.Deserialize(_json)!);
                 var old = _store.Upsert(obj);
                 if (old is null)
                 {
@@ -229,7 +235,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
             }
             case "DELETED":
             {
-                var obj = _transform(KubeJson.Deserialize<T>(element));
+                var obj = _transform(element.Deserialize(_json)!);
                 _store.Remove(ObjectKey.Of(obj));
                 _notify.Delete(obj);
                 return obj.Metadata.ResourceVersion;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using CommunityToolkit.HighPerformance.Buffers;
 using k8s;
 using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
@@ -23,6 +24,18 @@ internal static class KubeJson
     public static readonly JsonSerializerOptions Options = KubeJsonContext.Default.Options;
 
     public static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+
+    /// <summary>The same contract as <see cref="Options"/>, reading every string through <paramref name="pool"/>
+    /// (<see cref="PooledStringConverter"/>): for what is kept long, the informers' caches.</summary>
+    public static JsonSerializerOptions WithStringPool(StringPool pool)
+    {
+        var options = new JsonSerializerOptions(Options);
+        options.Converters.Add(new PooledStringConverter(pool));
+        options.MakeReadOnly();
+        return options;
+    }
+
+    public static JsonTypeInfo<T> TypeInfo<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
 
     public static T Deserialize<T>(string json) => JsonSerializer.Deserialize(json, TypeInfo<T>())!;
 

@@ -26,9 +26,10 @@ internal sealed class RawApiClient
 
     public IKubernetes Client => _client;
 
-    /// <summary>One page of a list. <paramref name="resourceVersion"/> "" asks for a consistent, most recent read.</summary>
+    /// <summary>One page of a list, read with <paramref name="json"/> (default <see cref="KubeJson.Options"/>).</summary>
     public async Task<ListPage<T>> ListAsync<T>(
-        string collectionPath, int limit, string? continueToken, string? labelSelector, CancellationToken ct)
+        string collectionPath, int limit, string? continueToken, string? labelSelector, CancellationToken ct,
+        JsonSerializerOptions? json = null)
     {
         var query = new StringBuilder($"?limit={limit}");
         if (!string.IsNullOrEmpty(continueToken))
@@ -42,7 +43,7 @@ internal sealed class RawApiClient
         using var response = await SendAsync(HttpMethod.Get, collectionPath + query, HttpCompletionOption.ResponseContentRead, ct)
             .ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        return KubeJson.Deserialize<ListPage<T>>(body);
+        return JsonSerializer.Deserialize(body, KubeJson.TypeInfo<ListPage<T>>(json ?? KubeJson.Options))!;
     }
 
     /// <summary>Opens a watch stream; the answer's headers have been read, the body is streamed to the caller.</summary>

@@ -180,8 +180,10 @@ public sealed class KubeApiEmulator : IAsyncDisposable
 
     public KubernetesClientConfiguration ClientConfiguration() => new() { Host = BaseAddress.ToString().TrimEnd('/') };
 
-    /// <summary>Writes a kubeconfig with cluster, user and context "emulator" (namespace default); returns the path.</summary>
-    public string WriteKubeconfig(string path)
+    /// <summary>Writes a kubeconfig with cluster, user and context "emulator" (namespace default); returns the path.
+    /// The user has no credentials, or <paramref name="token"/> as a bearer token (the emulator accepts any; the
+    /// operator's kubeconfig loader refuses a user with none).</summary>
+    public string WriteKubeconfig(string path, string? token = null)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir))
@@ -198,7 +200,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
                 server: {BaseAddress.ToString().TrimEnd('/')}
             users:
             - name: emulator
-              user: {"{}"}
+              user: {(token is null ? "{}" : $"{{ token: {token} }}")}
             contexts:
             - name: emulator
               context:

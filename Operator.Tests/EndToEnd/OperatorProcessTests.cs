@@ -39,14 +39,7 @@ public sealed class OperatorProcessTests
     {
         File.Exists(Binary).Should().BeTrue($"the operator binary {Binary} must exist");
         _bed = await OperatorTestBed.StartAsync(startOperator: false);
-        _kubeconfig = Path.Combine(Path.GetTempPath(), $"operator-process-{Guid.NewGuid():N}.kubeconfig");
-        // The emulator's own kubeconfig has an empty user, which the client's loader refuses; any token will do.
-        await File.WriteAllTextAsync(_kubeconfig, string.Join('\n',
-            "apiVersion: v1", "kind: Config",
-            "clusters:", "- name: emulator", "  cluster:", $"    server: {_bed.Stack.Kube.BaseAddress.ToString().TrimEnd('/')}",
-            "users:", "- name: test", "  user:", "    token: test",
-            "contexts:", "- name: emulator", "  context:", "    cluster: emulator", "    user: test",
-            "current-context: emulator", ""));
+        _kubeconfig = _bed.Stack.Kube.WriteKubeconfig(Path.Combine(Path.GetTempPath(), $"operator-process-{Guid.NewGuid():N}.kubeconfig"), token: "test");
         _metricsPort = FreePort();
         _healthPort = FreePort();
         var start = Binary.EndsWith(".dll", StringComparison.Ordinal)

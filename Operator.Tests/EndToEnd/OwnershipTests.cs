@@ -166,8 +166,9 @@ public sealed class OwnershipTests
         await Eventually.UntilAsync(async () => (await _bed.GetProviderAsync("default", "busy-provider"))!.Status?.Conditions?
             .Any(c => c.Type == "DeletionBlocked" && c.Message.Contains("2 ECSClusters") && c.Message.Contains("default/user-a")
                 && c.Message.Contains("default/user-b")) == true, "DeletionBlocked naming both users", TimeSpan.FromSeconds(60));
-        var events = await _bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=busy-provider");
-        events.Items.Should().Contain(e => e.Reason == "DeletionBlocked" && e.Message.Contains("default/user-a"));
+        // The recorder writes Events from its queue, after the status write that the wait above saw.
+        await Eventually.UntilAsync(async () => (await _bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=busy-provider"))
+            .Items.Any(e => e.Reason == "DeletionBlocked" && e.Message.Contains("default/user-a")), "a DeletionBlocked Event naming a user", TimeSpan.FromSeconds(60));
 
         await _bed.Kube.DeleteClusterAsync("default", "user-a");
         await _bed.WaitGoneAsync("default", "user-a");
@@ -318,8 +319,8 @@ public sealed class SampleDeletionTests
             "deletion after a restart waits for the Secret, and says so");
         blocked.Status!.Conditions!.Single(x => x.Type == ClusterConditions.DeletionBlocked).Message
             .Should().Contain("Secret default/p-credentials not found");
-        var events = await bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=survivor");
-        events.Items.Should().Contain(e => e.Reason == "DeletionBlocked" && e.Message.Contains("Re-create the Secret"));
+        await Eventually.UntilAsync(async () => (await bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=survivor"))
+            .Items.Any(e => e.Reason == "DeletionBlocked" && e.Message.Contains("Re-create the Secret")), "a DeletionBlocked Event saying what to do", TimeSpan.FromSeconds(60));
         (await bed.DescribeAsync("survivor"))!.Status.Should().Be("ACTIVE");
 
         await bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
