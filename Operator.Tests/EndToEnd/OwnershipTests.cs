@@ -143,8 +143,7 @@ public sealed class OwnershipTests
         // raced the deletion is a DescribeClusters followed by a CreateCluster (the first retry may have sent its
         // DescribeClusters before the count was taken, so a leading CreateCluster is one too); a finalizer's call would
         // be anything else, or a DescribeClusters that no CreateCluster follows.
-        var calls = _bed.Aws.RecordedRequests.Skip(before).Where(r => r.Contains("\"stillborn\"", StringComparison.Ordinal))
-            .Select(r => System.Text.RegularExpressions.Regex.Match(r, @"(?im)^x-amz-target: *[^.\r\n]*\.(\w+)").Groups[1].Value).ToList();
+        var calls = _bed.OperatorCallsNaming(before, "stillborn");
         var retries = calls.Count > 0 && calls[0] == "CreateCluster" ? calls.Skip(1).ToList() : calls;
         retries.Chunk(2).Where(pair => !pair.SequenceEqual(["DescribeClusters", "CreateCluster"])).Should().BeEmpty(
             "nothing of this object exists in ECS, so only create retries name it (calls: {0})", string.Join(", ", calls));

@@ -182,6 +182,20 @@ internal sealed class OperatorTestBed : IAsyncDisposable
         return response.Clusters?.FirstOrDefault(c => c.ClusterName == clusterName);
     }
 
+    /// <summary>
+    /// The ECS operations, in the order received, of the requests recorded from index <paramref name="since"/> of
+    /// <see cref="AwsEmulator.RecordedRequests"/> (the bed started with <c>RecordRequests</c>) that name the cluster
+    /// <paramref name="clusterName"/> by name or ARN, the test's own calls excluded: what one object cost while other
+    /// objects of the same operator may still be converging.
+    /// </summary>
+    public List<string> OperatorCallsNaming(int since, string clusterName) =>
+        Aws.RecordedRequests.Skip(since)
+            .Where(r => (r.Contains($"\"{clusterName}\"", StringComparison.Ordinal) || r.Contains($"cluster/{clusterName}\"", StringComparison.Ordinal))
+                && !r.Contains("Credential=test-inspector/", StringComparison.Ordinal))
+            .Select(r => System.Text.RegularExpressions.Regex.Match(r, @"(?im)^x-amz-target: *[^.\r\n]*\.(\w+)").Groups[1].Value)
+            .Where(op => op.Length > 0)
+            .ToList();
+
     /// <summary>AWS calls the operator made since <paramref name="since"/>, by operation (the test's own calls excluded).</summary>
     public Dictionary<string, int> OperatorCalls(DateTimeOffset since) =>
         Aws.Calls.Snapshot().Where(c => c.At >= since && c.AccessKeyId != "test-inspector")
