@@ -13,7 +13,8 @@ namespace Operator.Core.Informers;
 /// Guarantees: <see cref="HasSynced"/> turns true once every scope has been listed, and never turns back;
 /// every object is passed through the transform before it is cached (managedFields and kubectl's
 /// last-applied-configuration annotation are always dropped: nothing reads them, and they are most of a cached object's
-/// memory), and strings repeated across cached objects are shared instances (<see cref="NewCacheJson"/>).
+/// memory), and strings repeated across cached objects are shared instances (<see cref="NewCacheJson"/>) unless
+/// <see cref="InformerOptions.SharedStrings"/> is off.
 /// Cached objects are therefore never fit to be written back whole (PUT); write with patches.
 /// The caller must register handlers and indexes before <see cref="RunAsync"/>, and must treat a faulted
 /// <see cref="RunAsync"/> as fatal for the process: a dead informer would silently stop all reconciliation.
@@ -34,10 +35,10 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
         Resource = ResourceType.Of<T>();
         var logger = loggers.CreateLogger($"Operator.Informer.{Resource.Kind}");
         Func<T, T> cacheTransform = transform is null ? TrimForCache : obj => TrimForCache(transform(obj));
-        var json = NewCacheJson();
+        CacheJson = options.SharedStrings ? NewCacheJson() : KubeJson.Options;
         IReadOnlyList<string?> scopes = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
         _reflectors = scopes
-            .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, json, _notifier, options, time, logger, metrics))
+            .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, CacheJson, _notifier, options, time, logger, metrics))
             .ToList();
         metrics.Track(Resource.Plural, () => HasSynced);
     }
@@ -45,6 +46,10 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
     public ResourceType Resource { get; }
     public string Name => $"informer/{Resource.Plural}";
     public ObjectStore<T> Store { get; } = new();
+
+    /// <summary>What list pages and watch events are read with: <see cref="NewCacheJson"/>'s, or
+    /// <see cref="KubeJson.Options"/> when <see cref="InformerOptions.SharedStrings"/> is off.</summary>
+    public JsonSerializerOptions CacheJson { get; }
     public bool HasSynced => _reflectors.All(r => r.HasSynced);
 
     /// <summary>The first scope's reason for not having synced (e.g. a 403 on list); null when synced.</summary>

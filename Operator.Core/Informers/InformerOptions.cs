@@ -16,4 +16,9 @@ internal sealed record InformerOptions
     public TimeSpan MinWatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     public string? LabelSelector { get; init; }
+
+    /// <summary>Read what is cached with a string pool of the informer's own (<see cref="Informer{T}.NewCacheJson"/>).
+    /// Off for a kind whose strings must not outlive its objects: a pooled string stays in the pool until evicted, and
+    /// a Secret's values (kubectl's last-applied annotation repeats its data) must not.</summary>
+    public bool SharedStrings { get; init; } = true;
 }

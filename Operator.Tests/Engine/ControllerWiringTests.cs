@@ -52,6 +52,16 @@ public sealed class ControllerWiringTests
     }
 
     [Test]
+    public async Task Secrets_are_read_without_the_string_pool_and_the_custom_resources_with_it()
+    {
+        await using var app = Build();
+        app.Services.GetRequiredService<Informer<V1Secret>>().CacheJson.Converters.Should().NotContain(c => c is Operator.Core.Kubernetes.PooledStringConverter,
+            "a pooled string outlives the object it was read for, and a Secret's values must not");
+        app.Services.GetRequiredService<Informer<ECSCluster>>().CacheJson.Converters.Should().Contain(c => c is Operator.Core.Kubernetes.PooledStringConverter);
+        app.Services.GetRequiredService<Informer<AWSProvider>>().CacheJson.Converters.Should().Contain(c => c is Operator.Core.Kubernetes.PooledStringConverter);
+    }
+
+    [Test]
     public async Task Applying_the_wiring_again_attaches_nothing_more()
     {
         await using var app = Build();

@@ -103,8 +103,8 @@ internal sealed class InformerWiring(IEnumerable<InformerWiring.Part> parts, ISe
 }
 
 /// <summary>
-/// One informer's declaration. Defaults: the operator's resync period (<see cref="InformerOptions"/>), no transform
-/// beyond the informer's own trimming, no index, no handler.
+/// One informer's declaration. Defaults: the operator's resync period (<see cref="InformerOptions"/>), shared strings,
+/// no transform beyond the informer's own trimming, no index, no handler.
 /// </summary>
 internal sealed class InformerBuilder<T> : IWiring
     where T : class, IKubernetesObject<V1ObjectMeta>
@@ -112,12 +112,20 @@ internal sealed class InformerBuilder<T> : IWiring
     private readonly List<(string Name, Func<T, IEnumerable<string>> Values)> _indexes = [];
     private readonly List<Func<IServiceProvider, IInformerHandler<T>>> _handlers = [];
     private TimeSpan? _resync;
+    private bool _sharedStrings = true;
     private Func<T, T>? _transform;
 
     /// <summary>Re-delivers every cached object this often (zero: never), instead of the operator's resync period.</summary>
     public InformerBuilder<T> Resync(TimeSpan period)
     {
         _resync = period;
+        return this;
+    }
+
+    /// <summary>No string pool for this kind (<see cref="InformerOptions.SharedStrings"/>): for Secrets.</summary>
+    public InformerBuilder<T> WithoutSharedStrings()
+    {
+        _sharedStrings = false;
         return this;
     }
 
@@ -146,7 +154,7 @@ internal sealed class InformerBuilder<T> : IWiring
         var options = sp.GetRequiredService<InformerOptions>();
         var informer = new Informer<T>(
             sp.GetRequiredService<RawApiClient>(),
-            _resync is { } resync ? options with { ResyncPeriod = resync } : options,
+            options with { ResyncPeriod = _resync ?? options.ResyncPeriod, SharedStrings = _sharedStrings },
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<InformerMetrics>(),

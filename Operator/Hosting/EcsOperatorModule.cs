@@ -65,7 +65,8 @@ internal static class EcsOperatorModule
             .Resync(TimeSpan.Zero)
             .Index(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)])
             .Handles(sp => new EventBookkeepingHandler<ECSCluster>(sp.GetRequiredService<IEventRecorder>())));
-        services.AddInformer<V1Secret>(i => i.Resync(TimeSpan.Zero).Transform(SecretChangeHandler.MetadataOnly));
+        // Metadata only, and no string pool: a value read from a Secret must not outlive the read.
+        services.AddInformer<V1Secret>(i => i.Resync(TimeSpan.Zero).WithoutSharedStrings().Transform(SecretChangeHandler.MetadataOnly));
         services.AddSingleton(sp => new ProviderResolver(sp.GetRequiredService<Informer<AWSProvider>>().Store));
         services.AddSingleton(new ClusterReconcilerOptions());
         services.AddSingleton(sp => new ProviderBulkhead(
