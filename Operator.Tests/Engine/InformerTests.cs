@@ -91,7 +91,9 @@ public sealed class InformerTests
         {
             ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [Informer<ECSCluster>.LastAppliedAnnotation] = "{\"x\":1}", ["team"] = "b" } },
         });
-        await Eventually.UntilAsync(() => informer.Store.Get("default/applied")!.Metadata.Annotations?["team"] == "b", "the update");
+        // Handlers are notified after the store is updated, so wait for the notification, not only for the store.
+        await Eventually.UntilAsync(() => informer.Store.Get("default/applied")!.Metadata.Annotations?["team"] == "b"
+            && handler.Count("update", "default/applied") >= 1, "the update, cached and notified");
         informer.Store.Get("default/applied")!.Metadata.Annotations.Should().NotContainKey(Informer<ECSCluster>.LastAppliedAnnotation);
         handler.Count("update", "default/applied").Should().Be(1);
     }
