@@ -6,7 +6,7 @@ namespace Operator.Tests.Deploy;
 /// <summary>
 /// The operator's RBAC is least privilege: exactly the requests Operator.Core makes (informers list/watch the two
 /// kinds and Secrets; KubernetesSecretReader gets Secrets; ObjectPatcher patches ECSCluster finalizers and both
-/// kinds' /status; EventRecorder creates and patches core/v1 Events; LeaseLock gets, creates and updates its Lease
+/// kinds' /status; EventRecorder creates and patches core/v1 Events; LeaderElection gets, creates and patches its Lease
 /// in infra-operator-system). Adding a grant must change this test.
 /// </summary>
 [TestFixture]
@@ -39,7 +39,7 @@ public sealed class RbacTests
     [
         ("coordination.k8s.io", "leases", "get"),
         ("coordination.k8s.io", "leases", "create"),
-        ("coordination.k8s.io", "leases", "update"),
+        ("coordination.k8s.io", "leases", "patch"),
     ];
 
     public static IEnumerable<string> Builds() =>
@@ -170,8 +170,8 @@ public sealed class RbacTests
     [TestCase(Group, "awsproviders", "status", "patch", "team-a", true)]
     [TestCase("coordination.k8s.io", "leases", "", "get", "infra-operator-system", true)]
     [TestCase("coordination.k8s.io", "leases", "", "create", "infra-operator-system", true)]
-    [TestCase("coordination.k8s.io", "leases", "", "update", "infra-operator-system", true)]
-    [TestCase("coordination.k8s.io", "leases", "", "patch", "infra-operator-system", false)]
+    [TestCase("coordination.k8s.io", "leases", "", "patch", "infra-operator-system", true)]
+    [TestCase("coordination.k8s.io", "leases", "", "update", "infra-operator-system", false)]
     [TestCase("coordination.k8s.io", "leases", "", "delete", "infra-operator-system", false)]
     [TestCase("coordination.k8s.io", "leases", "", "get", "default", false)]
     [TestCase("coordination.k8s.io", "leases", "", "list", null, false)]
@@ -193,7 +193,7 @@ public sealed class RbacTests
         [
             new(now, "GET", "/apis/aws-infra-operator.runner.codes/v1alpha1/ecsclusters", "list", Group, "ecsclusters", "", "", "", 200),
             new(now, "PATCH", "/apis/aws-infra-operator.runner.codes/v1alpha1/namespaces/default/ecsclusters/a/status", "patch", Group, "ecsclusters", "status", "default", "a", 200),
-            new(now, "PUT", "/apis/coordination.k8s.io/v1/namespaces/infra-operator-system/leases/infra-operator-leader", "update", "coordination.k8s.io", "leases", "", "infra-operator-system", "infra-operator-leader", 200),
+            new(now, "PATCH", "/apis/coordination.k8s.io/v1/namespaces/infra-operator-system/leases/infra-operator-leader", "patch", "coordination.k8s.io", "leases", "", "infra-operator-system", "infra-operator-leader", 200),
             new(now, "GET", "/apis/aws-infra-operator.runner.codes/v1alpha1", "get", "", "", "", "", "", 200),
             new(now, "DELETE", "/apis/aws-infra-operator.runner.codes/v1alpha1/namespaces/default/ecsclusters/a", "delete", Group, "ecsclusters", "", "default", "a", 200),
             new(now, "PUT", "/api/v1/namespaces/default/secrets/s", "update", "", "secrets", "", "default", "s", 200),

@@ -37,6 +37,9 @@ public sealed class LeaderElectionTests
         var reconciledBy = new ConcurrentQueue<(string Instance, string Key)>();
         // A long lease: a standby that had to wait it out would take 30 s; the release lets it in at its next retry.
         var timing = new Timing(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+        // A Lease left by an earlier leader, as a real apiserver returns it: a replica started while it exists takes it
+        // (released: no holder) without the fence of a Lease it creates itself.
+        await CreateLeaseAsync(bed, holder: "", durationSeconds: 1);
         var leases = await LeaseHistory.StartAsync(bed, meters);
 
         var a = Instance("a", bed, meters, reconciledBy, timing);
@@ -55,6 +58,9 @@ public sealed class LeaderElectionTests
         reconciledBy.Select(r => r.Instance).Should().OnlyContain(i => i == "a", "only the leader runs workers");
         var held = (await ReadLeaseAsync(bed)).Spec;
         held.HolderIdentity.Should().Be("a");
+        var heldLease = await ReadLeaseAsync(bed);
+        heldLease.Metadata.Annotations.Should().ContainKey("example.com/note", "the leader writes only the Lease's spec, never metadata it does not own");
+        heldLease.Metadata.Labels.Should().ContainKey("app.kubernetes.io/managed-by");
 
         await a.Manager.StopAsync(CancellationToken.None); // SIGTERM: drain, then release
         await Eventually.UntilAsync(() => b.Manager.IsLeader, "b takes over the Lease");
@@ -159,6 +165,120 @@ public sealed class LeaderElectionTests
         await b.Manager.StopAsync(CancellationToken.None);
     }
 
+    [Test]
+    public async Task A_replica_that_creates_the_Lease_works_only_after_one_lease_duration_so_a_deleted_Lease_never_gives_two_leaders()
+    {
+        await using var bed = await KubeTestBed.StartAsync();
+        await bed.EnsureNamespaceAsync(LeaseNamespace);
+        using var meters = new TestMeterFactory();
+        var reconciledBy = new ConcurrentQueue<(string Instance, string Key)>();
+        // a renews slowly, b retries fast: without the fence b would create the deleted Lease and work for up to a
+        // second while a, which has not yet noticed, still does.
+        var a = Instance("a", bed, meters, reconciledBy, new Timing(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(1)));
+        await a.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => a.Manager.IsLeader && a.Manager.LeaderWorkStarted, "instance a leading");
+        var b = Instance("b", bed, meters, reconciledBy, new Timing(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(100)));
+        await b.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => b.Manager.IsReady, "instance b's informers synced");
+
+        // A steady stream of new objects, so that whoever works reconciles all the time.
+        using var stopCreating = new CancellationTokenSource();
+        var creating = Task.Run(async () =>
+        {
+            for (var i = 0; !stopCreating.IsCancellationRequested; i++)
+            {
+                await bed.CreateClusterAsync("default", $"c{i}");
+                await Task.Delay(50);
+            }
+        });
+        await Eventually.UntilAsync(() => reconciledBy.Count > 5, "a reconciling the stream");
+        await bed.Client.CoordinationV1.DeleteNamespacedLeaseAsync("infra-operator-leader", LeaseNamespace);
+
+        await Eventually.UntilAsync(() => a.Lifetime.Stopped, "a to step down once it sees the Lease gone");
+        await Eventually.UntilAsync(() => reconciledBy.Any(r => r.Instance == "b"), "b to lead and reconcile", TimeSpan.FromSeconds(60));
+        await Eventually.UntilAsync(() => reconciledBy.Count(r => r.Instance == "b") > 5, "b reconciling the stream");
+        await stopCreating.CancelAsync();
+        await creating;
+
+        var order = reconciledBy.Select(r => r.Instance).ToList();
+        var lastOfA = order.LastIndexOf("a");
+        var firstOfB = order.IndexOf("b");
+        lastOfA.Should().BeLessThan(firstOfB, "at no moment did both replicas reconcile: every pass of a came before b's first");
+        a.Manager.Failure.Should().Contain("leader election lost");
+        a.Logs.All.Should().Contain("Created Lease", "a created the missing Lease and waited before working");
+        b.Logs.All.Should().Contain("Created Lease");
+        await a.Manager.StopAsync(CancellationToken.None);
+        await b.Manager.StopAsync(CancellationToken.None);
+    }
+
+    [Test]
+    public async Task A_renewal_failing_with_an_error_no_retry_can_fix_loses_the_Lease_at_once()
+    {
+        await using var bed = await KubeTestBed.StartAsync();
+        await bed.EnsureNamespaceAsync(LeaseNamespace);
+        await CreateLeaseAsync(bed, holder: "", durationSeconds: 1);
+        using var meters = new TestMeterFactory();
+        var reconciledBy = new ConcurrentQueue<(string Instance, string Key)>();
+        var a = Instance("a", bed, meters, reconciledBy, new Timing(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200)));
+        await a.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => a.Manager.IsLeader && a.Manager.LeaderWorkStarted, "instance a leading");
+
+        // One renewal answered 422: a retry would succeed (the fault fires once), but an error of this kind means the
+        // renew path is broken, and a leader that cannot trust its renewals must stop.
+        var fault = bed.Emulator.Faults.FailRequests(422, pathPrefix: "/apis/coordination.k8s.io/", verb: "patch", times: 1);
+        await Eventually.UntilAsync(() => a.Lifetime.Stopped, "the leader to give up after the non-transient failure");
+        fault.Hits.Should().Be(1);
+        a.Manager.Failure.Should().Contain("leader election lost");
+        a.Logs.All.Should().Contain("no retry can fix");
+        await a.Manager.StopAsync(CancellationToken.None);
+    }
+
+    [Test]
+    public async Task Deadlines_run_on_the_monotonic_clock_so_a_wall_clock_step_back_does_not_extend_leadership()
+    {
+        await using var bed = await KubeTestBed.StartAsync();
+        await bed.EnsureNamespaceAsync(LeaseNamespace);
+        await CreateLeaseAsync(bed, holder: "", durationSeconds: 1);
+        using var meters = new TestMeterFactory();
+        var reconciledBy = new ConcurrentQueue<(string Instance, string Key)>();
+        var clock = new SteppingClock();
+        var a = Instance("a", bed, meters, reconciledBy, new Timing(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(250)), clock);
+        await a.Manager.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => a.Manager.IsLeader && a.Manager.LeaderWorkStarted, "instance a leading");
+
+        // The wall clock jumps back an hour (NTP, a VM resumed) while the apiserver refuses connections.
+        clock.WallOffset = TimeSpan.FromHours(-1);
+        var outage = bed.Emulator.Faults.RefuseConnectionsAsync(TimeSpan.FromSeconds(8));
+        await Eventually.UntilAsync(() => a.Lifetime.Stopped, "the leader to give up after its renew deadline, measured on the monotonic clock");
+        a.Logs.All.Should().Contain("renew deadline");
+        await outage;
+        await a.Manager.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>The system clock, with the wall clock offset at will; timestamps and timers stay monotonic.</summary>
+    private sealed class SteppingClock : TimeProvider
+    {
+        public TimeSpan WallOffset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + WallOffset;
+    }
+
+    private static async Task CreateLeaseAsync(KubeTestBed bed, string holder, int durationSeconds)
+    {
+        var now = DateTime.UtcNow;
+        await bed.Client.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = "infra-operator-leader",
+                NamespaceProperty = LeaseNamespace,
+                Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "someone-else" },
+                Annotations = new Dictionary<string, string> { ["example.com/note"] = "kept" },
+            },
+            Spec = new V1LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = durationSeconds, AcquireTime = now, RenewTime = now, LeaseTransitions = 3 },
+        }, LeaseNamespace, fieldManager: "someone-else");
+    }
+
     private static async Task<V1Lease> ReadLeaseAsync(KubeTestBed bed) =>
         await bed.Client.CoordinationV1.ReadNamespacedLeaseAsync("infra-operator-leader", LeaseNamespace);
 
@@ -167,7 +287,7 @@ public sealed class LeaderElectionTests
     private sealed record Replica(ControllerManager Manager, FakeLifetime Lifetime, LogCapture Logs);
 
     private static Replica Instance(
-        string name, KubeTestBed bed, TestMeterFactory meters, ConcurrentQueue<(string, string)> reconciledBy, Timing timing)
+        string name, KubeTestBed bed, TestMeterFactory meters, ConcurrentQueue<(string, string)> reconciledBy, Timing timing, TimeProvider? clock = null)
     {
         var logs = new LogCapture();
         var loggers = LoggerFactory.Create(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
@@ -182,7 +302,7 @@ public sealed class LeaderElectionTests
             LeaseDuration = timing.LeaseDuration,
             RenewDeadline = timing.RenewDeadline,
             RetryPeriod = timing.RetryPeriod,
-        }, TimeProvider.System, loggers.CreateLogger<LeaderElection>());
+        }, clock ?? TimeProvider.System, meters, loggers.CreateLogger<LeaderElection>());
         var lifetime = new FakeLifetime();
         return new Replica(new ControllerManager([informer], [controller], election, lifetime, loggers.CreateLogger<ControllerManager>()), lifetime, logs);
     }

@@ -29,7 +29,10 @@ namespace Operator.Hosting;
 internal static class OperatorHost
 {
     public static readonly string[] Meters =
-        [ControllerMetrics.MeterName, WorkQueueMetrics.MeterName, InformerMetrics.MeterName, AwsApiTelemetry.Name, Core.Clusters.DriftScanner.MeterName];
+        [
+            ControllerMetrics.MeterName, WorkQueueMetrics.MeterName, InformerMetrics.MeterName, AwsApiTelemetry.Name,
+            Core.Clusters.DriftScanner.MeterName, LeaderElection.MeterName,
+        ];
 
     public static readonly string[] ActivitySources = [ControllerMetrics.ActivitySourceName, AwsApiTelemetry.Name];
 
@@ -83,7 +86,8 @@ internal static class OperatorHost
             };
             services.AddSingleton(Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? lease with { Identity = pod } : lease);
             services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<LeaderElectionOptions>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElection>>()));
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+                sp.GetRequiredService<ILogger<LeaderElection>>()));
         }
         services.AddSingleton(sp =>
         {
