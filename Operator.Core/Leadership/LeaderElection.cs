@@ -322,20 +322,29 @@ internal sealed class LeaderElection
             {
                 return new Attempt(false, "nobody (the Lease was deleted)");
             }
-            var created = await leases.CreateNamespacedLeaseAsync(new V1Lease
+            V1Lease created;
+            try
             {
-                ApiVersion = "coordination.k8s.io/v1",
-                Kind = "Lease",
-                Metadata = new V1ObjectMeta { Name = _options.LeaseName, NamespaceProperty = _options.LeaseNamespace },
-                Spec = new V1LeaseSpec
+                created = await leases.CreateNamespacedLeaseAsync(new V1Lease
                 {
-                    HolderIdentity = _options.Identity,
-                    LeaseDurationSeconds = LeaseSeconds,
-                    AcquireTime = now,
-                    RenewTime = now,
-                    LeaseTransitions = 0,
-                },
-            }, _options.LeaseNamespace, fieldManager: FieldManager, cancellationToken: ct).ConfigureAwait(false);
+                    ApiVersion = "coordination.k8s.io/v1",
+                    Kind = "Lease",
+                    Metadata = new V1ObjectMeta { Name = _options.LeaseName, NamespaceProperty = _options.LeaseNamespace },
+                    Spec = new V1LeaseSpec
+                    {
+                        HolderIdentity = _options.Identity,
+                        LeaseDurationSeconds = LeaseSeconds,
+                        AcquireTime = now,
+                        RenewTime = now,
+                        LeaseTransitions = 0,
+                    },
+                }, _options.LeaseNamespace, fieldManager: FieldManager, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // Another replica created it first (409 AlreadyExists): read it again next time, as a standby.
+                throw new LeaseConflictException();
+            }
             Observe(created, observedAt);
             return new Attempt(true, _options.Identity, Created: true);
         }

@@ -22,8 +22,8 @@ internal static class Eventually
         }
     }
 
-    public static Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
-        UntilAsync(condition, () => what, timeout);
+    public static Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null, TimeSpan? poll = null) =>
+        UntilAsync(condition, () => what, timeout, poll);
 
     /// <summary>
     /// As the other overloads, for a condition that must be read over the wire. <paramref name="what"/> is computed on
