@@ -70,9 +70,9 @@ internal sealed record ClusterDiff(
 
     private static bool ServiceConnectMatches(string want, string? have, bool specChanged)
     {
-        if (have == want)
+        if (have == want || (want.Length == 0 && string.IsNullOrEmpty(have)))
         {
-            return true;
+            return true; // "" asks for no Service Connect defaults
         }
         // AWS answers with the namespace's ARN when given its name: a name cannot be compared with an ARN, so it
         // is re-sent only when the spec changed (an idempotent call), never on every drift scan.

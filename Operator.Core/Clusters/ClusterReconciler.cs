@@ -210,6 +210,8 @@ internal sealed class ClusterReconciler(
                     pass.Changed = true;
                 }
                 pass.Set(ClusterConditions.Synced, true, ClusterConditions.Reasons.Synced, "the ECS cluster matches the spec");
+                // From now on these fields' absence means empty (SpecFields).
+                pass.Status.ManagedSpecFields = SpecFields.Managed(obj);
             }
             return await ReportAsync(pass, observed, ct).ConfigureAwait(false);
         }

@@ -4,9 +4,11 @@ using Ecs = Operator.Core.Aws.Ecs.Model;
 namespace Operator.Core.Clusters;
 
 /// <summary>
-/// What an ECSCluster asks of AWS, in the ECS API's terms. Parts the spec leaves out (null) are not managed: the
-/// operator leaves them as they are in AWS. Tags are managed as a whole set: the provider's defaultTags, overridden by
-/// the spec's tags, plus the ownership tag.
+/// What an ECSCluster asks of AWS, in the ECS API's terms. Parts that are not managed (null: the spec leaves them
+/// out and never set them, see <see cref="SpecFields"/>) are left as they are in AWS; a managed part the spec no longer
+/// sets is asked for empty (no capacity providers or strategy, ECS Exec <c>logging: DEFAULT</c>, Service Connect
+/// namespace <c>""</c>, which ECS takes as "remove"). Tags are managed as a whole set: the provider's defaultTags,
+/// overridden by the spec's tags, plus the ownership tag.
 /// </summary>
 internal sealed record DesiredCluster(
     string Name,
@@ -32,13 +34,14 @@ internal sealed record DesiredCluster(
         tags[Ownership.TagKey] = Ownership.Owner(obj);
 
         var exec = spec.Configuration?.ExecuteCommandConfiguration;
+        var configurationManaged = spec.Configuration is not null || SpecFields.WasManaged(obj, SpecFields.Configuration);
         return new DesiredCluster(
             spec.ClusterName,
             tags,
             spec.Settings?.Select(s => new Ecs.ClusterSetting(s.Name, s.Value)).ToList(),
-            spec.Configuration is null ? null : new Ecs.ClusterConfiguration
+            !configurationManaged ? null : new Ecs.ClusterConfiguration
             {
-                ExecuteCommandConfiguration = exec is null ? null : new Ecs.ExecuteCommandConfiguration
+                ExecuteCommandConfiguration = exec is null ? new Ecs.ExecuteCommandConfiguration { Logging = "DEFAULT" } : new Ecs.ExecuteCommandConfiguration
                 {
                     KmsKeyId = exec.KmsKeyId,
                     Logging = exec.Logging,
@@ -52,9 +55,10 @@ internal sealed record DesiredCluster(
                     },
                 },
             },
-            spec.ServiceConnectDefaults?.Namespace,
-            spec.CapacityProviders,
-            spec.DefaultCapacityProviderStrategy?.Select(s => new Ecs.CapacityProviderStrategyItem(s.CapacityProvider, s.Weight, s.Base)).ToList());
+            spec.ServiceConnectDefaults?.Namespace ?? (SpecFields.WasManaged(obj, SpecFields.ServiceConnectDefaults) ? "" : null),
+            spec.CapacityProviders ?? (SpecFields.WasManaged(obj, SpecFields.CapacityProviders) ? [] : null),
+            spec.DefaultCapacityProviderStrategy?.Select(s => new Ecs.CapacityProviderStrategyItem(s.CapacityProvider, s.Weight, s.Base)).ToList()
+                ?? (SpecFields.WasManaged(obj, SpecFields.Strategy) ? [] : null));
     }
 
     public Ecs.CreateClusterRequest ToCreateRequest() => new()
@@ -65,6 +69,6 @@ internal sealed record DesiredCluster(
         Configuration = Configuration,
         CapacityProviders = CapacityProviders,
         DefaultCapacityProviderStrategy = Strategy,
-        ServiceConnectDefaults = ServiceConnectNamespace is null ? null : new Ecs.ClusterServiceConnectDefaults(ServiceConnectNamespace),
+        ServiceConnectDefaults = string.IsNullOrEmpty(ServiceConnectNamespace) ? null : new Ecs.ClusterServiceConnectDefaults(ServiceConnectNamespace),
     };
 }

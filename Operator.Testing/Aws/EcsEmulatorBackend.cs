@@ -211,7 +211,8 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
 
             if (request.ServiceConnectDefaults is not null)
             {
-                cluster.ServiceConnectDefaults = request.ServiceConnectDefaults;
+                // ECS: an empty namespace removes the cluster's Service Connect defaults.
+                cluster.ServiceConnectDefaults = string.IsNullOrEmpty(request.ServiceConnectDefaults.Namespace) ? null : request.ServiceConnectDefaults;
             }
 
             return new UpdateClusterResponse { Cluster = Render(cluster, ClusterField.All) };

@@ -9,7 +9,7 @@ namespace Operator.Tests.Api;
 /// <summary>
 /// The openAPIV3Schema of a CRD in manifests/crds as a JSON Schema (2020-12) for JsonSchema.Net. The Kubernetes
 /// extensions (x-kubernetes-*) are stripped: JsonSchema.Net refuses unknown keywords, and CEL rules are covered by
-/// the API emulator's validator instead.
+/// the API emulator's validator instead. OpenAPI's <c>nullable: true</c> becomes a type that also admits null.
 /// </summary>
 internal static class CrdJsonSchema
 {
@@ -46,6 +46,10 @@ internal static class CrdJsonSchema
                 foreach (var key in obj.Select(p => p.Key).Where(k => k.StartsWith("x-kubernetes-", StringComparison.Ordinal)).ToList())
                 {
                     obj.Remove(key);
+                }
+                if (obj["nullable"] is JsonValue nullable && obj.Remove("nullable") && nullable.GetValue<bool>() && obj["type"] is JsonValue type)
+                {
+                    obj["type"] = new JsonArray(type.GetValue<string>(), "null");
                 }
                 foreach (var (_, child) in obj)
                 {

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Clusters;
 using Operator.Testing;
@@ -26,13 +25,15 @@ public sealed class LaneOperatorTests(LaneBackend backend)
     ];
 
     private LaneEnvironment _lane = null!;
-    private WebApplication _operator = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
         _lane = await LaneEnvironment.StartAsync(backend);
-        _operator = await _lane.StartOperatorAsync();
+        await _lane.StartOperatorAsync();
+        // The guide's static provider, which the update tests use (the guide test applies it again, unchanged).
+        await _lane.Plane.KubectlAsync("apply", "-f", Path.Combine(RepositoryLayout.SampleDirectory, "secret-aws-credentials.yaml"),
+            "-f", Path.Combine(RepositoryLayout.SampleDirectory, "awsprovider-static.yaml"));
     }
 
     [OneTimeTearDown]
@@ -67,27 +68,42 @@ public sealed class LaneOperatorTests(LaneBackend backend)
     [TestCase("merge-patch"), Order(2)]
     [TestCase("client-side-apply")]
     [TestCase("server-side-apply")]
-    public async Task A_spec_change_by_every_update_method_reaches_ECS_including_clearing_a_list(string method)
+    public async Task A_spec_change_by_every_update_method_reaches_ECS_including_clearing_every_clearable_field(string method)
     {
         var name = $"upd-{method}";
-        var initial = Cluster(name, providers: ["FARGATE", "FARGATE_SPOT"], tags: new() { ["team"] = "a", ["tier"] = "gold" });
-        await Write(method, initial, first: true);
+        await Write(method, Cluster(name, clear: false), first: true);
         var obj = await _lane.WaitReadyAsync("default", name, TimeSpan.FromSeconds(120));
-        (await _lane.DescribeAsync(name))!.CapacityProviders.Should().BeEquivalentTo("FARGATE", "FARGATE_SPOT");
+        var before = (await _lane.DescribeAsync(name))!;
+        before.CapacityProviders.Should().BeEquivalentTo("FARGATE", "FARGATE_SPOT");
+        before.Configuration!.ExecuteCommandConfiguration!.Logging.Should().Be("OVERRIDE");
+        before.ServiceConnectDefaults!.Namespace.Should().Contain("team-ns");
 
-        // Clear the capacity providers and the strategy, change one tag and drop another.
-        var changed = Cluster(name, providers: [], tags: new() { ["team"] = "b" });
-        await Write(method, changed, first: false);
+        // Every clearable field emptied, one tag changed and one dropped, as each method's users write it: server-side
+        // apply sends [] and {} (stored as absent or null), client-side apply drops the objects from the file and sends
+        // [], a merge patch sends [] and deletes the objects with null.
+        var cleared = Cluster(name, clear: true);
+        if (method == "client-side-apply")
+        {
+            cleared["spec"]!.AsObject().Remove("configuration");
+            cleared["spec"]!.AsObject().Remove("serviceConnectDefaults");
+        }
+        await Write(method, cleared, first: false);
         await _lane.WaitForClusterAsync("default", name,
             c => c.Metadata.Generation > obj.Metadata.Generation && c.Status?.ObservedGeneration == c.Metadata.Generation && c.Status.Ready == true,
             "the new generation applied");
+        Operator.Core.Aws.Ecs.Model.Cluster? ecs = null;
         await Eventually.UntilAsync(async () =>
         {
-            var ecs = (await _lane.DescribeAsync(name))!;
+            ecs = (await _lane.DescribeAsync(name))!;
             var tags = ecs.Tags!.ToDictionary(t => t.Key, t => t.Value);
             return (ecs.CapacityProviders ?? []).Count == 0 && (ecs.DefaultCapacityProviderStrategy ?? []).Count == 0
+                && (ecs.Configuration?.ExecuteCommandConfiguration?.Logging ?? "DEFAULT") == "DEFAULT"
+                && ecs.Configuration?.ExecuteCommandConfiguration?.LogConfiguration is null
+                && string.IsNullOrEmpty(ecs.ServiceConnectDefaults?.Namespace)
                 && tags.GetValueOrDefault("team") == "b" && !tags.ContainsKey("tier");
-        }, $"ECS to have no capacity providers and the new tags after a {method} on {_lane.Plane.Description}", TimeSpan.FromSeconds(60));
+        }, () => $"ECS to have every clearable field cleared after a {method} on {_lane.Plane.Description}; ECS has "
+            + System.Text.Json.JsonSerializer.Serialize(ecs?.CapacityProviders) + " " + ecs?.ServiceConnectDefaults?.Namespace
+            + " " + ecs?.Configuration?.ExecuteCommandConfiguration?.Logging, TimeSpan.FromSeconds(60));
     }
 
     [TestCase("secret", "provider", "cluster"), Order(3)]
@@ -141,8 +157,15 @@ public sealed class LaneOperatorTests(LaneBackend backend)
                 break;
             case "merge-patch":
                 var patch = new JsonObject { ["spec"] = obj["spec"]!.DeepClone() };
-                // A merge patch replaces a map key by key: remove the dropped tag explicitly.
+                // A merge patch merges objects key by key: the dropped tag and the emptied objects are removed with null.
                 patch["spec"]!["tags"]!["tier"] = null;
+                foreach (var field in new[] { "configuration", "serviceConnectDefaults" })
+                {
+                    if (patch["spec"]![field] is JsonObject { Count: 0 })
+                    {
+                        patch["spec"]![field] = null;
+                    }
+                }
                 await _lane.Plane.KubectlAsync("patch", "ecscluster", obj["metadata"]!["name"]!.GetValue<string>(), "-n", "default", "--type", "merge",
                     "-p", patch.ToJsonString());
                 break;
@@ -155,22 +178,43 @@ public sealed class LaneOperatorTests(LaneBackend backend)
         }
     }
 
-    private static JsonObject Cluster(string name, string[] providers, Dictionary<string, string> tags)
+    /// <summary>A cluster setting every clearable field, or (<paramref name="clear"/>) emptying each of them.</summary>
+    private static JsonObject Cluster(string name, bool clear)
     {
-        var strategy = new JsonArray([.. providers.Select((p, i) => (JsonNode)new JsonObject { ["capacityProvider"] = p, ["weight"] = i == 0 ? 1 : 4 })]);
+        JsonObject spec = clear
+            ? new()
+            {
+                ["capacityProviders"] = new JsonArray(),
+                ["defaultCapacityProviderStrategy"] = new JsonArray(),
+                ["configuration"] = new JsonObject(),
+                ["serviceConnectDefaults"] = new JsonObject(),
+                ["tags"] = new JsonObject { ["team"] = "b" },
+            }
+            : new()
+            {
+                ["capacityProviders"] = new JsonArray("FARGATE", "FARGATE_SPOT"),
+                ["defaultCapacityProviderStrategy"] = new JsonArray(
+                    new JsonObject { ["capacityProvider"] = "FARGATE", ["weight"] = 1 },
+                    new JsonObject { ["capacityProvider"] = "FARGATE_SPOT", ["weight"] = 4 }),
+                ["configuration"] = new JsonObject
+                {
+                    ["executeCommandConfiguration"] = new JsonObject
+                    {
+                        ["logging"] = "OVERRIDE",
+                        ["logConfiguration"] = new JsonObject { ["cloudWatchLogGroupName"] = "/ecs/exec" },
+                    },
+                },
+                ["serviceConnectDefaults"] = new JsonObject { ["namespace"] = "team-ns" },
+                ["tags"] = new JsonObject { ["team"] = "a", ["tier"] = "gold" },
+            };
+        spec["providerRef"] = new JsonObject { ["name"] = "localstack" };
+        spec["clusterName"] = name;
         return new JsonObject
         {
             ["apiVersion"] = ApiGroup.ApiVersion,
             ["kind"] = ECSCluster.KindName,
             ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = "default" },
-            ["spec"] = new JsonObject
-            {
-                ["providerRef"] = new JsonObject { ["name"] = "localstack" },
-                ["clusterName"] = name,
-                ["capacityProviders"] = new JsonArray([.. providers.Select(p => (JsonNode)JsonValue.Create(p))]),
-                ["defaultCapacityProviderStrategy"] = strategy,
-                ["tags"] = new JsonObject([.. tags.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)JsonValue.Create(t.Value)))]),
-            },
+            ["spec"] = spec,
         };
     }
 

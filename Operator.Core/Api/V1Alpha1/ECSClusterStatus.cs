@@ -26,6 +26,12 @@ public sealed record ECSClusterStatus
     [JsonPropertyName("serviceConnectDefaults")] public ServiceConnectDefaults? ServiceConnectDefaults { get; set; }
     /// <summary>Every tag on the cluster, including the provider's defaultTags and the operator's ownership tag.</summary>
     [JsonPropertyName("tags")] public Dictionary<string, string>? Tags { get; set; }
+    /// <summary>
+    /// The optional spec fields this object has set at some generation (see Clusters.SpecFields): once listed,
+    /// such a field's absence means "empty" (server-side apply stores an applied empty list or object as absent), so
+    /// removing it clears it in ECS; a field never set is left as ECS has it.
+    /// </summary>
+    [JsonPropertyName("managedSpecFields")] public List<string>? ManagedSpecFields { get; set; }
     [JsonPropertyName("lastSyncTime")] public DateTime? LastSyncTime { get; set; }
     [JsonPropertyName("observedGeneration")] public long? ObservedGeneration { get; set; }
     [JsonPropertyName("conditions")] public List<V1Condition>? Conditions { get; set; }
