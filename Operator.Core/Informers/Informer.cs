@@ -40,7 +40,7 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
         _reflectors = scopes
             .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, CacheJson, _notifier, options, time, logger, metrics))
             .ToList();
-        metrics.Track(Resource.Plural, () => HasSynced);
+        metrics.Track(Resource.Plural, () => HasSynced, () => WatchDownFor);
     }
 
     public ResourceType Resource { get; }
@@ -54,6 +54,9 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
 
     /// <summary>The first scope's reason for not having synced (e.g. a 403 on list); null when synced.</summary>
     public string? SyncError => _reflectors.Select(r => r.SyncError).FirstOrDefault(e => e is not null);
+
+    /// <summary>How long the longest-failing scope has been without a watch (zero while every scope watches).</summary>
+    public TimeSpan WatchDownFor => _reflectors.Max(r => r.DownFor);
 
     /// <summary>The last resourceVersion each scope has seen (for diagnostics and tests).</summary>
     public IReadOnlyList<string?> LastResourceVersions => [.. _reflectors.Select(r => r.LastResourceVersion)];

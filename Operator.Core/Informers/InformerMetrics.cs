@@ -6,13 +6,15 @@ namespace Operator.Core.Informers;
 /// <summary>
 /// Counters of the informers' list/watch health, tagged by resource. Every informer's series exist from its
 /// construction, at 0 (as controller-runtime pre-creates its series), so dashboards and <c>absent()</c> alerts work
-/// before the first failure; <c>informer_synced{resource}</c> is 1 once the informer's first list succeeded.
+/// before the first failure; <c>informer_synced{resource}</c> is 1 once the informer's first list succeeded;
+/// <c>informer_watch_down_seconds{resource}</c> is how long its watch has been failing (0 while it watches).
 /// </summary>
 internal sealed class InformerMetrics
 {
     public const string MeterName = "Operator.Informers";
 
     private readonly ConcurrentDictionary<string, Func<bool>> _synced = new();
+    private readonly ConcurrentDictionary<string, Func<TimeSpan>> _down = new();
 
     public InformerMetrics(IMeterFactory meterFactory)
     {
@@ -24,6 +26,9 @@ internal sealed class InformerMetrics
         meter.CreateObservableGauge("informer_synced",
             () => _synced.Select(kv => new Measurement<int>(kv.Value() ? 1 : 0, new KeyValuePair<string, object?>("resource", kv.Key))),
             description: "1 once the informer's first list succeeded; controllers that read it start only then.");
+        meter.CreateObservableGauge("informer_watch_down_seconds",
+            () => _down.Select(kv => new Measurement<double>(kv.Value().TotalSeconds, new KeyValuePair<string, object?>("resource", kv.Key))),
+            unit: "s", description: "How long the informer's watch has been failing without a watch open; 0 while it watches.");
     }
 
     public Counter<long> Relists { get; }
@@ -31,8 +36,9 @@ internal sealed class InformerMetrics
     public Counter<long> ListDenied { get; }
 
     /// <summary>Pre-creates the resource's series at 0 and reports its sync state.</summary>
-    public void Track(string resource, Func<bool> hasSynced)
+    public void Track(string resource, Func<bool> hasSynced, Func<TimeSpan>? downFor = null)
     {
+        _down[resource] = downFor ?? (() => TimeSpan.Zero);
         var tag = new KeyValuePair<string, object?>("resource", resource);
         Relists.Add(0, tag);
         Failures.Add(0, tag);

@@ -103,7 +103,9 @@ internal sealed class ObjectStore<T> where T : class, IKubernetesObject<V1Object
 
     /// <summary>
     /// Replaces every object in scope (one namespace, or all when null) with a fresh list, and returns what changed,
-    /// so that deletions missed while a watch was down are still reported.
+    /// so that deletions missed while a watch was down are still reported. An object whose resourceVersion is the one
+    /// cached is unchanged (the server gives every write a new one): it keeps its cached instance and is not reported,
+    /// so a relist after an API server restart, which returns every object again, is no change at all.
     /// </summary>
     public ReplaceResult<T> Replace(string? scopeNamespace, IReadOnlyCollection<T> fresh)
     {
@@ -119,6 +121,10 @@ internal sealed class ObjectStore<T> where T : class, IKubernetesObject<V1Object
                 freshKeys.Add(key);
                 if (_items.TryGetValue(key, out var old))
                 {
+                    if (old.Metadata.ResourceVersion == obj.Metadata.ResourceVersion && !string.IsNullOrEmpty(obj.Metadata.ResourceVersion))
+                    {
+                        continue;
+                    }
                     Unindex(key, old);
                     updated.Add((old, obj));
                 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using k8s;
@@ -12,8 +11,12 @@ namespace Operator.Core.Informers;
 /// Keeps an <see cref="ObjectStore{T}"/> equal to the server for one scope (a namespace, or all), as client-go's
 /// reflector does: paged LIST, then WATCH from the list's resourceVersion with bookmarks and a randomised time-out;
 /// every event (bookmarks included) advances the last resourceVersion; a watch that closes is reopened from it with no
-/// relist; 410/Expired relists with RV "" and reports deletions of keys that vanished; 429, 5xx and connection failures
-/// back off (<see cref="WatchBackoff"/>) and re-watch without relisting.
+/// relist; 410/Expired relists with RV "" and reports deletions of keys that vanished, and only what changed: an object
+/// that comes back with the resourceVersion the cache holds is no event at all (an API server restart expires every
+/// watch, and its relist returns every object unchanged); 429, 5xx, 401/403 once synced (an API server that has just
+/// started and not yet loaded its authorizer) and connection failures back off (<see cref="WatchBackoff"/>, reset by
+/// every list or watch that works) and re-watch without relisting. <see cref="DownFor"/> says how long the watch has
+/// been failing, for readiness.
 /// <see cref="RunAsync"/> ends only by cancellation or by an unexpected exception (a bug): the owner must treat the
 /// latter as fatal, never as a quiet stop.
 /// </summary>
@@ -67,6 +70,11 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
     /// <summary>The last resourceVersion seen, for tests and diagnostics.</summary>
     public string? LastResourceVersion { get; private set; }
 
+    /// <summary>How long lists and watches have been failing with no watch open; zero while watching.</summary>
+    public TimeSpan DownFor => _watching ? TimeSpan.Zero : _backoff.FailingFor;
+
+    private volatile bool _watching;
+
     public async Task RunAsync(CancellationToken ct)
     {
         var path = _resource.CollectionPath(_scopeNamespace);
@@ -83,6 +91,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
                         _logger.LogInformation("{Resource} listed after earlier failures; informer synced", _resource.Plural);
                     }
                     SyncError = null;
+                    _backoff.Succeeded();
                     _synced.TrySetResult();
                 }
                 rv = await WatchAsync(path, rv, ct).ConfigureAwait(false);
@@ -100,7 +109,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
             catch (KubernetesApiException e) when (rv is null && !HasSynced && e.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
             {
                 // Denied by RBAC, or the CRD is not installed: nothing that reads this kind may start. Say so loudly.
-                var delay = _backoff.NextDelay();
+                var delay = _backoff.NextDelay(WatchBackoff.Failure.Refused);
                 SyncError = $"list {(int)e.StatusCode} {e.Status?.Reason ?? e.StatusCode.ToString()}: {e.Status?.Message}";
                 _logger.LogError("Cannot list {Resource} ({Error}): {Hint}. The controllers that read {Resource} stay stopped until it can; retrying in {Delay}",
                     _resource.Plural, SyncError,
@@ -115,12 +124,14 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
             catch (Exception e) when (e is KubernetesApiException or HttpRequestException or IOException or JsonException or ShortWatchException
                 || (e is OperationCanceledException && !ct.IsCancellationRequested))
             {
-                var delay = _backoff.NextDelay();
+                var delay = _backoff.NextDelay(
+                    e is KubernetesApiException or ShortWatchException or JsonException ? WatchBackoff.Failure.Refused : WatchBackoff.Failure.Unreachable,
+                    e is KubernetesApiException { RetryAfter: { } hint } && int.TryParse(hint, out var seconds) ? TimeSpan.FromSeconds(seconds) : null);
                 if (rv is null && !HasSynced)
                 {
                     SyncError = $"list failed: {e.Message}";
                 }
-                var level = ApiErrors.IsTransient(e, ct) || e is ShortWatchException or OperationCanceledException
+                var level = ApiErrors.IsTransient(e, ct) || (HasSynced && ApiErrors.IsAuthorization(e)) || e is ShortWatchException or OperationCanceledException
                     ? LogLevel.Warning : LogLevel.Error;
                 _logger.Log(level, "{Resource} {Phase} failed ({Error}); retrying in {Delay}",
                     _resource.Plural, rv is null ? "list" : "watch", e.Message, delay);
@@ -172,42 +183,54 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
     {
         var min = _options.MinWatchTimeout.TotalSeconds;
         var timeoutSeconds = (int)(min + (Random.Shared.NextDouble() * min));
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         var events = 0;
         using (var response = await _api.WatchAsync(path, rv, timeoutSeconds, _options.LabelSelector, ct).ConfigureAwait(false))
         {
-            await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            using var reader = new StreamReader(body);
-            while (true)
+            _watching = true;
+            try
             {
-                string? line;
-                try
+                await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                using var reader = new StreamReader(body);
+                while (true)
                 {
-                    line = await reader.ReadLineAsync(ct).ConfigureAwait(false);
+                    string? line;
+                    try
+                    {
+                        line = await reader.ReadLineAsync(ct).ConfigureAwait(false);
+                    }
+                    catch (IOException) when (!ct.IsCancellationRequested)
+                    {
+                        // A connection cut mid-stream ends the watch like a normal close: resume from the last RV.
+                        break;
+                    }
+                    if (line is null)
+                    {
+                        break;
+                    }
+                    if (line.Length == 0)
+                    {
+                        continue;
+                    }
+                    if (events++ == 0)
+                    {
+                        _backoff.Succeeded();
+                    }
+                    rv = Apply(line) ?? rv;
+                    LastResourceVersion = rv;
                 }
-                catch (IOException) when (!ct.IsCancellationRequested)
-                {
-                    // A connection cut mid-stream ends the watch like a normal close: resume from the last RV.
-                    break;
-                }
-                if (line is null)
-                {
-                    break;
-                }
-                if (line.Length == 0)
-                {
-                    continue;
-                }
-                events++;
-                rv = Apply(line) ?? rv;
-                LastResourceVersion = rv;
+            }
+            finally
+            {
+                _watching = false;
             }
         }
-        if (events == 0 && Stopwatch.GetElapsedTime(started) < ShortWatch)
+        if (events == 0 && _time.GetElapsedTime(started) < ShortWatch)
         {
             // A server that closes watches at once would otherwise be hammered in a tight loop.
             throw new ShortWatchException();
         }
+        _backoff.Succeeded();
         return rv;
     }
 

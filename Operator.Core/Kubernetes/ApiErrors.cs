@@ -26,6 +26,18 @@ internal static class ApiErrors
     };
 
     /// <summary>
+    /// 401 or 403. A real API server answers them for about a second after it starts, before its authenticator and
+    /// authorizer have loaded: callers that have been working retry them for a short while (as a transient failure)
+    /// before reporting them, so an API server restart never becomes a user-visible failure.
+    /// </summary>
+    public static bool IsAuthorization(Exception e) => e switch
+    {
+        HttpOperationException h => h.Response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden,
+        KubernetesApiException k => k.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden,
+        _ => false,
+    };
+
+    /// <summary>
     /// 409 Conflict: a precondition (the resourceVersion a write carried) no longer holds, because the object changed
     /// after the cache copy it was computed from, most often by the caller's own previous write whose watch event has
     /// not arrived yet. Not an error to report: the caller retries from a fresher cache.

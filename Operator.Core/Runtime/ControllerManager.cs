@@ -39,13 +39,28 @@ internal sealed class ControllerManager(
     private volatile bool _leaderWorkStarted;
     private CancellationToken _hostStopping;
 
+    /// <summary>An informer whose watch has been failing this long is reported by <see cref="ReadinessReport"/>.</summary>
+    public static readonly TimeSpan WatchDownThreshold = TimeSpan.FromSeconds(30);
+
     public bool IsReady => _informers.All(i => i.HasSynced);
 
-    /// <summary>Null when every informer has synced; else one line per informer that has not, with its last list error.</summary>
-    public string? ReadinessReport => IsReady
-        ? null
-        : string.Join('\n', _informers.Where(i => !i.HasSynced)
-            .Select(i => $"{i.Name}: not synced{(i.SyncError is { } e ? $" ({e})" : "")}"));
+    /// <summary>
+    /// Null when every informer has synced and watches; else one line per informer that has not synced (with its last
+    /// list error) or whose watch has been failing for longer than <see cref="WatchDownThreshold"/> (its cache no
+    /// longer follows the server, so changes wait).
+    /// </summary>
+    public string? ReadinessReport
+    {
+        get
+        {
+            var lines = _informers
+                .Select(i => !i.HasSynced ? $"{i.Name}: not synced{(i.SyncError is { } e ? $" ({e})" : "")}"
+                    : i.WatchDownFor > WatchDownThreshold ? $"{i.Name}: watch down for {i.WatchDownFor.TotalSeconds:0} s" : null)
+                .Where(l => l is not null)
+                .ToList();
+            return lines.Count == 0 ? null : string.Join('\n', lines);
+        }
+    }
 
     public bool IsHealthy => Failure is null;
 

@@ -25,4 +25,7 @@ internal interface ISyncingRunnable : IRunnable
 
     /// <summary>Why the first list has not succeeded yet (e.g. "403 Forbidden"); null when synced or not yet tried.</summary>
     string? SyncError => null;
+
+    /// <summary>How long its watch has been failing (zero while it watches): a synced cache that no longer follows the server.</summary>
+    TimeSpan WatchDownFor => TimeSpan.Zero;
 }

@@ -16,11 +16,18 @@ namespace Operator.Core.Status;
 /// with back-off (<see cref="WriteRetryOptions"/>), so a short apiserver outage does not re-run the reconcile and
 /// its AWS reads; it gives up (rethrows) only after <see cref="WriteRetryOptions.MaxElapsed"/> or when the caller's
 /// token is cancelled. Retrying is safe: a status merge patch is idempotent, and a repeated finalizer patch whose
-/// first attempt did land fails with 409 (the reconcile is then retried as usual). Other errors are not retried.
+/// first attempt did land fails with 409 (the reconcile is then retried as usual). A 401 or 403 is retried the same
+/// way for <see cref="WriteRetryOptions.AuthorizationGrace"/> (an API server that has just started answers them until
+/// its authorizer has loaded), then reported. Other errors are not retried.
+/// Own writes: every patch is computed against the newer of the given (cached) object and what this process last
+/// wrote to it (<see cref="OwnWrites"/>), so a write is never judged unnecessary, nor sent with a stale
+/// resourceVersion, because the informer has not yet delivered our previous write.
 /// </summary>
-internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogger<ObjectPatcher> logger, WriteRetryOptions? retry = null)
+internal sealed class ObjectPatcher(
+    IKubernetes client, TimeProvider time, ILogger<ObjectPatcher> logger, WriteRetryOptions? retry = null, OwnWrites? ownWrites = null)
 {
     private readonly WriteRetryOptions _retry = retry ?? new WriteRetryOptions();
+    private readonly OwnWrites _own = ownWrites ?? new OwnWrites(time);
 
     /// <summary>Patches <c>/status</c> from <paramref name="current"/> to <paramref name="desired"/>; false when equal.</summary>
     /// <param name="ifUnmodified">Send <paramref name="current"/>'s resourceVersion as a precondition: the write fails
@@ -30,7 +37,11 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
         where T : IKubernetesObject<V1ObjectMeta>, IStatus<TStatus?>
         where TStatus : class
     {
-        var from = current.Status is null ? null : ToObject(current.Status);
+        var written = _own.Newer(Key(current), current.Metadata.ResourceVersion, current.Metadata.Uid);
+        // What we wrote last is read back through the model, so both sides of the diff are serialised alike.
+        var from = written is not null
+            ? written["status"] is JsonObject status ? ToObject(KubeJson.Deserialize<TStatus>(status.ToJsonString())) : null
+            : current.Status is null ? null : ToObject(current.Status);
         var patch = JsonMergePatch.Create(from, ToObject(desired));
         if (patch is null)
         {
@@ -39,7 +50,7 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
         var body = new JsonObject { ["status"] = patch };
         if (ifUnmodified)
         {
-            body["metadata"] = new JsonObject { ["resourceVersion"] = current.Metadata.ResourceVersion };
+            body["metadata"] = new JsonObject { ["resourceVersion"] = ResourceVersion(current, written) };
         }
         var resource = ResourceType.Of<T>();
         var text = body.ToJsonString();
@@ -54,7 +65,7 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
     public Task<bool> AddFinalizerAsync<T>(T current, string finalizer, CancellationToken ct)
         where T : IKubernetesObject<V1ObjectMeta>
     {
-        var finalizers = current.Metadata.Finalizers ?? [];
+        var finalizers = Finalizers(current);
         return finalizers.Contains(finalizer)
             ? Task.FromResult(false)
             : PatchFinalizersAsync(current, [.. finalizers, finalizer], ct);
@@ -64,7 +75,7 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
     public Task<bool> RemoveFinalizerAsync<T>(T current, string finalizer, CancellationToken ct)
         where T : IKubernetesObject<V1ObjectMeta>
     {
-        var finalizers = current.Metadata.Finalizers ?? [];
+        var finalizers = Finalizers(current);
         return !finalizers.Contains(finalizer)
             ? Task.FromResult(false)
             : PatchFinalizersAsync(current, [.. finalizers.Where(f => f != finalizer)], ct);
@@ -75,7 +86,11 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
     public async Task<bool> SetAnnotationAsync<T>(T current, string key, string value, CancellationToken ct)
         where T : IKubernetesObject<V1ObjectMeta>
     {
-        if (current.Metadata.Annotations?.TryGetValue(key, out var have) == true && have == value)
+        var written = _own.Newer(Key(current), current.Metadata.ResourceVersion, current.Metadata.Uid);
+        var have = written is not null
+            ? written["metadata"]?["annotations"]?[key]?.GetValue<string>()
+            : current.Metadata.Annotations is { } annotations && annotations.TryGetValue(key, out var cached) ? cached : null;
+        if (have == value)
         {
             return false;
         }
@@ -97,7 +112,7 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
             ["metadata"] = new JsonObject
             {
                 ["finalizers"] = new JsonArray([.. finalizers.Select(f => (JsonNode)JsonValue.Create(f))]),
-                ["resourceVersion"] = current.Metadata.ResourceVersion,
+                ["resourceVersion"] = ResourceVersion(current, _own.Newer(Key(current), current.Metadata.ResourceVersion, current.Metadata.Uid)),
             },
         };
         var resource = ResourceType.Of<T>();
@@ -117,10 +132,15 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
         {
             try
             {
-                await send().ConfigureAwait(false);
+                var answer = await send().ConfigureAwait(false);
+                if (JsonNode.Parse(KubeJson.Serialize(answer)) is JsonObject written)
+                {
+                    _own.Record(Key(current), written);
+                }
                 return;
             }
-            catch (Exception e) when (ApiErrors.IsTransient(e, ct) && time.GetElapsedTime(started) + delay < _retry.MaxElapsed)
+            catch (Exception e) when (time.GetElapsedTime(started) + delay < (ApiErrors.IsAuthorization(e) && !ct.IsCancellationRequested
+                ? _retry.AuthorizationGrace : ApiErrors.IsTransient(e, ct) ? _retry.MaxElapsed : TimeSpan.Zero))
             {
                 logger.LogWarning("{What} of {Namespace}/{Name} failed (attempt {Attempt}), retrying in {Delay}: {Error}",
                     what, current.Metadata.NamespaceProperty, current.Metadata.Name, attempt, delay, Describe(e));
@@ -131,6 +151,17 @@ internal sealed class ObjectPatcher(IKubernetes client, TimeProvider time, ILogg
     }
 
     private static string Describe(Exception e) => ApiErrors.Describe(e);
+
+    private static string Key<T>(T obj) where T : IKubernetesObject<V1ObjectMeta> =>
+        $"{obj.Kind}/{obj.Metadata.NamespaceProperty}/{obj.Metadata.Name}";
+
+    private static string? ResourceVersion<T>(T current, JsonObject? written) where T : IKubernetesObject<V1ObjectMeta> =>
+        written?["metadata"]?["resourceVersion"]?.GetValue<string>() ?? current.Metadata.ResourceVersion;
+
+    private IList<string> Finalizers<T>(T current) where T : IKubernetesObject<V1ObjectMeta> =>
+        _own.Newer(Key(current), current.Metadata.ResourceVersion, current.Metadata.Uid) is { } written
+            ? [.. (written["metadata"]?["finalizers"] as JsonArray ?? []).Select(f => f!.GetValue<string>())]
+            : current.Metadata.Finalizers ?? [];
 
     private static JsonObject ToObject(object value) => JsonNode.Parse(KubeJson.Serialize(value))!.AsObject();
 }
@@ -144,4 +175,8 @@ internal sealed record WriteRetryOptions
 
     /// <summary>After this long the write fails and the reconcile is retried with the queue's per-item back-off.</summary>
     public TimeSpan MaxElapsed { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a 401 or 403 is retried before it is reported: longer than a starting API server takes to load
+    /// its authorizer, short enough that a real RBAC gap is reported quickly.</summary>
+    public TimeSpan AuthorizationGrace { get; init; } = TimeSpan.FromSeconds(15);
 }
