@@ -164,11 +164,18 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     public async Task RestartAsync(KubeApiRestartOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= _options.Restart;
-        _lifecycle.BeginShutdown();
-        _handler.DropWatches(abort: false);
-        if (options.ShuttingDownFor > TimeSpan.Zero)
+        if (options.Kill)
         {
-            await Task.Delay(options.ShuttingDownFor, cancellationToken).ConfigureAwait(false);
+            _handler.DropWatches(abort: true);
+        }
+        else
+        {
+            _lifecycle.BeginShutdown();
+            _handler.DropWatches(abort: false);
+            if (options.ShuttingDownFor > TimeSpan.Zero)
+            {
+                await Task.Delay(options.ShuttingDownFor, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         await RelistenAsync(options.RefuseConnectionsFor, TimeSpan.Zero, () =>

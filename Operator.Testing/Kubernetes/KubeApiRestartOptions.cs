@@ -5,7 +5,7 @@ namespace Operator.Testing.Kubernetes;
 /// by phase as a real kube-apiserver v1.32 does on SIGTERM (observed on v1.32.13; the durations there depend on the
 /// machine, the defaults here are short so tests stay quick and can be lengthened per test):
 /// <list type="number">
-/// <item><see cref="ShuttingDownFor"/>: every open watch ends (the stream closes cleanly) and every new request, watches
+/// <item><see cref="ShuttingDownFor"/> (none with <see cref="Kill"/>, which resets every connection instead): every open watch ends (the stream closes cleanly) and every new request, watches
 /// included, is answered 503 <c>apiserver is shutting down</c> with <c>Retry-After: 1</c>.</item>
 /// <item><see cref="RefuseConnectionsFor"/>: the listener is closed, new TCP connections are refused (counted from
 /// the end of the shutdown phase).</item>
@@ -37,6 +37,12 @@ public sealed record KubeApiRestartOptions
 
     /// <summary>429 <c>storage is (re)initializing</c> for lists and watches after start (real: about 0.2 s).</summary>
     public TimeSpan StorageInitializingFor { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// A SIGKILL instead of a SIGTERM: no shutdown phase (no 503), every open connection, watches included, is reset at
+    /// once (observed on v1.32.13: the watch stream breaks mid-response, then connections are refused).
+    /// </summary>
+    public bool Kill { get; init; }
 
     /// <summary>True keeps the watch history across the restart (no real apiserver does).</summary>
     public bool KeepWatchHistory { get; init; }
