@@ -164,28 +164,41 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     public async Task RestartAsync(KubeApiRestartOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= _options.Restart;
-        if (options.Kill)
+        var started = false;
+        try
         {
-            _handler.DropWatches(abort: true);
-        }
-        else
-        {
-            _lifecycle.BeginShutdown();
-            _handler.DropWatches(abort: false);
-            if (options.ShuttingDownFor > TimeSpan.Zero)
+            if (options.Kill)
             {
-                await Task.Delay(options.ShuttingDownFor, cancellationToken).ConfigureAwait(false);
+                _handler.DropWatches(abort: true);
             }
-        }
+            else
+            {
+                _lifecycle.BeginShutdown();
+                _handler.DropWatches(abort: false);
+                if (options.ShuttingDownFor > TimeSpan.Zero)
+                {
+                    await Task.Delay(options.ShuttingDownFor, cancellationToken).ConfigureAwait(false);
+                }
+            }
 
-        await RelistenAsync(options.RefuseConnectionsFor, TimeSpan.Zero, () =>
-        {
-            if (!options.KeepWatchHistory)
+            await RelistenAsync(options.RefuseConnectionsFor, TimeSpan.Zero, () =>
             {
-                _handler.Compact();
+                if (!options.KeepWatchHistory)
+                {
+                    _handler.Compact();
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            _lifecycle.Started(options);
+            started = true;
+        }
+        finally
+        {
+            if (!started)
+            {
+                // A cancelled restart must not leave the server answering "shutting down" for ever.
+                _lifecycle.Started(KubeApiRestartOptions.ListenerOnly(TimeSpan.Zero));
             }
-        }, cancellationToken).ConfigureAwait(false);
-        _lifecycle.Started(options);
+        }
     }
 
     /// <summary>

@@ -11,10 +11,10 @@ namespace Operator.Testing.Kubernetes.FieldManagement;
 /// longer applies unless another manager owns them, and fails with a 409 when it would change a field another
 /// manager owns, unless forced, which moves the field to it. The fields a write to this endpoint resets (status on
 /// the main resource, spec on /status) are never owned by it; server-set metadata (name, uid, resourceVersion ...) is
-/// never owned. A request that sends managedFields replaces them when they decode (an empty list clears them, and an
-/// object whose managedFields are cleared is no longer tracked until it is applied), else the stored ones are kept;
-/// /status writes always keep the stored ones. More than ten Update managers are folded into
-/// <c>ancient-changes</c>. Stateless apart from the clock.
+/// never owned. A request that sends managedFields replaces them when they decode, else the stored ones are kept;
+/// <c>[{}]</c> clears them (so does <c>[]</c> for a built-in kind), and an object whose managedFields are cleared is
+/// no longer tracked until it is applied; /status writes always keep the stored ones. More than ten Update managers
+/// are folded into <c>ancient-changes</c>. Stateless apart from the clock; the caller holds the store's lock.
 /// </summary>
 internal sealed class FieldManager(TimeProvider time)
 {
