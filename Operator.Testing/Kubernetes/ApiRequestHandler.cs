@@ -27,8 +27,10 @@ internal sealed partial class ApiRequestHandler
     private readonly CancellationToken _stopping;
     private readonly WatchOrdering _ordering;
 
-    public ApiRequestHandler(ObjectStore store, RegistryStore objects, ResourceRegistry registry, KubeApiEmulatorOptions options, FaultInjector faults, RequestLog log, CancellationToken stopping)
+    public ApiRequestHandler(ObjectStore store, RegistryStore objects, ResourceRegistry registry, KubeApiEmulatorOptions options, FaultInjector faults, RequestLog log, CancellationToken stopping, Authorization.TokenAuthenticator tokens, ServerLifecycle lifecycle)
     {
+        _tokens = tokens;
+        _lifecycle = lifecycle;
         _store = store;
         _objects = objects;
         _registry = registry;
@@ -54,34 +56,43 @@ internal sealed partial class ApiRequestHandler
         }
 
         var status = 200;
+        var user = "";
         try
         {
             await _faults.WaitIfPausedAsync(ctx.RequestAborted).ConfigureAwait(false);
             if (_faults.Match(info.Path, info.Verb) is { } rule)
             {
                 status = rule.StatusCode;
-                if (rule.StatusCode == 429)
-                {
-                    ctx.Response.Headers.RetryAfter = rule.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                }
-
-                var (reason, message) = rule.StatusCode switch
-                {
-                    429 => ("TooManyRequests", "Too many requests, please try again later."),
-                    403 => ("Forbidden", $"{info.Resource} is forbidden: User \"system:serviceaccount:injected-fault\" cannot {info.Verb} resource \"{info.Resource}\""),
-                    404 => ("NotFound", "the server could not find the requested resource"),
-                    503 => ("ServiceUnavailable", "the server is currently unable to handle the request"),
-                    504 => ("Timeout", "the server was unable to return a response in the time allotted"),
-                    _ => ("InternalError", "Internal error occurred: injected fault"),
-                };
-                var body = KubeStatus.Failure(rule.StatusCode, reason, message);
-                if (rule.StatusCode == 429)
-                {
-                    body["details"] = new JsonObject { ["retryAfterSeconds"] = rule.RetryAfterSeconds };
-                }
-
-                await WriteJsonAsync(ctx, rule.StatusCode, body).ConfigureAwait(false);
+                await WriteFaultAsync(ctx, info, rule).ConfigureAwait(false);
                 return;
+            }
+
+            if (_lifecycle.ShuttingDown)
+            {
+                // As the apiserver's wait-group filters once shutdown has begun, watches included.
+                status = 503;
+                ctx.Response.Headers.RetryAfter = "1";
+                await WriteJsonAsync(ctx, 503, KubeStatus.Failure(503, "ServiceUnavailable", "apiserver is shutting down")).ConfigureAwait(false);
+                return;
+            }
+
+            var identity = Authenticate(ctx) ?? throw new KubeApiException(KubeStatus.Failure(401, "Unauthorized", "Unauthorized"));
+            user = identity.Name;
+            ctx.Items[UserKey] = identity;
+            Authorize(identity, Authorization.AuthorizationAttributes.From(info, query["fieldSelector"]));
+            if (info.IsResourceRequest && _lifecycle.HandlersNotInstalled)
+            {
+                ctx.Response.Headers.RetryAfter = "5";
+                throw new KubeApiException(KubeStatus.Failure(503, "ServiceUnavailable",
+                    "the request has been made before all known HTTP paths have been installed, please try again",
+                    new JsonObject { ["retryAfterSeconds"] = 5 }));
+            }
+
+            if (info.Verb is "list" or "watch" && _lifecycle.StorageInitializing)
+            {
+                ctx.Response.Headers.RetryAfter = "1";
+                throw new KubeApiException(KubeStatus.Failure(429, "TooManyRequests", "storage is (re)initializing",
+                    new JsonObject { ["retryAfterSeconds"] = 1 }));
             }
 
             status = info.IsResourceRequest
@@ -110,7 +121,7 @@ internal sealed partial class ApiRequestHandler
         {
             if (!ctx.Items.ContainsKey(LoggedKey))
             {
-                Log(info, request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""));
+                Log(info, request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""), user);
             }
         }
     }
@@ -121,12 +132,38 @@ internal sealed partial class ApiRequestHandler
     private void LogStarted(HttpContext ctx, RequestInfo info, int status)
     {
         ctx.Items[LoggedKey] = true;
-        Log(info, ctx.Request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""));
+        Log(info, ctx.Request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""), UserOf(ctx).Name);
     }
 
-    private void Log(RequestInfo info, string method, int status, string query = "") =>
+    private void Log(RequestInfo info, string method, int status, string query, string user) =>
         _log.Add(new RequestLogEntry(Now, method, info.Path, info.Verb, info.Group, info.Resource, info.Subresource,
-            info.NamespaceOrEmpty, info.Name ?? "", status, query));
+            info.NamespaceOrEmpty, info.Name ?? "", status, query, user));
+
+    /// <summary>An injected failure's answer, with the Status body the real server gives that code.</summary>
+    private static async Task WriteFaultAsync(HttpContext ctx, RequestInfo info, FaultRule rule)
+    {
+        if (rule.StatusCode == 429)
+        {
+            ctx.Response.Headers.RetryAfter = rule.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var (reason, message) = rule.StatusCode switch
+        {
+            429 => ("TooManyRequests", "Too many requests, please try again later."),
+            403 => ("Forbidden", $"{info.Resource} is forbidden: User \"system:serviceaccount:injected-fault\" cannot {info.Verb} resource \"{info.Resource}\""),
+            404 => ("NotFound", "the server could not find the requested resource"),
+            503 => ("ServiceUnavailable", "the server is currently unable to handle the request"),
+            504 => ("Timeout", "the server was unable to return a response in the time allotted"),
+            _ => ("InternalError", "Internal error occurred: injected fault"),
+        };
+        var body = KubeStatus.Failure(rule.StatusCode, reason, message);
+        if (rule.StatusCode == 429)
+        {
+            body["details"] = new JsonObject { ["retryAfterSeconds"] = rule.RetryAfterSeconds };
+        }
+
+        await WriteJsonAsync(ctx, rule.StatusCode, body).ConfigureAwait(false);
+    }
 
     private async Task<int> HandleNonResourceAsync(HttpContext ctx, RequestInfo info)
     {
@@ -184,6 +221,11 @@ internal sealed partial class ApiRequestHandler
             type = _registry.Find(info.Group, info.Version, info.Resource) ?? throw KubeStatus.ResourceNotFound();
         }
 
+        if (info is { Subresource: "token", Verb: "create" } && type is { Group: "", Plural: "serviceaccounts" })
+        {
+            return await TokenRequestAsync(ctx, info).ConfigureAwait(false);
+        }
+
         if (info.Subresource.Length > 0 && !(info.Subresource == "status" && type.HasStatusSubresource))
         {
             throw KubeStatus.ResourceNotFound();
@@ -192,6 +234,11 @@ internal sealed partial class ApiRequestHandler
         if (type.Namespaced && info.Namespace is null && info.Verb is not ("list" or "watch"))
         {
             throw info.Name is null ? KubeStatus.MethodNotAllowed() : KubeStatus.ResourceNotFound();
+        }
+
+        if (type.IsReview)
+        {
+            return await ReviewAsync(ctx, info, type).ConfigureAwait(false);
         }
 
         var query = ctx.Request.Query;
@@ -211,6 +258,7 @@ internal sealed partial class ApiRequestHandler
     {
         var query = ctx.Request.Query;
         var fieldValidation = info.Verb is "create" or "update" or "patch" ? FieldValidation.FromQuery(query["fieldValidation"]) : null;
+        var owner = new WriteOwner(ManagerOf(ctx));
         if (fieldValidation is not null)
         {
             fieldValidation.Type = type;
@@ -249,7 +297,7 @@ internal sealed partial class ApiRequestHandler
                 JsonObject created;
                 lock (_store.Gate)
                 {
-                    created = _objects.Create(type, info.Namespace, body, dryRun, fieldValidation);
+                    created = _objects.Create(type, info.Namespace, body, dryRun, fieldValidation, owner);
                 }
 
                 AddWarnings(ctx, fieldValidation);
@@ -265,7 +313,7 @@ internal sealed partial class ApiRequestHandler
                 lock (_store.Gate)
                 {
                     updated = _objects.Update(type, info.Namespace, info.Name!, info.Subresource, _ => body, dryRun,
-                        requireRv: !type.Strategy.AllowUnconditionalUpdate && info.Subresource.Length == 0, fieldValidation);
+                        requireRv: !type.Strategy.AllowUnconditionalUpdate && info.Subresource.Length == 0, fieldValidation, owner);
                 }
 
                 AddWarnings(ctx, fieldValidation);
@@ -276,7 +324,7 @@ internal sealed partial class ApiRequestHandler
 
             case "patch":
             {
-                var (code, patched) = await PatchAsync(ctx, type, info, dryRun, fieldValidation!).ConfigureAwait(false);
+                var (code, patched) = await PatchAsync(ctx, type, info, dryRun, fieldValidation!, owner).ConfigureAwait(false);
                 AddWarnings(ctx, fieldValidation);
                 await RespondToWriteAsync(ctx, code, patched, write).ConfigureAwait(false);
                 return code;
@@ -322,9 +370,12 @@ internal sealed partial class ApiRequestHandler
         }
     }
 
-    private async Task<(int Code, JsonObject Result)> PatchAsync(HttpContext ctx, ResourceType type, RequestInfo info, bool dryRun, FieldValidation fields)
+    private async Task<(int Code, JsonObject Result)> PatchAsync(HttpContext ctx, ResourceType type, RequestInfo info, bool dryRun, FieldValidation fields, WriteOwner owner)
     {
         var contentType = ctx.Request.ContentType ?? "";
+        var query = ctx.Request.Query;
+        var isApply = contentType.StartsWith("application/apply-patch+yaml", StringComparison.OrdinalIgnoreCase);
+        ValidatePatchOptions(query, isApply);
         var patch = await ReadBodyAsync(ctx, fields).ConfigureAwait(false);
         Func<JsonObject, JsonObject> apply;
         if (contentType.StartsWith("application/merge-patch+json", StringComparison.OrdinalIgnoreCase))
@@ -345,19 +396,25 @@ internal sealed partial class ApiRequestHandler
 
             apply = current => JsonPatches.StrategicMergePatch(current, patch) as JsonObject ?? throw KubeStatus.BadRequest("patch did not produce an object");
         }
-        else if (contentType.StartsWith("application/apply-patch+yaml", StringComparison.OrdinalIgnoreCase))
+        else if (isApply)
         {
-            // Server-side apply approximated: create when missing, else merge the applied configuration in.
+            // Server-side apply: the field manager merges the configuration, prunes what the manager no longer
+            // applies and checks ownership; the object it returns carries the new managedFields.
+            var config = patch as JsonObject ?? throw KubeStatus.BadRequest("error decoding YAML: the applied configuration must be an object");
+            var force = IsTrue(query["force"]);
+            owner = owner with { Applied = true };
             lock (_store.Gate)
             {
                 if (_store.Get(type.StorageKey, info.Namespace, info.Name!) is null && info.Subresource.Length == 0)
                 {
-                    var obj = patch as JsonObject ?? throw KubeStatus.BadRequest("apply patch must be an object");
-                    return (201, _objects.Create(type, info.Namespace, obj, dryRun, fields));
+                    // An apply that creates needs the create verb too, as the real patch handler checks.
+                    Authorize(UserOf(ctx), Authorization.AuthorizationAttributes.From(info with { Verb = "create" }, null));
+                    var created = _objects.FieldManager.Apply(type, null, config, owner.Manager, force, "");
+                    return (201, _objects.Create(type, info.Namespace, created, dryRun, fields, owner));
                 }
             }
 
-            apply = current => JsonPatches.MergePatch(current, patch) as JsonObject ?? throw KubeStatus.BadRequest("patch did not produce an object");
+            apply = current => _objects.FieldManager.Apply(type, current, config, owner.Manager, force, info.Subresource);
         }
         else
         {
@@ -366,8 +423,56 @@ internal sealed partial class ApiRequestHandler
 
         lock (_store.Gate)
         {
-            return (200, _objects.Update(type, info.Namespace, info.Name!, info.Subresource, apply, dryRun, requireRv: false, fields));
+            return (200, _objects.Update(type, info.Namespace, info.Name!, info.Subresource, apply, dryRun, requireRv: false, fields, owner));
         }
+    }
+
+    /// <summary>As the real ValidatePatchOptions: apply needs a fieldManager, only apply may force.</summary>
+    private static void ValidatePatchOptions(IQueryCollection query, bool isApply)
+    {
+        if (!isApply && query["force"].Count > 0)
+        {
+            throw KubeStatus.Invalid("meta.k8s.io", "PatchOptions", "",
+                [new Validation.FieldError("force", "FieldValueForbidden", "force: Forbidden: may not be specified for non-apply patch")]);
+        }
+
+        if (isApply && string.IsNullOrEmpty(query["fieldManager"]))
+        {
+            throw KubeStatus.Invalid("meta.k8s.io", "PatchOptions", "",
+                [new Validation.FieldError("fieldManager", "FieldValueRequired", "fieldManager: Required value: is required for apply patch")]);
+        }
+    }
+
+    /// <summary>
+    /// The manager of a write, as the real server names it: the <c>fieldManager</c> parameter, else the User-Agent up
+    /// to its first '/', without unprintable characters, at most 128 bytes.
+    /// </summary>
+    private static string ManagerOf(HttpContext ctx)
+    {
+        if (ctx.Request.Query["fieldManager"] is { Count: > 0 } given && !string.IsNullOrEmpty(given[0]))
+        {
+            return given[0]!;
+        }
+
+        var agent = ctx.Request.Headers.UserAgent.ToString();
+        var product = agent.Split('/')[0];
+        var manager = new StringBuilder();
+        foreach (var rune in product.EnumerateRunes())
+        {
+            if (Rune.IsControl(rune) || rune.Utf8SequenceLength + Encoding.UTF8.GetByteCount(manager.ToString()) > 128)
+            {
+                if (Rune.IsControl(rune))
+                {
+                    continue;
+                }
+
+                break;
+            }
+
+            manager.Append(rune.ToString());
+        }
+
+        return manager.ToString();
     }
 
     /// <summary>The unknown- and duplicate-field warnings of a write, as the real server sends them (299, quoted).</summary>

@@ -15,6 +15,8 @@ internal sealed class CustomResourceDefinitionStrategy : ResourceStrategy
 
     public static readonly CustomResourceDefinitionStrategy Instance = new();
 
+    public override FieldManagement.FieldSet? ResetFields(ResourceType type, string subresource) => StatusResetFields(subresource);
+
     protected override void Canonicalize(JsonObject obj, string now)
     {
         var names = obj["spec"]?["names"]?.DeepClone() as JsonObject ?? new JsonObject();

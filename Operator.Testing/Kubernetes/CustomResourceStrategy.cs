@@ -19,7 +19,7 @@ internal sealed class CustomResourceStrategy : ResourceStrategy
 
     public override bool DeleteReturnsObject => true;
 
-    public override void Validate(ResourceType type, JsonObject obj, JsonObject? old, bool statusWrite, FieldValidation? fields)
+    public override void Validate(ResourceType type, JsonObject obj, JsonObject? old, bool statusWrite, FieldValidation? fields, bool fromApply = false)
     {
         if (type.Validator is null)
         {
@@ -28,7 +28,7 @@ internal sealed class CustomResourceStrategy : ResourceStrategy
 
         var pruned = type.Validator.PruneUnknown(obj);
         fields?.Report(type, pruned, statusWrite);
-        type.Validator.ApplyDefaults(obj);
+        type.Validator.ApplyDefaults(obj, pruneNulls: !fromApply);
         var errors = type.Validator.Validate(obj, old);
         if (!statusWrite)
         {

@@ -65,7 +65,7 @@ internal static class Discovery
                 ["singularName"] = t.Singular,
                 ["namespaced"] = t.Namespaced,
                 ["kind"] = t.Kind,
-                ["verbs"] = new JsonArray(ResourceType.AllVerbs.Select(v => (JsonNode)v).ToArray()),
+                ["verbs"] = new JsonArray(t.Verbs.Select(v => (JsonNode)v).ToArray()),
             };
             if (t.ShortNames.Count > 0)
             {
@@ -78,6 +78,20 @@ internal static class Discovery
             }
 
             resources.Add(entry);
+            if (t is { Group: "", Plural: "serviceaccounts" })
+            {
+                resources.Add(new JsonObject
+                {
+                    ["name"] = "serviceaccounts/token",
+                    ["singularName"] = "",
+                    ["namespaced"] = true,
+                    ["group"] = "authentication.k8s.io",
+                    ["version"] = "v1",
+                    ["kind"] = "TokenRequest",
+                    ["verbs"] = new JsonArray("create"),
+                });
+            }
+
             if (t.HasStatusSubresource)
             {
                 resources.Add(new JsonObject

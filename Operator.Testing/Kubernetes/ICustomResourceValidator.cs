@@ -15,5 +15,8 @@ internal interface ICustomResourceValidator
 
     void ApplyDefaults(JsonObject obj);
 
+    /// <summary>Defaults; <paramref name="pruneNulls"/> false keeps nulls the schema does not allow, so validation refuses them.</summary>
+    void ApplyDefaults(JsonObject obj, bool pruneNulls) => ApplyDefaults(obj);
+
     IReadOnlyList<FieldError> Validate(JsonObject obj, JsonObject? oldObj);
 }

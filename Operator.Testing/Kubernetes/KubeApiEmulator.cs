@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using k8s;
 using Microsoft.AspNetCore.Builder;
@@ -30,10 +32,16 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     private readonly RegistryStore _objects;
     private readonly ResourceRegistry _registry;
     private readonly CancellationTokenSource _stopping;
+    private readonly Authorization.TokenAuthenticator _tokens;
+    private readonly ServerLifecycle _lifecycle;
+    private readonly X509Certificate2? _certificate;
     private int _disposed;
 
-    private KubeApiEmulator(WebApplication app, ApiRequestHandler handler, ObjectStore store, RegistryStore objects, ResourceRegistry registry, CancellationTokenSource stopping, FaultInjector faults, RequestLog log, KubeApiEmulatorOptions options)
+    private KubeApiEmulator(WebApplication app, ApiRequestHandler handler, ObjectStore store, RegistryStore objects, ResourceRegistry registry, CancellationTokenSource stopping, FaultInjector faults, RequestLog log, KubeApiEmulatorOptions options, Authorization.TokenAuthenticator tokens, ServerLifecycle lifecycle)
     {
+        _tokens = tokens;
+        _lifecycle = lifecycle;
+        _certificate = options.EnforceRbac ? SelfSignedCertificate() : null;
         _objects = objects;
         _app = app;
         _options = options;
@@ -47,6 +55,13 @@ public sealed class KubeApiEmulator : IAsyncDisposable
 
     /// <summary>http://127.0.0.1:{port}/</summary>
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>
+    /// https://127.0.0.1:{port}/ when RBAC is enforced, else null: kubectl (client-go) sends no bearer token over plain
+    /// HTTP, so the kubeconfigs <see cref="WriteKubeconfig"/> writes then point here, with the emulator's self-signed
+    /// certificate as their certificate authority. The same API is served on both addresses.
+    /// </summary>
+    public Uri? SecureBaseAddress { get; private set; }
 
     public FaultInjector Faults { get; }
 
@@ -77,10 +92,13 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         var stopping = new CancellationTokenSource();
         var log = new RequestLog();
         var faults = new FaultInjector(abort => handler!.DropWatches(abort), () => handler!.Compact());
-        handler = new ApiRequestHandler(store, objects, registry, options, faults, log, stopping.Token);
+        var tokens = new Authorization.TokenAuthenticator();
+        var lifecycle = new ServerLifecycle();
+        handler = new ApiRequestHandler(store, objects, registry, options, faults, log, stopping.Token, tokens, lifecycle);
 
-        var app = BuildApp(handler, options.Port);
-        var emulator = new KubeApiEmulator(app, handler, store, objects, registry, stopping, faults, log, options);
+        var emulator = new KubeApiEmulator(null!, handler, store, objects, registry, stopping, faults, log, options, tokens, lifecycle);
+        var app = BuildApp(handler, options.Port, 0, emulator._certificate);
+        emulator._app = app;
         faults.Restart = emulator.RestartAsync;
         lock (store.Gate)
         {
@@ -92,9 +110,12 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         }
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var port = new Uri(address).Port;
-        emulator.BaseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
+        emulator.BaseAddress = new Uri($"http://127.0.0.1:{addresses.First(a => a.Scheme == "http").Port.ToString(CultureInfo.InvariantCulture)}/");
+        if (addresses.FirstOrDefault(a => a.Scheme == "https") is { } secure)
+        {
+            emulator.SecureBaseAddress = new Uri($"https://127.0.0.1:{secure.Port.ToString(CultureInfo.InvariantCulture)}/");
+        }
         if (options.CrdDirectory is not null)
         {
             await emulator.RegisterCrdsFromDirectoryAsync(options.CrdDirectory, cancellationToken).ConfigureAwait(false);
@@ -108,7 +129,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         return emulator;
     }
 
-    private static WebApplication BuildApp(ApiRequestHandler handler, int port)
+    private static WebApplication BuildApp(ApiRequestHandler handler, int port, int securePort, X509Certificate2? certificate)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         builder.Logging.ClearProviders();
@@ -116,6 +137,15 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         builder.WebHost.UseKestrel(k =>
         {
             k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http1);
+            if (certificate is not null)
+            {
+                k.Listen(IPAddress.Loopback, securePort, l =>
+                {
+                    l.Protocols = HttpProtocols.Http1;
+                    l.UseHttps(certificate);
+                });
+            }
+
             k.Limits.MaxRequestBodySize = null;
         });
         var app = builder.Build();
@@ -124,13 +154,64 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     }
 
     /// <summary>
-    /// Restarts the listener as a real API server restart does: the listening socket is closed, so every new TCP
-    /// connection is refused; requests in flight (watches included) keep being served for
-    /// <paramref name="gracefulStop"/> (a slow graceful shutdown that drains watches) and are then cut; after
-    /// <paramref name="refuseFor"/> (counted from the moment the listener closed) the server listens again on the
-    /// same port with the same state. Completes when it is listening again.
+    /// Restarts the server as a real kube-apiserver v1.32 restart does, phase by phase (see
+    /// <see cref="KubeApiRestartOptions"/>; null uses <see cref="KubeApiEmulatorOptions.Restart"/>): every watch ends and
+    /// new requests get 503 while it shuts down; connections are refused; the watch history is lost (a resumed watch
+    /// gets 410, a relist the same objects at the same resourceVersions); after it listens again, users outside
+    /// system:masters get 403 for a while, resource requests 503 and lists and watches 429 for shorter while.
+    /// Completes when it listens again (the windows after start are still running).
     /// </summary>
-    public async Task RestartAsync(TimeSpan refuseFor, TimeSpan gracefulStop = default, CancellationToken cancellationToken = default)
+    public async Task RestartAsync(KubeApiRestartOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= _options.Restart;
+        var started = false;
+        try
+        {
+            if (options.Kill)
+            {
+                _handler.DropWatches(abort: true);
+            }
+            else
+            {
+                _lifecycle.BeginShutdown();
+                _handler.DropWatches(abort: false);
+                if (options.ShuttingDownFor > TimeSpan.Zero)
+                {
+                    await Task.Delay(options.ShuttingDownFor, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await RelistenAsync(options.RefuseConnectionsFor, TimeSpan.Zero, () =>
+            {
+                if (!options.KeepWatchHistory)
+                {
+                    _handler.Compact();
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            _lifecycle.Started(options);
+            started = true;
+        }
+        finally
+        {
+            if (!started)
+            {
+                // A cancelled restart must not leave the server answering "shutting down" for ever.
+                _lifecycle.Started(KubeApiRestartOptions.ListenerOnly(TimeSpan.Zero));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Restarts only the listener (the emulator's earlier restart, kept for the tests that rely on it): the listening
+    /// socket is closed, so every new TCP connection is refused; requests in flight (watches included) keep being
+    /// served for <paramref name="gracefulStop"/> and are then cut; after <paramref name="refuseFor"/> (counted from the
+    /// moment the listener closed) the server listens again on the same port with the same state and watch history,
+    /// and answers at once. Completes when it is listening again.
+    /// </summary>
+    public Task RestartAsync(TimeSpan refuseFor, TimeSpan gracefulStop = default, CancellationToken cancellationToken = default) =>
+        RelistenAsync(refuseFor, gracefulStop, () => { }, cancellationToken);
+
+    private async Task RelistenAsync(TimeSpan refuseFor, TimeSpan gracefulStop, Action whileClosed, CancellationToken cancellationToken)
     {
         WebApplication old;
         lock (_appGate)
@@ -146,6 +227,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         }
 
         await old.DisposeAsync().ConfigureAwait(false);
+        whileClosed();
         var left = refuseFor - TimeProvider.System.GetElapsedTime(closedAt);
         if (left > TimeSpan.Zero)
         {
@@ -155,7 +237,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         var port = BaseAddress.Port;
         for (var attempt = 1; ; attempt++)
         {
-            var fresh = BuildApp(_handler, port);
+            var fresh = BuildApp(_handler, port, SecureBaseAddress?.Port ?? 0, _certificate);
             try
             {
                 await fresh.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -175,16 +257,48 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         }
     }
 
-    /// <summary>A real client pointed at the emulator (no auth, plain HTTP).</summary>
+    /// <summary>
+    /// A token for the ServiceAccount <paramref name="name"/> in <paramref name="namespace"/> (which must exist, as for
+    /// <c>kubectl create token</c>): requests with it are <c>system:serviceaccount:ns:name</c> in the groups
+    /// <c>system:serviceaccounts</c>, <c>system:serviceaccounts:ns</c> and <c>system:authenticated</c>, authorized by
+    /// RBAC when <see cref="KubeApiEmulatorOptions.EnforceRbac"/> is on (and denied right after a restart either way).
+    /// The token stops working when the ServiceAccount is deleted. Use it with <see cref="CreateClient(string)"/> or
+    /// <see cref="WriteKubeconfig"/>.
+    /// </summary>
+    public string IssueServiceAccountToken(string @namespace, string name)
+    {
+        lock (_store.Gate)
+        {
+            var account = _store.Get("/serviceaccounts", @namespace, name)
+                ?? throw new InvalidOperationException($"serviceaccounts \"{name}\" not found in namespace \"{@namespace}\"");
+            return _tokens.IssueServiceAccount(@namespace, name, account["metadata"]!["uid"]!.GetValue<string>());
+        }
+    }
+
+    /// <summary>A token for an arbitrary user and groups (<c>system:authenticated</c> is added), for RBAC tests.</summary>
+    public string IssueUserToken(string user, params string[] groups) =>
+        _tokens.IssueUser(new Authorization.UserInfo(user, [.. groups.Append("system:authenticated").Distinct(StringComparer.Ordinal)]));
+
+    /// <summary>A real client pointed at the emulator over plain HTTP, as the admin (system:masters).</summary>
     public IKubernetes CreateClient() => new Core.Kubernetes.OperatorKubernetesClient(ClientConfiguration());
 
-    public KubernetesClientConfiguration ClientConfiguration() => new() { Host = BaseAddress.ToString().TrimEnd('/') };
+    /// <summary>A real client that authenticates with <paramref name="token"/> (from <see cref="IssueServiceAccountToken"/>).</summary>
+    public IKubernetes CreateClient(string token) => new Core.Kubernetes.OperatorKubernetesClient(ClientConfiguration(token));
+
+    /// <summary>The client configuration of the admin, or of the user of <paramref name="token"/>.</summary>
+    public KubernetesClientConfiguration ClientConfiguration(string? token = null) =>
+        new() { Host = BaseAddress.ToString().TrimEnd('/'), AccessToken = token ?? _tokens.AdminToken };
 
     /// <summary>Writes a kubeconfig with cluster, user and context "emulator" (namespace default); returns the path.
-    /// The user has no credentials, or <paramref name="token"/> as a bearer token (the emulator accepts any; the
-    /// operator's kubeconfig loader refuses a user with none).</summary>
+    /// The user is the admin (system:masters), or the user of <paramref name="token"/> (from
+    /// <see cref="IssueServiceAccountToken"/>; with RBAC off any other token is the admin too).</summary>
     public string WriteKubeconfig(string path, string? token = null)
     {
+        token ??= _tokens.AdminToken;
+        var server = (SecureBaseAddress ?? BaseAddress).ToString().TrimEnd('/');
+        var authority = _certificate is null
+            ? ""
+            : $"\n    certificate-authority-data: {Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(_certificate.ExportCertificatePem()))}";
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir))
         {
@@ -197,10 +311,11 @@ public sealed class KubeApiEmulator : IAsyncDisposable
             clusters:
             - name: emulator
               cluster:
-                server: {BaseAddress.ToString().TrimEnd('/')}
+                server: {server}{authority}
             users:
             - name: emulator
-              user: {(token is null ? "{}" : $"{{ token: {token} }}")}
+              user:
+                token: {token}
             contexts:
             - name: emulator
               context:
@@ -211,6 +326,22 @@ public sealed class KubeApiEmulator : IAsyncDisposable
 
             """);
         return path;
+    }
+
+    /// <summary>A certificate for 127.0.0.1 and localhost that is its own authority (kubeconfigs name it as their CA).</summary>
+    private static X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=kube-api-emulator", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        var now = DateTimeOffset.UtcNow;
+        return request.CreateSelfSigned(now.AddDays(-1), now.AddYears(10));
     }
 
     /// <summary>Registers (or updates) every CustomResourceDefinition found in *.yaml / *.yml / *.json files of a directory.</summary>
@@ -285,6 +416,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         {
             await app.DisposeAsync().ConfigureAwait(false);
             _stopping.Dispose();
+            _certificate?.Dispose();
         }
     }
 }

@@ -36,6 +36,16 @@ public sealed class KubeApiEmulatorOptions
     /// <summary>Seed of <see cref="WatchEventOrder.Random"/>: the same seed gives the same sequence of choices.</summary>
     public int WatchEventOrderSeed { get; init; } = 11;
 
+    /// <summary>
+    /// Enforce RBAC from the Roles, ClusterRoles and their bindings stored in the emulator (off by default: every
+    /// request is then the admin's). With it on, a request without a token is <c>system:anonymous</c> and an unknown
+    /// token gets 401; use <see cref="KubeApiEmulator.IssueServiceAccountToken"/> for a ServiceAccount's identity.
+    /// </summary>
+    public bool EnforceRbac { get; init; }
+
+    /// <summary>The phases and windows of <see cref="KubeApiEmulator.RestartAsync(KubeApiRestartOptions?, CancellationToken)"/> when it is given none.</summary>
+    public KubeApiRestartOptions Restart { get; init; } = new();
+
     /// <summary>Builds the validator of a CRD version from its openAPIV3Schema; null uses CrdSchemaValidator.</summary>
     internal Func<System.Text.Json.Nodes.JsonObject, ICustomResourceValidator>? ValidatorFactory { get; init; }
 }

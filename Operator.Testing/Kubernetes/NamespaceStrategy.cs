@@ -15,6 +15,8 @@ internal sealed class NamespaceStrategy : ResourceStrategy
 
     public static readonly NamespaceStrategy Instance = new();
 
+    public override FieldManagement.FieldSet? ResetFields(ResourceType type, string subresource) => StatusResetFields(subresource);
+
     public override bool DeleteReturnsObject => true;
 
     protected override void Canonicalize(JsonObject obj, string now)

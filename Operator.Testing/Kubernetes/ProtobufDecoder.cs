@@ -6,7 +6,8 @@ namespace Operator.Testing.Kubernetes;
 /// <summary>
 /// kubectl's typed commands (create namespace/secret/configmap) send application/vnd.kubernetes.protobuf and never
 /// fall back to JSON, so the emulator decodes that envelope for the few kinds it serves as built-ins: Namespace,
-/// Secret, ConfigMap, and the ObjectMeta fields name, generateName, namespace, labels, annotations, finalizers.
+/// Secret, ConfigMap, and the ObjectMeta fields name, generateName, namespace, labels, annotations, finalizers; and the
+/// SelfSubjectAccessReview of <c>kubectl auth can-i</c>.
 /// Field numbers are those of k8s.io/api/core/v1/generated.proto and apimachinery's meta/v1 generated.proto.
 /// </summary>
 internal static class ProtobufDecoder
@@ -81,10 +82,48 @@ internal static class ProtobufDecoder
                 case ("ConfigMap", 3):
                     AddMapEntry(obj, "binaryData", value, base64: true);
                     break;
+                case ("SelfSubjectAccessReview", 2):
+                    obj["spec"] = ReviewSpec(value);
+                    break;
             }
         }
 
         return obj;
+    }
+
+    /// <summary>
+    /// authorization/v1 SelfSubjectAccessReviewSpec (what <c>kubectl auth can-i</c> sends): resourceAttributes (1:
+    /// namespace, verb, group, version, resource, subresource, name) or nonResourceAttributes (2: path, verb).
+    /// </summary>
+    private static JsonObject ReviewSpec(byte[] bytes)
+    {
+        var spec = new JsonObject();
+        foreach (var (field, value) in Fields(bytes))
+        {
+            var (property, names) = field switch
+            {
+                1 => ("resourceAttributes", new[] { "namespace", "verb", "group", "version", "resource", "subresource", "name" }),
+                2 => ("nonResourceAttributes", new[] { "path", "verb" }),
+                _ => ("", []),
+            };
+            if (property.Length == 0)
+            {
+                continue;
+            }
+
+            var attributes = new JsonObject();
+            foreach (var (f, v) in Fields(value))
+            {
+                if (f >= 1 && f <= names.Length && v.Length > 0)
+                {
+                    attributes[names[f - 1]] = Encoding.UTF8.GetString(v);
+                }
+            }
+
+            spec[property] = attributes;
+        }
+
+        return spec;
     }
 
     private static JsonObject Metadata(byte[] bytes)

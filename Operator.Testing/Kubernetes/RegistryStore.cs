@@ -20,6 +20,11 @@ internal sealed class RegistryStore(ObjectStore objects, ResourceRegistry regist
 {
     private const int MaxSnapshots = 128;
 
+    private readonly FieldManagement.FieldManager _fieldManager = new(time);
+
+    /// <summary>Computes the managedFields of writes and runs server-side apply (used under the store's lock).</summary>
+    public FieldManagement.FieldManager FieldManager => _fieldManager;
+
     private readonly Dictionary<string, ListSnapshot> _snapshots = new(StringComparer.Ordinal);
     private readonly Queue<string> _snapshotOrder = new();
 
@@ -53,9 +58,11 @@ internal sealed class RegistryStore(ObjectStore objects, ResourceRegistry regist
         }
     }
 
-    public JsonObject Create(ResourceType type, string? ns, JsonObject body, bool dryRun, FieldValidation? fields = null)
+    public JsonObject Create(ResourceType type, string? ns, JsonObject body, bool dryRun, FieldValidation? fields = null, WriteOwner? owner = null)
     {
+        owner ??= WriteOwner.Server;
         CheckKind(type, body);
+        var (requestedPresent, requested) = RequestedManagedFields(body);
         var strategy = type.Strategy;
         var obj = strategy.ToStorage(type, body);
         var meta = Meta(obj);
@@ -116,7 +123,10 @@ internal sealed class RegistryStore(ObjectStore objects, ResourceRegistry regist
         meta["uid"] = Guid.NewGuid().ToString();
         meta["creationTimestamp"] = now;
         strategy.PrepareForCreate(type, obj, now);
-        strategy.Validate(type, obj, null, statusWrite: false, fields);
+        strategy.Validate(type, obj, null, statusWrite: false, fields, owner.Applied);
+        SetManagedFields(obj, owner.Applied
+            ? requested?.DeepClone() as JsonArray
+            : _fieldManager.Update(type, null, obj, requested, requestedPresent, owner.Manager, ""));
         if (dryRun)
         {
             return Serve(type, obj);
@@ -132,12 +142,14 @@ internal sealed class RegistryStore(ObjectStore objects, ResourceRegistry regist
     /// only .status from the result; main writes take everything but system metadata and, with a status
     /// subresource, .status. <paramref name="requireRv"/> refuses a write without metadata.resourceVersion.
     /// </summary>
-    public JsonObject Update(ResourceType type, string? ns, string name, string subresource, Func<JsonObject, JsonObject> produce, bool dryRun, bool requireRv, FieldValidation? fields = null)
+    public JsonObject Update(ResourceType type, string? ns, string name, string subresource, Func<JsonObject, JsonObject> produce, bool dryRun, bool requireRv, FieldValidation? fields = null, WriteOwner? owner = null)
     {
+        owner ??= WriteOwner.Server;
         var strategy = type.Strategy;
         var old = objects.Get(type.StorageKey, ns, name) ?? throw NotFound(type, name);
         var incoming = produce(Serve(type, old));
         CheckKind(type, incoming);
+        var (requestedPresent, requested) = RequestedManagedFields(incoming);
         var inc = strategy.ToStorage(type, incoming);
         var incMeta = Meta(inc);
         var incName = Str(incMeta["name"]);
@@ -183,7 +195,10 @@ internal sealed class RegistryStore(ObjectStore objects, ResourceRegistry regist
             }
         }
 
-        strategy.Validate(type, next, old, statusWrite, fields);
+        strategy.Validate(type, next, old, statusWrite, fields, owner.Applied);
+        SetManagedFields(next, owner.Applied
+            ? requested?.DeepClone() as JsonArray
+            : _fieldManager.Update(type, old, next, requested, requestedPresent, owner.Manager, subresource));
         if (JsonNode.DeepEquals(next, old))
         {
             return Serve(type, old);
@@ -314,6 +329,22 @@ internal sealed class RegistryStore(ObjectStore objects, ResourceRegistry regist
         }
     }
 
+    /// <summary>Whether the written object carried metadata.managedFields, and their value.</summary>
+    private static (bool Present, JsonNode? Value) RequestedManagedFields(JsonObject body) =>
+        body["metadata"] is JsonObject meta && meta.TryGetPropertyValue("managedFields", out var value) ? (true, value) : (false, null);
+
+    private static void SetManagedFields(JsonObject obj, JsonArray? managedFields)
+    {
+        if (managedFields is null)
+        {
+            Meta(obj).Remove("managedFields");
+        }
+        else
+        {
+            Meta(obj)["managedFields"] = managedFields;
+        }
+    }
+
     private static List<string> Finalizers(JsonObject meta) =>
         meta["finalizers"] is JsonArray arr ? arr.Select(f => Str(f) ?? "").ToList() : [];
 
@@ -420,6 +451,17 @@ internal sealed class RegistryStore(ObjectStore objects, ResourceRegistry regist
     private static KubeApiException NotFound(ResourceType type, string name) => KubeStatus.NotFound(type.Group, type.Plural, name);
 
     private sealed record ListSnapshot(long Rv, List<JsonObject> Items);
+}
+
+/// <summary>
+/// Who makes a write, for its managedFields: <see cref="Manager"/> (the fieldManager parameter or the User-Agent's
+/// product) records an Update; <see cref="Applied"/> means the written object already carries the managedFields a
+/// server-side apply computed, stored as they are.
+/// </summary>
+internal sealed record WriteOwner(string Manager, bool Applied = false)
+{
+    /// <summary>Writes the emulator makes itself (the initial namespaces, CRDs registered from code).</summary>
+    public static readonly WriteOwner Server = new("kube-apiserver");
 }
 
 /// <summary>A LIST's parameters, parsed from the query by the handler.</summary>

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 
 namespace Operator.Testing.Kubernetes;
 
-/// <summary>One served request, with the verb as Kubernetes audit logs name it.</summary>
+/// <summary>One served request, with the verb as Kubernetes audit logs name it and the user it was authenticated as.</summary>
 public sealed record RequestLogEntry(
     DateTimeOffset Time,
     string Method,
@@ -14,7 +14,8 @@ public sealed record RequestLogEntry(
     string Namespace,
     string Name,
     int StatusCode,
-    string Query = "")
+    string Query = "",
+    string User = "")
 {
     public bool IsWrite => Verb is "create" or "update" or "patch" or "delete" or "deletecollection";
 }

@@ -33,6 +33,7 @@ internal sealed class ResourceRegistry
             Add(new ResourceType { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = plural, Singular = kind.ToLowerInvariant(), Kind = kind, Namespaced = namespaced, Columns = [age] });
         }
 
+        Add(new ResourceType { Group = "authorization.k8s.io", Version = "v1", Plural = "selfsubjectaccessreviews", Singular = "selfsubjectaccessreview", Kind = "SelfSubjectAccessReview", Namespaced = false, Verbs = ["create"], IsReview = true });
         Add(new ResourceType { Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition", Kind = "CustomResourceDefinition", Namespaced = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"], TracksGeneration = true, Strategy = CustomResourceDefinitionStrategy.Instance, Columns = [new("Created At", "string", ".metadata.creationTimestamp", "date-time")] });
     }
 
@@ -117,6 +118,7 @@ internal sealed class ResourceRegistry
                 Columns = columns,
                 Validator = schema is null ? null : _validatorFactory((JsonObject)schema.DeepClone()),
                 Schema = schema?.DeepClone().AsObject(),
+                FieldTypes = FieldManagement.TypeNode.ForCustomResource(schema),
             });
         }
 

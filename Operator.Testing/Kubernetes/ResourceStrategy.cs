@@ -105,11 +105,27 @@ internal class ResourceStrategy
 
     /// <summary>
     /// Throws 422 (or 400 under strict field validation) when <paramref name="obj"/> may not be stored; may default
-    /// and prune it. <paramref name="old"/> is null on create. Generic objects have no schema here.
+    /// and prune it. <paramref name="old"/> is null on create. <paramref name="fromApply"/>: the object is a
+    /// server-side apply's result, which the real server defaults but does not decode, so its nulls are not dropped
+    /// (a map emptied by the apply's prune is a null, refused by a schema that does not allow it). Generic objects
+    /// have no schema here.
     /// </summary>
-    public virtual void Validate(ResourceType type, JsonObject obj, JsonObject? old, bool statusWrite, FieldValidation? fields)
+    public virtual void Validate(ResourceType type, JsonObject obj, JsonObject? old, bool statusWrite, FieldValidation? fields, bool fromApply = false)
     {
     }
+
+    private static readonly FieldManagement.FieldSet StatusOnly = FieldManagement.FieldSet.Of(["status"]);
+    private static readonly FieldManagement.FieldSet SpecOnly = FieldManagement.FieldSet.Of(["spec"]);
+
+    /// <summary>
+    /// As the real strategies' <c>GetResetFields</c>: the fields a write to the main resource (status, behind a status
+    /// subresource) or to /status (spec) resets, which its manager therefore never owns. Null when none.
+    /// </summary>
+    public virtual FieldManagement.FieldSet? ResetFields(ResourceType type, string subresource) =>
+        subresource == "status" ? SpecOnly : type.HasStatusSubresource ? StatusOnly : null;
+
+    /// <summary>The reset fields of a kind whose status the main resource never writes, as Namespaces and CRDs.</summary>
+    protected static FieldManagement.FieldSet? StatusResetFields(string subresource) => subresource == "status" ? SpecOnly : StatusOnly;
 
     /// <summary>As the real strategies' <c>AllowUnconditionalUpdate</c>: false makes a PUT without resourceVersion a 422.</summary>
     public virtual bool AllowUnconditionalUpdate => true;

@@ -42,6 +42,15 @@ internal sealed class ResourceType
     /// <summary>What this kind's writes, reads and deletes mean beyond the shared registry flow.</summary>
     public ResourceStrategy Strategy { get; init; } = ResourceStrategy.Generic;
 
+    /// <summary>The kind as server-side apply and managedFields see it: the CRD version's schema, or the built-in model.</summary>
+    public FieldManagement.TypeNode FieldTypes
+    {
+        get => _fieldTypes ??= FieldManagement.BuiltInTypes.For(Kind);
+        init => _fieldTypes = value;
+    }
+
+    private FieldManagement.TypeNode? _fieldTypes;
+
     /// <summary>The CRD version's openAPIV3Schema, published in /openapi/v2 and /openapi/v3 (null for built-ins).</summary>
     public System.Text.Json.Nodes.JsonObject? Schema { get; init; }
 
@@ -57,6 +66,12 @@ internal sealed class ResourceType
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
     public string GroupVersion => ApiVersion;
+
+    /// <summary>The verbs discovery lists for the resource.</summary>
+    public IReadOnlyList<string> Verbs { get; init; } = AllVerbs;
+
+    /// <summary>A review the handler answers itself (SelfSubjectAccessReview): created, never stored.</summary>
+    public bool IsReview { get; init; }
 
     public static readonly IReadOnlyList<string> AllVerbs =
         ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];

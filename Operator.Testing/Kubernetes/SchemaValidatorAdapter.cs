@@ -11,10 +11,12 @@ internal sealed class SchemaValidatorAdapter(JsonObject openApiV3Schema) : ICust
     public IReadOnlyList<string> PruneUnknown(JsonObject obj) => _validator.Prune(obj);
 
     /// <summary>Prunes unknown fields, then defaults, in the apiserver's order.</summary>
-    public void ApplyDefaults(JsonObject obj)
+    public void ApplyDefaults(JsonObject obj) => ApplyDefaults(obj, pruneNulls: true);
+
+    public void ApplyDefaults(JsonObject obj, bool pruneNulls)
     {
         _validator.Prune(obj);
-        _validator.ApplyDefaults(obj);
+        _validator.ApplyDefaults(obj, pruneNulls);
     }
 
     public IReadOnlyList<FieldError> Validate(JsonObject obj, JsonObject? oldObj) => _validator.Validate(obj, oldObj);

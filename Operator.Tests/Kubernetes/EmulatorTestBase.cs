@@ -16,6 +16,9 @@ public abstract class EmulatorTestBase
     protected const string Group = "aws-infra-operator.runner.codes";
     protected const string Version = "v1alpha1";
     protected const string Plural = "ecsclusters";
+
+    /// <summary>The ECSClusters of namespace default, for requests made over plain HTTP.</summary>
+    protected const string ClusterPath = $"/apis/{Group}/{Version}/namespaces/default/{Plural}";
     protected static readonly TimeSpan Generous = TimeSpan.FromSeconds(20);
 
     private protected KubeApiEmulator Emulator { get; private set; } = null!;

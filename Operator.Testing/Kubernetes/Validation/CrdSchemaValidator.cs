@@ -59,10 +59,16 @@ public sealed partial class CrdSchemaValidator
     /// items (defaults of nested properties apply inside defaulted values too). Afterwards nulls of non-nullable
     /// properties without a default are dropped (PruneNonNullableNullsWithoutDefaults).
     /// </summary>
-    public void ApplyDefaults(JsonObject obj)
+    public void ApplyDefaults(JsonObject obj) => ApplyDefaults(obj, pruneNulls: true);
+
+    /// <summary>
+    /// <see cref="ApplyDefaults(JsonObject)"/>; with <paramref name="pruneNulls"/> false, nulls without a default are
+    /// kept (a server-side apply's result is defaulted but not decoded, so validation sees them).
+    /// </summary>
+    public void ApplyDefaults(JsonObject obj, bool pruneNulls)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        DefaultNode(obj, _root);
+        DefaultNode(obj, _root, pruneNulls);
     }
 
     /// <summary>
@@ -167,7 +173,7 @@ public sealed partial class CrdSchemaValidator
 
     // ---------------------------------------------------------------- defaulting
 
-    private static void DefaultNode(JsonNode? node, SchemaNode? schema)
+    private static void DefaultNode(JsonNode? node, SchemaNode? schema, bool pruneNulls)
     {
         if (schema is null)
         {
@@ -214,7 +220,7 @@ public sealed partial class CrdSchemaValidator
                     var value = obj[key];
                     if (value is null)
                     {
-                        if (!childSchema.Nullable && !childSchema.HasDefault)
+                        if (pruneNulls && !childSchema.Nullable && !childSchema.HasDefault)
                         {
                             obj.Remove(key);
                         }
@@ -222,14 +228,14 @@ public sealed partial class CrdSchemaValidator
                         continue;
                     }
 
-                    DefaultNode(value, childSchema);
+                    DefaultNode(value, childSchema, pruneNulls);
                 }
 
                 break;
             case JsonArray arr:
                 foreach (var item in arr)
                 {
-                    DefaultNode(item, schema.Items);
+                    DefaultNode(item, schema.Items, pruneNulls);
                 }
 
                 break;

@@ -12,8 +12,8 @@ internal static class GoFormat
 {
     public static string ErrorValue(object? value) => value switch
     {
-        // Current apimachinery prints a nil BadValue as a bare null (older releases printed "null").
-        null => "null",
+        // apimachinery v1.32's ErrorBody turns a nil BadValue into the string "null" and quotes it (seen on v1.32.13).
+        null => "\"null\"",
         string s => Quote(s),
         long or int or bool or double => Plain(value),
         _ => SharpV(value),

@@ -30,7 +30,7 @@ public class GoFormatTests
     public void Error_values_use_q_for_strings_v_for_scalars_and_sharp_v_for_the_rest()
     {
         GoFormat.ErrorValue("x").Should().Be("\"x\"");
-        GoFormat.ErrorValue(null).Should().Be("null");
+        GoFormat.ErrorValue(null).Should().Be("\"null\"", "v1.32.13 prints a nil bad value as the quoted string \"null\"");
         GoFormat.ErrorValue(7L).Should().Be("7");
         GoFormat.ErrorValue(true).Should().Be("true");
         GoFormat.ErrorValue(new Dictionary<string, object?> { ["b"] = 1L, ["a"] = "x" })

@@ -243,7 +243,7 @@ public class SampleValidationTests
 
         errors.Select(e => e.Message).Should().Equal(
             "spec.settings[0].value: Unsupported value: \"full\": supported values: \"enabled\", \"disabled\", \"enhanced\"",
-            "<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation");
+            "<nil>: Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation");
     }
 
     [Test]

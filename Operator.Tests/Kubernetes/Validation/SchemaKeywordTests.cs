@@ -23,7 +23,7 @@ public class SchemaKeywordTests
         const string s = Obj + "  a: {type: string}";
         Valid(s, "a: x");
         Invalid(s, "a: 1", "a: Invalid value: \"integer\": a in body must be of type string: \"integer\"",
-            "<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation");
+            "<nil>: Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation");
         Check(Schema(s), "a: 1")[0].Type.Should().Be("FieldValueTypeInvalid");
     }
 
