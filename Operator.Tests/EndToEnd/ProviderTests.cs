@@ -36,6 +36,7 @@ public sealed class ProviderTests
 
         var secret = await _bed.Client.CoreV1.ReadNamespacedSecretAsync("rotating-credentials", "default");
         secret.Data["secret-access-key"] = System.Text.Encoding.UTF8.GetBytes(LeakCanary);
+        secret.Metadata.ManagedFields = null; // the server's own; the client's generated JSON cannot write them back
         await _bed.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, "rotating-credentials", "default");
 
         await _bed.WaitProviderReadyAsync("default", "rotating");

@@ -383,6 +383,9 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
 
         var read = await Client.CoordinationV1.ReadNamespacedLeaseAsync("ecs-operator", "default");
         read.Spec.HolderIdentity.Should().Be("pod-a");
+        read.Metadata.ManagedFields.Should().NotBeEmpty("a real apiserver returns them on every object");
+        // Not sent back: the server keeps its own (and the client's generated JSON cannot write FieldsV1).
+        read.Metadata.ManagedFields = null;
         read.Spec.RenewTime = DateTime.UtcNow.AddSeconds(1);
         var renewed = await Client.CoordinationV1.ReplaceNamespacedLeaseAsync(read, "ecs-operator", "default");
         renewed.Metadata.ResourceVersion.Should().NotBe(created.Metadata.ResourceVersion);

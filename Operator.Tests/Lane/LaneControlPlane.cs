@@ -43,7 +43,12 @@ internal abstract class LaneControlPlane : IAsyncDisposable
     {
         LaneControlPlane plane = backend switch
         {
-            LaneBackend.Emulator => new EmulatedLaneControlPlane(await KubeApiEmulator.StartAsync(KubeTestBed.Options())),
+            LaneBackend.Emulator => new EmulatedLaneControlPlane(await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions
+            {
+                BookmarkInterval = TimeSpan.FromSeconds(5),
+                WatchEventOrder = WatchEventOrder.Random,
+                EnforceRbac = true,
+            })),
             _ => new RealLaneControlPlane(await RealControlPlane.StartAsync()),
         };
         try
@@ -117,20 +122,23 @@ internal abstract class LaneControlPlane : IAsyncDisposable
 
         public override LaneBackend Backend => LaneBackend.Emulator;
         public override string Description => "the Kubernetes API emulator";
-        public override string AdminKubeconfig => File.Exists(_kubeconfig) ? _kubeconfig : emulator.WriteKubeconfig(_kubeconfig, token: "admin");
+        public override string AdminKubeconfig => File.Exists(_kubeconfig) ? _kubeconfig : emulator.WriteKubeconfig(_kubeconfig);
 
         public KubeApiEmulator Emulator => emulator;
 
         public override Task RestartApiServerAsync(bool hard, TimeSpan downFor) =>
-            emulator.RestartAsync(downFor, hard ? TimeSpan.Zero : TimeSpan.FromSeconds(2));
+            emulator.RestartAsync(new KubeApiRestartOptions { Kill = hard, RefuseConnectionsFor = downFor });
 
-        public override IReadOnlyList<RequestLogEntry> OperatorRequests() => emulator.Requests.Entries;
+        public override IReadOnlyList<RequestLogEntry> OperatorRequests() => [.. emulator.Requests.Entries.Where(e => e.User == OperatorUser)];
 
-        public override void ResetRequestLog() => emulator.Requests.Reset();
+        public override void ResetRequestLog()
+        {
+            // The request log names the user: nothing to forget.
+        }
 
         protected override Task WriteOperatorKubeconfigAsync(string path)
         {
-            emulator.WriteKubeconfig(path, token: "operator");
+            emulator.WriteKubeconfig(path, emulator.IssueServiceAccountToken(Manifest.OperatorNamespace, Manifest.OperatorServiceAccount));
             return Task.CompletedTask;
         }
 

@@ -296,6 +296,10 @@ public sealed class LaneHighAvailabilityTests(LaneBackend backend)
         {
             return null;
         }
+        catch (HttpOperationException e) when ((int)e.Response.StatusCode is 403 or 429 or >= 500)
+        {
+            return null; // an API server still starting
+        }
         catch (HttpRequestException)
         {
             return null;
