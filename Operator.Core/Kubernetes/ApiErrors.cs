@@ -52,4 +52,40 @@ internal static class ApiErrors
     /// <summary>A short description without the response body (which can echo what was sent).</summary>
     public static string Describe(Exception e) =>
         e is HttpOperationException h ? $"HTTP {(int)h.Response.StatusCode}" : e.GetType().Name;
+
+    /// <summary>
+    /// A failure of the API server itself that a restart or a moment of overload explains: unreachable, 429, 5xx, or
+    /// 401/403 (<see cref="IsAuthorization"/>). Reconcilers retry these quietly for a grace period
+    /// (<see cref="ApiServerHiccups"/>) before they report them as a condition and a Warning Event.
+    /// </summary>
+    public static bool IsApiServerHiccup(Exception e) => e switch
+    {
+        HttpOperationException or KubernetesApiException => IsTransient(e, CancellationToken.None) || IsAuthorization(e),
+        HttpRequestException or IOException => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// What a failed request's Status body says ("Forbidden: secrets \"x\" is forbidden: ..."), never the raw body: a
+    /// condition or Event message must read as a sentence. Null when the body is not a Status.
+    /// </summary>
+    public static string? StatusText(HttpOperationException e)
+    {
+        var content = e.Response.Content;
+        if (string.IsNullOrWhiteSpace(content) || content.TrimStart()[0] != '{')
+        {
+            return null;
+        }
+        try
+        {
+            var status = KubeJson.Deserialize<k8s.Models.V1Status>(content);
+            return status.Message is { Length: > 0 } message
+                ? status.Reason is { Length: > 0 } reason ? $"{reason}: {message}" : message
+                : status.Reason;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 }

@@ -55,7 +55,9 @@ internal sealed record ReconcileFailure(string Reason, string Message)
             case KubernetesApiException k:
                 return new(KubernetesApiError, ForeignText.Clean(k.Message));
             case HttpOperationException h:
-                return new(KubernetesApiError, $"the Kubernetes API answered {(int)h.Response.StatusCode}: {ForeignText.Clean(h.Response.Content ?? h.Message)}");
+                // The Status body's reason and message, never the raw body (JSON is no message for a person).
+                return new(KubernetesApiError, $"the Kubernetes API answered {(int)h.Response.StatusCode}"
+                    + (ApiErrors.StatusText(h) is { } text ? $": {ForeignText.Clean(text)}" : ""));
         }
 
         for (var x = (Exception?)e; x is not null; x = x.InnerException)

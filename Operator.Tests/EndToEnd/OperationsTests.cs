@@ -50,8 +50,8 @@ public sealed partial class OperationsTests
             fieldSelector: "involvedObject.name=orphan")).Items.Any(e => e.Count > 1), "a repeated event folded into one");
         await _bed.Kube.DeleteClusterAsync("default", "observed");
         await _bed.WaitGoneAsync("default", "observed");
-        // The Lease is created on acquire and updated by each renewal, one retry period later.
-        await Eventually.UntilAsync(() => _bed.Kube.Emulator.Requests.Count("update", "leases") > 0, "a Lease renewal");
+        // The Lease is created on acquire and patched by each renewal, one retry period later.
+        await Eventually.UntilAsync(() => _bed.Kube.Emulator.Requests.Count("patch", "leases") > 0, "a Lease renewal");
         // The test's own requests: its deletes, its GETs of the ECSClusters it waits on and its event lists. The operator
         // never deletes an object, reads through list/watch, and GETs only the former owner named by a tag.
         string[] watched = ["observed", "heir"];

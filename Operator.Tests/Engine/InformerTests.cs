@@ -164,6 +164,46 @@ public sealed class InformerTests
     }
 
     [Test]
+    public async Task An_API_server_restart_relists_without_reporting_unchanged_objects_and_reports_what_changed()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            await _bed.CreateClusterAsync("default", $"c{i:00}");
+        }
+        var (informer, handler, _) = Start();
+        await informer.WaitForSyncAsync(_stop.Token);
+        var relists = _bed.Emulator.Requests.Count("list", "ecsclusters");
+        var before = handler.Events.Count;
+
+        // A real restart: every watch ends, history is gone (resuming gets 410), the relist returns every object again.
+        var restart = _bed.Emulator.RestartAsync(new Operator.Testing.Kubernetes.KubeApiRestartOptions { RefuseConnectionsFor = TimeSpan.FromSeconds(1) });
+        await restart;
+        await _bed.PatchClusterAsync("default", "c07", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["changed"] = "yes" } } });
+
+        await Eventually.UntilAsync(() => handler.Count("update", "default/c07") == 1, "the change made after the restart", TimeSpan.FromSeconds(60));
+        _bed.Emulator.Requests.Count("list", "ecsclusters").Should().BeGreaterThan(relists, "the resumed watch got 410 and relisted");
+        handler.Events.Skip(before).Select(e => $"{e.Type} {e.Key}").Should().Equal(["update default/c07"],
+            "a relist that returns an object with the resourceVersion the cache holds is not a change");
+        informer.Store.Count.Should().Be(20);
+    }
+
+    [Test]
+    public async Task A_watch_down_for_long_is_reported_and_clears_once_it_watches_again()
+    {
+        await _bed.CreateClusterAsync("default", "a");
+        var (informer, _, _) = Start();
+        await informer.WaitForSyncAsync(_stop.Token);
+        informer.WatchDownFor.Should().Be(TimeSpan.Zero);
+
+        _bed.Emulator.Faults.FailRequests(500, "/apis/aws-infra-operator.runner.codes", verb: "watch");
+        _bed.Emulator.Faults.FailRequests(500, "/apis/aws-infra-operator.runner.codes", verb: "list");
+        _bed.Emulator.Faults.DropWatches(abortConnections: true);
+        await Eventually.UntilAsync(() => informer.WatchDownFor > TimeSpan.FromSeconds(1), "the watch to be down for a while");
+        _bed.Emulator.Faults.Clear();
+        await Eventually.UntilAsync(() => informer.WatchDownFor == TimeSpan.Zero, "the watch to be up again");
+    }
+
+    [Test]
     public async Task Backs_off_on_429_and_500_and_recovers()
     {
         var (informer, handler, _) = Start();

@@ -87,8 +87,10 @@ public sealed class KubeApiEmulatorRbacTests : EmulatorTestBase
             await As(token, HttpMethod.Post, Leases, """{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"leader"},"spec":{"holderIdentity":"me"}}"""),
         };
         var lease = (await As(token, HttpMethod.Get, $"{Leases}/leader")).Object;
-        lease["spec"]!["holderIdentity"] = "you";
-        var renewed = await As(token, HttpMethod.Put, $"{Leases}/leader", lease.ToJsonString());
+        var renewed = await As(token, HttpMethod.Patch, $"{Leases}/leader",
+            $$"""{"metadata":{"resourceVersion":"{{lease["metadata"]!["resourceVersion"]}}"},"spec":{"holderIdentity":"you"}}""", "application/merge-patch+json");
+        lease["spec"]!["holderIdentity"] = "them";
+        var replaced = await As(token, HttpMethod.Put, $"{Leases}/leader", lease.ToJsonString());
 
         var deleteCluster = await As(token, HttpMethod.Delete, $"{ClusterPath}/a");
         var listConfigMaps = await As(token, HttpMethod.Get, "/api/v1/configmaps");
@@ -100,7 +102,8 @@ public sealed class KubeApiEmulatorRbacTests : EmulatorTestBase
             $"apiVersion: {Group}/{Version}\nkind: ECSCluster\nmetadata: {{name: new1, namespace: default}}\nspec: {{clusterName: new1, providerRef: {{name: p}}}}\n", "application/apply-patch+yaml");
 
         allowed.Select(a => (int)a.Code).Should().AllSatisfy(code => code.Should().BeOneOf(200, 201));
-        renewed.Code.Should().Be(HttpStatusCode.OK, "update of a Lease is granted in the operator's namespace");
+        renewed.Code.Should().Be(HttpStatusCode.OK, "patch of a Lease is granted in the operator's namespace");
+        replaced.Code.Should().Be(HttpStatusCode.Forbidden, "update is not: the operator patches its Lease");
         deleteCluster.Body.ShouldEqualJson($$$"""{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"ecsclusters.{{{Group}}} \"a\" is forbidden: User \"{{{OperatorUser}}}\" cannot delete resource \"ecsclusters\" in API group \"{{{Group}}}\" in the namespace \"default\"","reason":"Forbidden","details":{"name":"a","group":"{{{Group}}}","kind":"ecsclusters"},"code":403}""");
         listConfigMaps.Body.ShouldEqualJson($$$"""{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps is forbidden: User \"{{{OperatorUser}}}\" cannot list resource \"configmaps\" in API group \"\" at the cluster scope","reason":"Forbidden","details":{"kind":"configmaps"},"code":403}""");
         getNamespace.Message.Should().Be($"namespaces \"default\" is forbidden: User \"{OperatorUser}\" cannot get resource \"namespaces\" in API group \"\" in the namespace \"default\"");
@@ -142,7 +145,7 @@ public sealed class KubeApiEmulatorRbacTests : EmulatorTestBase
 
         (await Kubectl(sa, "auth", "can-i", "patch", "ecsclusters/status", "-n", "default")).Should().StartWith("0|yes");
         (await Kubectl(sa, "auth", "can-i", "delete", "ecsclusters", "-n", "default")).Should().StartWith("1|no");
-        (await Kubectl(sa, "auth", "can-i", "update", "leases", "-n", OperatorNs)).Should().StartWith("0|yes");
+        (await Kubectl(sa, "auth", "can-i", "patch", "leases", "-n", OperatorNs)).Should().StartWith("0|yes");
         (await Kubectl(sa, "auth", "can-i", "list", "leases", "-n", OperatorNs)).Should().StartWith("1|no");
         (await Kubectl(sa, "get", "ecsclusters", "-A")).Should().StartWith("0|");
         (await Kubectl(sa, "get", "configmaps", "-n", "default")).Should().Be(
