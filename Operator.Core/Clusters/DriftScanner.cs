@@ -254,10 +254,11 @@ internal sealed class DriftScanner(
                 continue;
             }
             var stale = obj.Status!.LastSyncTime is not { } last || now - last > options.LastSyncRefresh;
-            if (ClusterStatusMapper.Differs(obj.Status, observed!) || stale)
+            if (ClusterStatusMapper.Differs(obj.Status, observed!) || stale || obj.Status.Phase != obj.Status.Status)
             {
                 var status = obj.Status with { Conditions = Conditions.Copy(obj.Status.Conditions) };
                 ClusterStatusMapper.Apply(status, observed!, now);
+                status.Phase = ClusterStatusRule.Phase(beingDeleted: false, status);
                 if (stale)
                 {
                     status.LastSyncTime = now;

@@ -167,8 +167,8 @@ public sealed partial class LocalModeGuideTests
         table.Should().Contain(l => Regex.IsMatch(l, @"^default +hybrid-cluster +hybrid-cluster +.*False +False "));
         (await Kubectl("get", "ecscluster", "hybrid-cluster", "-o", "wide")).Should().Contain("InvalidParameter");
         var providers = (await Kubectl("get", "awsprovider", "-A")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        providers[0].Should().MatchRegex("^NAMESPACE +NAME +REGION +READY +ACCOUNT +REASON +AGE$");
-        providers.Skip(1).Should().HaveCount(4).And.OnlyContain(l => Regex.IsMatch(l, @" True +123456789012 +Authenticated "));
+        providers[0].Should().MatchRegex("^NAMESPACE +NAME +REGION +READY +ACCOUNT +REASON +STATUS +AGE$");
+        providers.Skip(1).Should().HaveCount(4).And.OnlyContain(l => Regex.IsMatch(l, @" True +123456789012 +Authenticated +ACTIVE "));
 
         (await Kubectl("explain", "ecscluster.spec.clusterName")).Should().Contain("ECS cluster name");
         var (code, typo) = await Bash("""
