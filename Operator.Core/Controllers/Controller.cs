@@ -67,6 +67,12 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         _gauges = metrics.For(name);
         _queue = new WorkQueue<string>(new WorkQueueOptions(name) { RateLimiting = options.RateLimiting }, time, meterFactory);
         informer.AddHandler(this);
+        // Every series an alert divides by exists from start-up, at 0.
+        metrics.ReconcileErrors.Add(0, _controllerTag);
+        foreach (var result in new[] { "success", "error", "requeue_after" })
+        {
+            metrics.ReconcileTotal.Add(0, _controllerTag, new("result", result));
+        }
     }
 
     /// <summary>The priority of background work (controller-runtime's <c>LowPriority</c>).</summary>
