@@ -148,6 +148,7 @@ internal sealed class InProcessStack : IAsyncDisposable
         ["AllowedEndpoints"] = "*",
         ["AllowedRoleArns"] = "*",
         ["DefaultCredentialsNamespaces"] = "*",
+        [Telemetry.ServiceNameKey] = "infra-operator-local",
     };
 
     /// <summary>The CRDs of manifests/crds, embedded in this assembly (local mode runs without a checkout).</summary>
