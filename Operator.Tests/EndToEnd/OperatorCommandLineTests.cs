@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace Operator.Tests.EndToEnd;
 
 /// <summary>
-/// The operator's command line, run as a process (<see cref="OperatorProcessTests.Binary"/>: this build's
-/// Operator.dll, or the Native AOT executable under scripts/test-aot).
+/// The command line of both executables, run as processes: the operator (<see cref="OperatorProcessTests.Binary"/>:
+/// this build's Operator.dll, or the Native AOT executable under scripts/test-aot) and local mode (Operator.Local.dll).
 /// --help prints the flags and exits 0 (the operator without any kubeconfig); an unknown flag or a bad value is one line
 /// on stderr naming it, exit code 2; a port in use is one line, exit code 1; nothing prints a stack trace.
 /// </summary>
@@ -21,6 +21,8 @@ public sealed class OperatorCommandLineTests
 
     [OneTimeTearDown]
     public void TearDown() => Directory.Delete(_home, recursive: true);
+
+    private static string LocalMode => Path.Combine(AppContext.BaseDirectory, "Operator.Local.dll");
 
     /// <summary>Runs an executable with a HOME holding no kubeconfig and no KUBECONFIG; returns exit code, stdout, stderr.</summary>
     private async Task<(int Code, string Stdout, string Stderr)> RunAsync(string binary, params string[] args)
@@ -121,5 +123,39 @@ public sealed class OperatorCommandLineTests
             "--metrics-port", port, "--health-port", "0", "--leader-elect", "false");
         code.Should().Be(1);
         OneLine(stderr, $"error: Failed to bind to address http://127.0.0.1:{port}: address already in use (another process holds the port; choose another with its flag)");
+    }
+
+    [Test]
+    public async Task Local_mode_help_prints_its_flags_and_the_operators_and_starts_nothing()
+    {
+        var (code, stdout, stderr) = await RunAsync(LocalMode, "--help");
+        code.Should().Be(0, stderr);
+        stdout.Should().StartWith("Usage: dotnet run --project Operator.Local").And.Contain("Local mode's flags:").And.Contain("--state-dir TEXT")
+            .And.Contain("--kubeconfig-out TEXT").And.Contain("Operator flags (they win over local mode's defaults):").And.Contain("--resync-period hh:mm:ss");
+        stdout.Should().NotContain("running in local mode");
+        File.Exists(Path.Combine(_home, "infra-operator-local.kubeconfig")).Should().BeFalse("--help writes no kubeconfig");
+    }
+
+    [TestCase("--api-port", "abc", "error: invalid value 'abc' for --api-port: expected an integer from 0 to 65535")]
+    [TestCase("--provisioning-seconds", "-1", "error: invalid value '-1' for --provisioning-seconds: expected a number of at least 0")]
+    [TestCase("--resync-perod", "00:00:10", "error: unknown flag --resync-perod (see --help for the flags)")]
+    public async Task Local_mode_refuses_an_unknown_flag_or_a_bad_value_in_one_line_with_exit_code_2(string flag, string value, string expected)
+    {
+        var (code, stdout, stderr) = await RunAsync(LocalMode, flag, value);
+        code.Should().Be(2);
+        OneLine(stderr, expected);
+        stdout.Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task Local_mode_reports_an_api_port_in_use_in_one_line()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (code, _, stderr) = await RunAsync(LocalMode, "--api-port", port, "--kubeconfig-out", Path.Combine(_home, "busy.kubeconfig"));
+        code.Should().Be(1);
+        OneLine(stderr, $"error: Failed to bind to address http://127.0.0.1:{port}: address already in use (another process holds the port; choose another with its flag)");
+        File.Exists(Path.Combine(_home, "busy.kubeconfig.lock")).Should().BeFalse("the lock goes with the process that held it");
     }
 }
