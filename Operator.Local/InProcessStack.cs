@@ -18,6 +18,8 @@ namespace Operator.Local;
 /// (knowing the listed keys), and the operator host built by <see cref="OperatorHost"/> with
 /// <see cref="EcsOperatorModule"/> exactly as in production, pointed at both. The operator can be stopped and started
 /// again over the same emulators.
+/// A saved state (<see cref="InProcessStackOptions.KubeState"/>, <see cref="InProcessStackOptions.EcsState"/>) is restored
+/// into the emulators before the CRDs are registered and the namespaces created.
 /// Web identity (IRSA) providers authenticate through a token file the stack owns, injected as the operator's
 /// <see cref="AwsEnvironment"/>: no process-wide environment variable is read or written, so several stacks may run in
 /// one process. The caller must dispose the stack; disposal stops the operator, then the emulators, then deletes the
@@ -67,7 +69,15 @@ internal sealed class InProcessStack : IAsyncDisposable
             {
                 aws.Credentials.Add(key.AccessKeyId, key.SecretAccessKey, key.Account, key.Name);
             }
+            if (options.EcsState is { } ecsState)
+            {
+                aws.Ecs.ImportState(ecsState);
+            }
             kube = await KubeApiEmulator.StartAsync(options.Kube);
+            if (options.KubeState is { } kubeState)
+            {
+                kube.ImportState(kubeState);
+            }
             foreach (var yaml in options.CrdYaml)
             {
                 kube.RegisterCrdYaml(yaml);
@@ -75,7 +85,14 @@ internal sealed class InProcessStack : IAsyncDisposable
             var stack = new InProcessStack(kube, aws, tokenDirectory, tokenFile);
             foreach (var ns in options.Namespaces)
             {
-                await stack.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+                try
+                {
+                    await stack.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+                }
+                catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict && options.KubeState is not null)
+                {
+                    // Restored with the saved state.
+                }
             }
             return stack;
         }
@@ -148,6 +165,7 @@ internal sealed class InProcessStack : IAsyncDisposable
         ["AllowedEndpoints"] = "*",
         ["AllowedRoleArns"] = "*",
         ["DefaultCredentialsNamespaces"] = "*",
+        [Telemetry.ServiceNameKey] = "infra-operator-local",
     };
 
     /// <summary>The CRDs of manifests/crds, embedded in this assembly (local mode runs without a checkout).</summary>
@@ -185,8 +203,14 @@ internal sealed record InProcessStackOptions
     /// <summary>CRD documents registered after start, in addition to any <see cref="KubeApiEmulatorOptions.CrdDirectory"/>.</summary>
     public IReadOnlyList<string> CrdYaml { get; init; } = [];
 
-    /// <summary>Created after start (each must not exist yet).</summary>
+    /// <summary>Created after start (each must not exist yet, unless it comes back with <see cref="KubeState"/>).</summary>
     public IReadOnlyList<string> Namespaces { get; init; } = [];
+
+    /// <summary>Objects restored into the Kubernetes API emulator before anything else (<see cref="KubeApiEmulator.ExportState"/>).</summary>
+    public string? KubeState { get; init; }
+
+    /// <summary>ECS state restored into the AWS emulator before anything else (<see cref="EcsEmulatorBackend.ExportState"/>).</summary>
+    public string? EcsState { get; init; }
 
     public IReadOnlyList<StackCredential> Credentials { get; init; } = [];
 

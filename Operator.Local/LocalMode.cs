@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Operator.CommandLine;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Informers;
 using Operator.Hosting;
@@ -12,74 +14,120 @@ namespace Operator.Local;
 /// a kubeconfig written), the ECS + STS emulator (accepting the user guide's static "test" keys and any web identity
 /// token, so both of its providers authenticate), and the operator wired to both; prints the next commands and every
 /// state change of the custom objects. Ctrl-C stops everything.
-/// Flags: --kubeconfig-out FILE (default ./infra-operator-local.kubeconfig), --api-port N (default 0: a free port),
-/// --provisioning-seconds N (how long new ECS clusters stay PROVISIONING; default 3); other flags go to the operator
-/// and win over local mode's defaults (<see cref="InProcessStack.EmulatorSettings"/>).
+/// Guarantees: the flags are checked strictly (<see cref="LocalFlags"/>, then the operator's, which win over local
+/// mode's defaults, <see cref="InProcessStack.EmulatorSettings"/>); one local mode per kubeconfig
+/// (<see cref="LocalInstanceLock"/>); without <c>--state-dir</c> everything lives in memory and a restart starts empty
+/// on new ports; with it, the objects, the ECS clusters and the ports come back (<see cref="LocalState"/>), saved
+/// within <see cref="SaveInterval"/> of a change and once more on Ctrl-C.
 /// </summary>
 internal static class LocalMode
 {
     /// <summary>Shorter than the operator's 10 minutes so drift made with the aws CLI is corrected while one watches.</summary>
     public static readonly TimeSpan DefaultResync = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(1);
+
+    public const string DefaultKubeconfig = "infra-operator-local.kubeconfig";
+
+    public static Task<int> RunAsync(string[] args) =>
+        Startup.RunAsync(args, LocalFlags.Usage,
+            [new FlagSection("Local mode's flags:", LocalFlags.All), new FlagSection("Operator flags (they win over local mode's defaults):", OperatorFlags.All)],
+            () => RunParsedAsync(FlagParser.Parse(args, [.. LocalFlags.All, .. OperatorFlags.All])));
+
+    private static async Task<int> RunParsedAsync(FlagParse flags)
     {
-        var kubeconfig = Path.GetFullPath(Flag(ref args, "--kubeconfig-out") ?? "infra-operator-local.kubeconfig");
-        var apiPort = int.Parse(Flag(ref args, "--api-port") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
-        var provisioning = TimeSpan.FromSeconds(double.Parse(Flag(ref args, "--provisioning-seconds") ?? "3", System.Globalization.CultureInfo.InvariantCulture));
+        var local = flags.Values;
+        var kubeconfig = Path.GetFullPath(local.GetValueOrDefault(LocalFlags.KubeconfigOut) ?? DefaultKubeconfig);
+        var stateDir = local.GetValueOrDefault(LocalFlags.StateDir) is { } dir ? Path.GetFullPath(dir) : null;
+        var provisioning = TimeSpan.FromSeconds(double.Parse(local.GetValueOrDefault(LocalFlags.ProvisioningSeconds) ?? "3", CultureInfo.InvariantCulture));
+
+        using var instance = LocalInstanceLock.Acquire(kubeconfig);
+        var saved = stateDir is null ? null : LocalState.Load(stateDir);
+        var apiPort = local.GetValueOrDefault(LocalFlags.ApiPort) is { } port ? int.Parse(port, CultureInfo.InvariantCulture) : saved?.ApiPort ?? 0;
+        // The operator's own flags, as given; a saved metrics or health port is reused unless a flag names another.
+        var operatorArgs = flags.Values.Where(v => OperatorFlags.All.Any(f => f.Name == v.Key)).SelectMany(v => new[] { v.Key, v.Value }).ToList();
+        if (saved is not null)
+        {
+            AddUnlessGiven(operatorArgs, "--metrics-port", saved.MetricsPort);
+            AddUnlessGiven(operatorArgs, "--health-port", saved.HealthPort);
+        }
 
         await using var stack = await InProcessStack.StartAsync(new InProcessStackOptions
         {
             Kube = new KubeApiEmulatorOptions { Port = apiPort, KubeconfigPath = kubeconfig },
-            Aws = new AwsEmulatorOptions { ProvisioningDuration = provisioning },
+            Aws = new AwsEmulatorOptions { ProvisioningDuration = provisioning, Port = saved?.AwsPort ?? 0 },
             CrdYaml = InProcessStack.EmbeddedCrds(),
             Namespaces = ["development", "production", "infra-operator-system"],
             // The user guide's Secret holds access-key-id "test" / secret-access-key "test".
             Credentials = [new StackCredential("test", "test", "local-user")],
             WebIdentityToken = "local-mode-web-identity-token",
+            KubeState = saved?.Kubernetes,
+            EcsState = saved?.Ecs,
         });
 
-        // Local mode's settings are defaults only: any operator flag the user gives wins (--log-format json,
-        // --resync-period, --aws-endpoint, ...).
         var printer = new StatePrinter(Console.Out);
-        await stack.StartOperatorAsync(args, resync: DefaultResync, beforeStart: services =>
+        await stack.StartOperatorAsync([.. operatorArgs], resync: DefaultResync, beforeStart: services =>
         {
             services.GetRequiredService<Informer<ECSCluster>>().AddHandler(printer.Clusters);
             services.GetRequiredService<Informer<AWSProvider>>().AddHandler(printer.Providers);
         });
         var app = stack.App!;
+        var urls = stack.OperatorAddresses;
+        var (metricsPort, healthPort) = (new Uri(urls[0]).Port, new Uri(urls[^1]).Port);
 
-        PrintBanner(kubeconfig, stack.Kube.BaseAddress, stack.Aws.Endpoint, stack.OperatorAddresses, app.Services.GetRequiredService<OperatorOptions>());
-        await app.WaitForShutdownAsync();
+        PrintBanner(kubeconfig, stack, app.Services.GetRequiredService<OperatorOptions>(), stateDir, restored: saved is not null);
+        if (stateDir is null)
+        {
+            await app.WaitForShutdownAsync();
+        }
+        else
+        {
+            var lifetime = app.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+            var onDisk = saved;
+            using var timer = new PeriodicTimer(SaveInterval);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(lifetime.ApplicationStopping))
+                {
+                    onDisk = await LocalState.Capture(stack.Kube, stack.Aws, metricsPort, healthPort).SaveAsync(stateDir, onDisk);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await stack.StopOperatorAsync();
+            await LocalState.Capture(stack.Kube, stack.Aws, metricsPort, healthPort).SaveAsync(stateDir, onDisk);
+        }
         Console.WriteLine("infra-operator local mode stopped.");
         return Environment.ExitCode;
     }
 
-    private static string? Flag(ref string[] args, string name)
+    private static void AddUnlessGiven(List<string> args, string flag, int value)
     {
-        var i = Array.IndexOf(args, name);
-        if (i < 0 || i + 1 >= args.Length)
+        if (!args.Contains(flag))
         {
-            return null;
+            args.AddRange([flag, value.ToString(CultureInfo.InvariantCulture)]);
         }
-        var value = args[i + 1];
-        args = [.. args[..i], .. args[(i + 2)..]];
-        return value;
     }
 
-    private static void PrintBanner(string kubeconfig, Uri api, Uri aws, IEnumerable<string> urls, OperatorOptions options)
+    private static void PrintBanner(string kubeconfig, InProcessStack stack, OperatorOptions options, string? stateDir, bool restored)
     {
         var k = $"kubectl --kubeconfig {kubeconfig}";
-        var endpoint = aws.ToString().TrimEnd('/');
+        var endpoint = stack.Aws.Endpoint.ToString().TrimEnd('/');
+        var state = stateDir is null
+            ? "in memory only: a restart starts empty, on new ports (keep it with --state-dir DIR)"
+            : $"kept in {stateDir} ({(restored ? "restored" : "new")}): objects, ECS clusters and ports survive a restart";
         Console.WriteLine($$"""
 
             infra-operator is running in local mode.
-              Kubernetes API emulator: {{api}}   (kubeconfig: {{kubeconfig}})
-              ECS + STS emulator:      {{aws}}
-              metrics and probes:      {{string.Join(", ", urls)}}  (/metrics, /healthz, /readyz)
+              Kubernetes API emulator: {{stack.Kube.BaseAddress}}   (kubeconfig: {{kubeconfig}})
+              ECS + STS emulator:      {{stack.Aws.Endpoint}}
+              metrics and probes:      {{string.Join(", ", stack.OperatorAddresses)}}  (/metrics, /healthz, /readyz)
               operator:                resync every {{options.ResyncPeriod}}, {{options.LogFormat}} logs in this terminal (no pods: `kubectl logs` has nothing to read)
+              state:                   {{state}}
 
-            The aws CLI reaches the ECS emulator (the user guide's ECS commands work as written) with:
-              export AWS_ENDPOINT_URL={{endpoint}} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+            The aws CLI reaches the emulator for ECS and STS only (other services, e.g. service-quotas, still go to AWS) with:
+              export AWS_ENDPOINT_URL_ECS={{endpoint}} AWS_ENDPOINT_URL_STS={{endpoint}} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 
             Try, from the repository root:
               {{k}} apply -f manifests/samples/awsprovider-irsa.yaml
@@ -93,4 +141,23 @@ internal static class LocalMode
 
             """);
     }
+}
+
+/// <summary>Local mode's own flags; every other flag is the operator's (<see cref="OperatorFlags"/>).</summary>
+internal static class LocalFlags
+{
+    public const string Usage = "Usage: dotnet run --project Operator.Local [-- flags]   (or: dotnet Operator.Local.dll [flags])";
+    public const string KubeconfigOut = "--kubeconfig-out";
+    public const string ApiPort = "--api-port";
+    public const string ProvisioningSeconds = "--provisioning-seconds";
+    public const string StateDir = "--state-dir";
+
+    // The setting keys are local mode's own: they never reach the operator's configuration.
+    public static readonly IReadOnlyList<Flag> All =
+    [
+        new(KubeconfigOut, "Local:KubeconfigOut", FlagKind.Text, LocalMode.DefaultKubeconfig, "Where to write the kubeconfig of the Kubernetes API emulator (one local mode per file)."),
+        new(ApiPort, "Local:ApiPort", FlagKind.Integer(0, 65535), "0: a free port, or the saved one with --state-dir", "Port of the Kubernetes API emulator."),
+        new(ProvisioningSeconds, "Local:ProvisioningSeconds", FlagKind.Number(0, allowMin: true), "3", "How long a new ECS cluster stays PROVISIONING."),
+        new(StateDir, "Local:StateDir", FlagKind.Text, "none: nothing survives a restart", "Keep the Kubernetes objects, the ECS clusters and the ports in this directory across restarts."),
+    ];
 }

@@ -17,7 +17,7 @@ internal sealed class StatePrinter(TextWriter output)
 
     private static string Describe(ECSCluster c) =>
         $"ECSCluster {c.Metadata.NamespaceProperty}/{c.Metadata.Name} (cluster {c.Spec.ClusterName}): "
-        + $"status={c.Status?.Status ?? "-"} ready={c.Status?.Ready.ToString().ToLowerInvariant() ?? "false"}"
+        + $"status={c.Status?.Phase ?? c.Status?.Status ?? "-"} ready={c.Status?.Ready.ToString().ToLowerInvariant() ?? "false"}"
         + (c.Metadata.DeletionTimestamp is null ? "" : " deleting")
         + Conditions(c.Status?.Conditions);
 

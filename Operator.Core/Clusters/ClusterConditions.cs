@@ -55,5 +55,8 @@ internal static class ClusterConditions
         public const string Released = LifecycleReasons.Released;
         public const string NotDeleted = "NotDeleted";
         public const string DeletionBlocked = "DeletionBlocked";
+
+        /// <summary>Normal, once: the provider's defaultTags and the spec's tags name keys that differ only in case.</summary>
+        public const string TagKeysDifferInCase = "TagKeysDifferInCase";
     }
 }

@@ -117,6 +117,13 @@ internal sealed class ClusterReconciler(
         }
         pass.Remove(ClusterConditions.InvalidSpec);
 
+        if (!resolution.IsReady && resolution.AwaitingValidation && resolution.Provider?.Status?.Ready == true)
+        {
+            // A provider that authenticated before is being checked again (a new generation: an edit, or its deletion):
+            // nothing is known to be wrong, so the cluster keeps its conditions (no flap to Unknown) and waits for the
+            // check to land; the provider's status write wakes it (ProviderDependents).
+            return ReconcileResult.Done;
+        }
         if (!resolution.IsReady)
         {
             pass.Set(ClusterConditions.ProviderNotReady, true, resolution.Reason!, resolution.Message!);
@@ -209,7 +216,14 @@ internal sealed class ClusterReconciler(
                     observed = await ApplyAsync(ecs, pass, desired, observed, diff, ct).ConfigureAwait(false);
                     pass.Changed = true;
                 }
-                pass.Set(ClusterConditions.Synced, true, ClusterConditions.Reasons.Synced, "the ECS cluster matches the spec");
+                var note = DesiredCluster.CaseOnlyTagNote(obj, provider);
+                if (note is not null && pass.Find(ClusterConditions.Synced)?.Message?.Contains(note, StringComparison.Ordinal) != true)
+                {
+                    // Once: when the note first appears in the condition (the next passes find it there).
+                    await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.TagKeysDifferInCase, note, ct).ConfigureAwait(false);
+                }
+                pass.Set(ClusterConditions.Synced, true, ClusterConditions.Reasons.Synced,
+                    note is null ? "the ECS cluster matches the spec" : $"the ECS cluster matches the spec; note: {note}");
                 // From now on these fields' absence means empty (SpecFields).
                 pass.Status.ManagedSpecFields = SpecFields.Managed(obj);
             }
@@ -366,7 +380,8 @@ internal sealed class ClusterReconciler(
             shown++;
         }
         var more = removed.Count > shown ? $" and {removed.Count - shown} more" : "";
-        return $"{head}; removing {removed.Count} pre-existing tag(s) not in the spec (add them to spec.tags to keep them): {listed}{more}";
+        var tags = removed.Count == 1 ? "1 pre-existing tag" : $"{removed.Count} pre-existing tags";
+        return $"{head}; removing {tags} not in the spec (add them to spec.tags to keep them): {listed}{more}";
     }
 
     /// <summary>
@@ -413,7 +428,7 @@ internal sealed class ClusterReconciler(
     {
         var message = $"cannot delete: {refusal}. To delete the cluster, set spec.providerRef back to its account's provider; to keep it, "
             + $"set spec.deletionPolicy: Retain; or remove the finalizer {ApiGroup.Finalizer} to abandon it";
-        pass.Set(ClusterConditions.DeletionBlocked, true, ClusterConditions.Reasons.ProviderChangeRefused, message);
+        pass.BlockDeletion(ClusterConditions.Reasons.ProviderChangeRefused, message);
         await WriteStatusAsync(pass, ct).ConfigureAwait(false);
         await events.RecordAsync(pass.Obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct).ConfigureAwait(false);
         return ReconcileResult.After(options.BlockedRequeue);
@@ -509,8 +524,7 @@ internal sealed class ClusterReconciler(
         {
             var message = $"cannot delete ECS cluster {name}: {resolution.Message}. Fix the provider, or set spec.deletionPolicy: Retain "
                 + $"to keep the cluster, or remove the finalizer {ApiGroup.Finalizer} to abandon it.{SecretlessDeletion.Hint(resolution)}";
-            pass.Set(ClusterConditions.DeletionBlocked, true, resolution.Reason!, message);
-            pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
+            pass.BlockDeletion(resolution.Reason!, message);
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
             await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
@@ -567,6 +581,7 @@ internal sealed class ClusterReconciler(
             ClusterStatusMapper.Apply(pass.Status, deleted.Cluster, pass.Now, observedState: false);
             pass.Status.LastSyncTime = pass.Now;
             pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
+            pass.Set(ClusterConditions.Synced, false, ClusterConditions.Reasons.Deleting, $"waiting for ECS to finish deleting ECS cluster {name} ({deleted.Cluster.Status})");
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.TransitionRequeue);
         }
@@ -585,8 +600,7 @@ internal sealed class ClusterReconciler(
             };
             ClusterStatusMapper.Apply(pass.Status, observed, pass.Now);
             var message = await DeletionBlockers.MessageAsync(ecs, observed, e, options.BlockedRequeue, logger, ct).ConfigureAwait(false);
-            pass.Set(ClusterConditions.DeletionBlocked, true, reason, message);
-            pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {name} is being deleted");
+            pass.BlockDeletion(reason, message);
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
             await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
@@ -648,6 +662,7 @@ internal sealed class ClusterReconciler(
     {
         pass.Status.Conditions = pass.Conditions;
         pass.Status.Ready = ClusterStatusRule.IsReady(pass.Conditions);
+        pass.Status.Phase = ClusterStatusRule.Phase(pass.Obj.Metadata.DeletionTimestamp is not null, pass.Status);
         pass.Status.ObservedGeneration = pass.Obj.Metadata.Generation;
         return patcher.PatchStatusIfChangedAsync<ECSCluster, ECSClusterStatus>(pass.Obj, pass.Status, ct);
     }
@@ -670,6 +685,17 @@ internal sealed class ClusterReconciler(
             Operator.Core.Status.Conditions.Set(Conditions, type, status, reason, message, Obj.Metadata.Generation, Now);
 
         public void Remove(string type) => Operator.Core.Status.Conditions.Remove(Conditions, type);
+
+        /// <summary>
+        /// Deletion cannot go on: DeletionBlocked, and Synced (what kubectl -o wide shows as REASON and MESSAGE) carry
+        /// the reason and the message; Ready is False with <c>Deleting</c>.
+        /// </summary>
+        public void BlockDeletion(string reason, string message)
+        {
+            Set(ClusterConditions.DeletionBlocked, true, reason, message);
+            Set(ClusterConditions.Synced, false, reason, message);
+            Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"ECS cluster {Obj.Spec.ClusterName} is being deleted; see the DeletionBlocked condition");
+        }
 
         public V1Condition? Find(string type) => Operator.Core.Status.Conditions.Find(Conditions, type);
     }

@@ -12,6 +12,18 @@ namespace Operator.Core.Clusters;
 /// </summary>
 internal static class ClusterStatusRule
 {
+    public const string Deleting = "DELETING";
+    public const string DeletionBlocked = "DELETION_BLOCKED";
+
+    /// <summary>
+    /// <c>status.phase</c>, kubectl's STATUS column: the ECS state while the object lives; once it is being deleted,
+    /// DELETION_BLOCKED while its DeletionBlocked condition is True, else DELETING. Set by every status writer.
+    /// </summary>
+    public static string? Phase(bool beingDeleted, ECSClusterStatus status) =>
+        !beingDeleted ? status.Status
+        : Conditions.IsTrue(status.Conditions, ClusterConditions.DeletionBlocked) ? DeletionBlocked
+        : Deleting;
+
     public static bool IsReady(IEnumerable<k8s.Models.V1Condition>? conditions) =>
         Conditions.Find(conditions, ClusterConditions.Ready)?.Status == Conditions.True;
 

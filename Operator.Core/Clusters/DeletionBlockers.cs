@@ -51,9 +51,9 @@ internal static class DeletionBlockers
                 return (page.ContainerInstanceArns, page.NextToken);
             }, logger, ct).ConfigureAwait(false));
         }
-        var counts = $"ECS refuses to delete cluster {name} while it has {cluster.ActiveServicesCount} active services, "
-            + $"{cluster.RunningTasksCount} running and {cluster.PendingTasksCount} pending tasks, and "
-            + $"{cluster.RegisteredContainerInstancesCount} registered container instances";
+        var counts = $"ECS refuses to delete cluster {name} while it has {Count(cluster.ActiveServicesCount, "active service")}, "
+            + $"{Count(cluster.RunningTasksCount, "running task")}, {Count(cluster.PendingTasksCount, "pending task")} and "
+            + $"{Count(cluster.RegisteredContainerInstancesCount, "registered container instance")}";
         var detail = parts.Count == 0 ? "" : "; " + string.Join("; ", parts);
         return $"{counts}{detail}; retrying every {retry.TotalSeconds:0}s";
     }
@@ -83,6 +83,8 @@ internal static class DeletionBlockers
             return $"{kind} not named (listing them failed: {why})";
         }
     }
+
+    private static string Count(int n, string thing) => n == 1 ? $"1 {thing}" : $"{n} {thing}s";
 
     private static string ShortName(string arn) => ForeignText.Clean(arn[(arn.LastIndexOf('/') + 1)..], 255);
 }

@@ -61,6 +61,24 @@ internal sealed record DesiredCluster(
                 ?? (SpecFields.WasManaged(obj, SpecFields.Strategy) ? [] : null));
     }
 
+    /// <summary>
+    /// A note when the managed tags hold keys that differ only in case (the guide's provider sets <c>environment</c>, its
+    /// clusters <c>Environment</c>): ECS tag keys are case-sensitive, so the cluster gets both; null when there are none.
+    /// </summary>
+    public static string? CaseOnlyTagNote(ECSCluster obj, AWSProvider provider)
+    {
+        var sources = (provider.Spec.DefaultTags ?? []).Keys.Select(k => (Key: k, From: "the provider's defaultTags"))
+            .Concat((obj.Spec.Tags ?? []).Keys.Select(k => (Key: k, From: "spec.tags")))
+            .DistinctBy(t => t.Key, StringComparer.Ordinal);
+        var clashes = sources.GroupBy(t => t.Key, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).ToList();
+        if (clashes.Count == 0)
+        {
+            return null;
+        }
+        var listed = string.Join("; ", clashes.Select(g => string.Join(" and ", g.Select(t => $"{t.Key} ({t.From})"))));
+        return $"tag keys that differ only in case are separate tags in ECS, so the cluster has each of them: {listed}";
+    }
+
     public Ecs.CreateClusterRequest ToCreateRequest() => new()
     {
         ClusterName = Name,

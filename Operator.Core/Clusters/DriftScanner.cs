@@ -60,6 +60,8 @@ internal sealed class DriftScanner(
         "ecscluster_drift_scan_errors_total", description: "Drift scan steps (a provider's batch or a status write) that failed; retried next period."),
         "step", "credentials", "describe", "status");
 
+    private readonly UnrepairedDrift _unrepaired = new(meters.Create(MeterName));
+
     public string Name => "drift-scanner/ecsclusters";
 
     private static Counter<long> AtZero(Counter<long> counter, string? label = null, params string[] values)
@@ -112,6 +114,7 @@ internal sealed class DriftScanner(
     private async Task<int> ScanOnceAsync(CancellationToken ct, bool initial)
     {
         var queued = 0;
+        var drifted = new HashSet<string>(StringComparer.Ordinal);
         var groups = clusters.List()
             .Where(c => c.Metadata.DeletionTimestamp is null)
             .GroupBy(ProviderResolver.ProviderKey);
@@ -166,7 +169,7 @@ internal sealed class DriftScanner(
             {
                 try
                 {
-                    queued += await ScanBatchAsync(ecs, usable.Provider!, batch, ct).ConfigureAwait(false);
+                    queued += await ScanBatchAsync(ecs, usable.Provider!, batch, drifted, ct).ConfigureAwait(false);
                 }
                 catch (Exception e) when (!ct.IsCancellationRequested)
                 {
@@ -178,6 +181,7 @@ internal sealed class DriftScanner(
                 }
             }
         }
+        _unrepaired.Scanned(drifted);
         return queued;
     }
 
@@ -217,7 +221,8 @@ internal sealed class DriftScanner(
         return obj.Status?.Ready != (observed.Status == Ecs.ClusterStatus.Active) ? $"readiness changed ({observed.Status})" : null;
     }
 
-    private async Task<int> ScanBatchAsync(IEcsClient ecs, AWSProvider provider, IGrouping<string, ECSCluster>[] batch, CancellationToken ct)
+    private async Task<int> ScanBatchAsync(
+        IEcsClient ecs, AWSProvider provider, IGrouping<string, ECSCluster>[] batch, HashSet<string> drifted, CancellationToken ct)
     {
         var response = await ecs.DescribeClustersAsync(new Ecs.DescribeClustersRequest
         {
@@ -249,15 +254,17 @@ internal sealed class DriftScanner(
                 }
                 logger.LogDebug("Drift on {Namespace}/{Name}: {Reason}; queued", obj.Metadata.NamespaceProperty, obj.Metadata.Name, reason);
                 _drifted.Add(1);
+                drifted.Add(ObjectKey.Of(obj));
                 enqueue(ObjectKey.Of(obj));
                 queued++;
                 continue;
             }
             var stale = obj.Status!.LastSyncTime is not { } last || now - last > options.LastSyncRefresh;
-            if (ClusterStatusMapper.Differs(obj.Status, observed!) || stale)
+            if (ClusterStatusMapper.Differs(obj.Status, observed!) || stale || obj.Status.Phase != obj.Status.Status)
             {
                 var status = obj.Status with { Conditions = Conditions.Copy(obj.Status.Conditions) };
                 ClusterStatusMapper.Apply(status, observed!, now);
+                status.Phase = ClusterStatusRule.Phase(beingDeleted: false, status);
                 if (stale)
                 {
                     status.LastSyncTime = now;
@@ -283,6 +290,35 @@ internal sealed class DriftScanner(
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             Failed("status", ObjectKey.Of(obj), e);
+        }
+    }
+}
+
+/// <summary>
+/// The gauge <c>ecscluster_drift_unrepaired</c>: how many of the ECSClusters the last complete drift scan found out of
+/// sync the scan before it had found out of sync too, so the reconcile queued in between did not repair them (an ECS
+/// write refused, a permission missing). 0 before the second scan and on a standby (it does not scan). Thread-safe.
+/// </summary>
+internal sealed class UnrepairedDrift
+{
+    private readonly Lock _gate = new();
+    private HashSet<string> _last = new(StringComparer.Ordinal);
+    private int _repeated;
+
+    public UnrepairedDrift(Meter meter) =>
+        meter.CreateObservableGauge("ecscluster_drift_unrepaired", () => Volatile.Read(ref _repeated),
+            description: "ECSClusters found out of sync by the last two drift scans in a row (the repair between them did not take).");
+
+    /// <summary>Number reported now.</summary>
+    public int Count => Volatile.Read(ref _repeated);
+
+    /// <summary>One scan ended; <paramref name="drifted"/> are the keys it found out of sync.</summary>
+    public void Scanned(HashSet<string> drifted)
+    {
+        lock (_gate)
+        {
+            Volatile.Write(ref _repeated, drifted.Count(_last.Contains));
+            _last = drifted;
         }
     }
 }

@@ -58,6 +58,9 @@ internal sealed class ProviderBulkhead
     /// <summary>Raised with the provider key after one of its slots was given back (<see cref="ProviderWaitList"/>).</summary>
     public event Action<string>? SlotFreed;
 
+    /// <summary>Every provider key that ever asked for a slot (the gauges report each of them, at 0 when idle).</summary>
+    public IReadOnlyList<string> Providers => [.. _inUse.Keys];
+
     /// <summary>Slots of <paramref name="providerKey"/> in use now.</summary>
     public int InUse(string providerKey) => _inUse.TryGetValue(providerKey, out var c) ? Volatile.Read(ref c.Value) : 0;
 

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+
 namespace Operator.Core.Clusters;
 
 /// <summary>
@@ -19,6 +21,9 @@ namespace Operator.Core.Clusters;
 /// The caller must call <see cref="Entered"/> after each slot it got, <see cref="Park"/> instead of a timer requeue
 /// when <see cref="ProviderBulkhead.TryEnter"/> refused (and requeue on a timer when it returns false: not wired), and
 /// <see cref="Settled"/> at the end of every reconcile. Memory: one entry per parked or woken key. Thread-safe.
+/// The gauge <c>ecscluster_parked_keys{provider}</c> reports, at each scrape, the keys parked now per provider: every
+/// provider that ever asked the bulkhead for a slot has its series, at 0 when none waits (so a provider's series never
+/// goes stale at its last non-zero value). A parked key counts until it is woken (or gets a slot on its own).
 /// </summary>
 internal sealed class ProviderWaitList
 {
@@ -30,10 +35,23 @@ internal sealed class ProviderWaitList
     private readonly Dictionary<string, string> _woken = new(StringComparer.Ordinal);
     private Action<string, int>? _wake;
 
-    public ProviderWaitList(ProviderBulkhead bulkhead)
+    public ProviderWaitList(ProviderBulkhead bulkhead, IMeterFactory? meters = null)
     {
         _bulkhead = bulkhead;
         bulkhead.SlotFreed += WakeNext;
+        meters?.Create(DriftScanner.MeterName).CreateObservableGauge("ecscluster_parked_keys", ObserveParked,
+            description: "ECSCluster keys parked now because their provider had no free reconcile slot (--max-reconciles-per-provider).");
+    }
+
+    private Measurement<int>[] ObserveParked()
+    {
+        var providers = _bulkhead.Providers;
+        lock (_gate)
+        {
+            return [.. providers.Union(_parked.Keys, StringComparer.Ordinal).Select(p => new Measurement<int>(
+                _parked.TryGetValue(p, out var lanes) ? lanes.Values.Sum(l => l.Count) : 0,
+                new KeyValuePair<string, object?>("provider", p)))];
+        }
     }
 
     /// <summary>Keys parked now (for tests and diagnostics).</summary>

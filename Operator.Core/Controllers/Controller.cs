@@ -47,6 +47,8 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     private readonly ILogger _logger;
     private readonly KeyValuePair<string, object?> _controllerTag;
     private readonly ControllerMetrics.Gauges _gauges;
+    // The last failure logged per key while it keeps failing (removed when a pass ends without an error).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _failures = new(StringComparer.Ordinal);
     private IBulkConfirmation<T>? _bulk;
     private volatile bool _started;
     private int _deferred;
@@ -67,6 +69,12 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         _gauges = metrics.For(name);
         _queue = new WorkQueue<string>(new WorkQueueOptions(name) { RateLimiting = options.RateLimiting }, time, meterFactory);
         informer.AddHandler(this);
+        // Every series an alert divides by exists from start-up, at 0.
+        metrics.ReconcileErrors.Add(0, _controllerTag);
+        foreach (var result in new[] { "success", "error", "requeue_after" })
+        {
+            metrics.ReconcileTotal.Add(0, _controllerTag, new("result", result));
+        }
     }
 
     /// <summary>The priority of background work (controller-runtime's <c>LowPriority</c>).</summary>
@@ -324,10 +332,35 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
             result = "error";
             _metrics.ReconcileErrors.Add(1, _controllerTag);
             activity?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
-            _logger.LogError("Reconcile failed; retry {Attempt} with back-off: {ErrorType}: {Message}",
-                _queue.NumRequeues(key), e.GetType().Name, e.Message);
+            LogFailure(key, e);
+        }
+        if (result != "error")
+        {
+            _failures.TryRemove(key, out _);
         }
         _metrics.ReconcileTotal.Add(1, _controllerTag, new("result", result));
         _metrics.ReconcileTime.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _controllerTag);
+    }
+
+    /// <summary>
+    /// One object that keeps failing the same way is not an error line per retry: its first failure, and any failure
+    /// that differs from the one before, is logged as an error; repeats are logged as a warning at the 2nd, 4th, 8th…
+    /// attempt (the back-off doubles too, so about one line per back-off period at most) and at debug level otherwise.
+    /// </summary>
+    private void LogFailure(string key, Exception e)
+    {
+        var attempt = _queue.NumRequeues(key);
+        var what = $"{e.GetType().Name}: {e.Message}";
+        var repeat = _failures.TryGetValue(key, out var previous) && previous == what;
+        _failures[key] = what;
+        if (!repeat)
+        {
+            _logger.LogError("Reconcile failed; retry {Attempt} with back-off: {ErrorType}: {Message}", attempt, e.GetType().Name, e.Message);
+        }
+        else
+        {
+            _logger.Log(System.Numerics.BitOperations.IsPow2(attempt) ? LogLevel.Warning : LogLevel.Debug,
+                "Reconcile still failing the same way; retry {Attempt} with back-off: {ErrorType}: {Message}", attempt, e.GetType().Name, e.Message);
+        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -40,8 +39,6 @@ namespace Operator.Core.Leadership;
 /// <see cref="LeadershipOutcome.Lost"/>, as controller-runtime does: a replica that lost the Lease cannot know what
 /// the new leader has done. After a loss, <see cref="RunAsync"/> waits at most <see cref="AbortGrace"/> for the
 /// aborted work to return.
-/// Metric: <c>leader_election_master_status{name}</c> (controller-runtime's name) is 1 while this replica runs the
-/// leader's work, else 0.
 /// </summary>
 internal sealed class LeaderElection
 {
@@ -57,18 +54,13 @@ internal sealed class LeaderElection
     private volatile bool _isLeader;
     private ObservedRecord? _observed;
 
-    public LeaderElection(IKubernetes client, LeaderElectionOptions options, TimeProvider time, IMeterFactory meters, ILogger<LeaderElection> logger)
+    public LeaderElection(IKubernetes client, LeaderElectionOptions options, TimeProvider time, ILogger<LeaderElection> logger)
     {
         _client = client;
         _options = options;
         _time = time;
         _logger = logger;
-        meters.Create(MeterName).CreateObservableGauge("leader_election_master_status",
-            () => new Measurement<int>(_isLeader ? 1 : 0, new KeyValuePair<string, object?>("name", options.LeaseName)),
-            description: "1 while this replica holds the Lease and runs the controllers, else 0.");
     }
-
-    public const string MeterName = "Operator.LeaderElection";
 
     public bool IsLeader => _isLeader;
 

@@ -18,4 +18,16 @@ internal static class ProviderConditions
         /// <summary>DeletionBlocked=True: the provider is being deleted and ECSClusters still use it.</summary>
         public const string InUse = "InUse";
     }
+
+    /// <summary><c>status.phase</c>, kubectl's STATUS column.</summary>
+    public static class Phases
+    {
+        public const string Active = "ACTIVE";
+
+        /// <summary>Being deleted, and ECSClusters still use it (the DeletionBlocked condition names them).</summary>
+        public const string DeletionBlocked = "DELETION_BLOCKED";
+
+        /// <summary>Being deleted, nothing holds it: it goes at once.</summary>
+        public const string Deleting = "DELETING";
+    }
 }

@@ -38,7 +38,9 @@ internal sealed class ProviderProtection(ObjectStore<ECSCluster> clusters, Objec
                 return (null, false); // deleted before it was used: nothing to hold it
             }
             var shown = string.Join(", ", users.Take(10)) + (users.Count > 10 ? $" and {users.Count - 10} more" : "");
-            var message = $"deletion waits for {users.Count} ECSCluster{(users.Count == 1 ? "" : "s")} that use this provider: {shown}";
+            var message = users.Count == 1
+                ? $"deletion waits for 1 ECSCluster that uses this provider: {shown}"
+                : $"deletion waits for {users.Count} ECSClusters that use this provider: {shown}";
             await events.RecordAsync(provider, EventSeverity.Warning, ProviderConditions.DeletionBlocked, message, ct).ConfigureAwait(false);
             return (message, false);
         }

@@ -125,6 +125,9 @@ internal sealed class ProviderReconciler(
         }
         status.ObservedGeneration = obj.Metadata.Generation;
         status.Conditions = conditions;
+        status.Phase = obj.Metadata.DeletionTimestamp is null ? ProviderConditions.Phases.Active
+            : inUse is not null ? ProviderConditions.Phases.DeletionBlocked
+            : ProviderConditions.Phases.Deleting;
         await patcher.PatchStatusIfChangedAsync<AWSProvider, AWSProviderStatus>(obj, status, ct).ConfigureAwait(false);
         if (rethrow is not null)
         {

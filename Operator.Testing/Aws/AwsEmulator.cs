@@ -63,6 +63,9 @@ internal sealed class AwsEmulator : IAsyncDisposable
             ["StopTask"] = (a, r, b) => Ecs.StopTask(a, r, Parse<StopTaskRequest>(b)),
             ["RegisterContainerInstance"] = (a, r, b) => Ecs.RegisterContainerInstance(a, r, Parse<RegisterContainerInstanceRequest>(b)),
             ["DeregisterContainerInstance"] = (a, r, b) => Ecs.DeregisterContainerInstance(a, r, Parse<DeregisterContainerInstanceRequest>(b)),
+            ["DescribeTasks"] = (a, r, b) => Ecs.DescribeTasks(a, r, Parse<DescribeTasksRequest>(b)),
+            ["DescribeServices"] = (a, r, b) => Ecs.DescribeServices(a, r, Parse<DescribeServicesRequest>(b)),
+            ["DescribeContainerInstances"] = (a, r, b) => Ecs.DescribeContainerInstances(a, r, Parse<DescribeContainerInstancesRequest>(b)),
         };
     }
 
@@ -92,7 +95,8 @@ internal sealed class AwsEmulator : IAsyncDisposable
     {
         // The empty builder reads no configuration files, so no file watchers pile up when tests start many emulators.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var port = options?.Port ?? 0;
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         var emulator = new AwsEmulator(app, options ?? new AwsEmulatorOptions());
         app.Run(emulator.HandleAsync);

@@ -10,6 +10,9 @@ internal sealed record AwsEmulatorOptions
 {
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>TCP port on 127.0.0.1; 0 (the default) picks a free one.</summary>
+    public int Port { get; init; }
+
     /// <summary>Reject requests whose SigV4 signature does not verify (on by default, like AWS).</summary>
     public bool VerifySignatures { get; init; } = true;
 

@@ -680,7 +680,28 @@ internal sealed partial class EcsEmulatorBackend(AwsEmulatorOptions options)
         StartedBy = t.StartedBy,
         StoppedReason = t.StoppedReason,
         CreatedAt = Epoch(t.CreatedAt),
+        Attachments = t.LaunchType == "FARGATE" ? [NetworkInterface(t)] : [],
     };
+
+    /// <summary>A Fargate task's ENI, as describe-tasks shows it (the guide reads <c>tasks[0].attachments[0].details</c>);
+    /// the values are derived from the task's id, so they are stable.</summary>
+    private static Attachment NetworkInterface(EmulatedTask t)
+    {
+        var h = t.Id.PadRight(16, '0');
+        return new Attachment
+        {
+            Id = $"{h[..8]}-{h[8..12]}-4{h[13..16]}-8000-{h[..12]}",
+            Type = "ElasticNetworkInterface",
+            Status = t.LastStatus == "STOPPED" ? "DELETED" : "ATTACHED",
+            Details =
+            [
+                new EcsKeyValuePair("subnetId", $"subnet-{h[..17].ToLowerInvariant()}"),
+                new EcsKeyValuePair("networkInterfaceId", $"eni-{h[..17].ToLowerInvariant()}"),
+                new EcsKeyValuePair("macAddress", string.Join(':', Enumerable.Range(0, 6).Select(i => h.Substring(i * 2, 2)))),
+                new EcsKeyValuePair("privateIPv4Address", $"10.0.{Convert.ToInt32(h[..2], 16)}.{Convert.ToInt32(h[2..4], 16)}"),
+            ],
+        };
+    }
 
     private static EcsContainerInstance Render(EmulatedInstance i) => new()
     {

@@ -105,6 +105,7 @@ internal sealed record EcsTask
     public string? StartedBy { get; init; }
     public string? StoppedReason { get; init; }
     public double CreatedAt { get; init; }
+    public IReadOnlyList<Attachment>? Attachments { get; init; }
 }
 
 internal sealed record RunTaskRequest
@@ -163,4 +164,40 @@ internal sealed record DeregisterContainerInstanceRequest
 internal sealed record ContainerInstanceResponse : EcsResponse
 {
     public EcsContainerInstance? ContainerInstance { get; init; }
+}
+
+internal sealed record DescribeTasksRequest
+{
+    public string? Cluster { get; init; }
+    public IReadOnlyList<string>? Tasks { get; init; }
+}
+
+internal sealed record DescribeTasksResponse : EcsResponse
+{
+    public IReadOnlyList<EcsTask>? Tasks { get; init; }
+    public IReadOnlyList<Failure>? Failures { get; init; }
+}
+
+internal sealed record DescribeServicesRequest
+{
+    public string? Cluster { get; init; }
+    public IReadOnlyList<string>? Services { get; init; }
+}
+
+internal sealed record DescribeServicesResponse : EcsResponse
+{
+    public IReadOnlyList<EcsService>? Services { get; init; }
+    public IReadOnlyList<Failure>? Failures { get; init; }
+}
+
+internal sealed record DescribeContainerInstancesRequest
+{
+    public string? Cluster { get; init; }
+    public IReadOnlyList<string>? ContainerInstances { get; init; }
+}
+
+internal sealed record DescribeContainerInstancesResponse : EcsResponse
+{
+    public IReadOnlyList<EcsContainerInstance>? ContainerInstances { get; init; }
+    public IReadOnlyList<Failure>? Failures { get; init; }
 }

@@ -22,7 +22,7 @@ namespace Operator.Testing.Kubernetes;
 /// benchmarks and local mode. Use it with the real KubernetesClient (<see cref="CreateClient"/>) or kubectl
 /// (<see cref="WriteKubeconfig"/>). See docs/kubernetes-api-emulator.md for what is and is not implemented.
 /// </summary>
-public sealed class KubeApiEmulator : IAsyncDisposable
+public sealed partial class KubeApiEmulator : IAsyncDisposable
 {
     private readonly Lock _appGate = new();
     private readonly KubeApiEmulatorOptions _options;

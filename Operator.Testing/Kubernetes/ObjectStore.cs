@@ -84,6 +84,24 @@ internal sealed class ObjectStore(int historyLimit)
         return rv;
     }
 
+    /// <summary>
+    /// Puts a saved object back as it was (its resourceVersion included), without an event: for restoring a saved
+    /// state before any client connects. <paramref name="resourceVersion"/> becomes the current one if it is higher, and
+    /// history starts after it, so a watch from an older version gets 410 Expired.
+    /// </summary>
+    public void Restore(string storageKey, JsonObject obj, long resourceVersion)
+    {
+        var meta = obj["metadata"] as JsonObject ?? throw new InvalidOperationException("object without metadata");
+        if (!_objects.TryGetValue(storageKey, out var map))
+        {
+            _objects[storageKey] = map = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+        }
+        map[Key(meta["namespace"]?.GetValue<string>(), meta["name"]!.GetValue<string>())] = obj;
+        CurrentRv = Math.Max(CurrentRv, resourceVersion);
+        _history.Clear();
+        CompactedRv = CurrentRv;
+    }
+
     /// <summary>Forgets all history: a watch or exact list from any earlier resourceVersion now gets 410 Expired.</summary>
     public void Compact()
     {

@@ -121,7 +121,7 @@ public sealed class DeletionBlockerTests
         var blocked = await BlockedAsync(bed, "guarded");
         blocked.Reason.Should().BeOneOf(ClusterConditions.Reasons.ClusterContainsServices, ClusterConditions.Reasons.ClusterContainsTasks,
             ClusterConditions.Reasons.ClusterContainsContainerInstances);
-        blocked.Message.Should().Contain("2 active services, 3 running and 0 pending tasks, and 1 registered container instances")
+        blocked.Message.Should().Contain("2 active services, 3 running tasks, 0 pending tasks and 1 registered container instance")
             .And.Contain("services not named (ecs:ListServices is not allowed")
             .And.Contain("tasks not named (ecs:ListTasks is not allowed")
             .And.Contain("container instances not named (ecs:ListContainerInstances is not allowed");

@@ -13,7 +13,9 @@ namespace Operator.Tests.EndToEnd;
 /// The operator as a separate process, the way it ships (leader election on), over the in-process emulators: it
 /// takes the Lease, a static-keys provider and a cluster become Ready (the ECS cluster created and tagged, a Created event recorded), /healthz, /readyz and
 /// /metrics answer, deleting the cluster deletes the ECS cluster and releases the object, and the process logs no
-/// error. The binary is <c>OPERATOR_BINARY</c> when set (scripts/test-aot sets it to the Native AOT executable,
+/// error. Its spans go over OTLP/HTTP to an in-test receiver (the standard OTEL_* variables in the child's environment):
+/// the reconcile span with its AWS call spans as children, under service.name infra-operator, which /metrics carries too;
+/// its text log lines then end with the trace and span ids. The binary is <c>OPERATOR_BINARY</c> when set (scripts/test-aot sets it to the Native AOT executable,
 /// which runs none of the JIT build's reflection paths), else this build's framework-dependent Operator.dll: the
 /// same test passes against both.
 /// </summary>
@@ -24,6 +26,7 @@ public sealed class OperatorProcessTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     private OperatorTestBed _bed = null!;
+    private OtlpReceiver _otlp = null!;
     private Process _child = null!;
     private string _kubeconfig = null!;
     private readonly ConcurrentQueue<string> _output = new();
@@ -31,7 +34,7 @@ public sealed class OperatorProcessTests
     private int _healthPort;
 
     /// <summary>What ran: the OPERATOR_BINARY path, or this build's Operator.dll under dotnet.</summary>
-    private static string Binary => Environment.GetEnvironmentVariable("OPERATOR_BINARY") is { Length: > 0 } binary
+    internal static string Binary => Environment.GetEnvironmentVariable("OPERATOR_BINARY") is { Length: > 0 } binary
         ? Path.GetFullPath(binary) : Path.Combine(AppContext.BaseDirectory, "Operator.dll");
 
     [OneTimeSetUp]
@@ -59,6 +62,12 @@ public sealed class OperatorProcessTests
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.UseShellExecute = false;
+        _otlp = await OtlpReceiver.StartAsync();
+        foreach (var (name, value) in _otlp.Settings())
+        {
+            start.Environment[name] = value;
+        }
+        start.Environment.Remove("OTEL_SERVICE_NAME");
         _child = Process.Start(start)!;
         _child.OutputDataReceived += (_, e) => Keep(e.Data);
         _child.ErrorDataReceived += (_, e) => Keep(e.Data);
@@ -82,6 +91,10 @@ public sealed class OperatorProcessTests
         if (_bed is not null)
         {
             await _bed.DisposeAsync();
+        }
+        if (_otlp is not null)
+        {
+            await _otlp.DisposeAsync();
         }
         if (_kubeconfig is not null)
         {
@@ -129,10 +142,31 @@ public sealed class OperatorProcessTests
         await Eventually.UntilAsync(async () => await StatusOf(http, _healthPort, "/readyz") == HttpStatusCode.OK, "/readyz to answer 200", Timeout);
         (await StatusOf(http, _healthPort, "/healthz")).Should().Be(HttpStatusCode.OK);
         var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{_metricsPort}/metrics"));
-        metrics.Should().Contain("controller_runtime_reconcile_total");
+        metrics.Should().Contain("controller_runtime_reconcile_total").And.Contain("service_name=\"infra-operator\"")
+            .And.Contain("leader_election_master_status{").And.Contain("ecscluster_objects{");
     }
 
     [Test, Order(3)]
+    public async Task Reconcile_and_AWS_spans_reach_an_OTLP_receiver_and_log_lines_end_with_their_ids()
+    {
+        ReceivedSpan? create = null;
+        await Eventually.UntilAsync(() => (create = _otlp.Spans.FirstOrDefault(s => s.Name == "ecs.CreateCluster")) is not null,
+            () => $"an ecs.CreateCluster span; received: {string.Join(", ", _otlp.Spans.Select(s => s.Name).Distinct())}", Timeout);
+        var reconcile = _otlp.Spans.FirstOrDefault(s => s.SpanId == create!.ParentSpanId);
+        reconcile.Should().NotBeNull("the AWS call's span is a child of the reconcile's span, received too");
+        reconcile!.Name.Should().Be("reconcile ECSCluster");
+        reconcile.TraceId.Should().Be(create!.TraceId);
+        _otlp.Spans.Should().OnlyContain(s => s.ServiceName == "infra-operator");
+        _otlp.Spans.Should().Contain(s => s.Name == "reconcile AWSProvider");
+
+        var traced = _output.Where(l => l.Contains("object=default/from-process", StringComparison.Ordinal)).ToList();
+        traced.Should().NotBeEmpty();
+        traced.Should().OnlyContain(l => System.Text.RegularExpressions.Regex.IsMatch(l, " trace_id=[0-9a-f]{32} span_id=[0-9a-f]{16}$"),
+            "a line logged inside a reconcile ends with the ids of its span");
+        _output.Should().NotContain(l => l.Contains("SpanId=", StringComparison.Ordinal) || l.Contains("ParentId=", StringComparison.Ordinal));
+    }
+
+    [Test, Order(4)]
     public void The_process_is_running_and_logged_no_error()
     {
         _child.HasExited.Should().BeFalse(string.Join('\n', _output));

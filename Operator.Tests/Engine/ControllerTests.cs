@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Controllers;
@@ -38,7 +39,7 @@ public sealed class ControllerTests
 
     private (Controller<ECSCluster> Controller, Informer<ECSCluster> Informer, Task Run) Start(
         Func<ReconcileRequest, Informer<ECSCluster>, ObjectPatcher, CancellationToken, Task<ReconcileResult>> reconcile,
-        ControllerOptions? options = null, Func<ReconcileRequest, bool>? admit = null)
+        ControllerOptions? options = null, Func<ReconcileRequest, bool>? admit = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         var filter = new OwnWriteFilter([ApiGroup.Finalizer]);
         var informer = new Informer<ECSCluster>(new RawApiClient(_bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
@@ -49,9 +50,38 @@ public sealed class ControllerTests
             : new AdmittingReconciler((r, ct) => reconcile(r, informer, patcher, ct), admit);
         var controller = new Controller<ECSCluster>("test", informer, reconciler,
             options ?? new ControllerOptions { Workers = 2, RateLimiting = new() { BaseDelay = TimeSpan.FromMilliseconds(50) } },
-            TimeProvider.System, _meters, new ControllerMetrics(_meters), NullLoggerFactory.Instance, filter);
+            TimeProvider.System, _meters, new ControllerMetrics(_meters), loggers ?? NullLoggerFactory.Instance, filter);
         var run = Task.WhenAll(informer.RunAsync(_stop.Token), controller.RunAsync(_stop.Token));
         return (controller, informer, run);
+    }
+
+    [Test]
+    public async Task An_object_failing_the_same_way_logs_one_error_then_warnings_at_doubling_retries()
+    {
+        var capture = new LogCapture();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Debug));
+        var attempts = 0;
+        Start((_, _, _, _) =>
+        {
+            var attempt = Interlocked.Increment(ref attempts);
+            return attempt switch
+            {
+                < 10 => throw new InvalidOperationException("the same failure"),
+                <= 12 => throw new InvalidOperationException("another failure"),
+                _ => Task.FromResult(ReconcileResult.Done),
+            };
+        }, new ControllerOptions { Workers = 1, RateLimiting = new() { BaseDelay = TimeSpan.FromMilliseconds(1) } }, loggers: loggers);
+        await _bed.CreateClusterAsync("default", "failing");
+        await Eventually.UntilAsync(() => Volatile.Read(ref attempts) >= 13, "12 failures, then a success", TimeSpan.FromSeconds(60));
+
+        var lines = capture.Lines.Where(l => l.Contains(" Operator.Controller.test ", StringComparison.Ordinal) && l.Contains("failing the same way", StringComparison.Ordinal)
+            || l.Contains("Reconcile failed", StringComparison.Ordinal)).Select(l => l.Split(" with back-off")[0]).ToList();
+        lines.Where(l => l.StartsWith("Error ", StringComparison.Ordinal)).Should().Equal(
+            new[] { "Error Operator.Controller.test Reconcile failed; retry 1", "Error Operator.Controller.test Reconcile failed; retry 10" },
+            "an error line for the first failure and for a different one, not one per retry");
+        lines.Where(l => l.StartsWith("Warning ", StringComparison.Ordinal)).Should().Equal(
+            new[] { 2, 4, 8 }.Select(n => $"Warning Operator.Controller.test Reconcile still failing the same way; retry {n}"));
+        lines.Count(l => l.StartsWith("Debug ", StringComparison.Ordinal)).Should().Be(7, "the other repeats (3, 5, 6, 7, 9, 11, 12) are debug lines");
     }
 
     [Test]

@@ -302,7 +302,7 @@ public sealed class LeaderElectionTests
             LeaseDuration = timing.LeaseDuration,
             RenewDeadline = timing.RenewDeadline,
             RetryPeriod = timing.RetryPeriod,
-        }, clock ?? TimeProvider.System, meters, loggers.CreateLogger<LeaderElection>());
+        }, clock ?? TimeProvider.System, loggers.CreateLogger<LeaderElection>());
         var lifetime = new FakeLifetime();
         return new Replica(new ControllerManager([informer], [controller], election, lifetime, loggers.CreateLogger<ControllerManager>()), lifetime, logs);
     }

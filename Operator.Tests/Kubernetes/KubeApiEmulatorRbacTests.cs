@@ -88,7 +88,7 @@ public sealed class KubeApiEmulatorRbacTests : EmulatorTestBase
         };
         var lease = (await As(token, HttpMethod.Get, $"{Leases}/leader")).Object;
         var renewed = await As(token, HttpMethod.Patch, $"{Leases}/leader",
-            $$"""{"metadata":{"resourceVersion":"{{lease["metadata"]!["resourceVersion"]}}"},"spec":{"holderIdentity":"you"}}""", "application/merge-patch+json");
+            "{\"metadata\":{\"resourceVersion\":\"" + lease["metadata"]!["resourceVersion"] + "\"},\"spec\":{\"holderIdentity\":\"you\"}}", "application/merge-patch+json");
         lease["spec"]!["holderIdentity"] = "them";
         var replaced = await As(token, HttpMethod.Put, $"{Leases}/leader", lease.ToJsonString());
 

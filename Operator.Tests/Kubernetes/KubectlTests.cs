@@ -87,7 +87,7 @@ public sealed class KubectlTests
         (await Kubectl("apply", "-f", Path.Combine(RepoPaths.Root, "manifests", "samples", "ecscluster-dev.yaml"))).Should().Contain("unchanged");
 
         // Printer columns from the CRD, all namespaces.
-        await PatchStatusAsync("development", "dev-cluster", """{"status":{"status":"ACTIVE","ready":true,"runningTasksCount":3,"activeServicesCount":1,"clusterARN":"arn:aws:ecs:us-east-1:000000000000:cluster/development","conditions":[{"type":"Ready","status":"True","reason":"Active","message":"cluster is ACTIVE","lastTransitionTime":"2026-01-01T00:00:00Z"},{"type":"Synced","status":"False","reason":"UpdateInProgress","message":"ECS is still applying the last update","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}""");
+        await PatchStatusAsync("development", "dev-cluster", """{"status":{"status":"ACTIVE","phase":"ACTIVE","ready":true,"runningTasksCount":3,"activeServicesCount":1,"clusterARN":"arn:aws:ecs:us-east-1:000000000000:cluster/development","conditions":[{"type":"Ready","status":"True","reason":"Active","message":"cluster is ACTIVE","lastTransitionTime":"2026-01-01T00:00:00Z"},{"type":"Synced","status":"False","reason":"UpdateInProgress","message":"ECS is still applying the last update","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}""");
         var table = await Kubectl("get", "ecscluster", "-A");
         var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines[0].Should().MatchRegex("^NAMESPACE +NAME +CLUSTER NAME +STATUS +READY +SYNCED +RUNNING TASKS +ACTIVE SERVICES +AGE$");
@@ -101,7 +101,7 @@ public sealed class KubectlTests
             new V1Patch("""{"status":{"accountID":"000000000000","conditions":[{"type":"Ready","status":"False","reason":"SecretNotFound","message":"Secret aws-credentials not found","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}""", V1Patch.PatchType.MergePatch),
             Group, "v1alpha1", "development", "awsproviders", "dev-aws");
         var providers = (await Kubectl("get", "awsproviders", "-n", "development")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        providers[0].Should().MatchRegex("^NAME +REGION +READY +ACCOUNT +REASON +AGE$");
+        providers[0].Should().MatchRegex("^NAME +REGION +READY +ACCOUNT +REASON +STATUS +AGE$");
         providers.Should().Contain(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^dev-aws +us-east-1 +False +000000000000 +SecretNotFound +\S+$"));
 
         (await Kubectl("get", "ecscluster", "dev-cluster", "-n", "development", "-o", "jsonpath={.status.clusterARN}")).TrimEnd()
@@ -154,7 +154,7 @@ public sealed class KubectlTests
         {
             await watch.WaitForLineAsync("hybrid-cluster", CommandTimeout);
             await WaitForWatchAsync();
-            await PatchStatusAsync("default", "hybrid-cluster", """{"status":{"status":"PROVISIONING"}}""");
+            await PatchStatusAsync("default", "hybrid-cluster", """{"status":{"status":"PROVISIONING","phase":"PROVISIONING"}}""");
             (await watch.WaitForLineAsync("PROVISIONING", CommandTimeout)).Should().Contain("hybrid-cluster");
         }
 

@@ -94,12 +94,11 @@ public sealed class ShippedSerializerTests
         const string path = "/apis/coordination.k8s.io/v1/namespaces/infra-operator-system/leases/infra-operator-leader";
         server.Answer("GET", path, lease.ToJsonString());
         server.Answer("PATCH", path, lease.ToJsonString());
-        using var meters = new TestMeterFactory();
         var election = new LeaderElection(server.CreateClient(), new LeaderElectionOptions
         {
             Identity = "infra-operator-7c9f-abcde",
             RetryPeriod = TimeSpan.FromMilliseconds(100),
-        }, TimeProvider.System, meters, NullLogger<LeaderElection>.Instance);
+        }, TimeProvider.System, NullLogger<LeaderElection>.Instance);
         using var stop = new CancellationTokenSource();
         var renewed = 0;
         var outcome = await election.RunAsync(async (workStop, _) =>

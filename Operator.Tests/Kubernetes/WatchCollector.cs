@@ -69,6 +69,9 @@ internal sealed class WatchCollector : IAsyncDisposable
         }
     }
 
+    /// <summary>The next event already received, without waiting.</summary>
+    public bool TryRead(out JsonObject ev) => _events.Reader.TryRead(out ev!);
+
     /// <summary>Every event up to the end of the stream.</summary>
     public async Task<List<JsonObject>> ReadToEndAsync()
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using k8s;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Testing;
 using Operator.Tests.Support;
@@ -50,7 +51,8 @@ public sealed class LaneRestartTests(LaneBackend backend)
                 ["spec"] = new JsonObject { ["providerRef"] = new JsonObject { ["name"] = "localstack" }, ["clusterName"] = n },
             })]),
         });
-        await Eventually.UntilAsync(async () => await ConvergedAsync() == N, async () => $"{await ConvergedAsync()} of {N} converged", TimeSpan.FromMinutes(5),
+        var converged = 0;
+        await Eventually.UntilAsync(async () => (converged = await ConvergedAsync()) == N, () => $"{converged} of {N} converged", TimeSpan.FromMinutes(5),
             TimeSpan.FromSeconds(1));
     }
 

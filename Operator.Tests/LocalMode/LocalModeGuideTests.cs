@@ -9,8 +9,8 @@ namespace Operator.Tests.LocalMode;
 /// <summary>
 /// Local mode run as a process (the built Operator.Local.dll, as `dotnet run --project Operator.Local` runs it, with flags that
 /// must win over its defaults) and driven with the real kubectl and aws CLIs from the repository root: the README's
-/// "Try the troubleshooting guide locally" block verbatim (services and tasks block the deletion, the guide's
-/// commands clear them, the deletion completes), and `kubectl apply -f manifests/samples/` (every guide example
+/// "Try the troubleshooting guide locally" block verbatim (services, tasks and a container instance block the deletion,
+/// the describe calls answer, the guide's commands clear them, the deletion completes), and `kubectl apply -f manifests/samples/` (every guide example
 /// Ready except hybrid, no Warning Event on anything that went Ready, the printer columns, explain, strict field validation, text logs naming the object).
 /// </summary>
 [TestFixture]
@@ -21,7 +21,7 @@ public sealed partial class LocalModeGuideTests
     private Process _process = null!;
     private DirectoryInfo _home = null!;
     private string _kubeconfig = null!;
-    private string _awsEndpoint = null!;
+    private Dictionary<string, string> _awsEnvironment = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
@@ -51,8 +51,11 @@ public sealed partial class LocalModeGuideTests
         await Eventually.UntilAsync(() => Log.Contains("Press Ctrl-C to stop.", StringComparison.Ordinal) || _process.HasExited,
             "local mode's banner", TimeSpan.FromMinutes(2));
         _process.HasExited.Should().BeFalse(Log);
-        _awsEndpoint = AwsEndpointLine().Match(Log).Groups[1].Value;
-        _awsEndpoint.Should().StartWith("http://127.0.0.1:", "the banner prints the aws CLI's endpoint");
+        _awsEnvironment = AwsExportLine().Match(Log).Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        _awsEnvironment.Should().ContainKey("AWS_ENDPOINT_URL_ECS").WhoseValue.Should().StartWith("http://127.0.0.1:", "the banner prints the aws CLI's endpoint");
+        _awsEnvironment["AWS_ENDPOINT_URL_STS"].Should().Be(_awsEnvironment["AWS_ENDPOINT_URL_ECS"]);
+        _awsEnvironment.Should().NotContainKey("AWS_ENDPOINT_URL", "only ECS and STS go to the emulator");
     }
 
     [OneTimeTearDown]
@@ -95,14 +98,15 @@ public sealed partial class LocalModeGuideTests
     public void Flags_given_to_local_mode_win_over_its_defaults()
     {
         Log.Should().Contain("resync every 00:07:00").And.Contain("text logs");
-        Log.Should().Contain("export AWS_ENDPOINT_URL=").And.Contain("AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test");
+        Log.Should().Contain("export AWS_ENDPOINT_URL_ECS=").And.Contain("AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test");
     }
 
     [Test]
     public async Task The_readme_troubleshooting_walk_unblocks_a_deletion_with_the_guides_commands()
     {
         var commands = ReadmeBlock(TroubleshootingBlock());
-        commands[0].Should().StartWith("export AWS_ENDPOINT_URL=");
+        commands[0].Should().StartWith("export AWS_ENDPOINT_URL_ECS=http://127.0.0.1:PORT AWS_ENDPOINT_URL_STS=http://127.0.0.1:PORT ");
+        commands[0].Split(' ').Skip(1).Select(p => p.Split('=')[0]).Should().BeEquivalentTo(_awsEnvironment.Keys, "the README's export line is the banner's");
         var outputs = new Dictionary<string, string>();
         foreach (var command in commands.Skip(1))
         {
@@ -112,10 +116,15 @@ public sealed partial class LocalModeGuideTests
         }
 
         string Output(string marker) => outputs.Single(o => o.Key.Contains(marker, StringComparison.Ordinal)).Value;
-        Output("describe-clusters").Should().MatchRegex(@"\[\s*1,\s*3\s*\]", "one service with two tasks, one standalone task");
+        Output("describe-clusters").Should().MatchRegex(@"\[\s*1,\s*3,\s*1\s*\]", "one service with two tasks, one standalone task, one instance");
+        Output("describe-services").Should().MatchRegex(@"\[\s*""ACTIVE"",\s*2,\s*2\s*\]");
+        Output("describe-tasks").Should().Contain("\"name\": \"subnetId\"").And.Contain("\"name\": \"privateIPv4Address\"");
+        Output("describe-container-instances").Should().MatchRegex(@"\[\s*""i-0123456789abcdef0"",\s*""ACTIVE""\s*\]");
+        Output("-o wide").Should().MatchRegex(@"fargate-cluster +my-fargate-cluster +DELETION_BLOCKED +False +False .*ClusterContainsServices +ECS refuses to delete cluster my-fargate-cluster while it has 1 active service");
         Output("jsonpath='{.status}'").Should().Contain("\"type\":\"DeletionBlocked\"").And.Contain("ClusterContainsServices");
         Output("stop-task").Should().Contain("\"lastStatus\": \"STOPPED\"");
         Output("delete-service").Should().Contain("\"status\": \"DRAINING\"");
+        Output("deregister-container-instance").Should().Contain("\"status\": \"INACTIVE\"");
         Output("list-clusters").Should().NotContain("cluster/my-fargate-cluster\"");
     }
 
@@ -167,8 +176,8 @@ public sealed partial class LocalModeGuideTests
         table.Should().Contain(l => Regex.IsMatch(l, @"^default +hybrid-cluster +hybrid-cluster +.*False +False "));
         (await Kubectl("get", "ecscluster", "hybrid-cluster", "-o", "wide")).Should().Contain("InvalidParameter");
         var providers = (await Kubectl("get", "awsprovider", "-A")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        providers[0].Should().MatchRegex("^NAMESPACE +NAME +REGION +READY +ACCOUNT +REASON +AGE$");
-        providers.Skip(1).Should().HaveCount(4).And.OnlyContain(l => Regex.IsMatch(l, @" True +123456789012 +Authenticated "));
+        providers[0].Should().MatchRegex("^NAMESPACE +NAME +REGION +READY +ACCOUNT +REASON +STATUS +AGE$");
+        providers.Skip(1).Should().HaveCount(4).And.OnlyContain(l => Regex.IsMatch(l, @" True +123456789012 +Authenticated +ACTIVE "));
 
         (await Kubectl("explain", "ecscluster.spec.clusterName")).Should().Contain("ECS cluster name");
         var (code, typo) = await Bash("""
@@ -181,6 +190,7 @@ public sealed partial class LocalModeGuideTests
         await Eventually.UntilAsync(() => Log.Split('\n').Any(l => l.Contains("Reconcile failed", StringComparison.Ordinal) && l.Contains("object=default/hybrid-cluster", StringComparison.Ordinal)),
             "a text log line of hybrid-cluster's failing reconcile that names it", TimeSpan.FromMinutes(1));
         Log.Should().NotContain("System.Collections.Generic.Dictionary");
+        Log.Should().NotContain("SpanId=").And.NotContain("TraceId=").And.NotContain("trace_id=", "no ids in log lines while no span is exported");
 
         // Deleting the directory as a user does (kubectl deletes in file order: providers and their Secrets before the
         // clusters that use them, then waits) completes by itself and leaves nothing, in Kubernetes or in ECS.
@@ -215,10 +225,11 @@ public sealed partial class LocalModeGuideTests
             RedirectStandardError = true,
         };
         info.Environment["HOME"] = _home.FullName;
-        info.Environment["AWS_ENDPOINT_URL"] = _awsEndpoint;
-        info.Environment["AWS_ACCESS_KEY_ID"] = "test";
-        info.Environment["AWS_SECRET_ACCESS_KEY"] = "test";
-        info.Environment["AWS_DEFAULT_REGION"] = "us-east-1";
+        info.Environment.Remove("AWS_ENDPOINT_URL");
+        foreach (var (name, value) in _awsEnvironment)
+        {
+            info.Environment[name] = value;
+        }
         info.Environment["AWS_PAGER"] = "";
         info.Environment.Remove("AWS_PROFILE");
         using var process = Process.Start(info)!;
@@ -252,6 +263,6 @@ public sealed partial class LocalModeGuideTests
     [GeneratedRegex(@"<!-- troubleshooting:begin -->(.*?)<!-- troubleshooting:end -->", RegexOptions.Singleline)]
     private static partial Regex TroubleshootingBlock();
 
-    [GeneratedRegex(@"export AWS_ENDPOINT_URL=(\S+)")]
-    private static partial Regex AwsEndpointLine();
+    [GeneratedRegex(@"export ((?:AWS_\w+=\S+ ?)+)")]
+    private static partial Regex AwsExportLine();
 }

@@ -13,6 +13,7 @@ using Operator.Core.Controllers;
 using Operator.Core.Events;
 using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
+using Operator.Core.Monitoring;
 using Operator.Core.Providers;
 using Operator.Core.Runtime;
 using Operator.Core.Status;
@@ -77,6 +78,8 @@ internal static class EcsOperatorModule
         services.AddSingleton<IClusterLookup>(sp => new ClusterLookup(new ClusterLookupOptions(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderProtection>(sp, sp.GetRequiredService<Informer<ECSCluster>>().Store));
         services.AddSingleton(new DriftScannerOptions { Period = options.ResyncPeriod });
+        services.AddSingleton(sp => new FleetMetrics(
+            sp.GetRequiredService<Informer<ECSCluster>>().Store, sp.GetRequiredService<Informer<AWSProvider>>().Store, sp.GetRequiredService<IMeterFactory>()));
 
         services.AddController<AWSProvider>("awsprovider", c => c
             .Reconciler<ProviderReconciler>()
@@ -94,6 +97,8 @@ internal static class EcsOperatorModule
             {
                 sp.GetRequiredService<ProviderWaitList>().WakeWith((key, priority) => controller.Enqueue(key, priority));
                 controller.ConfirmInBulk(sp.GetRequiredService<DriftScanner>());
+                // Made here, with the wiring, so the fleet gauges are exported from start-up.
+                sp.GetRequiredService<FleetMetrics>();
             }));
         // Drift never re-queues a key already in the pipeline (queued, in flight, or parked behind a full provider).
         services.AddSingleton(sp =>

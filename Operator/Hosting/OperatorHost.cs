@@ -7,7 +7,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Operator.Core.Aws.Resilience;
 using Operator.Core.Controllers;
@@ -16,6 +18,7 @@ using Operator.Core.Kubernetes;
 using Operator.Core.Leadership;
 using Operator.Core.Queue;
 using Operator.Core.Runtime;
+using Operator.CommandLine;
 
 namespace Operator.Hosting;
 
@@ -29,10 +32,8 @@ namespace Operator.Hosting;
 internal static class OperatorHost
 {
     public static readonly string[] Meters =
-        [
-            ControllerMetrics.MeterName, WorkQueueMetrics.MeterName, InformerMetrics.MeterName, AwsApiTelemetry.Name,
-            Core.Clusters.DriftScanner.MeterName, LeaderElection.MeterName,
-        ];
+        [ControllerMetrics.MeterName, WorkQueueMetrics.MeterName, InformerMetrics.MeterName, AwsApiTelemetry.Name, Core.Clusters.DriftScanner.MeterName,
+         LeadershipMetrics.MeterName, Core.Monitoring.FleetMetrics.MeterName];
 
     public static readonly string[] ActivitySources = [ControllerMetrics.ActivitySourceName, AwsApiTelemetry.Name];
 
@@ -49,18 +50,30 @@ internal static class OperatorHost
         builder.Configuration
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables("INFRA_OPERATOR_")
-            .AddCommandLine(args, OperatorOptions.SwitchMappings);
+            // The standard OTEL_* variables and POD_NAME, under their own names: the OpenTelemetry SDK reads its own
+            // from this configuration (exporter endpoint, protocol, headers, resource attributes), and so does the host.
+            .AddInMemoryCollection(HostVariables())
+            .AddInMemoryCollection(FlagParser.Parse(args, OperatorFlags.All) is { ShowHelp: false } flags
+                ? flags.Settings
+                : throw new UsageException("--help is answered by the executable before the host is built"));
         if (overrides is not null)
         {
             builder.Configuration.AddInMemoryCollection(overrides);
         }
-        var options = builder.Configuration.Get<OperatorOptions>() ?? new OperatorOptions();
-
-        ConfigureLogging(builder, options);
-        if (options.LeaderElect && options.RenewDeadline >= options.LeaseDuration)
+        OperatorOptions options;
+        try
         {
-            throw new ArgumentException($"--leader-election-renew-deadline ({options.RenewDeadline}) must be shorter than --leader-election-lease-duration ({options.LeaseDuration})");
+            options = builder.Configuration.Get<OperatorOptions>() ?? new OperatorOptions();
         }
+        catch (InvalidOperationException e)
+        {
+            // A value from the environment or appsettings.json the flags' own checks never saw.
+            throw new UsageException($"invalid setting: {e.Message}");
+        }
+        Validate(options);
+
+        var telemetry = Telemetry.From(builder.Configuration);
+        ConfigureLogging(builder, options, telemetry);
         var bind = options.BindAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.BindAddress}]" : options.BindAddress;
         builder.WebHost.UseUrls($"http://{bind}:{options.MetricsPort}", $"http://{bind}:{options.HealthPort}");
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
@@ -84,34 +97,33 @@ internal static class OperatorHost
                 RenewDeadline = options.RenewDeadline,
                 RetryPeriod = options.RetryPeriod,
             };
-            services.AddSingleton(Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? lease with { Identity = pod } : lease);
+            services.AddSingleton(builder.Configuration["POD_NAME"] is { Length: > 0 } pod ? lease with { Identity = pod } : lease);
             services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<LeaderElectionOptions>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-                sp.GetRequiredService<ILogger<LeaderElection>>()));
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LeaderElection>>()));
         }
         services.AddSingleton(sp =>
         {
             // Every declared handler is attached before the manager, and so before any informer, exists.
             sp.GetService<InformerWiring>()?.Apply();
-            return new ControllerManager(
+            var manager = new ControllerManager(
                 sp.GetServices<ISyncingRunnable>(), sp.GetServices<IRunnable>(), sp.GetService<LeaderElection>(),
                 sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ControllerManager>>(),
                 new ApiServerWait(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ApiServerWait>>()));
+            LeadershipMetrics.Observe(sp.GetRequiredService<IMeterFactory>(), options.LeaderElectionId, () => manager.IsLeader);
+            return manager;
         });
         services.AddHostedService(sp => sp.GetRequiredService<ControllerManager>());
         // Drain, then release the Lease (bounded by the renew deadline), with a margin.
         services.Configure<HostOptions>(h => h.ShutdownTimeout = options.EffectiveDrainTimeout + options.RenewDeadline + TimeSpan.FromSeconds(5));
 
-        var otel = services.AddOpenTelemetry();
+        var otel = services.AddOpenTelemetry().ConfigureResource(r => r.AddService(
+            telemetry.ServiceName, serviceVersion: OperatorIdentity.Version, serviceInstanceId: telemetry.InstanceId));
         otel.WithMetrics(m => m.AddMeter(Meters).AddPrometheusExporter());
-        otel.WithTracing(t =>
+        if (telemetry.ExportTraces)
         {
-            t.AddSource(ActivitySources);
-            if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
-            {
-                t.AddOtlpExporter();
-            }
-        });
+            // Spans are made only when someone receives them: without an exporter no listener samples them.
+            otel.WithTracing(t => t.AddSource(ActivitySources).AddOtlpExporter());
+        }
 
         compose(builder, options);
 
@@ -128,9 +140,44 @@ internal static class OperatorHost
         return app;
     }
 
-    private static void ConfigureLogging(WebApplicationBuilder builder, OperatorOptions options)
+    /// <summary>Settings the flags' own checks cannot see alone (they relate two settings, or came from elsewhere).</summary>
+    private static void Validate(OperatorOptions options)
+    {
+        if (options.LeaderElect && options.RenewDeadline >= options.LeaseDuration)
+        {
+            throw new UsageException($"--leader-election-renew-deadline ({options.RenewDeadline}) must be shorter than --leader-election-lease-duration ({options.LeaseDuration})");
+        }
+        if (options.Workers < 1)
+        {
+            throw new UsageException($"invalid setting Workers={options.Workers}: at least 1");
+        }
+        if (!string.Equals(options.LogFormat, "json", StringComparison.OrdinalIgnoreCase) && !string.Equals(options.LogFormat, "text", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UsageException($"invalid setting LogFormat={options.LogFormat}: expected json or text");
+        }
+    }
+
+    /// <summary>The process's OTEL_* variables and POD_NAME: the only environment the host reads besides INFRA_OPERATOR_*.</summary>
+    private static Dictionary<string, string?> HostVariables()
+    {
+        var variables = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            if (e.Key is string key && (key.StartsWith("OTEL_", StringComparison.Ordinal) || key == "POD_NAME"))
+            {
+                variables[key] = e.Value as string;
+            }
+        }
+        return variables;
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, OperatorOptions options, Telemetry telemetry)
     {
         builder.Logging.ClearProviders();
+        // Trace and span ids go into log lines only when the spans they name are exported somewhere.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = telemetry.ExportTraces
+            ? ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId
+            : ActivityTrackingOptions.None);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         if (string.Equals(options.LogFormat, "text", StringComparison.OrdinalIgnoreCase))
         {
@@ -149,6 +196,8 @@ internal static class OperatorHost
             });
         }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start (a port in use) is reported by the executable in one line, not as a logged stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
     }
 
     private static KubernetesClientConfiguration LoadKubernetesConfig(OperatorOptions options)

@@ -96,36 +96,7 @@ internal sealed record OperatorOptions
     public IReadOnlyList<string> NamespaceList =>
         (Namespaces ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>Flag → setting, so that <c>--workers 8</c> works besides <c>--Workers=8</c>.</summary>
-    public static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
-    {
-        ["--kubeconfig"] = nameof(Kubeconfig),
-        ["--namespaces"] = nameof(Namespaces),
-        ["--workers"] = nameof(Workers),
-        ["--resync-period"] = nameof(ResyncPeriod),
-        ["--leader-elect"] = nameof(LeaderElect),
-        ["--leader-election-namespace"] = nameof(LeaderElectionNamespace),
-        ["--leader-election-id"] = nameof(LeaderElectionId),
-        ["--leader-election-lease-duration"] = nameof(LeaseDuration),
-        ["--leader-election-renew-deadline"] = nameof(RenewDeadline),
-        ["--leader-election-retry-period"] = nameof(RetryPeriod),
-        ["--bind-address"] = nameof(BindAddress),
-        ["--metrics-port"] = nameof(MetricsPort),
-        ["--health-port"] = nameof(HealthPort),
-        ["--log-format"] = nameof(LogFormat),
-        ["--log-level"] = "Logging:LogLevel:Default",
-        ["--drain-timeout"] = nameof(DrainTimeout),
-        ["--aws-endpoint"] = nameof(AwsEndpoint),
-        ["--allowed-endpoints"] = nameof(AllowedEndpoints),
-        ["--allowed-role-arns"] = nameof(AllowedRoleArns),
-        ["--default-credentials-namespaces"] = nameof(DefaultCredentialsNamespaces),
-        ["--aws-read-burst"] = nameof(AwsReadBurst),
-        ["--aws-read-qps"] = nameof(AwsReadQps),
-        ["--aws-write-burst"] = nameof(AwsWriteBurst),
-        ["--aws-write-qps"] = nameof(AwsWriteQps),
-        ["--aws-max-retries"] = nameof(AwsMaxRetries),
-        ["--aws-attempt-timeout"] = nameof(AwsAttemptTimeout),
-        ["--aws-call-timeout"] = nameof(AwsCallTimeout),
-        ["--max-reconciles-per-provider"] = nameof(MaxReconcilesPerProvider),
-    };
+    /// <summary>Flag → setting (<see cref="CommandLine.OperatorFlags"/>), so that <c>--workers 8</c> sets <c>Workers</c>.</summary>
+    public static IReadOnlyDictionary<string, string> SwitchMappings =>
+        CommandLine.OperatorFlags.All.ToDictionary(f => f.Name, f => f.Setting, StringComparer.Ordinal);
 }

@@ -11,6 +11,8 @@ public sealed record ECSClusterStatus
     [JsonPropertyName("clusterARN")] public string? ClusterARN { get; set; }
     /// <summary>PROVISIONING, ACTIVE, DEPROVISIONING, FAILED or INACTIVE, as ECS reports it.</summary>
     [JsonPropertyName("status")] public string? Status { get; set; }
+    /// <summary>kubectl's STATUS column: <see cref="Status"/>, or DELETING / DELETION_BLOCKED while the object is deleted.</summary>
+    [JsonPropertyName("phase")] public string? Phase { get; set; }
     [JsonPropertyName("registeredContainerInstancesCount")] public int? RegisteredContainerInstancesCount { get; set; }
     [JsonPropertyName("runningTasksCount")] public int? RunningTasksCount { get; set; }
     [JsonPropertyName("pendingTasksCount")] public int? PendingTasksCount { get; set; }

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Operator.Testing;
+using Operator.Tests.Support;
+
+namespace Operator.Tests.LocalMode;
+
+/// <summary>
+/// Local mode as a process (the built Operator.Local.dll, as `dotnet run --project Operator.Local` runs it) from the
+/// repository root, its output captured. <see cref="StartAsync"/> returns once the banner is printed (or the process
+/// has exited); <see cref="StopAsync"/> sends SIGTERM, as a service manager does, and waits for the exit; disposing
+/// kills what is left of it (only the process this started).
+/// </summary>
+internal sealed partial class LocalModeProcess : IAsyncDisposable
+{
+    private readonly StringBuilder _log = new();
+
+    private LocalModeProcess(Process process) => Process = process;
+
+    public Process Process { get; }
+
+    public string Log
+    {
+        get { lock (_log) { return _log.ToString(); } }
+    }
+
+    /// <summary>The banner's aws CLI settings (its export line), as environment variables.</summary>
+    public Dictionary<string, string> AwsEnvironment =>
+        ExportLine().Match(Log).Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+
+    /// <summary>The banner's line that starts with <paramref name="label"/> (e.g. "Kubernetes API emulator:").</summary>
+    public string BannerLine(string label) => Log.Split('\n').First(l => l.TrimStart().StartsWith(label, StringComparison.Ordinal)).Trim();
+
+    public static async Task<LocalModeProcess> StartAsync(string home, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Operator.Local.dll"), .. args])
+        {
+            WorkingDirectory = RepositoryLayout.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        start.Environment["HOME"] = home;
+        var process = new Process { StartInfo = start };
+        var local = new LocalModeProcess(process);
+        process.OutputDataReceived += (_, e) => local.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => local.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await Eventually.UntilAsync(() => local.Log.Contains("Press Ctrl-C to stop.", StringComparison.Ordinal) || process.HasExited,
+            "local mode's banner", TimeSpan.FromMinutes(2));
+        if (process.HasExited)
+        {
+            await process.WaitForExitAsync(); // all output read
+        }
+        return local;
+    }
+
+    public async Task StopAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await Process.WaitForExitAsync(cts.Token);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_log)
+            {
+                _log.AppendLine(line);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+            await Process.WaitForExitAsync();
+        }
+        Process.Dispose();
+    }
+
+    [GeneratedRegex(@"export ((?:AWS_\w+=\S+ ?)+)")]
+    private static partial Regex ExportLine();
+}
