@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
+using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Informers;
@@ -166,6 +167,10 @@ public sealed class InformerTests
     [Test]
     public async Task An_API_server_restart_relists_without_reporting_unchanged_objects_and_reports_what_changed()
     {
+        // Bookmarks about once a minute, as a real server sends them, and writes of another kind meanwhile: the
+        // informer's resourceVersion is older than the restarted server's watch cache, so its resumed watch gets 410.
+        await _bed.DisposeAsync();
+        _bed = await KubeTestBed.StartAsync(bookmarkInterval: TimeSpan.FromMinutes(1));
         for (var i = 0; i < 20; i++)
         {
             await _bed.CreateClusterAsync("default", $"c{i:00}");
@@ -174,11 +179,23 @@ public sealed class InformerTests
         await informer.WaitForSyncAsync(_stop.Token);
         var relists = _bed.Emulator.Requests.Count("list", "ecsclusters");
         var before = handler.Events.Count;
+        await _bed.Client.CoreV1.CreateNamespacedConfigMapAsync(new k8s.Models.V1ConfigMap { Metadata = new() { Name = "other-kind" } }, "default");
 
         // A real restart: every watch ends, history is gone (resuming gets 410), the relist returns every object again.
         var restart = _bed.Emulator.RestartAsync(new Operator.Testing.Kubernetes.KubeApiRestartOptions { RefuseConnectionsFor = TimeSpan.FromSeconds(1) });
         await restart;
-        await _bed.PatchClusterAsync("default", "c07", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["changed"] = "yes" } } });
+        await Eventually.UntilAsync(async () =>
+        {
+            try
+            {
+                await _bed.PatchClusterAsync("default", "c07", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["changed"] = "yes" } } });
+                return true;
+            }
+            catch (k8s.Autorest.HttpOperationException e) when ((int)e.Response.StatusCode is 429 or 503)
+            {
+                return false; // still starting
+            }
+        }, "the restarted server to take a write");
 
         await Eventually.UntilAsync(() => handler.Count("update", "default/c07") == 1, "the change made after the restart", TimeSpan.FromSeconds(60));
         _bed.Emulator.Requests.Count("list", "ecsclusters").Should().BeGreaterThan(relists, "the resumed watch got 410 and relisted");
@@ -193,6 +210,7 @@ public sealed class InformerTests
         await _bed.CreateClusterAsync("default", "a");
         var (informer, _, _) = Start();
         await informer.WaitForSyncAsync(_stop.Token);
+        await Eventually.UntilAsync(() => _bed.Emulator.OpenWatchCount > 0, "the informer watching");
         informer.WatchDownFor.Should().Be(TimeSpan.Zero);
 
         _bed.Emulator.Faults.FailRequests(500, "/apis/aws-infra-operator.runner.codes", verb: "watch");
