@@ -46,6 +46,9 @@ internal sealed record ScenarioOptions
     /// <summary>Instead of the scenarios, measure restart / failover (<see cref="FailoverScenario"/>).</summary>
     public bool Failover { get; init; }
 
+    /// <summary>Instead of the scenarios, measure API server restarts under a running operator (<see cref="ApiServerRestartScenario"/>).</summary>
+    public bool ApiServerRestart { get; init; }
+
     /// <summary>Instead of the scenarios, compare publish options and GC settings (<see cref="Scenarios.PublishOptions"/>).</summary>
     public bool PublishOptions { get; init; }
 
@@ -83,6 +86,7 @@ internal sealed record ScenarioOptions
                 case "--informer-only": o = o with { InformerOnly = true }; break;
                 case "--create-only": o = o with { CreateOnly = true }; break;
                 case "--failover": o = o with { Failover = true }; break;
+                case "--apiserver-restart": o = o with { ApiServerRestart = true }; break;
                 case "--publish-options": o = o with { PublishOptions = true }; break;
                 case "--publish-dir":
                     var pd = Next().Split('=', 2);
