@@ -430,7 +430,8 @@ internal sealed class ClusterReconciler(
             + $"set spec.deletionPolicy: Retain; or remove the finalizer {ApiGroup.Finalizer} to abandon it";
         pass.BlockDeletion(ClusterConditions.Reasons.ProviderChangeRefused, message);
         await WriteStatusAsync(pass, ct).ConfigureAwait(false);
-        await events.RecordAsync(pass.Obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct).ConfigureAwait(false);
+        await events.RecordAsync(pass.Obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct,
+            series: ClusterConditions.Reasons.ProviderChangeRefused).ConfigureAwait(false);
         return ReconcileResult.After(options.BlockedRequeue);
     }
 
@@ -526,7 +527,8 @@ internal sealed class ClusterReconciler(
                 + $"to keep the cluster, or remove the finalizer {ApiGroup.Finalizer} to abandon it.{SecretlessDeletion.Hint(resolution)}";
             pass.BlockDeletion(resolution.Reason!, message);
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
-            await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct).ConfigureAwait(false);
+            await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct,
+                series: resolution.Reason).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
         }
         if (ProviderMove.Refusal(obj, resolution) is { } refusal)
@@ -602,7 +604,9 @@ internal sealed class ClusterReconciler(
             var message = await DeletionBlockers.MessageAsync(ecs, observed, e, options.BlockedRequeue, logger, ct).ConfigureAwait(false);
             pass.BlockDeletion(reason, message);
             await WriteStatusAsync(pass, ct).ConfigureAwait(false);
-            await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct).ConfigureAwait(false);
+            // One Event per blocking reason, its count and message following the blockers.
+            await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.DeletionBlocked, message, ct,
+                series: reason).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
         }
     }

@@ -12,9 +12,11 @@ namespace Operator.Core.Events;
 
 /// <summary>
 /// core/v1 Events (what <c>kubectl describe</c> shows), deduplicated like client-go's EventCorrelator: an event equal
-/// to one recorded for the same object in the last <see cref="AggregationWindow"/> is a PATCH of its count and
-/// lastTimestamp, not a new object, also across a restart (a Warning not seen by this process is first looked up
-/// among the object's Events on the server); each object may burst <see cref="SpamBurst"/> events of one reason, then
+/// to one recorded for the same object in the last <see cref="AggregationWindow"/> (same type, reason and message, or
+/// the same series, see <see cref="IEventRecorder.RecordAsync"/>) is a PATCH of its count and lastTimestamp (and
+/// message, for a series), not a new object, also across a restart or a leader change: an event of an object that
+/// existed before this process recorded its first event, not yet seen here, is first looked up among the object's
+/// Events on the server; each object may burst <see cref="SpamBurst"/> events of one reason, then
 /// one per <see cref="SpamRefill"/>, and events over that budget are dropped (and logged at debug). Normal lifecycle
 /// events (<see cref="Lifecycle"/>) are never dropped: they are what a user looks for after a streak of warnings.
 /// The bookkeeping of an object is dropped with <see cref="Forget"/> when the object is deleted.
@@ -41,6 +43,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     private readonly ConcurrentDictionary<string, Recorded> _recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SpamBudget> _budgets = new(StringComparer.Ordinal);
     private readonly string _instance = Environment.MachineName;
+    private long _firstRecordTicks;
 
     // Names are made when an event is queued, and a burst queues many in one millisecond: a sequence, not a random
     // suffix, keeps them distinct (a clash would be a 409 that the sender takes for its own earlier attempt).
@@ -86,11 +89,15 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     /// <summary>Spam budgets held for one object (for tests).</summary>
     internal int BudgetsOf(string uid) => _budgets.Keys.Count(k => k.StartsWith(uid + "|", StringComparison.Ordinal));
 
-    public Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct)
+    public Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct,
+        string? series = null)
     {
         message = Status.ForeignText.Truncate(message, MaxMessageLength);
         var meta = obj.Metadata;
         var now = _time.GetUtcNow();
+        // Objects created after this process began recording cannot have Events of an earlier instance to fold into.
+        var firstRecord = Interlocked.CompareExchange(ref _firstRecordTicks, now.UtcTicks, 0) is var first and not 0 ? first : now.UtcTicks;
+        var mayHaveEarlier = meta.CreationTimestamp is not { } created || created.ToUniversalTime().Ticks < firstRecord;
         var uid = meta.Uid ?? ObjectKey.Of(meta.NamespaceProperty, meta.Name);
         var exempt = severity == EventSeverity.Normal && Lifecycle.Contains(reason);
         if (!exempt && _budgets.Count >= MaxTracked)
@@ -107,8 +114,8 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
             ApiVersion = obj.ApiVersion, Kind = obj.Kind, Name = meta.Name, NamespaceProperty = meta.NamespaceProperty,
             Uid = meta.Uid, ResourceVersion = meta.ResourceVersion,
         };
-        var pending = new PendingEvent(involved, $"{uid}|{severity}|{reason}|{message}", severity, reason, message, now,
-            $"{meta.Name}.{now.ToUnixTimeMilliseconds():x}{Interlocked.Increment(ref _sequence) & 0xffff:x4}");
+        var pending = new PendingEvent(involved, $"{uid}|{severity}|{reason}|{(series is null ? "m:" + message : "s:" + series)}", severity, reason, message, now,
+            $"{meta.Name}.{now.ToUnixTimeMilliseconds():x}{Interlocked.Increment(ref _sequence) & 0xffff:x4}", series, mayHaveEarlier);
         if (!_queue.Writer.TryWrite(pending))
         {
             Drop(pending, "queue_full", $"{_options.MaxQueued} events are already waiting");
@@ -188,8 +195,8 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     private async Task SendAsync(PendingEvent pending, CancellationToken ct)
     {
         var ns = pending.Involved.NamespaceProperty;
-        if (!_recent.ContainsKey(pending.Key) && pending.Severity == EventSeverity.Warning && pending.Involved.Uid is { } uid
-            && await FindExistingAsync(ns, uid, pending.Reason, pending.Message, pending.At, ct).ConfigureAwait(false) is { } existing)
+        if (!_recent.ContainsKey(pending.Key) && pending.MayHaveEarlier && pending.Involved.Uid is { } uid
+            && await FindExistingAsync(ns, uid, pending, ct).ConfigureAwait(false) is { } existing)
         {
             _recent[pending.Key] = existing;
         }
@@ -197,6 +204,10 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         {
             var count = seen.Count + 1;
             var patch = new JsonObject { ["count"] = count, ["lastTimestamp"] = pending.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ") };
+            if (pending.IsSeries)
+            {
+                patch["message"] = pending.Message;
+            }
             try
             {
                 await _client.CoreV1.PatchNamespacedEventAsync(
@@ -222,6 +233,8 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
             Source = new V1EventSource { Component = _component },
             ReportingComponent = _component,
             ReportingInstance = _instance,
+            // A series' name, so that a lookup after a restart finds the Event of this series and no other.
+            Action = pending.Series,
         };
         try
         {
@@ -248,7 +261,11 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     private static string Describe(Exception e) => ApiErrors.Describe(e);
 
     private sealed record PendingEvent(
-        V1ObjectReference Involved, string Key, EventSeverity Severity, string Reason, string Message, DateTimeOffset At, string Name);
+        V1ObjectReference Involved, string Key, EventSeverity Severity, string Reason, string Message, DateTimeOffset At, string Name,
+        string? Series, bool MayHaveEarlier)
+    {
+        public bool IsSeries => Series is not null;
+    }
 
     /// <summary>Drops the bookkeeping of a deleted object (identified by its uid).</summary>
     public void Forget(string uid)
@@ -280,13 +297,16 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         }
     }
 
-    /// <summary>An Event this component recorded earlier (e.g. before a restart) for the same object, reason and message.</summary>
-    private async Task<Recorded?> FindExistingAsync(string ns, string uid, string reason, string message, DateTimeOffset now, CancellationToken ct)
+    /// <summary>An Event this component recorded earlier (e.g. before a restart) for the same object and reason, with the
+    /// same message (any message, for a series).</summary>
+    private async Task<Recorded?> FindExistingAsync(string ns, string uid, PendingEvent pending, CancellationToken ct)
     {
+        var now = pending.At;
         var list = await _client.CoreV1.ListNamespacedEventAsync(ns,
-            fieldSelector: $"involvedObject.uid={uid},reason={reason}", cancellationToken: ct).ConfigureAwait(false);
+            fieldSelector: $"involvedObject.uid={uid},reason={pending.Reason}", cancellationToken: ct).ConfigureAwait(false);
         var match = list.Items
-            .Where(e => e.Message == message && e.Type == nameof(EventSeverity.Warning) && e.Source?.Component == _component)
+            .Where(e => (pending.IsSeries ? e.Action == pending.Series : e.Message == pending.Message && e.Action is null)
+                && e.Type == pending.Severity.ToString() && e.Source?.Component == _component)
             .Select(e => (Event: e, Last: new DateTimeOffset(DateTime.SpecifyKind(e.LastTimestamp ?? e.FirstTimestamp ?? DateTime.MinValue, DateTimeKind.Utc))))
             .Where(e => now - e.Last < AggregationWindow)
             .OrderByDescending(e => e.Last)

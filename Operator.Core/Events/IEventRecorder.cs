@@ -10,7 +10,11 @@ namespace Operator.Core.Events;
 /// </summary>
 internal interface IEventRecorder
 {
-    Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct);
+    /// <param name="series">When given, events of this object and reason with the same series are one Event whatever
+    /// their message: a repeat updates its count and its message (e.g. one DeletionBlocked Event per blocking reason
+    /// while the number of blockers changes). Null: events fold only when their message is the same.</param>
+    Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct,
+        string? series = null);
 
     /// <summary>Drops what is kept about a deleted object (aggregation and spam budget), by its uid.</summary>
     void Forget(string uid)

@@ -41,7 +41,9 @@ internal sealed class ProviderProtection(ObjectStore<ECSCluster> clusters, Objec
             var message = users.Count == 1
                 ? $"deletion waits for 1 ECSCluster that uses this provider: {shown}"
                 : $"deletion waits for {users.Count} ECSClusters that use this provider: {shown}";
-            await events.RecordAsync(provider, EventSeverity.Warning, ProviderConditions.DeletionBlocked, message, ct).ConfigureAwait(false);
+            // One Event while clusters hold it, its count and message following the users (not one per change of the count).
+            await events.RecordAsync(provider, EventSeverity.Warning, ProviderConditions.DeletionBlocked, message, ct,
+                series: ProviderConditions.Reasons.InUse).ConfigureAwait(false);
             return (message, false);
         }
         var removed = await patcher.RemoveFinalizerAsync(provider, Finalizer, ct).ConfigureAwait(false);

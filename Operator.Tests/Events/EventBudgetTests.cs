@@ -72,6 +72,55 @@ public sealed class EventBudgetTests
     }
 
     [Test]
+    public async Task A_repeated_Normal_event_after_a_restart_updates_the_existing_event()
+    {
+        var obj = Subject("created-twice");
+        obj.Metadata.CreationTimestamp = DateTime.UtcNow.AddMinutes(-1);
+        await using (var before = NewRecorder())
+        {
+            await before.RecordAsync(obj, EventSeverity.Normal, "Created", "Created ECS cluster created-twice", CancellationToken.None);
+            await Eventually.UntilAsync(async () => (await EventsAsync("created-twice")).Count == 1, "the first Created event", Delivery);
+        }
+
+        await using var after = NewRecorder();
+        await after.RecordAsync(obj, EventSeverity.Normal, "Created", "Created ECS cluster created-twice", CancellationToken.None);
+        await Eventually.UntilAsync(async () => (await EventsAsync("created-twice")).Sum(e => e.Count ?? 1) == 2, "the repeat sent", Delivery);
+        (await EventsAsync("created-twice")).Should().ContainSingle("a Normal event folds across a restart like a Warning").Which.Count.Should().Be(2);
+    }
+
+    [Test]
+    public async Task An_object_created_after_the_recorder_began_is_not_looked_up()
+    {
+        await using var recorder = NewRecorder();
+        var first = Subject("first-seen");
+        await recorder.RecordAsync(first, EventSeverity.Normal, "Created", "first", CancellationToken.None);
+        var fresh = Subject("born-later");
+        fresh.Metadata.CreationTimestamp = DateTime.UtcNow.AddSeconds(5);
+        await recorder.RecordAsync(fresh, EventSeverity.Normal, "Created", "Created ECS cluster born-later", CancellationToken.None);
+        await Eventually.UntilAsync(async () => (await EventsAsync("born-later")).Count == 1, "the event", Delivery);
+        _kube.Emulator.Requests.Entries.Where(e => e.Verb == "list" && e.Resource == "events" && e.Query.Contains(fresh.Metadata.Uid, StringComparison.Ordinal))
+            .Should().BeEmpty("no earlier instance can have recorded an Event for an object younger than this one's first record");
+    }
+
+    [Test]
+    public async Task A_series_is_one_event_whose_count_and_message_follow_the_blockers()
+    {
+        await using var recorder = NewRecorder();
+        var obj = Subject("blocked");
+        foreach (var n in new[] { 5, 4, 3, 2, 1 })
+        {
+            await recorder.RecordAsync(obj, EventSeverity.Warning, "DeletionBlocked", $"deletion waits for {n} ECSClusters", CancellationToken.None, series: "InUse");
+        }
+        await recorder.RecordAsync(obj, EventSeverity.Warning, "DeletionBlocked", "provider missing", CancellationToken.None, series: "ProviderNotFound");
+        await Eventually.UntilAsync(async () => (await EventsAsync("blocked")).Sum(e => e.Count ?? 1) == 6, "every event sent", Delivery);
+        var events = await EventsAsync("blocked");
+        events.Should().HaveCount(2, "one Event per blocking reason");
+        var inUse = events.Single(e => e.Message != "provider missing");
+        inUse.Count.Should().Be(5);
+        inUse.Message.Should().Be("deletion waits for 1 ECSClusters", "the message follows the latest count");
+    }
+
+    [Test]
     public async Task Forgetting_a_deleted_object_drops_its_budget()
     {
         await using var recorder = NewRecorder();
