@@ -20,6 +20,14 @@ internal interface IClusterLookup
     /// <see cref="OperationCanceledException"/> when <paramref name="ct"/> fires.
     /// </summary>
     Task<Ecs.Cluster?> FindAsync(IEcsClient ecs, string name, Func<IEnumerable<string>>? upcoming, CancellationToken ct);
+
+    /// <summary>
+    /// As <see cref="FindAsync"/>, for the check before DeleteCluster: <paramref name="deleting"/> names the clusters of
+    /// the client's other objects being deleted, and an implementation may read them in the same call and answer their
+    /// own check from that read for a short while (found or not).
+    /// </summary>
+    Task<Ecs.Cluster?> FindForDeletionAsync(IEcsClient ecs, string name, Func<IEnumerable<string>> deleting, CancellationToken ct) =>
+        FindAsync(ecs, name, null, ct);
 }
 
 /// <summary>Settings of <see cref="ClusterLookup"/>.</summary>
@@ -54,7 +62,13 @@ internal sealed record ClusterLookupOptions
 /// answer is kept, for <see cref="ClusterLookupOptions.PrefetchTtl"/>, and it answers the first lookup of that name
 /// once (then it is gone). Only "not found" is kept because acting on it is safe even when it is stale: it leads to
 /// CreateCluster, which answers with the existing cluster if the name was taken meanwhile, and that answer goes through
-/// the ownership gate. A found cluster (whose tags decide ownership) is always read by the lookup that acts on it.</item>
+/// the ownership gate. A found cluster (whose tags decide ownership) is always read by the lookup that acts on it
+/// before a create.</item>
+/// <item>Deletion read-ahead (<see cref="FindForDeletionAsync"/>): free room is filled with the client's other objects
+/// being deleted, and both answers are kept, found or not, for <see cref="ClusterLookupOptions.PrefetchTtl"/>, to
+/// answer that object's check before DeleteCluster once: a mass deletion costs one DescribeClusters per 100 objects
+/// besides the DeleteClusters. The check then rests on what ECS said at most that long before (an ownership tag moved
+/// to another object by hand in that time is not seen); only deletion lookups ever take a kept found answer.</item>
 /// </list>
 /// The caller keeps what the reconciler already guarantees: the ownership gate's lock around lookup and create.
 /// Loaders are dropped when idle and prefetched answers expire, so memory is bounded by the names in flight or
@@ -71,7 +85,13 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
     private long _calls;
     private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
-    public async Task<Ecs.Cluster?> FindAsync(IEcsClient ecs, string name, Func<IEnumerable<string>>? upcoming, CancellationToken ct)
+    public Task<Ecs.Cluster?> FindAsync(IEcsClient ecs, string name, Func<IEnumerable<string>>? upcoming, CancellationToken ct) =>
+        FindAsync(ecs, name, upcoming, forDeletion: false, ct);
+
+    public Task<Ecs.Cluster?> FindForDeletionAsync(IEcsClient ecs, string name, Func<IEnumerable<string>> deleting, CancellationToken ct) =>
+        FindAsync(ecs, name, deleting, forDeletion: true, ct);
+
+    private async Task<Ecs.Cluster?> FindAsync(IEcsClient ecs, string name, Func<IEnumerable<string>>? upcoming, bool forDeletion, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         Entry entry;
@@ -89,6 +109,10 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
             // Asked for by its own reconcile: not read ahead again for a while (an answer read ahead after this lookup
             // but before the create it leads to would say "not found" about the cluster this caller is creating).
             loader.Asked[name] = now;
+            if (forDeletion && loader.TakePrefetchedFound(name, now) is { } found)
+            {
+                return found;
+            }
             if (loader.TakePrefetched(name, now))
             {
                 return null;
@@ -100,7 +124,11 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
                 loader.Order.Enqueue(entry);
             }
             entry.Waiters++;
-            entry.Upcoming ??= upcoming;
+            if (entry.Upcoming is null && upcoming is not null)
+            {
+                entry.Upcoming = upcoming;
+                entry.KeepFound = forDeletion;
+            }
             if (!loader.InFlight && !loader.WindowOpen)
             {
                 if (options.Window <= TimeSpan.Zero || loader.Pending.Count >= options.BatchSize)
@@ -197,17 +225,21 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         {
             Batch? batch;
             Func<IEnumerable<string>>? upcoming;
+            bool keepFound;
             HashSet<string> fresh;
             DateTimeOffset sentAt = default;
             lock (_gate)
             {
                 batch = loader.NextBatch(options.BatchSize);
-                upcoming = batch?.Entries.Select(e => e.Upcoming).FirstOrDefault(u => u is not null);
+                var source = batch?.Entries.FirstOrDefault(e => e.Upcoming is not null);
+                upcoming = source?.Upcoming;
+                keepFound = source?.KeepFound == true;
                 // Names read ahead recently, or asked for by their own lookup within the TTL, are not read ahead: the
                 // room goes to names not covered yet.
                 var now = time.GetUtcNow();
                 var half = now + options.PrefetchTtl / 2;
                 fresh = loader.Prefetched.Where(kv => kv.Value > half).Select(kv => kv.Key)
+                    .Concat(loader.PrefetchedFound.Where(kv => kv.Value.Until > half).Select(kv => kv.Key))
                     .Concat(loader.Asked.Where(kv => kv.Value > now - options.PrefetchTtl).Select(kv => kv.Key))
                     .ToHashSet(StringComparer.Ordinal);
                 sentAt = now;
@@ -223,7 +255,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
                 }
             }
             var extra = Extra(upcoming, batch, fresh, options.BatchSize);
-            await SendAsync(loader, batch, extra, sentAt).ConfigureAwait(false);
+            await SendAsync(loader, batch, extra, keepFound, sentAt).ConfigureAwait(false);
         }
     }
 
@@ -258,7 +290,7 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         return extra;
     }
 
-    private async Task SendAsync(Loader loader, Batch batch, List<string> extra, DateTimeOffset sentAt)
+    private async Task SendAsync(Loader loader, Batch batch, List<string> extra, bool keepFound, DateTimeOffset sentAt)
     {
         Ecs.DescribeClustersResponse response;
         try
@@ -296,10 +328,18 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
             {
                 // A name asked for while this call was in flight is read by the next call (calls of one client never
                 // overlap), so this older answer is not kept for it.
-                if (!loader.Pending.ContainsKey(name) && !(loader.Asked.TryGetValue(name, out var asked) && asked >= sentAt)
-                    && FailureOf(response, name) is null && Match(response, name) is null)
+                if (loader.Pending.ContainsKey(name) || (loader.Asked.TryGetValue(name, out var asked) && asked >= sentAt)
+                    || FailureOf(response, name) is not null)
+                {
+                    continue;
+                }
+                if (Match(response, name) is not { } found)
                 {
                     loader.Prefetched[name] = now + options.PrefetchTtl;
+                }
+                else if (keepFound)
+                {
+                    loader.PrefetchedFound[name] = (now + options.PrefetchTtl, found);
                 }
             }
         }
@@ -317,6 +357,22 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
             .Where(c => c.Metadata.DeletionTimestamp is null && c.Status?.ClusterARN is null && c.Spec.ClusterName != own)
             // Roughly the order the work queue reaches them in, so what is read ahead is used before it expires.
             .OrderBy(c => c.Metadata.CreationTimestamp ?? DateTime.MaxValue)
+            .ThenBy(c => c.Metadata.Name, StringComparer.Ordinal)
+            .Select(c => c.Spec.ClusterName);
+    }
+
+    /// <summary>
+    /// The upcoming checks before DeleteCluster of <paramref name="obj"/>'s provider: the cluster names of its other
+    /// objects being deleted with <c>deletionPolicy: Delete</c> that have a cluster recorded, read lazily from the cache.
+    /// </summary>
+    public static Func<IEnumerable<string>> DeletionsOf(ObjectStore<ECSCluster> clusters, ECSCluster obj)
+    {
+        var provider = ProviderResolver.ProviderKey(obj);
+        var own = obj.Spec.ClusterName;
+        return () => clusters.ByIndex(ProviderReconciler.ClustersByProviderIndex, provider)
+            .Where(c => c.Metadata.DeletionTimestamp is not null && c.Spec.DeletionPolicy != DeletionPolicy.Retain
+                && c.Metadata.Finalizers?.Contains(ApiGroup.Finalizer) == true && Ownership.MayExistInEcs(c) && c.Spec.ClusterName != own)
+            .OrderBy(c => c.Metadata.DeletionTimestamp)
             .ThenBy(c => c.Metadata.Name, StringComparer.Ordinal)
             .Select(c => c.Spec.ClusterName);
     }
@@ -339,6 +395,9 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         public TaskCompletionSource<Ecs.Cluster?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Waiters { get; set; }
         public Func<IEnumerable<string>>? Upcoming { get; set; }
+
+        /// <summary>The upcoming names are other objects' deletions: found answers for them are kept too.</summary>
+        public bool KeepFound { get; set; }
         public Batch? Batch { get; set; }
     }
 
@@ -355,16 +414,22 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         public Dictionary<string, Entry> Pending { get; } = new(StringComparer.Ordinal);
         public Queue<Entry> Order { get; } = new();
         public Dictionary<string, DateTimeOffset> Prefetched { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Clusters found by a deletion's read-ahead, for those objects' own checks before DeleteCluster.</summary>
+        public Dictionary<string, (DateTimeOffset Until, Ecs.Cluster Cluster)> PrefetchedFound { get; } = new(StringComparer.Ordinal);
         public bool InFlight { get; set; }
         public bool WindowOpen { get; set; }
 
         /// <summary>When each name was last asked for by a caller (kept for the TTL).</summary>
         public Dictionary<string, DateTimeOffset> Asked { get; } = new(StringComparer.Ordinal);
 
-        public bool IsIdle => Pending.Count == 0 && !InFlight && !WindowOpen && Prefetched.Count == 0 && Asked.Count == 0;
+        public bool IsIdle => Pending.Count == 0 && !InFlight && !WindowOpen && Prefetched.Count == 0 && PrefetchedFound.Count == 0 && Asked.Count == 0;
 
         public bool TakePrefetched(string name, DateTimeOffset now) =>
             Prefetched.Remove(name, out var until) && until > now;
+
+        public Ecs.Cluster? TakePrefetchedFound(string name, DateTimeOffset now) =>
+            PrefetchedFound.Remove(name, out var kept) && kept.Until > now ? kept.Cluster : null;
 
         public void DropExpired(DateTimeOffset now, TimeSpan ttl)
         {
@@ -375,6 +440,10 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
             foreach (var name in Prefetched.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToList())
             {
                 Prefetched.Remove(name);
+            }
+            foreach (var name in PrefetchedFound.Where(kv => kv.Value.Until <= now).Select(kv => kv.Key).ToList())
+            {
+                PrefetchedFound.Remove(name);
             }
         }
 

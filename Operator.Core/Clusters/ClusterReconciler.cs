@@ -315,8 +315,9 @@ internal sealed class ClusterReconciler(
         }
         if (adopt && state == OwnershipState.OtherOwner && await gate.OwnerIsGoneAsync(owner, ct).ConfigureAwait(false))
         {
+            // The same account of what adoption removes as for an unowned cluster: the previous owner's tags are not ours.
             await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Adopted,
-                $"Adopted existing ECS cluster {observed.ClusterName}: its previous owner ECSCluster {owner} no longer exists", ct).ConfigureAwait(false);
+                AdoptionMessage(desired, observed, $"its previous owner ECSCluster {owner} no longer exists"), ct).ConfigureAwait(false);
             logger.LogInformation("Adopting ECS cluster {ClusterName} left by the deleted ECSCluster {Owner}", observed.ClusterName, owner);
             return null;
         }
@@ -357,11 +358,11 @@ internal sealed class ClusterReconciler(
     /// The Adopted event's text. Adoption makes the cluster's tags the managed set, so the pre-existing tags that are
     /// not in it are removed: the event lists them with their values (bounded), so that they can be put in the spec.
     /// </summary>
-    internal static string AdoptionMessage(DesiredCluster desired, Ecs.Cluster observed)
+    internal static string AdoptionMessage(DesiredCluster desired, Ecs.Cluster observed, string? why = null)
     {
         const int MaxListed = 800;
         var removed = ClusterDiff.Compute(desired, observed, specChanged: false).TagKeysToRemove;
-        var head = $"Adopted existing ECS cluster {observed.ClusterName}";
+        var head = $"Adopted existing ECS cluster {observed.ClusterName}{(why is null ? "" : $" ({why})")}";
         if (removed.Count == 0)
         {
             return $"{head}; none of its tags is removed";
@@ -556,7 +557,8 @@ internal sealed class ClusterReconciler(
         var obj = pass.Obj;
         var name = obj.Spec.ClusterName;
         var ecs = await ClientAsync(resolution.Provider!, resolution.AccountId!, ct, forDeletion: true).ConfigureAwait(false);
-        var observed = await DescribeAsync(ecs, name, ct).ConfigureAwait(false);
+        // Batched with the checks of the provider's other deletions (ClusterLookup's deletion read-ahead).
+        var observed = await lookup.FindForDeletionAsync(ecs, name, ClusterLookup.DeletionsOf(clusters, obj), ct).ConfigureAwait(false);
         if (observed is null)
         {
             await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Deleted, $"ECS cluster {name} is gone", ct).ConfigureAwait(false);

@@ -82,4 +82,27 @@ public sealed class TagRulesTests
                     && !e.Message.Contains("Team=", StringComparison.Ordinal)),
             "an Adopted event naming the removed tag");
     }
+
+    [Test]
+    public async Task Adoption_of_a_cluster_whose_owner_is_gone_lists_the_tags_it_removes_too()
+    {
+        // Left by an ECSCluster that no longer exists, with a tag nobody asks for any more.
+        await _bed.Ecs.CreateClusterAsync(new()
+        {
+            ClusterName = "orphaned",
+            Tags = [new(Ownership.TagKey, "default/departed"), new("CostCenter", "1234"), new("Team", "platform")],
+        });
+        await _bed.Kube.CreateClusterAsync("default", "heir-of-orphaned", clusterName: "orphaned", spec: s =>
+        {
+            s.AdoptExisting = true;
+            s.Tags = new() { ["Team"] = "platform" };
+        });
+        await _bed.WaitReadyAsync("default", "heir-of-orphaned");
+        (await _bed.DescribeAsync("orphaned"))!.Tags!.Should().NotContain(t => t.Key == "CostCenter");
+        await Eventually.UntilAsync(async () =>
+            (await _bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=heir-of-orphaned")).Items
+                .Any(e => e.Reason == "Adopted" && e.Message.Contains("CostCenter=1234", StringComparison.Ordinal)
+                    && e.Message.Contains("no longer exists", StringComparison.Ordinal) && !e.Message.Contains("Team=", StringComparison.Ordinal)),
+            "an Adopted event naming the removed tag and why the cluster could be adopted");
+    }
 }
