@@ -32,6 +32,7 @@ internal sealed class ProviderReconciler(
     IAwsCredentialsCache credentials,
     IIdentityChecker identity,
     EcsClientCache ecsClients,
+    Aws.Http.AwsHttpPools httpPools,
     ObjectPatcher patcher,
     IEventRecorder events,
     ProviderProtection protection,
@@ -52,6 +53,7 @@ internal sealed class ProviderReconciler(
             credentials.Invalidate(request.Key);
             credentials.Forget(request.Key);
             ecsClients.Forget(request.Key);
+            httpPools.Forget(request.Key);
             return ReconcileResult.Done;
         }
         var (inUse, released) = await protection.ReconcileAsync(obj, ct).ConfigureAwait(false);

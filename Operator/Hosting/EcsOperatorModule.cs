@@ -7,6 +7,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws;
 using Operator.Core.Aws.Credentials;
 using Operator.Core.Aws.Ecs;
+using Operator.Core.Aws.Http;
 using Operator.Core.Aws.Resilience;
 using Operator.Core.Clusters;
 using Operator.Core.Controllers;
@@ -42,12 +43,8 @@ internal static class EcsOperatorModule
         });
         services.AddSingleton(sp => new AwsResiliencePipelines(
             sp.GetRequiredService<AwsResilienceOptions>(), sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-        {
-            Timeout = Timeout.InfiniteTimeSpan, // each attempt is bounded by the resilience pipeline's timeout
-        });
         services.AddSingleton(sp => new EcsClientFactory(
-            sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<AwsResiliencePipelines>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<AwsHttpPools>(), sp.GetRequiredService<AwsResiliencePipelines>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EcsClientCache>();
         services.AddSingleton<ObjectPatcher>();
         // The only metadata our own writes change besides status: adding our finalizer is not a reason to reconcile.

@@ -90,6 +90,9 @@ internal sealed record OperatorOptions
     /// <summary>Limit of one ECS or STS call, retries, back-off and rate-limit waits included.</summary>
     public TimeSpan AwsCallTimeout { get; set; } = AwsDefaults.CallTimeout;
 
+    /// <summary>Largest ECS or STS response body the operator reads, in bytes; a larger answer fails the call.</summary>
+    public long AwsMaxResponseBytes { get; set; } = Core.Aws.Http.AwsHttpOptions.DefaultMaxResponseBytes;
+
     /// <summary>ECSCluster reconciles that may work against one AWSProvider at once; 0: half the workers, at least 1.</summary>
     public int MaxReconcilesPerProvider { get; set; }
 
@@ -126,6 +129,7 @@ internal sealed record OperatorOptions
         ["--aws-max-retries"] = nameof(AwsMaxRetries),
         ["--aws-attempt-timeout"] = nameof(AwsAttemptTimeout),
         ["--aws-call-timeout"] = nameof(AwsCallTimeout),
+        ["--aws-max-response-bytes"] = nameof(AwsMaxResponseBytes),
         ["--max-reconciles-per-provider"] = nameof(MaxReconcilesPerProvider),
     };
 }
