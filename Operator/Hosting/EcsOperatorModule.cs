@@ -69,6 +69,10 @@ internal static class EcsOperatorModule
         services.AddSingleton(sp => new ProviderBulkhead(
             options.MaxReconcilesPerProvider > 0 ? options.MaxReconcilesPerProvider : ProviderBulkhead.DefaultCapacity(options.Workers),
             sp.GetRequiredService<IMeterFactory>()));
+        services.AddSingleton(new ProviderReconcilerOptions());
+        services.AddSingleton(sp => new ProviderCheckSlots(
+            options.MaxProviderChecks > 0 ? options.MaxProviderChecks : ProviderBulkhead.DefaultCapacity(options.Workers),
+            sp.GetRequiredService<StsClientOptions>().DefaultEndpoint, sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<OwnershipGate>();
         services.AddSingleton<ProviderWaitList>();
         services.AddSingleton<IClusterLookup>(sp => new ClusterLookup(new ClusterLookupOptions(), sp.GetRequiredService<TimeProvider>()));
@@ -80,7 +84,9 @@ internal static class EcsOperatorModule
             // In-use protection: a cluster that starts or stops using a provider re-runs the provider's finalizer logic.
             .Watches<ECSCluster>((sp, enqueue) => new ClusterUsageHandler(sp.GetRequiredService<Informer<AWSProvider>>().Store, enqueue))
             .Watches<V1Secret>((sp, enqueue) => new SecretChangeHandler(
-                sp.GetRequiredService<Informer<AWSProvider>>().Store, sp.GetRequiredService<IAwsCredentialsCache>(), enqueue)));
+                sp.GetRequiredService<Informer<AWSProvider>>().Store, sp.GetRequiredService<IAwsCredentialsCache>(), enqueue))
+            // A check parked behind its namespace's or endpoint's full slots is queued again when one frees.
+            .Wire((sp, controller) => sp.GetRequiredService<ProviderCheckSlots>().Waiting.WakeWith((key, priority) => controller.Enqueue(key, priority))));
         services.AddController<ECSCluster>("ecscluster", c => c
             .Reconciler<ClusterReconciler>()
             .Watches<AWSProvider>(sp => ProviderDependents.Map(sp.GetRequiredService<Informer<ECSCluster>>().Store))

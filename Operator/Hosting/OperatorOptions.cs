@@ -96,6 +96,10 @@ internal sealed record OperatorOptions
     /// <summary>ECSCluster reconciles that may work against one AWSProvider at once; 0: half the workers, at least 1.</summary>
     public int MaxReconcilesPerProvider { get; set; }
 
+    /// <summary>AWSProvider checks that may run at once in one namespace, and at once against one STS endpoint; 0: half
+    /// the workers, at least 1.</summary>
+    public int MaxProviderChecks { get; set; }
+
     public IReadOnlyList<string> NamespaceList =>
         (Namespaces ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -131,5 +135,6 @@ internal sealed record OperatorOptions
         ["--aws-call-timeout"] = nameof(AwsCallTimeout),
         ["--aws-max-response-bytes"] = nameof(AwsMaxResponseBytes),
         ["--max-reconciles-per-provider"] = nameof(MaxReconcilesPerProvider),
+        ["--max-provider-checks"] = nameof(MaxProviderChecks),
     };
 }
