@@ -42,7 +42,8 @@ public sealed class TenantIsolationTests
         _bed = await OperatorTestBed.StartAsync(awsOptions: new AwsEmulatorOptions { RecordRequests = true }, settings: new()
         {
             ["AllowedEndpoints"] = $"127.0.0.1:{_allowed.Port}",
-            ["AllowedRoleArns"] = $"arn:aws:iam::{OperatorTestBed.Account}:role/tenant-*",
+            // tenant-b's own roles for tenant-b only; in every namespace, the roles under the path tenants/<namespace>/.
+            ["AllowedRoleArns"] = $"tenant-b=arn:aws:iam::{OperatorTestBed.Account}:role/tenant-b-*,arn:aws:iam::{OperatorTestBed.Account}:role/tenants/{{namespace}}/*",
             ["DefaultCredentialsNamespaces"] = "trusted",
         }, services: s =>
         {
@@ -211,6 +212,27 @@ public sealed class TenantIsolationTests
             "the allowed endpoint receives the tenant's own requests");
         _bed.Aws.Calls.Snapshot().Should().Contain(c => c.Operation == "AssumeRole" && c.AccessKeyId == OperatorKeyId,
             "an allowed role is assumed with the operator's identity");
+    }
+
+    [Test]
+    public async Task The_role_policy_is_per_namespace()
+    {
+        var since = _bed.Aws.RecordedRequests.Count;
+        var account = OperatorTestBed.Account;
+        await _bed.CreateAsync(Provider("other-tenants-role", new JsonObject { ["roleARN"] = $"arn:aws:iam::{account}:role/tenant-b-deployer" }), "tenant-a");
+        await _bed.CreateAsync(Provider("other-tenants-path", new JsonObject { ["roleARN"] = $"arn:aws:iam::{account}:role/tenants/tenant-b/deployer" }), "tenant-a");
+        await _bed.CreateAsync(Provider("other-partition", new JsonObject { ["roleARN"] = $"arn:aws-cn:iam::{account}:role/tenants/tenant-a/deployer" }), "tenant-a");
+        await _bed.CreateAsync(Provider("own-path", new JsonObject { ["roleARN"] = $"arn:aws:iam::{account}:role/tenants/tenant-a/deployer" }), "tenant-a");
+
+        foreach (var name in new[] { "other-tenants-role", "other-tenants-path", "other-partition" })
+        {
+            (await RefusedAsync("tenant-a", name, ProviderCredentialsReasons.RoleNotAllowed)).Message
+                .Should().Contain("namespace tenant-a").And.Contain("tenant-a=<role ARN pattern>");
+        }
+        await _bed.WaitProviderReadyAsync("tenant-a", "own-path");
+        var assumed = _bed.Aws.RecordedRequests.Skip(since).Where(r => r.Contains("Action=AssumeRole", StringComparison.Ordinal)).ToList();
+        assumed.Should().NotBeEmpty().And.OnlyContain(r => r.Contains("tenants%2Ftenant-a%2Fdeployer", StringComparison.Ordinal) && !r.Contains("aws-cn", StringComparison.Ordinal),
+            "only the namespace's own role is assumed with the operator's identity");
     }
 
     [Test]
