@@ -13,7 +13,8 @@ namespace Operator.Core.Informers;
 /// reflector does: paged LIST, then WATCH from the list's resourceVersion with bookmarks and a randomised time-out;
 /// every event (bookmarks included) advances the last resourceVersion; a watch that closes is reopened from it with no
 /// relist; 410/Expired relists with RV "" and reports deletions of keys that vanished; 429, 5xx and connection failures
-/// back off (<see cref="WatchBackoff"/>) and re-watch without relisting.
+/// back off (<see cref="WatchBackoff"/>) and re-watch without relisting. Lists and watches ask for what the resource
+/// type says (<see cref="ResourceType.MetadataOnly"/>: PartialObjectMetadata only).
 /// <see cref="RunAsync"/> ends only by cancellation or by an unexpected exception (a bug): the owner must treat the
 /// latter as fatal, never as a quiet stop.
 /// </summary>
@@ -137,7 +138,8 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
         string? listRv;
         do
         {
-            var page = await _api.ListAsync<T>(path, _options.PageSize, continueToken, _options.LabelSelector, ct, _jsonOptions).ConfigureAwait(false);
+            var page = await _api.ListAsync<T>(path, _options.PageSize, continueToken, _options.LabelSelector, ct, _jsonOptions, _resource.ListAccept)
+                .ConfigureAwait(false);
             foreach (var item in page.Items ?? [])
             {
                 // Items of a LIST carry no apiVersion/kind for built-in kinds; fill them so handlers see whole objects.
@@ -174,7 +176,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
         var timeoutSeconds = (int)(min + (Random.Shared.NextDouble() * min));
         var started = Stopwatch.GetTimestamp();
         var events = 0;
-        using (var response = await _api.WatchAsync(path, rv, timeoutSeconds, _options.LabelSelector, ct).ConfigureAwait(false))
+        using (var response = await _api.WatchAsync(path, rv, timeoutSeconds, _options.LabelSelector, ct, _resource.WatchAccept).ConfigureAwait(false))
         {
             await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             using var reader = new StreamReader(body);

@@ -110,7 +110,7 @@ internal sealed partial class ApiRequestHandler
         {
             if (!ctx.Items.ContainsKey(LoggedKey))
             {
-                Log(info, request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""));
+                Log(info, request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""), ctx.Request.Headers.Accept.ToString());
             }
         }
     }
@@ -121,12 +121,12 @@ internal sealed partial class ApiRequestHandler
     private void LogStarted(HttpContext ctx, RequestInfo info, int status)
     {
         ctx.Items[LoggedKey] = true;
-        Log(info, ctx.Request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""));
+        Log(info, ctx.Request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""), ctx.Request.Headers.Accept.ToString());
     }
 
-    private void Log(RequestInfo info, string method, int status, string query = "") =>
+    private void Log(RequestInfo info, string method, int status, string query = "", string accept = "") =>
         _log.Add(new RequestLogEntry(Now, method, info.Path, info.Verb, info.Group, info.Resource, info.Subresource,
-            info.NamespaceOrEmpty, info.Name ?? "", status, query));
+            info.NamespaceOrEmpty, info.Name ?? "", status, query, accept));
 
     private async Task<int> HandleNonResourceAsync(HttpContext ctx, RequestInfo info)
     {
@@ -230,6 +230,10 @@ internal sealed partial class ApiRequestHandler
                     var table = TableConverter.Convert(type, [obj], obj["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", null, true, IncludeFullObject(ctx), Now);
                     await WriteJsonAsync(ctx, 200, table).ConfigureAwait(false);
                 }
+                else if (WantsMetadataOnly(ctx, info.Verb))
+                {
+                    await WriteJsonAsync(ctx, 200, PartialObjectMetadata(obj)).ConfigureAwait(false);
+                }
                 else
                 {
                     await WriteJsonAsync(ctx, 200, obj).ConfigureAwait(false);
@@ -239,8 +243,12 @@ internal sealed partial class ApiRequestHandler
             }
 
             case "list":
-                await WriteJsonAsync(ctx, 200, List(ctx, type, info)).ConfigureAwait(false);
+            {
+                var metadataOnly = !WantsTable(ctx) && WantsMetadataOnly(ctx, info.Verb);
+                var list = List(ctx, type, info);
+                await WriteJsonAsync(ctx, 200, metadataOnly ? PartialObjectMetadataList(list) : list).ConfigureAwait(false);
                 return 200;
+            }
             case "watch":
                 return await WatchAsync(ctx, type, info).ConfigureAwait(false);
             case "create":

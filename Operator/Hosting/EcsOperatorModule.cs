@@ -62,8 +62,9 @@ internal static class EcsOperatorModule
             .Resync(TimeSpan.Zero)
             .Index(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)])
             .Handles(sp => new EventBookkeepingHandler<ECSCluster>(sp.GetRequiredService<IEventRecorder>())));
-        // Metadata only, and no string pool: a value read from a Secret must not outlive the read.
-        services.AddInformer<V1Secret>(i => i.Resync(TimeSpan.Zero).WithoutSharedStrings().Transform(SecretChangeHandler.MetadataOnly));
+        // Listed and watched as metadata only (PartialObjectMetadata, as client-go's metadata informer), and no string pool:
+        // the metadata of a Secret can still carry its data (kubectl's last-applied annotation), which must not outlive the read.
+        services.AddInformer<PartialObjectMetadata<V1Secret>>(i => i.Resync(TimeSpan.Zero).WithoutSharedStrings().Transform(SecretChangeHandler.MetadataOnly));
         services.AddSingleton(sp => new ProviderResolver(sp.GetRequiredService<Informer<AWSProvider>>().Store));
         services.AddSingleton(new ClusterReconcilerOptions());
         services.AddSingleton(sp => new ProviderBulkhead(
@@ -83,7 +84,7 @@ internal static class EcsOperatorModule
             .Reconciler<ProviderReconciler>()
             // In-use protection: a cluster that starts or stops using a provider re-runs the provider's finalizer logic.
             .Watches<ECSCluster>((sp, enqueue) => new ClusterUsageHandler(sp.GetRequiredService<Informer<AWSProvider>>().Store, enqueue))
-            .Watches<V1Secret>((sp, enqueue) => new SecretChangeHandler(
+            .Watches<PartialObjectMetadata<V1Secret>>((sp, enqueue) => new SecretChangeHandler(
                 sp.GetRequiredService<Informer<AWSProvider>>().Store, sp.GetRequiredService<IAwsCredentialsCache>(), enqueue))
             // A check parked behind its namespace's or endpoint's full slots is queued again when one frees.
             .Wire((sp, controller) => sp.GetRequiredService<ProviderCheckSlots>().Waiting.WakeWith((key, priority) => controller.Enqueue(key, priority))));
