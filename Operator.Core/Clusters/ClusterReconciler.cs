@@ -300,7 +300,8 @@ internal sealed class ClusterReconciler(
         if (adopt && state == OwnershipState.OtherOwner && await gate.OwnerIsGoneAsync(owner, ct).ConfigureAwait(false))
         {
             await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Adopted,
-                $"Adopted existing ECS cluster {observed.ClusterName}: its previous owner ECSCluster {owner} no longer exists", ct).ConfigureAwait(false);
+                $"Adopted existing ECS cluster {observed.ClusterName}: its previous owner, {TenantView.Describe(obj.Metadata.NamespaceProperty, ECSCluster.KindName, owner)}, no longer exists",
+                ct).ConfigureAwait(false);
             logger.LogInformation("Adopting ECS cluster {ClusterName} left by the deleted ECSCluster {Owner}", observed.ClusterName, owner);
             return null;
         }
@@ -311,9 +312,14 @@ internal sealed class ClusterReconciler(
             await BlockAsync(pass, observed, ClusterConditions.Reasons.AdoptionRequired, message, ct).ConfigureAwait(false);
             return ReconcileResult.Done; // the user must change the spec, which starts a new pass
         }
-        var other = $"ECS cluster {observed.ClusterName} is managed by ECSCluster {owner}; it will not be changed from here. "
-            + $"To manage it from this object, delete ECSCluster {owner} with spec.deletionPolicy: Retain (which releases the cluster) "
-            + "and set spec.adoptExisting: true here (a cluster whose owner no longer exists is adopted then too), or choose another clusterName";
+        // The owner is named only to a tenant of its own namespace: another namespace's objects are none of this one's business.
+        var other = TenantView.IsOwn(obj.Metadata.NamespaceProperty, owner)
+            ? $"ECS cluster {observed.ClusterName} is managed by ECSCluster {owner}; it will not be changed from here. "
+                + $"To manage it from this object, delete ECSCluster {owner} with spec.deletionPolicy: Retain (which releases the cluster) "
+                + "and set spec.adoptExisting: true here (a cluster whose owner no longer exists is adopted then too), or choose another clusterName"
+            : $"ECS cluster {observed.ClusterName} is owned by another object (an ECSCluster in another namespace); it will not be changed "
+                + "from here. It can be managed from this object only after its owner releases it (deleted with spec.deletionPolicy: Retain) "
+                + "and this object sets spec.adoptExisting: true; otherwise choose another clusterName";
         await BlockAsync(pass, observed, ClusterConditions.Reasons.OwnedByAnotherObject, other, ct).ConfigureAwait(false);
         return ReconcileResult.After(options.SlowRequeue);
     }
