@@ -102,6 +102,12 @@ internal sealed class ClusterReconciler(
     private async Task<ReconcileResult> ConvergeAsync(Pass pass, CancellationToken ct)
     {
         var obj = pass.Obj;
+        if (!Ownership.ReachedEcs(obj))
+        {
+            // Never created nor adopted: whatever the status says about an ECS cluster was not written by the operator
+            // (a hand edit, a restore) and is cleared; a pass that reaches ECS writes what ECS says.
+            ClusterStatusMapper.Forget(pass.Status);
+        }
         var resolution = providers.Resolve(obj);
         var problems = SpecCheck.Problems(obj, resolution.Provider);
         if (problems.Count > 0)
