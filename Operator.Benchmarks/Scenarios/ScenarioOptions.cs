@@ -61,6 +61,12 @@ internal sealed record ScenarioOptions
     /// <summary>With <see cref="OperatorProcess"/>: write a heap dump of the child here (dotnet-gcdump, found on PATH) before it is stopped.</summary>
     public string? GcDump { get; init; }
 
+    /// <summary>Instead of the scenarios, measure the operator's memory under huge ECS answers (<see cref="LargeResponseScenario"/>).</summary>
+    public bool LargeResponse { get; init; }
+
+    /// <summary>With <see cref="LargeResponse"/>: the size of each ECS answer, in MB.</summary>
+    public int ResponseMegabytes { get; init; } = 60;
+
     /// <summary>Upper bound on each wait; a wait that runs out is reported as a timeout, not hidden.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(20);
 
@@ -88,6 +94,8 @@ internal sealed record ScenarioOptions
                 case "--failover": o = o with { Failover = true }; break;
                 case "--apiserver-restart": o = o with { ApiServerRestart = true }; break;
                 case "--publish-options": o = o with { PublishOptions = true }; break;
+                case "--large-response": o = o with { LargeResponse = true }; break;
+                case "--response-mb": o = o with { ResponseMegabytes = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--publish-dir":
                     var pd = Next().Split('=', 2);
                     o.PublishDirs[pd[0]] = pd[1];

@@ -43,6 +43,12 @@ internal static class ScenarioRunner
             results.Print(Console.Out);
             return code;
         }
+        if (o.LargeResponse)
+        {
+            var code = await LargeResponseScenario.RunAsync(o, results);
+            results.Print(Console.Out);
+            return code;
+        }
         if (o.Failover)
         {
             var code = await FailoverScenario.RunAsync(o, results);

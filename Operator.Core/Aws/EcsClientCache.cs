@@ -19,7 +19,7 @@ internal sealed class EcsClientCache(EcsClientFactory factory)
         {
             return cached.Client;
         }
-        var client = factory.Create(session.Credentials, new EcsClientOptions
+        var client = factory.Create(providerKey, session.Credentials, new EcsClientOptions
         {
             Region = session.Region,
             Endpoint = string.IsNullOrEmpty(session.Endpoint) ? null : new Uri(session.Endpoint),

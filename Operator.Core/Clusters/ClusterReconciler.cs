@@ -102,6 +102,12 @@ internal sealed class ClusterReconciler(
     private async Task<ReconcileResult> ConvergeAsync(Pass pass, CancellationToken ct)
     {
         var obj = pass.Obj;
+        if (!Ownership.ReachedEcs(obj))
+        {
+            // Never created nor adopted: whatever the status says about an ECS cluster was not written by the operator
+            // (a hand edit, a restore) and is cleared; a pass that reaches ECS writes what ECS says.
+            ClusterStatusMapper.Forget(pass.Status);
+        }
         var resolution = providers.Resolve(obj);
         var problems = SpecCheck.Problems(obj, resolution.Provider);
         if (problems.Count > 0)
@@ -317,7 +323,8 @@ internal sealed class ClusterReconciler(
         {
             // The same account of what adoption removes as for an unowned cluster: the previous owner's tags are not ours.
             await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Adopted,
-                AdoptionMessage(desired, observed, $"its previous owner ECSCluster {owner} no longer exists"), ct).ConfigureAwait(false);
+                AdoptionMessage(desired, observed, $"its previous owner, {TenantView.Describe(obj.Metadata.NamespaceProperty, ECSCluster.KindName, owner)}, no longer exists"),
+                ct).ConfigureAwait(false);
             logger.LogInformation("Adopting ECS cluster {ClusterName} left by the deleted ECSCluster {Owner}", observed.ClusterName, owner);
             return null;
         }
@@ -328,9 +335,14 @@ internal sealed class ClusterReconciler(
             await BlockAsync(pass, observed, ClusterConditions.Reasons.AdoptionRequired, message, ct).ConfigureAwait(false);
             return ReconcileResult.Done; // the user must change the spec, which starts a new pass
         }
-        var other = $"ECS cluster {observed.ClusterName} is managed by ECSCluster {owner}; it will not be changed from here. "
-            + $"To manage it from this object, delete ECSCluster {owner} with spec.deletionPolicy: Retain (which releases the cluster) "
-            + "and set spec.adoptExisting: true here (a cluster whose owner no longer exists is adopted then too), or choose another clusterName";
+        // The owner is named only to a tenant of its own namespace: another namespace's objects are none of this one's business.
+        var other = TenantView.IsOwn(obj.Metadata.NamespaceProperty, owner)
+            ? $"ECS cluster {observed.ClusterName} is managed by ECSCluster {owner}; it will not be changed from here. "
+                + $"To manage it from this object, delete ECSCluster {owner} with spec.deletionPolicy: Retain (which releases the cluster) "
+                + "and set spec.adoptExisting: true here (a cluster whose owner no longer exists is adopted then too), or choose another clusterName"
+            : $"ECS cluster {observed.ClusterName} is owned by another object (an ECSCluster in another namespace); it will not be changed "
+                + "from here. It can be managed from this object only after its owner releases it (deleted with spec.deletionPolicy: Retain) "
+                + "and this object sets spec.adoptExisting: true; otherwise choose another clusterName";
         await BlockAsync(pass, observed, ClusterConditions.Reasons.OwnedByAnotherObject, other, ct).ConfigureAwait(false);
         return ReconcileResult.After(options.SlowRequeue);
     }

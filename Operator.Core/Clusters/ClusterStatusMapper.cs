@@ -37,6 +37,34 @@ internal static partial class ClusterStatusMapper
         }
     }
 
+    /// <summary>
+    /// Clears everything the status says about an ECS cluster (ARN, state, counts, observed fields, lastSyncTime): for an
+    /// object that never reached ECS (<see cref="Ownership.ReachedEcs"/>), whose status only a person can have written.
+    /// </summary>
+    public static void Forget(ECSClusterStatus status)
+    {
+        status.ClusterARN = null;
+        status.Status = null;
+        status.RegisteredContainerInstancesCount = null;
+        status.RunningTasksCount = null;
+        status.PendingTasksCount = null;
+        status.ActiveServicesCount = null;
+        status.CapacityProviders = null;
+        status.DefaultCapacityProviderStrategy = null;
+        status.Settings = null;
+        status.Configuration = null;
+        status.ServiceConnectDefaults = null;
+        status.Tags = null;
+        status.LastSyncTime = null;
+    }
+
+    /// <summary>True when the status says anything about an ECS cluster (what <see cref="Forget"/> clears).</summary>
+    public static bool ShowsEcs(ECSClusterStatus? status) =>
+        status is not null && (status.ClusterARN is not null || status.Status is not null || status.RunningTasksCount is not null
+            || status.PendingTasksCount is not null || status.ActiveServicesCount is not null || status.RegisteredContainerInstancesCount is not null
+            || status.CapacityProviders is not null || status.DefaultCapacityProviderStrategy is not null || status.Settings is not null
+            || status.Configuration is not null || status.ServiceConnectDefaults is not null || status.Tags is not null);
+
     /// <summary>True when the observed values differ from what the status shows.</summary>
     public static bool Differs(ECSClusterStatus? status, Ecs.Cluster cluster, bool observedState = true) =>
         status is null

@@ -27,13 +27,16 @@ internal static class ClusterStatusRule
     public static bool IsReady(IEnumerable<k8s.Models.V1Condition>? conditions) =>
         Conditions.Find(conditions, ClusterConditions.Ready)?.Status == Conditions.True;
 
-    /// <summary>True when a status says ready while its Ready condition does not (or the reverse): written by hand.</summary>
-    public static bool Contradicts(ECSClusterStatus? status) =>
-        status is not null && (status.Ready == true) != IsReady(status.Conditions);
+    /// <summary>True when a status says ready while its Ready condition does not (or the reverse), or shows an ECS
+    /// cluster for an object that never reached ECS (<see cref="Ownership.ReachedEcs"/>): written by hand.</summary>
+    public static bool Contradicts(ECSCluster obj) =>
+        obj.Status is { } status
+        && ((status.Ready == true) != IsReady(status.Conditions) || (!Ownership.ReachedEcs(obj) && ClusterStatusMapper.ShowsEcs(status)));
 }
 
 /// <summary>
-/// Queues an ECSCluster whose status contradicts itself (e.g. a hand-edited <c>ready: true</c> on a blocked object):
+/// Queues an ECSCluster whose status contradicts itself (e.g. a hand-edited <c>ready: true</c> on a blocked object, or a
+/// clusterARN on an object that never reached ECS):
 /// the controller ignores status-only updates, and a blocked object may have no requeue, so without this the edit
 /// would stand. The operator's own writes never contradict, so this never loops.
 /// </summary>
@@ -41,7 +44,7 @@ internal sealed class ContradictedStatusHandler(Action<string> enqueueCluster) :
 {
     public void OnAdd(ECSCluster obj)
     {
-        if (ClusterStatusRule.Contradicts(obj.Status))
+        if (ClusterStatusRule.Contradicts(obj))
         {
             enqueueCluster(ObjectKey.Of(obj));
         }

@@ -95,6 +95,7 @@ internal sealed class DriftScanner(
     /// <summary>Converged for its current generation: a reconcile would only re-read what the batch reads.</summary>
     public bool Covers(ECSCluster obj) =>
         obj.Metadata.DeletionTimestamp is null
+        && Ownership.ReachedEcs(obj)
         && obj.Status is { ClusterARN: not null } status
         && status.ObservedGeneration == obj.Metadata.Generation
         && Conditions.IsTrue(status.Conditions, ClusterConditions.Synced);
@@ -124,8 +125,9 @@ internal sealed class DriftScanner(
             ProviderResolution? usable = null;
             foreach (var obj in group)
             {
-                // Not yet reconciled for this generation, or never validated: that is the controller's job anyway.
-                if (obj.Status?.ObservedGeneration != obj.Metadata.Generation || obj.Status?.ClusterARN is null)
+                // Not yet reconciled for this generation, never validated, or a status the operator did not write (no
+                // recorded cluster): that is the controller's job anyway.
+                if (obj.Status?.ObservedGeneration != obj.Metadata.Generation || obj.Status?.ClusterARN is null || !Ownership.ReachedEcs(obj))
                 {
                     enqueue(ObjectKey.Of(obj));
                     queued++;

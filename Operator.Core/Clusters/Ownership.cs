@@ -50,6 +50,14 @@ internal static class Ownership
     public static string? RecordedArn(ECSCluster obj) =>
         obj.Metadata.Annotations?.TryGetValue(CreatedArnAnnotation, out var arn) == true && !string.IsNullOrEmpty(arn) ? arn : null;
 
+    /// <summary>
+    /// True when this object reached ECS: it created or adopted a cluster, and recorded its ARN in
+    /// <see cref="CreatedArnAnnotation"/> right after (before any status write naming it). Only then is what its status
+    /// says about an ECS cluster the operator's; without it, the status is someone's hand-made or restored text, and the
+    /// reconciler clears it rather than trusting it (a pass that reaches ECS writes the real one).
+    /// </summary>
+    public static bool ReachedEcs(ECSCluster obj) => RecordedArn(obj) is not null;
+
     /// <summary>True when the object may have a cluster in ECS: it recorded one, or its status shows one.</summary>
     public static bool MayExistInEcs(ECSCluster obj) => RecordedArn(obj) is not null || !string.IsNullOrEmpty(obj.Status?.ClusterARN);
 

@@ -12,25 +12,34 @@ namespace Operator.Core.Clusters;
 /// a key deferred before its pass, <see cref="CountBusy"/>), and the slots
 /// in use are the gauge <c>ecscluster_provider_reconciles_in_flight{provider}</c>. The caller disposes the slot when
 /// its AWS work is over (disposing twice is harmless). Thread-safe; one instance is shared by every worker.
+/// Another controller may keep a bulkhead of its own under other metric names (<see cref="BulkheadMetrics"/>): the
+/// AWSProvider controller's is keyed by namespace and by STS endpoint (<c>Providers/ProviderCheckSlots</c>).
 /// </summary>
 internal sealed class ProviderBulkhead
 {
     public const string BusyMetric = "ecscluster_provider_busy_total";
 
-    // Entries are never removed: a few bytes per provider key ever seen, and no race between release and reuse.
+    /// <summary>The ECSCluster controller's metrics: keys are providers.</summary>
+    public static readonly BulkheadMetrics ClusterMetrics = new(DriftScanner.MeterName, BusyMetric,
+        "ECSCluster keys parked (deferred before their pass, or turned away by it) because their provider already had its share of the workers.",
+        "ecscluster_provider_reconciles_in_flight", "ECSCluster reconciles working against each provider now.", "provider");
+
+    // Entries are never removed: a few bytes per key ever seen, and no race between release and reuse.
     private readonly ConcurrentDictionary<string, StrongBox<int>> _inUse = new(StringComparer.Ordinal);
     private readonly Counter<long> _busy;
+    private readonly string _label;
 
-    public ProviderBulkhead(int capacity, IMeterFactory meters)
+    public ProviderBulkhead(int capacity, IMeterFactory meters, BulkheadMetrics? metrics = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
-        var meter = meters.Create(DriftScanner.MeterName);
-        _busy = meter.CreateCounter<long>(BusyMetric,
-            description: "ECSCluster keys parked (deferred before their pass, or turned away by it) because their provider already had its share of the workers.");
-        meter.CreateObservableGauge("ecscluster_provider_reconciles_in_flight", () => _inUse
-            .Select(kv => new Measurement<int>(Volatile.Read(ref kv.Value.Value), new KeyValuePair<string, object?>("provider", kv.Key))),
-            description: "ECSCluster reconciles working against each provider now.");
+        metrics ??= ClusterMetrics;
+        _label = metrics.Label;
+        var meter = meters.Create(metrics.MeterName);
+        _busy = meter.CreateCounter<long>(metrics.Busy, description: metrics.BusyDescription);
+        meter.CreateObservableGauge(metrics.InFlight, () => _inUse
+            .Select(kv => new Measurement<int>(Volatile.Read(ref kv.Value.Value), new KeyValuePair<string, object?>(_label, kv.Key))),
+            description: metrics.InFlightDescription);
     }
 
     /// <summary>The share of the workers one provider may hold: half of them by default, at least one.</summary>
@@ -53,7 +62,7 @@ internal sealed class ProviderBulkhead
     }
 
     /// <summary>Counts a reconcile turned away or deferred because <paramref name="providerKey"/> had no free slot.</summary>
-    public void CountBusy(string providerKey) => _busy.Add(1, new KeyValuePair<string, object?>("provider", providerKey));
+    public void CountBusy(string providerKey) => _busy.Add(1, new KeyValuePair<string, object?>(_label, providerKey));
 
     /// <summary>Raised with the provider key after one of its slots was given back (<see cref="ProviderWaitList"/>).</summary>
     public event Action<string>? SlotFreed;
@@ -89,3 +98,8 @@ internal sealed class ProviderBulkhead
         }
     }
 }
+
+/// <summary>The names a <see cref="ProviderBulkhead"/> exports its counter of refusals and its gauge of slots in use
+/// under, and the label carrying the key.</summary>
+internal sealed record BulkheadMetrics(
+    string MeterName, string Busy, string BusyDescription, string InFlight, string InFlightDescription, string Label);

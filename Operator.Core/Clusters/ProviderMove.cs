@@ -5,7 +5,9 @@ namespace Operator.Core.Clusters;
 
 /// <summary>
 /// Whether an ECSCluster's current provider still points where its ECS cluster lives. The cluster's account and
-/// region come from <c>status.clusterARN</c> (arn:partition:ecs:region:account:cluster/name), the provider's from its
+/// region come from the ARN the object recorded when it created or adopted its cluster (the created-cluster
+/// annotation, equal to <c>status.clusterARN</c>; a status ARN without it is not the operator's and is not trusted;
+/// arn:partition:ecs:region:account:cluster/name), the provider's from its
 /// validated account ID and <c>spec.region</c>. A provider of another account or region would not see the cluster and
 /// would create a second one, so such a change of <c>spec.providerRef</c> (or of the provider itself) is refused:
 /// <see cref="Refusal"/> returns the message to show, null when the provider may be used. Without an ARN (never
@@ -25,7 +27,7 @@ internal static class ProviderMove
     /// <summary>Null when <paramref name="resolution"/> (a ready one) reaches the cluster's account and region.</summary>
     public static string? Refusal(ECSCluster obj, ProviderResolution resolution)
     {
-        if (Location(obj.Status?.ClusterARN) is not var (account, region) || resolution.Provider is not { } provider)
+        if (Location(Ownership.RecordedArn(obj)) is not var (account, region) || resolution.Provider is not { } provider)
         {
             return null;
         }

@@ -8,7 +8,8 @@ namespace Operator.Core.Clusters;
 /// without CEL, or an object stored before the CRD was tightened, must not reach AWS with them) and adds what the
 /// schema cannot see: the tag count after the provider's defaultTags and the ownership tag are merged in, and the
 /// provider's defaultTags themselves (a provider stored before its CRD was tightened), which become this cluster's tags.
-/// The ownership tag fits by construction (<see cref="Ownership.OwnerValue"/>).
+/// The ownership tag fits by construction (<see cref="Ownership.OwnerValue"/>), and may not be set by the spec or the
+/// provider's defaultTags (the operator's value would silently win, while Synced said the spec was applied).
 /// Returns problems as "field: reason", empty when the spec is valid.
 /// </summary>
 internal static partial class SpecCheck
@@ -28,6 +29,13 @@ internal static partial class SpecCheck
         if (spec.CapacityProviders is { } cps && cps.Distinct(StringComparer.Ordinal).Count() != cps.Count)
         {
             problems.Add("spec.capacityProviders: lists a capacity provider more than once");
+        }
+        foreach (var (name, i) in (spec.CapacityProviders ?? []).Select((n, i) => (n, i)))
+        {
+            if (!ClusterNamePattern().IsMatch(name ?? ""))
+            {
+                problems.Add($"spec.capacityProviders[{i}]: {CapacityProviderRule}");
+            }
         }
         if (spec.DefaultCapacityProviderStrategy is { } strategy)
         {
@@ -53,7 +61,11 @@ internal static partial class SpecCheck
                 {
                     problems.Add($"spec.defaultCapacityProviderStrategy[{i}].base: {item.Base} is not within 0-100000");
                 }
-                if (spec.CapacityProviders is { } listed && !listed.Contains(item.CapacityProvider))
+                if (!ClusterNamePattern().IsMatch(item.CapacityProvider ?? ""))
+                {
+                    problems.Add($"spec.defaultCapacityProviderStrategy[{i}].capacityProvider: {CapacityProviderRule}");
+                }
+                else if (spec.CapacityProviders is { } listed && !listed.Contains(item.CapacityProvider!))
                 {
                     problems.Add($"spec.defaultCapacityProviderStrategy[{i}].capacityProvider: \"{item.CapacityProvider}\" is not listed in spec.capacityProviders");
                 }
@@ -69,6 +81,7 @@ internal static partial class SpecCheck
             {
                 problems.Add("spec.configuration.executeCommandConfiguration.logging: OVERRIDE requires logConfiguration");
             }
+            ExecProblems(exec, problems);
         }
         TagProblems("spec.tags", spec.Tags, problems);
         if (provider is not null)
@@ -83,10 +96,59 @@ internal static partial class SpecCheck
         return problems;
     }
 
+    private const string CapacityProviderRule = "must be 1-255 letters, digits, hyphens or underscores (ECS's capacity provider names)";
+    private const string Exec = "spec.configuration.executeCommandConfiguration";
+
+    /// <summary>The CRD's rules for ECS Exec's KMS key and log destinations (they go to AWS as they are).</summary>
+    private static void ExecProblems(ExecuteCommandConfiguration exec, List<string> problems)
+    {
+        if (exec.KmsKeyId is { } kms && !KmsKeyPattern().IsMatch(kms))
+        {
+            problems.Add($"{Exec}.kmsKeyId: must be a KMS key ID, a key ARN, an alias name (alias/<name>) or an alias ARN");
+        }
+        if (exec.LogConfiguration is not { } log)
+        {
+            return;
+        }
+        if (log.CloudWatchLogGroupName is null && log.S3BucketName is null)
+        {
+            problems.Add($"{Exec}.logConfiguration: must name where the logs go: cloudWatchLogGroupName or s3BucketName");
+        }
+        if (log.CloudWatchLogGroupName is { } group && !LogGroupPattern().IsMatch(group))
+        {
+            problems.Add($"{Exec}.logConfiguration.cloudWatchLogGroupName: must be 1-512 letters, digits and . - _ / #");
+        }
+        if (log.S3BucketName is { } bucket && S3BucketProblem(bucket) is { } why)
+        {
+            problems.Add($"{Exec}.logConfiguration.s3BucketName: {why}");
+        }
+        if (log.S3KeyPrefix is { } prefix && (prefix.Length > 1024 || prefix.Any(char.IsControl)))
+        {
+            problems.Add($"{Exec}.logConfiguration.s3KeyPrefix: must be at most 1024 characters, without control characters");
+        }
+    }
+
+    /// <summary>S3's bucket naming rules, as the CRD states them; null when <paramref name="name"/> follows them.</summary>
+    internal static string? S3BucketProblem(string name) =>
+        !S3BucketPattern().IsMatch(name) ? "must be 3-63 lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit"
+        : name.Contains("..", StringComparison.Ordinal) ? "must not contain two adjacent periods"
+        : S3IpAddress().IsMatch(name) ? "must not be formatted as an IP address"
+        : S3ReservedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)) || S3ReservedSuffixes.Any(x => name.EndsWith(x, StringComparison.Ordinal))
+            ? "must not use a prefix or suffix that S3 reserves"
+        : null;
+
+    private static readonly string[] S3ReservedPrefixes = ["xn--", "sthree-", "amzn-s3-demo-"];
+    private static readonly string[] S3ReservedSuffixes = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
     /// <summary>ECS's tag rules, as the CRDs state them: key 1-128 characters, value at most 256, both of letters,
-    /// digits, spaces and <c>+ - = . _ : / @</c>, and no key starting with "aws:" in any case.</summary>
+    /// digits, spaces and <c>+ - = . _ : / @</c>, no key starting with "aws:" in any case, and not the operator's own
+    /// ownership tag (<see cref="Ownership.TagKey"/>), which the operator sets and a spec must not override.</summary>
     private static void TagProblems(string field, IDictionary<string, string>? tags, List<string> problems)
     {
+        if (tags?.ContainsKey(Ownership.TagKey) == true)
+        {
+            problems.Add($"{field}: the key {Ownership.TagKey} is the operator's ownership tag; it cannot be set in the spec");
+        }
         foreach (var (key, value) in tags ?? new Dictionary<string, string>())
         {
             if (key.Length is < 1 or > MaxTagKeyLength)
@@ -119,6 +181,18 @@ internal static partial class SpecCheck
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,255}$")]
     private static partial Regex ClusterNamePattern();
+
+    [GeneratedRegex("^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]{1,250}|arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:(key/[A-Za-z0-9-]{1,128}|alias/[A-Za-z0-9/_-]{1,250}))$")]
+    private static partial Regex KmsKeyPattern();
+
+    [GeneratedRegex("^[.\\-_/#A-Za-z0-9]{1,512}$")]
+    private static partial Regex LogGroupPattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    private static partial Regex S3BucketPattern();
+
+    [GeneratedRegex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$")]
+    private static partial Regex S3IpAddress();
 
     [GeneratedRegex(@"^[\p{L}\p{Z}\p{N}_.:/=+@-]*$")]
     private static partial Regex TagPattern();

@@ -16,7 +16,8 @@ namespace Operator.Core.Informers;
 /// watch, and its relist returns every object unchanged); 429, 5xx, 401/403 once synced (an API server that has just
 /// started and not yet loaded its authorizer) and connection failures back off (<see cref="WatchBackoff"/>, reset by
 /// every list or watch that works) and re-watch without relisting. <see cref="DownFor"/> says how long the watch has
-/// been failing, for readiness.
+/// been failing, for readiness. Lists and watches ask for what the resource type says
+/// (<see cref="ResourceType.MetadataOnly"/>: PartialObjectMetadata only).
 /// <see cref="RunAsync"/> ends only by cancellation or by an unexpected exception (a bug): the owner must treat the
 /// latter as fatal, never as a quiet stop.
 /// </summary>
@@ -148,7 +149,8 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
         string? listRv;
         do
         {
-            var page = await _api.ListAsync<T>(path, _options.PageSize, continueToken, _options.LabelSelector, ct, _jsonOptions).ConfigureAwait(false);
+            var page = await _api.ListAsync<T>(path, _options.PageSize, continueToken, _options.LabelSelector, ct, _jsonOptions, _resource.ListAccept)
+                .ConfigureAwait(false);
             foreach (var item in page.Items ?? [])
             {
                 // Items of a LIST carry no apiVersion/kind for built-in kinds; fill them so handlers see whole objects.
@@ -185,7 +187,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
         var timeoutSeconds = (int)(min + (Random.Shared.NextDouble() * min));
         var started = _time.GetTimestamp();
         var events = 0;
-        using (var response = await _api.WatchAsync(path, rv, timeoutSeconds, _options.LabelSelector, ct).ConfigureAwait(false))
+        using (var response = await _api.WatchAsync(path, rv, timeoutSeconds, _options.LabelSelector, ct, _resource.WatchAccept).ConfigureAwait(false))
         {
             _watching = true;
             try

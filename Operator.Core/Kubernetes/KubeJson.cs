@@ -92,7 +92,8 @@ internal sealed class KubeDateTimeConverter : JsonConverter<DateTime>
 
 /// <summary>
 /// The kinds the operator (and its informers) reads and writes with <see cref="KubeJson"/>: its custom resources,
-/// their statuses (status patches are computed from their JSON), lists of every informed kind, and Status bodies.
+/// their statuses (status patches are computed from their JSON), lists of every informed kind (Secrets are informed as
+/// <see cref="PartialObjectMetadata{TKind}"/>: metadata only), and Status bodies.
 /// An informer of a new kind needs its type and its <see cref="ListPage{T}"/> here.
 /// </summary>
 [JsonSourceGenerationOptions(
@@ -106,7 +107,8 @@ internal sealed class KubeDateTimeConverter : JsonConverter<DateTime>
 [JsonSerializable(typeof(AWSProviderStatus))]
 [JsonSerializable(typeof(ListPage<AWSProvider>))]
 [JsonSerializable(typeof(V1Secret))]
-[JsonSerializable(typeof(ListPage<V1Secret>))]
+[JsonSerializable(typeof(PartialObjectMetadata<V1Secret>))]
+[JsonSerializable(typeof(ListPage<PartialObjectMetadata<V1Secret>>))]
 [JsonSerializable(typeof(V1Lease))]
 [JsonSerializable(typeof(ListPage<V1Lease>))]
 [JsonSerializable(typeof(V1Status))]

@@ -26,10 +26,11 @@ internal sealed class RawApiClient
 
     public IKubernetes Client => _client;
 
-    /// <summary>One page of a list, read with <paramref name="json"/> (default <see cref="KubeJson.Options"/>).</summary>
+    /// <summary>One page of a list, read with <paramref name="json"/> (default <see cref="KubeJson.Options"/>), asked for
+    /// as <paramref name="accept"/> (default plain JSON; <see cref="ResourceType.ListAccept"/> for metadata only).</summary>
     public async Task<ListPage<T>> ListAsync<T>(
         string collectionPath, int limit, string? continueToken, string? labelSelector, CancellationToken ct,
-        JsonSerializerOptions? json = null)
+        JsonSerializerOptions? json = null, string? accept = null)
     {
         var query = new StringBuilder($"?limit={limit}");
         if (!string.IsNullOrEmpty(continueToken))
@@ -40,15 +41,17 @@ internal sealed class RawApiClient
         {
             query.Append("&labelSelector=").Append(Uri.EscapeDataString(labelSelector));
         }
-        using var response = await SendAsync(HttpMethod.Get, collectionPath + query, HttpCompletionOption.ResponseContentRead, ct)
+        using var response = await SendAsync(HttpMethod.Get, collectionPath + query, HttpCompletionOption.ResponseContentRead, accept, ct)
             .ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         return JsonSerializer.Deserialize(body, KubeJson.TypeInfo<ListPage<T>>(json ?? KubeJson.Options))!;
     }
 
-    /// <summary>Opens a watch stream; the answer's headers have been read, the body is streamed to the caller.</summary>
+    /// <summary>Opens a watch stream; the answer's headers have been read, the body is streamed to the caller. Asked for
+    /// as <paramref name="accept"/> (default plain JSON; <see cref="ResourceType.WatchAccept"/> for metadata only).</summary>
     public async Task<HttpResponseMessage> WatchAsync(
-        string collectionPath, string resourceVersion, int timeoutSeconds, string? labelSelector, CancellationToken ct)
+        string collectionPath, string resourceVersion, int timeoutSeconds, string? labelSelector, CancellationToken ct,
+        string? accept = null)
     {
         var path = $"{collectionPath}?watch=true&allowWatchBookmarks=true&timeoutSeconds={timeoutSeconds}"
             + $"&resourceVersion={Uri.EscapeDataString(resourceVersion)}";
@@ -56,13 +59,14 @@ internal sealed class RawApiClient
         {
             path += "&labelSelector=" + Uri.EscapeDataString(labelSelector);
         }
-        return await SendAsync(HttpMethod.Get, path, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        return await SendAsync(HttpMethod.Get, path, HttpCompletionOption.ResponseHeadersRead, accept, ct).ConfigureAwait(false);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, HttpCompletionOption completion, CancellationToken ct)
+    private async Task<HttpResponseMessage> SendAsync(
+        HttpMethod method, string pathAndQuery, HttpCompletionOption completion, string? accept, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, _baseUri + pathAndQuery);
-        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd(accept ?? "application/json");
         if (_client.Credentials is not null)
         {
             await _client.Credentials.ProcessHttpRequestAsync(request, ct).ConfigureAwait(false);

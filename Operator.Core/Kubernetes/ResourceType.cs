@@ -3,10 +3,24 @@ using k8s.Models;
 
 namespace Operator.Core.Kubernetes;
 
-/// <summary>Where a kind lives on the API server: group, version, plural, and the REST paths built from them.</summary>
+/// <summary>
+/// Where a kind lives on the API server: group, version, plural, and the REST paths built from them; and how its objects
+/// are asked for: whole, or as metadata only (<see cref="MetadataOnly"/>, for <see cref="PartialObjectMetadata{TKind}"/>).
+/// </summary>
 internal sealed record ResourceType(string Group, string Version, string Plural, string Kind)
 {
+    private const string Json = "application/json";
+
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
+
+    /// <summary>Lists and watches ask for the objects' metadata only, and get PartialObjectMetadata(List) answers.</summary>
+    public bool MetadataOnly { get; init; }
+
+    /// <summary>The Accept header of a list: no fallback to whole objects, so an answer can never carry more.</summary>
+    public string ListAccept => MetadataOnly ? $"{Json};as=PartialObjectMetadataList;g=meta.k8s.io;v=v1" : Json;
+
+    /// <summary>The Accept header of a watch (its events carry PartialObjectMetadata objects when <see cref="MetadataOnly"/>).</summary>
+    public string WatchAccept => MetadataOnly ? $"{Json};as=PartialObjectMetadata;g=meta.k8s.io;v=v1" : Json;
 
     /// <summary>The collection path, across all namespaces when <paramref name="ns"/> is null.</summary>
     public string CollectionPath(string? ns) =>
@@ -21,6 +35,10 @@ internal sealed record ResourceType(string Group, string Version, string Plural,
 
     public static ResourceType Of(Type type)
     {
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(PartialObjectMetadata<>))
+        {
+            return Of(type.GetGenericArguments()[0]) with { MetadataOnly = true };
+        }
         var entity = type.GetCustomAttribute<KubernetesEntityAttribute>()
             ?? throw new ArgumentException($"{type.Name} has no [KubernetesEntity] attribute", nameof(type));
         return new ResourceType(entity.Group ?? "", entity.ApiVersion, entity.PluralName, entity.Kind);

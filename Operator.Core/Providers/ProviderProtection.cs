@@ -37,7 +37,11 @@ internal sealed class ProviderProtection(ObjectStore<ECSCluster> clusters, Objec
             {
                 return (null, false); // deleted before it was used: nothing to hold it
             }
-            var shown = string.Join(", ", users.Take(10)) + (users.Count > 10 ? $" and {users.Count - 10} more" : "");
+            // Users in the provider's own namespace are named; those of namespaces it admits are only counted.
+            var own = users.Where(u => TenantView.IsOwn(provider.Metadata.NamespaceProperty, u)).ToList();
+            var elsewhere = users.Count - own.Count;
+            var shown = string.Join(", ", own.Take(10)) + (own.Count > 10 ? $" and {own.Count - 10} more" : "")
+                + (elsewhere == 0 ? "" : $"{(own.Count > 0 ? "; " : "")}{elsewhere} in other namespaces");
             var message = users.Count == 1
                 ? $"deletion waits for 1 ECSCluster that uses this provider: {shown}"
                 : $"deletion waits for {users.Count} ECSClusters that use this provider: {shown}";

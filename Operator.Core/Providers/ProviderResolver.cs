@@ -9,7 +9,9 @@ namespace Operator.Core.Providers;
 /// <summary>
 /// Finds the AWSProvider an ECSCluster may use, from the informer cache (no API call): the referenced provider must
 /// exist, admit the cluster's namespace, and have been validated by the AWSProvider controller for its current
-/// generation (status.ready with an account ID). Anything else is a <see cref="ProviderResolution"/> with a reason.
+/// generation (status.ready with an account ID). Anything else is a <see cref="ProviderResolution"/> with a reason; its
+/// message repeats a not-ready provider's own message only to a cluster of the provider's namespace (a provider shared
+/// with other namespaces shows them its reason only).
 /// </summary>
 internal sealed class ProviderResolver(ObjectStore<AWSProvider> providers)
 {
@@ -42,7 +44,10 @@ internal sealed class ProviderResolver(ObjectStore<AWSProvider> providers)
         var status = provider.Status;
         if (status is not { Ready: true, AccountID: { Length: > 0 } } || status.ObservedGeneration != provider.Metadata.Generation)
         {
-            var why = Conditions.Find(status?.Conditions, ProviderConditions.Ready) is { Status: Conditions.False } c ? $"{c.Reason}: {c.Message}" : NotValidatedYet;
+            // A provider of another namespace shows its reason only: its message names its own Secrets, hosts and roles.
+            var why = Conditions.Find(status?.Conditions, ProviderConditions.Ready) is { Status: Conditions.False } c
+                ? provider.Metadata.NamespaceProperty == obj.Metadata.NamespaceProperty ? $"{c.Reason}: {c.Message}" : c.Reason
+                : NotValidatedYet;
             return ProviderResolution.Fail(Reasons.ProviderNotReady, $"AWSProvider {key} is not ready ({why})", provider)
                 with { AwaitingValidation = why == NotValidatedYet };
         }

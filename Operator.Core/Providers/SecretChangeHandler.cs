@@ -9,10 +9,14 @@ namespace Operator.Core.Providers;
 /// <summary>
 /// Turns a change of a Secret into a re-validation of every AWSProvider that reads it (its credentials are dropped
 /// from the cache first), so a rotated key takes effect without a restart. Secrets no provider references are
-/// ignored. The Secret informer caches metadata only: secret material never sits in the operator's cache.
+/// ignored. The Secret informer lists and watches metadata only (<see cref="PartialObjectMetadata{TKind}"/>): no
+/// Secret's data ever reaches the operator through it; a provider's referenced Secret is read with a GET
+/// (<see cref="Aws.Credentials.KubernetesSecretReader"/>) when the provider is checked after its resourceVersion
+/// changed (and at the credentials cache's periodic re-read).
 /// </summary>
 internal sealed class SecretChangeHandler(
-    ObjectStore<AWSProvider> providers, IAwsCredentialsCache credentials, Action<string> enqueueProvider) : IInformerHandler<V1Secret>
+    ObjectStore<AWSProvider> providers, IAwsCredentialsCache credentials, Action<string> enqueueProvider)
+    : IInformerHandler<PartialObjectMetadata<V1Secret>>
 {
     public const string ProvidersBySecretIndex = "secret";
 
@@ -26,8 +30,9 @@ internal sealed class SecretChangeHandler(
             .Distinct(StringComparer.Ordinal);
     }
 
-    /// <summary>Strips a Secret to its metadata before it is cached.</summary>
-    public static V1Secret MetadataOnly(V1Secret secret) => new()
+    /// <summary>Keeps of a Secret's metadata what this handler reads (labels and annotations go: kubectl's
+    /// last-applied annotation of a Secret repeats its data).</summary>
+    public static PartialObjectMetadata<V1Secret> MetadataOnly(PartialObjectMetadata<V1Secret> secret) => new()
     {
         ApiVersion = secret.ApiVersion,
         Kind = secret.Kind,
@@ -40,9 +45,9 @@ internal sealed class SecretChangeHandler(
         },
     };
 
-    public void OnAdd(V1Secret obj) => Changed(obj);
+    public void OnAdd(PartialObjectMetadata<V1Secret> obj) => Changed(obj);
 
-    public void OnUpdate(V1Secret oldObj, V1Secret newObj)
+    public void OnUpdate(PartialObjectMetadata<V1Secret> oldObj, PartialObjectMetadata<V1Secret> newObj)
     {
         if (oldObj.Metadata.ResourceVersion != newObj.Metadata.ResourceVersion)
         {
@@ -50,9 +55,9 @@ internal sealed class SecretChangeHandler(
         }
     }
 
-    public void OnDelete(V1Secret obj) => Changed(obj);
+    public void OnDelete(PartialObjectMetadata<V1Secret> obj) => Changed(obj);
 
-    private void Changed(V1Secret secret)
+    private void Changed(PartialObjectMetadata<V1Secret> secret)
     {
         foreach (var provider in providers.ByIndex(ProvidersBySecretIndex, ObjectKey.Of(secret)))
         {

@@ -41,6 +41,9 @@ internal sealed record ReconcileFailure(string Reason, string Message)
                 return new(r.Reason, r.Detail);
             case ProviderCredentialsException p:
                 return new(p.Reason, ForeignText.Truncate(p.Message, Conditions.MaxMessageLength));
+            case Exception when Aws.Http.AwsHttpRefusedException.Find(e) is { } refused:
+                // Also through the SDK's wrappers: a redirect or an oversized body is the endpoint's doing, not a bug.
+                return new(ProviderCredentialsReasons.Of(refused.Kind), refused.Message);
             case AwsCallTimeoutException t:
                 return new(Timeout, t.Message);
             case TimeoutRejectedException:

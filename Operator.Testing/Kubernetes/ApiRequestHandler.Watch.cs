@@ -43,6 +43,7 @@ internal sealed partial class ApiRequestHandler
 
     private async Task<int> WatchAsync(HttpContext ctx, ResourceType type, RequestInfo info)
     {
+        var metadataOnly = WantsMetadataOnly(ctx, info.Verb); // a 406 before anything is subscribed
         var query = ctx.Request.Query;
         var rvParam = (string?)query["resourceVersion"] ?? "";
         var sendInitial = query["sendInitialEvents"] == "true";
@@ -125,7 +126,7 @@ internal sealed partial class ApiRequestHandler
                     linked.Token.ThrowIfCancellationRequested();
                 }
 
-                await WriteEventAsync(ctx, ev, table && first, type, table).ConfigureAwait(false);
+                await WriteEventAsync(ctx, ev, table && first, type, table, metadataOnly).ConfigureAwait(false);
                 ev.Sent?.TrySetResult();
                 first = false;
             }
@@ -146,7 +147,7 @@ internal sealed partial class ApiRequestHandler
 
             while (sub.Events.Reader.TryRead(out var ev))
             {
-                await WriteEventAsync(ctx, ev, table && first, type, table).ConfigureAwait(false);
+                await WriteEventAsync(ctx, ev, table && first, type, table, metadataOnly).ConfigureAwait(false);
                 ev.Sent?.TrySetResult();
                 first = false;
             }
@@ -197,12 +198,17 @@ internal sealed partial class ApiRequestHandler
         }
     }
 
-    private async Task WriteEventAsync(HttpContext ctx, WatchEnvelope ev, bool includeColumns, ResourceType type, bool asTable = false)
+    private async Task WriteEventAsync(HttpContext ctx, WatchEnvelope ev, bool includeColumns, ResourceType type, bool asTable = false,
+        bool metadataOnly = false)
     {
         JsonNode obj = ev.Object;
         if (asTable && ev.Type is "ADDED" or "MODIFIED" or "DELETED")
         {
             obj = TableConverter.Convert(type, [ev.Object], ev.Object["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", null, includeColumns, IncludeFullObject(ctx), Now);
+        }
+        else if (metadataOnly && ev.Type is "ADDED" or "MODIFIED" or "DELETED" or "BOOKMARK")
+        {
+            obj = PartialObjectMetadata(ev.Object);
         }
 
         var line = new JsonObject { ["type"] = ev.Type, ["object"] = obj.DeepClone() }.ToJsonString() + "\n";

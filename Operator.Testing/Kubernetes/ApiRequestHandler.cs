@@ -121,7 +121,7 @@ internal sealed partial class ApiRequestHandler
         {
             if (!ctx.Items.ContainsKey(LoggedKey))
             {
-                Log(info, request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""), user);
+                Log(info, request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""), user, ctx.Request.Headers.Accept.ToString());
             }
         }
     }
@@ -132,12 +132,12 @@ internal sealed partial class ApiRequestHandler
     private void LogStarted(HttpContext ctx, RequestInfo info, int status)
     {
         ctx.Items[LoggedKey] = true;
-        Log(info, ctx.Request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""), UserOf(ctx).Name);
+        Log(info, ctx.Request.Method, status, Uri.UnescapeDataString(ctx.Request.QueryString.Value ?? ""), UserOf(ctx).Name, ctx.Request.Headers.Accept.ToString());
     }
 
-    private void Log(RequestInfo info, string method, int status, string query, string user) =>
+    private void Log(RequestInfo info, string method, int status, string query, string user, string accept) =>
         _log.Add(new RequestLogEntry(Now, method, info.Path, info.Verb, info.Group, info.Resource, info.Subresource,
-            info.NamespaceOrEmpty, info.Name ?? "", status, query, user));
+            info.NamespaceOrEmpty, info.Name ?? "", status, query, user, accept));
 
     /// <summary>An injected failure's answer, with the Status body the real server gives that code.</summary>
     private static async Task WriteFaultAsync(HttpContext ctx, RequestInfo info, FaultRule rule)
@@ -278,6 +278,10 @@ internal sealed partial class ApiRequestHandler
                     var table = TableConverter.Convert(type, [obj], obj["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", null, true, IncludeFullObject(ctx), Now);
                     await WriteJsonAsync(ctx, 200, table).ConfigureAwait(false);
                 }
+                else if (WantsMetadataOnly(ctx, info.Verb))
+                {
+                    await WriteJsonAsync(ctx, 200, PartialObjectMetadata(obj)).ConfigureAwait(false);
+                }
                 else
                 {
                     await WriteJsonAsync(ctx, 200, obj).ConfigureAwait(false);
@@ -287,8 +291,12 @@ internal sealed partial class ApiRequestHandler
             }
 
             case "list":
-                await WriteJsonAsync(ctx, 200, List(ctx, type, info)).ConfigureAwait(false);
+            {
+                var metadataOnly = !WantsTable(ctx) && WantsMetadataOnly(ctx, info.Verb);
+                var list = List(ctx, type, info);
+                await WriteJsonAsync(ctx, 200, metadataOnly ? PartialObjectMetadataList(list) : list).ConfigureAwait(false);
                 return 200;
+            }
             case "watch":
                 return await WatchAsync(ctx, type, info).ConfigureAwait(false);
             case "create":

@@ -2,7 +2,8 @@ using System.Collections.Concurrent;
 
 namespace Operator.Testing.Kubernetes;
 
-/// <summary>One served request, with the verb as Kubernetes audit logs name it and the user it was authenticated as.</summary>
+/// <summary>One served request, with the verb as Kubernetes audit logs name it, the user it was authenticated as and
+/// the Accept header the client sent (e.g. <c>as=PartialObjectMetadataList</c> for a metadata-only list).</summary>
 public sealed record RequestLogEntry(
     DateTimeOffset Time,
     string Method,
@@ -15,7 +16,8 @@ public sealed record RequestLogEntry(
     string Name,
     int StatusCode,
     string Query = "",
-    string User = "")
+    string User = "",
+    string Accept = "")
 {
     public bool IsWrite => Verb is "create" or "update" or "patch" or "delete" or "deletecollection";
 }

@@ -275,12 +275,13 @@ public sealed class EcsResilienceTests
     public async Task The_factory_builds_resilient_clients_that_share_the_accounts_bucket()
     {
         var pipelines = Pipelines(FastRetries);
-        var factory = new EcsClientFactory(_backend.Http, pipelines);
+        using var pools = new Operator.Core.Aws.Http.AwsHttpPools(new Operator.Core.Aws.Http.AwsHttpOptions(), TimeProvider.System);
+        var factory = new EcsClientFactory(pools, pipelines);
         var options = new EcsClientOptions { Region = Region, Endpoint = _backend.Endpoint };
         _emulator.Faults.FailNext("CreateCluster", 1, "ThrottlingException", 400, "Rate exceeded");
 
-        await factory.Create(_backend.Credentials, options, Account).CreateClusterAsync(new CreateClusterRequest { ClusterName = "f" });
-        await factory.Create(_backend.Credentials, options, Account).DeleteClusterAsync(new DeleteClusterRequest { Cluster = "f" });
+        await factory.Create("default/p", _backend.Credentials, options, Account).CreateClusterAsync(new CreateClusterRequest { ClusterName = "f" });
+        await factory.Create("default/p", _backend.Credentials, options, Account).DeleteClusterAsync(new DeleteClusterRequest { Cluster = "f" });
 
         _emulator.Calls.Count("CreateCluster").Should().Be(2);
         pipelines.RateLimiters.Count.Should().Be(1);

@@ -81,7 +81,7 @@ public sealed class StsTests
         await using var backend = await EcsBackend.StartAsync(backendName);
 
         using var sts = new Operator.Core.Aws.Credentials.StsClientFactory(new Operator.Core.Aws.Credentials.StsClientOptions())
-            .Create(backend.Credentials, EcsBackend.Region, backend.Endpoint.ToString());
+            .Create("default/p", backend.Credentials, EcsBackend.Region, backend.Endpoint.ToString());
         var identity = await sts.GetCallerIdentityAsync(new GetCallerIdentityRequest());
 
         identity.Account.Should().Be(backend.AccountId);

@@ -122,30 +122,42 @@ public sealed class RbacTests
         objects.Single("RoleBinding", "infra-operator-leader-election-rolebinding", Manifest.OperatorNamespace);
     }
 
-    [Test]
-    public async Task The_namespaced_Secrets_option_grants_Secrets_only_in_the_namespaces_the_operator_watches()
-    {
-        var objects = await Kustomize.BuildAdHocAsync(
-            """
+    /// <summary>The kustomize Component for <c>--namespaces</c>, deploy/base with it: Secrets and Events per namespace.</summary>
+    public static Task<IReadOnlyList<JsonObject>> NamespacedBuildAsync(string component = "manifests/rbac/namespaced") =>
+        Kustomize.BuildAdHocAsync(
+            $$"""
             apiVersion: kustomize.config.k8s.io/v1beta1
             kind: Kustomization
             resources:
               - {deploy/base}
             components:
-              - {manifests/rbac/namespaced-secrets}
+              - {{{component}}}
             """,
-            "deploy/base", "manifests/rbac/namespaced-secrets");
+            "deploy/base", component);
+
+    [TestCase("manifests/rbac/namespaced")]
+    [TestCase("manifests/rbac/namespaced-secrets")]
+    public async Task The_namespaced_option_grants_Secrets_and_Events_only_in_the_namespaces_the_operator_watches(string component)
+    {
+        var objects = await NamespacedBuildAsync(component);
         var rbac = RbacRules.FromObjects(objects);
         var args = Manifest.Strings(Manifest.OperatorDeploymentOf(objects).PodSpec().AllContainers()[0]["args"]);
         var watched = Manifest.Flag(args, "--namespaces")!.Split(',');
 
-        rbac.Triples().Should().BeEquivalentTo(ExpectedClusterWide.Where(t => t.Item2 != "secrets"), "Secrets leave the ClusterRole");
-        rbac.Triples("default").Should().BeEquivalentTo(new[] { ("", "secrets", "get"), ("", "secrets", "list"), ("", "secrets", "watch") });
+        rbac.Triples().Should().BeEquivalentTo(ExpectedClusterWide.Where(t => t.Item2 is not ("secrets" or "events")),
+            "Secrets and Events leave the ClusterRole");
+        rbac.Triples("default").Should().BeEquivalentTo(new[]
+        {
+            ("", "secrets", "get"), ("", "secrets", "list"), ("", "secrets", "watch"),
+            ("", "events", "create"), ("", "events", "patch"), ("", "events", "list"),
+        });
         rbac.Triples(Manifest.OperatorNamespace).Should().BeEquivalentTo(ExpectedInOperatorNamespace);
         watched.Should().Equal("default");
-        watched.Should().OnlyContain(ns => rbac.Allows("", "secrets", "", "watch", ns) && rbac.Allows("", "secrets", "", "get", ns));
+        watched.Should().OnlyContain(ns => rbac.Allows("", "secrets", "", "watch", ns) && rbac.Allows("", "secrets", "", "get", ns)
+            && rbac.Allows("", "events", "", "create", ns));
         rbac.Allows("", "secrets", "", "list", null).Should().BeFalse("no cluster-wide Secret access is left");
         rbac.Allows("", "secrets", "", "get", "team-a").Should().BeFalse("a namespace without the Role has no Secret access");
+        rbac.Allows("", "events", "", "create", "team-a").Should().BeFalse("nor may Events be written there");
     }
 
     [TestCase("", "secrets", "", "get", "team-a", true)]

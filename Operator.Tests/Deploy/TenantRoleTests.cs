@@ -47,9 +47,18 @@ public sealed class TenantRoleTests
         var policy = await PolicyOf(env);
 
         policy.EndpointAllowed(new Uri(endpoint), "us-east-1").Should().Be(allowed);
-        policy.RoleAllowed("arn:aws:iam::123456789012:role/infra-operator-role").Should().Be(env != "base", "the guide's role");
-        policy.RoleAllowed("arn:aws:iam::999999999999:role/infra-operator-role").Should().BeFalse();
+        policy.RoleAllowed("arn:aws:iam::123456789012:role/infra-operator-role", "production").Should().Be(env != "base", "the guide's role");
+        policy.RoleAllowed("arn:aws:iam::999999999999:role/infra-operator-role", "production").Should().BeFalse();
     }
+
+    [TestCase("arn:aws:iam::123456789012:role/infra-operator-role", "production", true)]
+    [TestCase("arn:aws:iam::123456789012:role/infra-operator-role", "default", true)]
+    [TestCase("arn:aws:iam::123456789012:role/infra-operator-role", "team-a", false)]
+    [TestCase("arn:aws:iam::123456789012:role/infra-operator/team-a/deployer", "team-a", true)]
+    [TestCase("arn:aws:iam::123456789012:role/infra-operator/team-a/deployer", "team-b", false)]
+    [TestCase("arn:aws-cn:iam::123456789012:role/infra-operator/team-a/deployer", "team-a", false)]
+    public async Task Production_scopes_the_roles_of_the_operators_identity_to_namespaces(string arn, string ns, bool allowed) =>
+        (await PolicyOf("production")).RoleAllowed(arn, ns).Should().Be(allowed);
 
     private static async Task<ProviderPolicy> PolicyOf(string env)
     {

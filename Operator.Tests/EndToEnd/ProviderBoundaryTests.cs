@@ -63,9 +63,13 @@ public sealed class ProviderBoundaryTests
         await bed.Kube.CreateClusterAsync("default", "claimant", clusterName: "shared");
         await bed.WaitForClusterAsync("default", "claimant",
             c => c.Status?.Conditions?.Any(x => x.Reason == "OwnedByAnotherObject") == true, "OwnedByAnotherObject");
-        // As restored from a backup: the claimant's status says it was reconciled and names the cluster, so the scan
-        // batches both objects and asks for one name twice.
+        // As restored from a backup: the claimant's annotation and status say it created the cluster and was reconciled,
+        // so the scan batches both objects and asks for one name twice.
         var claimant = (await bed.GetClusterAsync("default", "claimant"))!;
+        await bed.Kube.PatchClusterAsync("default", "claimant", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [Ownership.CreatedArnAnnotation] = owner.Status!.ClusterARN } },
+        });
         await bed.Kube.PatchClusterAsync("default", "claimant", new JsonObject
         {
             ["status"] = new JsonObject { ["clusterARN"] = owner.Status!.ClusterARN, ["observedGeneration"] = claimant.Metadata.Generation },

@@ -28,9 +28,12 @@ public sealed class TenantIsolationTests
     private const string OperatorKeyId = "AKIDOPERATORCANARY01";
     private const string OperatorSecret = "operator-canary-secret-77e0";
     private const string OperatorToken = "Operator-Canary-Session-Token-c4b9";
+    private const string TenantBToken = "Tenant-B-Session-Token-CANARY-9a41";
+    private const string TenantAShared = "AKIDTENANTASHARED001";
 
     private RecordingEndpoint _attacker = null!;
     private RecordingEndpoint _allowed = null!;
+    private FakeAwsEndpoint _shared = null!;
     private OperatorTestBed _bed = null!;
     private int _badRefs;
 
@@ -39,10 +42,14 @@ public sealed class TenantIsolationTests
     {
         _attacker = await RecordingEndpoint.StartAsync();
         _allowed = await RecordingEndpoint.StartAsync();
+        // An endpoint both tenants may use (a shared LocalStack or VPC endpoint); it keeps every byte per connection.
+        _shared = await FakeAwsEndpoint.StartAsync();
+        _shared.Ecs = FakeAwsEndpoint.Reply.EcsClientError;
         _bed = await OperatorTestBed.StartAsync(awsOptions: new AwsEmulatorOptions { RecordRequests = true }, settings: new()
         {
-            ["AllowedEndpoints"] = $"127.0.0.1:{_allowed.Port}",
-            ["AllowedRoleArns"] = $"arn:aws:iam::{OperatorTestBed.Account}:role/tenant-*",
+            ["AllowedEndpoints"] = $"127.0.0.1:{_allowed.Port},127.0.0.1:{_shared.Port}",
+            // tenant-b's own roles for tenant-b only; in every namespace, the roles under the path tenants/<namespace>/.
+            ["AllowedRoleArns"] = $"tenant-b=arn:aws:iam::{OperatorTestBed.Account}:role/tenant-b-*,arn:aws:iam::{OperatorTestBed.Account}:role/tenants/{{namespace}}/*",
             ["DefaultCredentialsNamespaces"] = "trusted",
         }, services: s =>
         {
@@ -76,16 +83,19 @@ public sealed class TenantIsolationTests
         await _bed.DisposeAsync();
         await _attacker.DisposeAsync();
         await _allowed.DisposeAsync();
+        await _shared.DisposeAsync();
     }
 
     [TearDown]
     public void NothingLeaked()
     {
         var tenantEndpoints = _attacker.All + _allowed.All;
-        foreach (var canary in new[] { TenantASecret, TenantAKeyId, OperatorKeyId, OperatorSecret, OperatorToken })
+        foreach (var canary in new[] { TenantASecret, TenantAKeyId, OperatorKeyId, OperatorSecret, OperatorToken, TenantBToken })
         {
             tenantEndpoints.Should().NotContain(canary, "no endpoint the admin did not allow for it receives another namespace's or the operator's credentials");
         }
+        _shared.Raw.Connections.Where(c => c.Text.Contains(TenantBToken, StringComparison.Ordinal) && c.Text.Contains(TenantAShared, StringComparison.Ordinal))
+            .Should().BeEmpty("tenant B's session token never travels on a connection that carries tenant A's requests");
 
         var aws = string.Join("\n", _bed.Aws.RecordedRequests);
         aws.Should().NotContain(TenantAKeyId, "no provider may use tenant-a's Secret").And.NotContain(TenantASecret);
@@ -214,6 +224,63 @@ public sealed class TenantIsolationTests
     }
 
     [Test]
+    public async Task The_role_policy_is_per_namespace()
+    {
+        var since = _bed.Aws.RecordedRequests.Count;
+        var account = OperatorTestBed.Account;
+        await _bed.CreateAsync(Provider("other-tenants-role", new JsonObject { ["roleARN"] = $"arn:aws:iam::{account}:role/tenant-b-deployer" }), "tenant-a");
+        await _bed.CreateAsync(Provider("other-tenants-path", new JsonObject { ["roleARN"] = $"arn:aws:iam::{account}:role/tenants/tenant-b/deployer" }), "tenant-a");
+        await _bed.CreateAsync(Provider("other-partition", new JsonObject { ["roleARN"] = $"arn:aws-cn:iam::{account}:role/tenants/tenant-a/deployer" }), "tenant-a");
+        await _bed.CreateAsync(Provider("own-path", new JsonObject { ["roleARN"] = $"arn:aws:iam::{account}:role/tenants/tenant-a/deployer" }), "tenant-a");
+
+        foreach (var name in new[] { "other-tenants-role", "other-tenants-path", "other-partition" })
+        {
+            (await RefusedAsync("tenant-a", name, ProviderCredentialsReasons.RoleNotAllowed)).Message
+                .Should().Contain("namespace tenant-a").And.Contain("tenant-a=<role ARN pattern>");
+        }
+        await _bed.WaitProviderReadyAsync("tenant-a", "own-path");
+        var assumed = _bed.Aws.RecordedRequests.Skip(since).Where(r => r.Contains("Action=AssumeRole", StringComparison.Ordinal)).ToList();
+        assumed.Should().NotBeEmpty().And.OnlyContain(r => r.Contains("tenants%2Ftenant-a%2Fdeployer", StringComparison.Ordinal) && !r.Contains("aws-cn", StringComparison.Ordinal),
+            "only the namespace's own role is assumed with the operator's identity");
+    }
+
+    /// <summary>
+    /// Tenant A tries to smuggle a request through a session token with line breaks, on an endpoint tenant B uses too:
+    /// before, the shared connection pool carried B's next request (B's token and key) as the body of A's smuggled one.
+    /// </summary>
+    [Test]
+    public async Task A_session_token_of_one_tenant_never_reaches_another_tenants_requests()
+    {
+        const string smuggling = "tok\r\nContent-Length: 0\r\n\r\nPOST /smuggled HTTP/1.1\r\nHost: x\r\nContent-Length: 1400\r\n\r\nX";
+        await SecretAsync("tenant-b", "b-session", "AKIDTENANTBSESSION01", "tenant-b-session-secret", TenantBToken);
+        await SecretAsync("tenant-a", "a-smuggle", "AKIDTENANTASMUGGLE01", "tenant-a-smuggle-secret", smuggling);
+        await SecretAsync("tenant-a", "a-shared", TenantAShared, "tenant-a-shared-secret", "tenant-a-own-session-token");
+        await _bed.CreateAsync(SessionProvider("b-shared", "b-session"), "tenant-b");
+        await _bed.CreateAsync(SessionProvider("a-smuggler", "a-smuggle"), "tenant-a");
+        await _bed.CreateAsync(SessionProvider("a-shared", "a-shared"), "tenant-a");
+
+        await _bed.WaitProviderReadyAsync("tenant-b", "b-shared");
+        await _bed.WaitProviderReadyAsync("tenant-a", "a-shared");
+        // Both tenants' clusters retry ECS's refusals side by side on the shared endpoint.
+        await _bed.Kube.CreateClusterAsync("tenant-b", "b-cluster", provider: "b-shared");
+        await _bed.Kube.CreateClusterAsync("tenant-a", "a-cluster", provider: "a-shared");
+        await Eventually.UntilAsync(() => Task.FromResult(Count(TenantBToken) >= 10 && Count(TenantAShared) >= 10), "both tenants' traffic on the shared endpoint");
+
+        _shared.Raw.Connections.Where(c => c.Text.Contains(TenantBToken, StringComparison.Ordinal) && c.Text.Contains(TenantAShared, StringComparison.Ordinal))
+            .Should().BeEmpty("tenant B's session token never travels on a connection that carries tenant A's requests");
+        var raw = string.Join("\n", _shared.Raw.Connections.Select(c => c.Text));
+        raw.Should().NotContain("/smuggled").And.NotContain("AKIDTENANTASMUGGLE01", "the smuggling credentials sign nothing and send nothing");
+        (await RefusedAsync("tenant-a", "a-smuggler", ProviderCredentialsReasons.InvalidCredentials)).Message
+            .Should().Contain("spec.sessionTokenRef").And.Contain("tenant-a/a-smuggle").And.NotContain("smuggled");
+        var tenantAView = KubernetesJson.Serialize(await _bed.Client.CoreV1.ListNamespacedEventAsync("tenant-a"))
+            + Operator.Core.Kubernetes.KubeJson.Serialize(await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "tenant-a", AWSProvider.PluralName))
+            + Operator.Core.Kubernetes.KubeJson.Serialize(await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "tenant-a", ECSCluster.PluralName));
+        (tenantAView + _bed.Logs.All).Should().NotContain(TenantBToken).And.NotContain("tenant-b-session-secret");
+
+        int Count(string marker) => _shared.Raw.Connections.Sum(c => c.Text.Split(marker).Length - 1);
+    }
+
+    [Test]
     public async Task A_forbidden_secret_gives_SecretForbidden_not_a_silent_retry()
     {
         _bed.Kube.Emulator.Faults.FailRequests(403, pathPrefix: "/api/v1/namespaces/tenant-b/secrets/locked", verb: "get");
@@ -248,6 +315,20 @@ public sealed class TenantIsolationTests
             ["apiVersion"] = ApiGroup.ApiVersion, ["kind"] = AWSProvider.KindName,
             ["metadata"] = new JsonObject { ["name"] = name }, ["spec"] = spec,
         };
+    }
+
+    private Task SecretAsync(string ns, string name, string id, string secret, string token) =>
+        _bed.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
+            StringData = new Dictionary<string, string> { ["id"] = id, ["secret"] = secret, ["token"] = token },
+        }, ns);
+
+    private JsonObject SessionProvider(string name, string secret)
+    {
+        var provider = StaticProvider(name, secret, "id", _shared.Endpoint.ToString());
+        provider["spec"]!["sessionTokenRef"] = new JsonObject { ["name"] = secret, ["key"] = "token" };
+        return provider;
     }
 
     private static JsonObject StaticProvider(string name, string secret, string key, string? endpoint = null)

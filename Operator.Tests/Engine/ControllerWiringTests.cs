@@ -23,7 +23,7 @@ public sealed class ControllerWiringTests
 {
     private static readonly Type[] Resolvable =
     [
-        typeof(Informer<AWSProvider>), typeof(Informer<ECSCluster>), typeof(Informer<V1Secret>),
+        typeof(Informer<AWSProvider>), typeof(Informer<ECSCluster>), typeof(Informer<Operator.Core.Kubernetes.PartialObjectMetadata<V1Secret>>),
         typeof(Controller<AWSProvider>), typeof(Controller<ECSCluster>), typeof(DriftScanner),
     ];
 
@@ -43,7 +43,7 @@ public sealed class ControllerWiringTests
             app.Services.GetRequiredService<ControllerManager>();
 
             var because = $"seed {seed}, resolved first: {string.Join(", ", order.Select(t => t.Name))}";
-            Kinds(app.Services.GetRequiredService<Informer<V1Secret>>()).Should().BeEquivalentTo([nameof(SecretChangeHandler)], because);
+            Kinds(app.Services.GetRequiredService<Informer<Operator.Core.Kubernetes.PartialObjectMetadata<V1Secret>>>()).Should().BeEquivalentTo([nameof(SecretChangeHandler)], because);
             Kinds(app.Services.GetRequiredService<Informer<AWSProvider>>()).Should().BeEquivalentTo(
                 ["Controller`1", "EventBookkeepingHandler`1", "MappedHandler`1"], because);
             Kinds(app.Services.GetRequiredService<Informer<ECSCluster>>()).Should().BeEquivalentTo(
@@ -55,7 +55,7 @@ public sealed class ControllerWiringTests
     public async Task Secrets_are_read_without_the_string_pool_and_the_custom_resources_with_it()
     {
         await using var app = Build();
-        app.Services.GetRequiredService<Informer<V1Secret>>().CacheJson.Converters.Should().NotContain(c => c is Operator.Core.Kubernetes.PooledStringConverter,
+        app.Services.GetRequiredService<Informer<Operator.Core.Kubernetes.PartialObjectMetadata<V1Secret>>>().CacheJson.Converters.Should().NotContain(c => c is Operator.Core.Kubernetes.PooledStringConverter,
             "a pooled string outlives the object it was read for, and a Secret's values must not");
         app.Services.GetRequiredService<Informer<ECSCluster>>().CacheJson.Converters.Should().Contain(c => c is Operator.Core.Kubernetes.PooledStringConverter);
         app.Services.GetRequiredService<Informer<AWSProvider>>().CacheJson.Converters.Should().Contain(c => c is Operator.Core.Kubernetes.PooledStringConverter);

@@ -14,7 +14,8 @@ namespace Operator.Tests.Support;
 /// STS requests (no <c>X-Amz-Target</c>) get <see cref="Sts"/>, by default a well-formed GetCallerIdentity answer
 /// for <see cref="Account"/> so the provider becomes Ready; ECS requests get <see cref="Ecs"/>. A
 /// <see cref="Reply.Hang"/> reply accepts the request and never answers until the client gives up. Counts requests
-/// and the most ECS requests open at once. Signatures are not checked.
+/// and the most requests of each service open at once, and keeps every byte received per connection
+/// (<see cref="Raw"/>). Signatures are not checked.
 /// </summary>
 internal sealed class FakeAwsEndpoint : IAsyncDisposable
 {
@@ -22,31 +23,43 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping = new();
-    private int _ecsOpen;
-    private int _ecsMaxOpen;
-    private int _ecsRequests;
-    private int _stsRequests;
+    private readonly OpenCounter _ecs = new();
+    private readonly OpenCounter _sts = new();
 
-    private FakeAwsEndpoint(WebApplication app) => _app = app;
+    private FakeAwsEndpoint(WebApplication app, ConnectionRecorder raw)
+    {
+        _app = app;
+        Raw = raw;
+    }
 
     public Uri Endpoint { get; private set; } = null!;
+
+    public int Port => Endpoint.Port;
 
     public Reply? Sts { get; set; }
 
     public Reply Ecs { get; set; } = Reply.Hang;
 
-    public int EcsRequests => Volatile.Read(ref _ecsRequests);
-    public int StsRequests => Volatile.Read(ref _stsRequests);
+    /// <summary>The bytes received per connection, as they came off the socket.</summary>
+    public ConnectionRecorder Raw { get; }
+
+    public int EcsRequests => _ecs.Requests;
+    public int StsRequests => _sts.Requests;
 
     /// <summary>The most ECS requests that were waiting for an answer at the same time.</summary>
-    public int EcsMaxOpen => Volatile.Read(ref _ecsMaxOpen);
+    public int EcsMaxOpen => _ecs.MaxOpen;
+
+    /// <summary>STS requests waiting for an answer now, and the most that ever were at the same time.</summary>
+    public int StsOpen => _sts.Open;
+    public int StsMaxOpen => _sts.MaxOpen;
 
     public static async Task<FakeAwsEndpoint> StartAsync()
     {
+        var raw = new ConnectionRecorder();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, raw.Attach));
         var app = builder.Build();
-        var endpoint = new FakeAwsEndpoint(app);
+        var endpoint = new FakeAwsEndpoint(app, raw);
         app.Run(endpoint.HandleAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -65,26 +78,15 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var isEcs = context.Request.Headers.ContainsKey("X-Amz-Target");
-        if (!isEcs)
-        {
-            Interlocked.Increment(ref _stsRequests);
-            await AnswerAsync(context, Sts ?? CallerIdentity);
-            return;
-        }
-
-        Interlocked.Increment(ref _ecsRequests);
-        var open = Interlocked.Increment(ref _ecsOpen);
+        var counter = isEcs ? _ecs : _sts;
+        counter.Enter();
         try
         {
-            for (var max = Volatile.Read(ref _ecsMaxOpen); open > max; max = Volatile.Read(ref _ecsMaxOpen))
-            {
-                Interlocked.CompareExchange(ref _ecsMaxOpen, open, max);
-            }
-            await AnswerAsync(context, Ecs);
+            await AnswerAsync(context, isEcs ? Ecs : Sts ?? CallerIdentity);
         }
         finally
         {
-            Interlocked.Decrement(ref _ecsOpen);
+            counter.Leave();
         }
     }
 
@@ -105,7 +107,42 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
 
         context.Response.StatusCode = reply.Status;
         context.Response.ContentType = reply.ContentType;
+        foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+        {
+            context.Response.Headers[name] = value;
+        }
+        if (reply.LargeBody is { } size)
+        {
+            await WriteLargeAsync(context, size, reply.DeclareLength, reply.ContentType.Contains("xml", StringComparison.Ordinal));
+            return;
+        }
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(reply.Body));
+    }
+
+    // A JSON object (or an XML element) padded with spaces to the size, so that a parser keeps reading; written in
+    // 64 KB chunks until the client goes away.
+    private static async Task WriteLargeAsync(HttpContext context, long size, bool declareLength, bool xml)
+    {
+        var (open, close) = xml ? ("<GetCallerIdentityResponse>"u8.ToArray(), "</GetCallerIdentityResponse>"u8.ToArray()) : ("{"u8.ToArray(), "}"u8.ToArray());
+        if (declareLength)
+        {
+            context.Response.ContentLength = size;
+        }
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)' ');
+        try
+        {
+            await context.Response.Body.WriteAsync(open, context.RequestAborted);
+            for (var written = (long)open.Length + close.Length; written < size; written += chunk.Length)
+            {
+                await context.Response.Body.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, size - written)), context.RequestAborted);
+            }
+            await context.Response.Body.WriteAsync(close, context.RequestAborted);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The client stopped reading: what a bounded reader does.
+        }
     }
 
     private static Reply CallerIdentity => new(200, "text/xml",
@@ -126,5 +163,48 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
         public static Reply Hang { get; } = new(0, "", "") { Hangs = true };
 
         public bool Hangs { get; private init; }
+
+        /// <summary>Response headers besides the content type (e.g. Location).</summary>
+        public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
+        /// <summary>Instead of <see cref="Body"/>, a JSON object (an XML element for an XML content type) of this many
+        /// bytes, streamed.</summary>
+        public long? LargeBody { get; init; }
+
+        /// <summary>With <see cref="LargeBody"/>: send its Content-Length (else the body is chunked, its size unknown).</summary>
+        public bool DeclareLength { get; init; } = true;
+
+        public static Reply Redirect(int status, Uri location) =>
+            new(status, "text/plain", "moved") { Headers = new Dictionary<string, string> { ["Location"] = location.ToString() } };
+
+        public static Reply Large(long bytes, bool declareLength) =>
+            new(200, "application/x-amz-json-1.1", "") { LargeBody = bytes, DeclareLength = declareLength };
+
+        /// <summary>An ECS client error answered at once (the call fails without a retry).</summary>
+        public static Reply EcsClientError { get; } =
+            new(400, "application/x-amz-json-1.1", """{"__type":"ClientException","message":"refused by the fake endpoint"}""");
+    }
+
+    private sealed class OpenCounter
+    {
+        private int _open;
+        private int _maxOpen;
+        private int _requests;
+
+        public int Requests => Volatile.Read(ref _requests);
+        public int Open => Volatile.Read(ref _open);
+        public int MaxOpen => Volatile.Read(ref _maxOpen);
+
+        public void Enter()
+        {
+            Interlocked.Increment(ref _requests);
+            var open = Interlocked.Increment(ref _open);
+            for (var max = Volatile.Read(ref _maxOpen); open > max; max = Volatile.Read(ref _maxOpen))
+            {
+                Interlocked.CompareExchange(ref _maxOpen, open, max);
+            }
+        }
+
+        public void Leave() => Interlocked.Decrement(ref _open);
     }
 }

@@ -6,15 +6,15 @@ using Operator.Core.Controllers;
 namespace Operator.Tests.Support;
 
 /// <summary>
-/// The ECSCluster reconciles of this process whose object name starts with a prefix, recorded when they finish, in the
-/// order they started (from the controller's reconcile activities). Thread-safe.
+/// The reconciles of one kind (ECSCluster unless told) in this process whose object name starts with a prefix, recorded
+/// when they finish, in the order they started (from the controller's reconcile activities). Thread-safe.
 /// </summary>
 internal sealed class ReconcileLog : IDisposable
 {
     private readonly ConcurrentQueue<(DateTime Started, string Key)> _done = new();
     private readonly ActivityListener _listener;
 
-    public ReconcileLog(string prefix)
+    public ReconcileLog(string prefix, string kind = ECSCluster.KindName)
     {
         _listener = new ActivityListener
         {
@@ -22,7 +22,7 @@ internal sealed class ReconcileLog : IDisposable
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
             ActivityStopped = a =>
             {
-                if (a.OperationName == $"reconcile {ECSCluster.KindName}"
+                if (a.OperationName == $"reconcile {kind}"
                     && a.GetTagItem("k8s.object.name") is string name && name.StartsWith(prefix, StringComparison.Ordinal))
                 {
                     _done.Enqueue((a.StartTimeUtc, $"{a.GetTagItem("k8s.namespace.name")}/{name}"));

@@ -12,14 +12,19 @@ namespace Operator.Tests.Support;
 
 /// <summary>
 /// A server of the tenant's choice (an attacker's, for the isolation tests): an HTTP listener on 127.0.0.1 with a
-/// free port that keeps the full text of every request it receives (line, headers, body) and answers each with a
-/// 403 and a plain-text body. Thread-safe.
+/// free port that keeps the full text of every request it receives (line, headers, body) and every byte of every
+/// connection (<see cref="Raw"/>, before HTTP parsing), and answers each request with a 403 and a plain-text body.
+/// Thread-safe.
 /// </summary>
 internal sealed class RecordingEndpoint : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private RecordingEndpoint(WebApplication app) => _app = app;
+    private RecordingEndpoint(WebApplication app, ConnectionRecorder raw)
+    {
+        _app = app;
+        Raw = raw;
+    }
 
     public Uri Url { get; private set; } = null!;
 
@@ -27,15 +32,19 @@ internal sealed class RecordingEndpoint : IAsyncDisposable
 
     public ConcurrentQueue<string> Requests { get; } = new();
 
-    /// <summary>Everything received so far, one request after the other.</summary>
-    public string All => string.Join("\n----\n", Requests);
+    /// <summary>The bytes received per connection, as they came off the socket.</summary>
+    public ConnectionRecorder Raw { get; }
+
+    /// <summary>Everything received so far: the parsed requests, one after the other, and every connection's raw bytes.</summary>
+    public string All => string.Join("\n----\n", Requests.Concat(Raw.Connections.Select(c => c.Text)));
 
     public static async Task<RecordingEndpoint> StartAsync()
     {
+        var raw = new ConnectionRecorder();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, raw.Attach));
         var app = builder.Build();
-        var endpoint = new RecordingEndpoint(app);
+        var endpoint = new RecordingEndpoint(app, raw);
         app.Run(endpoint.HandleAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

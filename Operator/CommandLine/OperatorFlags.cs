@@ -43,10 +43,15 @@ internal static class OperatorFlags
         new("--aws-max-retries", nameof(OperatorOptions.AwsMaxRetries), FlagKind.Integer(0, 100), Show(Defaults.AwsMaxRetries), "Retries of throttled, 5xx or timed-out AWS calls."),
         new("--aws-attempt-timeout", nameof(OperatorOptions.AwsAttemptTimeout), FlagKind.Duration(), Show(Defaults.AwsAttemptTimeout), "Limit of one HTTP attempt of an AWS call."),
         new("--aws-call-timeout", nameof(OperatorOptions.AwsCallTimeout), FlagKind.Duration(), Show(Defaults.AwsCallTimeout), "Limit of one AWS call, retries and waits included."),
+        new("--aws-max-response-bytes", nameof(OperatorOptions.AwsMaxResponseBytes), FlagKind.Integer(1024, int.MaxValue), Show(Defaults.AwsMaxResponseBytes),
+            "Largest ECS or STS response body read, in bytes; a larger answer fails the call."),
         new("--max-reconciles-per-provider", nameof(OperatorOptions.MaxReconcilesPerProvider), FlagKind.Integer(0, 1024), "half of --workers", "ECSCluster reconciles working against one provider at once (0: half of --workers)."),
+        new("--max-provider-checks", nameof(OperatorOptions.MaxProviderChecks), FlagKind.Integer(0, 1024), "half of --workers",
+            "AWSProvider checks at once per namespace and per STS endpoint (0: half of --workers)."),
     ];
 
     private static string Show(int value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string Show(long value) => value.ToString(CultureInfo.InvariantCulture);
     private static string Show(double value) => value.ToString(CultureInfo.InvariantCulture);
     private static string Show(bool value) => value ? "true" : "false";
     private static string Show(TimeSpan value) => value.ToString("c", CultureInfo.InvariantCulture);

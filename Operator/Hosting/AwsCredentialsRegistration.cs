@@ -2,11 +2,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Aws.Credentials;
+using Operator.Core.Aws.Http;
 
 namespace Operator.Hosting;
 
 /// <summary>
-/// Registers the per-provider credentials cache, the Secret reader, the admin's <see cref="ProviderPolicy"/> (built
+/// Registers the per-provider HTTP connection pools (<see cref="AwsHttpPools"/>, used by ECS and STS alike), the
+/// per-provider credentials cache, the Secret reader, the admin's <see cref="ProviderPolicy"/> (built
 /// from the flags, so a malformed pattern stops the operator at startup) and the STS identity check. The process
 /// environment and the default credential chain are registered only if absent, so a host (tests) may supply its own.
 /// </summary>
@@ -22,8 +24,18 @@ internal static class AwsCredentialsRegistration
             ConnectTimeout = options.AwsAttemptTimeout < sts.ConnectTimeout ? options.AwsAttemptTimeout : sts.ConnectTimeout,
             CallTimeout = options.AwsCallTimeout,
         });
-        services.AddSingleton(sp => new StsClientFactory(sp.GetRequiredService<StsClientOptions>(),
-            sp.GetRequiredService<Core.Aws.Resilience.AwsResiliencePipelines>().Telemetry));
+        // One connection pool per provider for ECS and STS alike (no redirects, bounded answers); a replaced pool lives
+        // on for the longest call that may still use it.
+        services.AddSingleton(new AwsHttpOptions
+        {
+            MaxResponseBytes = options.AwsMaxResponseBytes,
+            ConnectTimeout = options.AwsAttemptTimeout < sts.ConnectTimeout ? options.AwsAttemptTimeout : sts.ConnectTimeout,
+            RetireAfter = options.AwsCallTimeout,
+        });
+        services.AddSingleton(sp => new AwsHttpPools(sp.GetRequiredService<AwsHttpOptions>(), sp.GetRequiredService<TimeProvider>(),
+            handler => StsHttpClients.Create(handler, sp.GetRequiredService<Core.Aws.Resilience.AwsResiliencePipelines>().Telemetry,
+                options.AwsAttemptTimeout)));
+        services.AddSingleton(sp => new StsClientFactory(sp.GetRequiredService<StsClientOptions>(), sp.GetRequiredService<AwsHttpPools>()));
         services.AddSingleton(ProviderPolicy.FromFlags(
             options.AllowedEndpoints, options.AllowedRoleArns, options.DefaultCredentialsNamespaces, options.AwsEndpoint));
         services.TryAddSingleton(AwsEnvironment.Process);

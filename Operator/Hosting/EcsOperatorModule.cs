@@ -7,6 +7,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws;
 using Operator.Core.Aws.Credentials;
 using Operator.Core.Aws.Ecs;
+using Operator.Core.Aws.Http;
 using Operator.Core.Aws.Resilience;
 using Operator.Core.Clusters;
 using Operator.Core.Controllers;
@@ -43,12 +44,8 @@ internal static class EcsOperatorModule
         });
         services.AddSingleton(sp => new AwsResiliencePipelines(
             sp.GetRequiredService<AwsResilienceOptions>(), sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-        {
-            Timeout = Timeout.InfiniteTimeSpan, // each attempt is bounded by the resilience pipeline's timeout
-        });
         services.AddSingleton(sp => new EcsClientFactory(
-            sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<AwsResiliencePipelines>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<AwsHttpPools>(), sp.GetRequiredService<AwsResiliencePipelines>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EcsClientCache>();
         services.AddSingleton<ObjectPatcher>();
         // The only metadata our own writes change besides status: adding our finalizer is not a reason to reconcile.
@@ -66,13 +63,18 @@ internal static class EcsOperatorModule
             .Resync(TimeSpan.Zero)
             .Index(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)])
             .Handles(sp => new EventBookkeepingHandler<ECSCluster>(sp.GetRequiredService<IEventRecorder>())));
-        // Metadata only, and no string pool: a value read from a Secret must not outlive the read.
-        services.AddInformer<V1Secret>(i => i.Resync(TimeSpan.Zero).WithoutSharedStrings().Transform(SecretChangeHandler.MetadataOnly));
+        // Listed and watched as metadata only (PartialObjectMetadata, as client-go's metadata informer), and no string pool:
+        // the metadata of a Secret can still carry its data (kubectl's last-applied annotation), which must not outlive the read.
+        services.AddInformer<PartialObjectMetadata<V1Secret>>(i => i.Resync(TimeSpan.Zero).WithoutSharedStrings().Transform(SecretChangeHandler.MetadataOnly));
         services.AddSingleton(sp => new ProviderResolver(sp.GetRequiredService<Informer<AWSProvider>>().Store));
         services.AddSingleton(new ClusterReconcilerOptions());
         services.AddSingleton(sp => new ProviderBulkhead(
             options.MaxReconcilesPerProvider > 0 ? options.MaxReconcilesPerProvider : ProviderBulkhead.DefaultCapacity(options.Workers),
             sp.GetRequiredService<IMeterFactory>()));
+        services.AddSingleton(new ProviderReconcilerOptions());
+        services.AddSingleton(sp => new ProviderCheckSlots(
+            options.MaxProviderChecks > 0 ? options.MaxProviderChecks : ProviderBulkhead.DefaultCapacity(options.Workers),
+            sp.GetRequiredService<StsClientOptions>().DefaultEndpoint, sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<OwnershipGate>();
         services.AddSingleton<ProviderWaitList>();
         services.AddSingleton<IClusterLookup>(sp => new ClusterLookup(new ClusterLookupOptions(), sp.GetRequiredService<TimeProvider>()));
@@ -85,8 +87,10 @@ internal static class EcsOperatorModule
             .Reconciler<ProviderReconciler>()
             // In-use protection: a cluster that starts or stops using a provider re-runs the provider's finalizer logic.
             .Watches<ECSCluster>((sp, enqueue) => new ClusterUsageHandler(sp.GetRequiredService<Informer<AWSProvider>>().Store, enqueue))
-            .Watches<V1Secret>((sp, enqueue) => new SecretChangeHandler(
-                sp.GetRequiredService<Informer<AWSProvider>>().Store, sp.GetRequiredService<IAwsCredentialsCache>(), enqueue)));
+            .Watches<PartialObjectMetadata<V1Secret>>((sp, enqueue) => new SecretChangeHandler(
+                sp.GetRequiredService<Informer<AWSProvider>>().Store, sp.GetRequiredService<IAwsCredentialsCache>(), enqueue))
+            // A check parked behind its namespace's or endpoint's full slots is queued again when one frees.
+            .Wire((sp, controller) => sp.GetRequiredService<ProviderCheckSlots>().Waiting.WakeWith((key, priority) => controller.Enqueue(key, priority))));
         services.AddController<ECSCluster>("ecscluster", c => c
             .Reconciler<ClusterReconciler>()
             .Watches<AWSProvider>(sp => ProviderDependents.Map(sp.GetRequiredService<Informer<ECSCluster>>().Store))

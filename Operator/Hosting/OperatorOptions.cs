@@ -90,8 +90,15 @@ internal sealed record OperatorOptions
     /// <summary>Limit of one ECS or STS call, retries, back-off and rate-limit waits included.</summary>
     public TimeSpan AwsCallTimeout { get; set; } = AwsDefaults.CallTimeout;
 
+    /// <summary>Largest ECS or STS response body the operator reads, in bytes; a larger answer fails the call.</summary>
+    public long AwsMaxResponseBytes { get; set; } = Core.Aws.Http.AwsHttpOptions.DefaultMaxResponseBytes;
+
     /// <summary>ECSCluster reconciles that may work against one AWSProvider at once; 0: half the workers, at least 1.</summary>
     public int MaxReconcilesPerProvider { get; set; }
+
+    /// <summary>AWSProvider checks that may run at once in one namespace, and at once against one STS endpoint; 0: half
+    /// the workers, at least 1.</summary>
+    public int MaxProviderChecks { get; set; }
 
     public IReadOnlyList<string> NamespaceList =>
         (Namespaces ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -50,11 +50,14 @@ internal sealed partial class AwsCredentialsFactory(
         string source;
         if (spec.AccessKeyIDRef is not null && spec.SecretAccessKeyRef is not null)
         {
-            var accessKey = await ReadAsync(ns, spec.AccessKeyIDRef, "accessKeyIDRef", versionInputs, ct).ConfigureAwait(false);
-            var secretKey = await ReadAsync(ns, spec.SecretAccessKeyRef, "secretAccessKeyRef", versionInputs, ct).ConfigureAwait(false);
+            var accessKey = await ReadAsync(ns, spec.AccessKeyIDRef, "spec.accessKeyIDRef", CredentialFormat.Part.AccessKeyId, versionInputs, ct)
+                .ConfigureAwait(false);
+            var secretKey = await ReadAsync(ns, spec.SecretAccessKeyRef, "spec.secretAccessKeyRef", CredentialFormat.Part.SecretAccessKey, versionInputs, ct)
+                .ConfigureAwait(false);
             if (spec.SessionTokenRef is not null)
             {
-                var token = await ReadAsync(ns, spec.SessionTokenRef, "sessionTokenRef", versionInputs, ct).ConfigureAwait(false);
+                var token = await ReadAsync(ns, spec.SessionTokenRef, "spec.sessionTokenRef", CredentialFormat.Part.SessionToken, versionInputs, ct)
+                    .ConfigureAwait(false);
                 credentials = new SessionAWSCredentials(accessKey, secretKey, token);
                 source = "static session credentials";
             }
@@ -69,7 +72,7 @@ internal sealed partial class AwsCredentialsFactory(
             if (environment.WebIdentityTokenFile is { } tokenFile)
             {
                 credentials = new WebIdentityRoleCredentials(
-                    sts.Create(null, spec.Region, endpoint), spec.RoleARN, sessionName, tokenFile, endpoint,
+                    sts.Create(key, null, spec.Region, endpoint), spec.RoleARN, sessionName, tokenFile, endpoint,
                     sts.Options, clock);
                 source = "roleARN via web identity";
                 versionInputs.Add($"webIdentity={tokenFile}");
@@ -77,7 +80,7 @@ internal sealed partial class AwsCredentialsFactory(
             else
             {
                 credentials = new AssumeRoleCredentials(
-                    sts.Create(defaultChain(), spec.Region, endpoint), spec.RoleARN, sessionName, null,
+                    sts.Create(key, defaultChain(), spec.Region, endpoint), spec.RoleARN, sessionName, null,
                     endpoint, sts.Options, clock);
                 source = "roleARN via default chain";
                 versionInputs.Add("webIdentity=");
@@ -92,7 +95,7 @@ internal sealed partial class AwsCredentialsFactory(
         if (!string.IsNullOrEmpty(spec.AssumeRoleARN))
         {
             credentials = new AssumeRoleCredentials(
-                sts.Create(credentials, spec.Region, endpoint), spec.AssumeRoleARN, sessionName, spec.ExternalID,
+                sts.Create(key, credentials, spec.Region, endpoint), spec.AssumeRoleARN, sessionName, spec.ExternalID,
                 endpoint, sts.Options, clock);
             source += " + assumeRoleARN";
         }
@@ -103,18 +106,21 @@ internal sealed partial class AwsCredentialsFactory(
             version, source);
     }
 
+    /// <summary>One credential from its Secret, trimmed and checked against its format (<see cref="CredentialFormat"/>):
+    /// a malformed value is refused here, naming the field, the Secret and the key, so it never signs or reaches a
+    /// request.</summary>
     private async Task<string> ReadAsync(
-        string ns, SecretKeyReference reference, string field, List<string> versionInputs, CancellationToken ct)
+        string ns, SecretKeyReference reference, string field, CredentialFormat.Part part, List<string> versionInputs, CancellationToken ct)
     {
         var value = await secrets.ReadKeyAsync(ns, reference.Name, reference.Key, ct).ConfigureAwait(false);
         versionInputs.Add($"{field}={reference.Name}/{reference.Key}@{value.ResourceVersion}");
 
         // Secrets written with `echo` or from files often end in a newline; AWS keys never contain whitespace.
         var trimmed = value.Value.Trim();
-        if (trimmed.Length == 0)
+        if (CredentialFormat.Problem(part, trimmed) is { } problem)
         {
             throw new ProviderCredentialsException(ProviderCredentialsReasons.InvalidCredentials,
-                $"{field}: key \"{reference.Key}\" of Secret {ns}/{reference.Name} is empty");
+                $"{field}: key \"{reference.Key}\" of Secret {ns}/{reference.Name} {problem}; nothing was sent to AWS");
         }
 
         return trimmed;

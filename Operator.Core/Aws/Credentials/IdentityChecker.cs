@@ -10,7 +10,7 @@ internal sealed class IdentityChecker(StsClientFactory sts, ILogger<IdentityChec
 {
     public async Task<CallerIdentity> GetCallerIdentityAsync(ProviderSession session, CancellationToken ct)
     {
-        using var client = sts.Create(session.Credentials, session.Region, session.Endpoint);
+        using var client = sts.Create(session.ProviderKey, session.Credentials, session.Region, session.Endpoint);
         using var limit = sts.Options.LimitCall(ct);
         try
         {

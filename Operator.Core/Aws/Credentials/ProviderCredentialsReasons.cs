@@ -26,4 +26,19 @@ internal static class ProviderCredentialsReasons
 
     /// <summary>The provider would run on the operator's own default chain outside --default-credentials-namespaces.</summary>
     public const string DefaultCredentialsNotAllowed = nameof(DefaultCredentialsNotAllowed);
+
+    /// <summary>The endpoint answered with a redirect, which the operator never follows (<see cref="Http.AwsHttpGuard"/>).</summary>
+    public const string RedirectRefused = nameof(RedirectRefused);
+
+    /// <summary>The endpoint's answer was larger than <c>--aws-max-response-bytes</c> (<see cref="Http.AwsHttpGuard"/>).</summary>
+    public const string ResponseTooLarge = nameof(ResponseTooLarge);
+
+    /// <summary>The reason a refusal of the HTTP layer is reported with: a header with a control character can only
+    /// come from credentials (the only values in AWS requests that are not the operator's own).</summary>
+    public static string Of(Http.AwsHttpRefusal refusal) => refusal switch
+    {
+        Http.AwsHttpRefusal.Redirect => RedirectRefused,
+        Http.AwsHttpRefusal.ResponseTooLarge => ResponseTooLarge,
+        _ => InvalidCredentials,
+    };
 }

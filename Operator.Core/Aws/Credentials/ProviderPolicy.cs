@@ -12,8 +12,8 @@ namespace Operator.Core.Aws.Credentials;
 /// <item>send requests to a spec.endpoint outside <c>--allowed-endpoints</c> (default: only AWS's own ECS/STS
 /// endpoints of the provider's region and partition, over https; the operator's own <c>--aws-endpoint</c> is always
 /// allowed): <see cref="ProviderCredentialsReasons.EndpointNotAllowed"/>;</item>
-/// <item>have the operator's own identity assume a role outside <c>--allowed-role-arns</c> (spec.roleARN always;
-/// spec.assumeRoleARN when the base identity is the default chain; default: none):
+/// <item>have the operator's own identity assume a role outside <c>--allowed-role-arns</c> for the provider's namespace
+/// (spec.roleARN always; spec.assumeRoleARN when the base identity is the default chain; default: none):
 /// <see cref="ProviderCredentialsReasons.RoleNotAllowed"/>;</item>
 /// <item>run on the operator's own default chain (no static keys, no roles) in a namespace outside
 /// <c>--default-credentials-namespaces</c> (default: none): <see cref="ProviderCredentialsReasons.DefaultCredentialsNotAllowed"/>.</item>
@@ -29,12 +29,12 @@ internal sealed partial class ProviderPolicy
     public const string DefaultCredentialsFlag = "--default-credentials-namespaces";
 
     private readonly IReadOnlyList<EndpointPattern> _endpoints;
-    private readonly IReadOnlyList<Func<string, bool>> _roles;
+    private readonly IReadOnlyList<RoleRule> _roles;
     private readonly IReadOnlySet<string> _namespaces;
     private readonly Uri? _operatorEndpoint;
 
     private ProviderPolicy(
-        IReadOnlyList<EndpointPattern> endpoints, IReadOnlyList<Func<string, bool>> roles, IReadOnlySet<string> namespaces,
+        IReadOnlyList<EndpointPattern> endpoints, IReadOnlyList<RoleRule> roles, IReadOnlySet<string> namespaces,
         Uri? operatorEndpoint)
     {
         _endpoints = endpoints;
@@ -48,15 +48,19 @@ internal sealed partial class ProviderPolicy
 
     /// <summary>
     /// Parses the comma-separated flag values. Endpoints: <c>host</c>, <c>host:port</c>, <c>*.domain[:port]</c> or
-    /// <c>*</c> (a pattern without a port allows every port, http or https). Roles: ARN globs (<c>*</c>, <c>?</c>),
-    /// 12-digit account IDs (any role of that account) or <c>*</c>. Namespaces: names or <c>*</c>.
+    /// <c>*</c> (a pattern without a port allows every port, http or https). Roles: <c>[namespace=]pattern</c>, where
+    /// the optional namespace (a name, or <c>*</c> for all) scopes the entry to providers of that namespace (an entry
+    /// without one applies to every namespace, as before scoping existed), and the pattern is an IAM role ARN glob
+    /// (<c>*</c>, <c>?</c>; <c>{namespace}</c> stands for the provider's namespace), a 12-digit account ID (any role of
+    /// that account in the <c>aws</c> partition), <c>partition:account</c> (e.g. <c>aws-cn:123456789012</c>) or
+    /// <c>*</c>. Namespaces: names or <c>*</c>.
     /// </summary>
     /// <exception cref="ArgumentException">A pattern is malformed (the message names the flag and the pattern).</exception>
     public static ProviderPolicy FromFlags(string? allowedEndpoints, string? allowedRoleArns, string? defaultCredentialsNamespaces,
         string? operatorEndpoint)
     {
         var eps = Split(allowedEndpoints).Select(EndpointPattern.Parse).ToList();
-        var rs = Split(allowedRoleArns).Select(RolePattern).ToList();
+        var rs = Split(allowedRoleArns).Select(RoleRule.Parse).ToList();
         var nss = new HashSet<string>(StringComparer.Ordinal);
         foreach (var ns in Split(defaultCredentialsNamespaces))
         {
@@ -87,18 +91,18 @@ internal sealed partial class ProviderPolicy
         }
 
         var staticKeys = spec.AccessKeyIDRef is not null;
-        if (!staticKeys && !string.IsNullOrEmpty(spec.RoleARN) && !RoleAllowed(spec.RoleARN))
+        if (!staticKeys && !string.IsNullOrEmpty(spec.RoleARN) && !RoleAllowed(spec.RoleARN, ns))
         {
-            throw RoleRefused("spec.roleARN", spec.RoleARN);
+            throw RoleRefused("spec.roleARN", spec.RoleARN, ns);
         }
 
         if (!staticKeys && string.IsNullOrEmpty(spec.RoleARN))
         {
             if (!string.IsNullOrEmpty(spec.AssumeRoleARN))
             {
-                if (!RoleAllowed(spec.AssumeRoleARN))
+                if (!RoleAllowed(spec.AssumeRoleARN, ns))
                 {
-                    throw RoleRefused("spec.assumeRoleARN (assumed with the operator's default credentials)", spec.AssumeRoleARN);
+                    throw RoleRefused("spec.assumeRoleARN (assumed with the operator's default credentials)", spec.AssumeRoleARN, ns);
                 }
             }
             else if (!_namespaces.Contains("*") && !_namespaces.Contains(ns))
@@ -129,7 +133,8 @@ internal sealed partial class ProviderPolicy
             || (endpoint.Scheme == Uri.UriSchemeHttps && endpoint.Port == 443 && IsAwsEndpoint(host, region));
     }
 
-    public bool RoleAllowed(string arn) => _roles.Any(r => r(arn));
+    /// <summary>Whether a provider in namespace <paramref name="ns"/> may have the operator's own identity assume <paramref name="arn"/>.</summary>
+    public bool RoleAllowed(string arn, string ns) => _roles.Any(r => r.Allows(arn, ns));
 
     // AWS's regional ECS and STS endpoints (and FIPS variants), the global STS endpoint, and interface VPC endpoints
     // of ECS or STS in the region. Other PrivateLink services (a tenant's own endpoint service) do not match.
@@ -154,45 +159,77 @@ internal sealed partial class ProviderPolicy
                 && VpcEndpointPrefix().IsMatch(host[..^$".{region}.vpce.{suffix}".Length]));
     }
 
-    private static Func<string, bool> RolePattern(string pattern)
-    {
-        if (pattern == "*")
-        {
-            return _ => true;
-        }
-
-        if (AccountId().IsMatch(pattern))
-        {
-            return arn => arn.Split(':') is { Length: >= 6 } parts && parts[2] == "iam" && parts[4] == pattern
-                && parts[5].StartsWith("role/", StringComparison.Ordinal);
-        }
-
-        if (!pattern.StartsWith("arn:", StringComparison.Ordinal) || pattern.Split(':').Length < 6)
-        {
-            throw new ArgumentException($"{RoleArnsFlag}: \"{pattern}\" is neither an ARN pattern, a 12-digit account ID nor *");
-        }
-
-        var regex = new Regex("^" + Regex.Escape(pattern).Replace(@"\*", ".*", StringComparison.Ordinal)
-            .Replace(@"\?", ".", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
-        return regex.IsMatch;
-    }
-
     private static IEnumerable<string> Split(string? value) =>
         (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static ProviderCredentialsException RoleRefused(string field, string arn) =>
+    private static ProviderCredentialsException RoleRefused(string field, string arn, string ns) =>
         new(ProviderCredentialsReasons.RoleNotAllowed,
-            $"{field}: role {arn} may not be assumed with the operator's own identity; an admin allows it (or its " +
-            $"account) with the operator's {RoleArnsFlag} flag");
-
-    [GeneratedRegex("^[0-9]{12}$")]
-    private static partial Regex AccountId();
+            $"{field}: role {arn} may not be assumed with the operator's own identity for namespace {ns}; an admin " +
+            $"allows it (or its account) for this namespace with an entry {ns}=<role ARN pattern> (or an unscoped " +
+            $"pattern) in the operator's {RoleArnsFlag} flag");
 
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]
     private static partial Regex AwsRegion();
 
     [GeneratedRegex("^vpce-[a-z0-9-]+\\.(ecs|sts)$")]
     private static partial Regex VpcEndpointPrefix();
+
+    /// <summary>
+    /// One --allowed-role-arns entry: <c>[namespace=]pattern</c> (see <see cref="FromFlags"/>). The account forms match
+    /// only IAM role ARNs (<c>arn:partition:iam::account:role/…</c>) of their partition, so a bare account ID never
+    /// matches the same digits in <c>aws-cn</c> or <c>aws-us-gov</c> (different accounts). In an ARN glob,
+    /// <c>{namespace}</c> matches the provider's namespace literally.
+    /// </summary>
+    private sealed partial record RoleRule(string? Namespace, Func<string, string, bool> Matches)
+    {
+        public bool Allows(string arn, string ns) => (Namespace is null || Namespace == ns) && Matches(arn, ns);
+
+        public static RoleRule Parse(string entry)
+        {
+            var scoped = Scoped().Match(entry);
+            var ns = scoped.Success && scoped.Groups["ns"].Value != "*" ? scoped.Groups["ns"].Value : null;
+            var pattern = scoped.Success ? scoped.Groups["pattern"].Value : entry;
+            return new RoleRule(ns, Pattern(pattern, entry));
+        }
+
+        private static Func<string, string, bool> Pattern(string pattern, string entry)
+        {
+            if (pattern == "*")
+            {
+                return (_, _) => true;
+            }
+
+            if (Account().Match(pattern) is { Success: true } account)
+            {
+                var partition = account.Groups["partition"].Success ? account.Groups["partition"].Value : "aws";
+                var id = account.Groups["id"].Value;
+                return (arn, _) => arn.Split(':') is { Length: >= 6 } parts && parts[0] == "arn" && parts[1] == partition
+                    && parts[2] == "iam" && parts[3].Length == 0 && parts[4] == id && parts[5].StartsWith("role/", StringComparison.Ordinal);
+            }
+
+            if (!pattern.StartsWith("arn:", StringComparison.Ordinal) || pattern.Split(':').Length < 6)
+            {
+                throw new ArgumentException(
+                    $"{RoleArnsFlag}: \"{entry}\" is not [namespace=]pattern with a pattern that is an ARN, a 12-digit account ID, partition:account or *");
+            }
+
+            var glob = Regex.Escape(pattern).Replace(@"\*", ".*", StringComparison.Ordinal).Replace(@"\?", ".", StringComparison.Ordinal);
+            const string Placeholder = @"\{namespace}";
+            if (!glob.Contains(Placeholder, StringComparison.Ordinal))
+            {
+                var regex = new Regex("^" + glob + "$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+                return (arn, _) => regex.IsMatch(arn);
+            }
+            return (arn, ns) => Regex.IsMatch(arn, "^" + glob.Replace(Placeholder, Regex.Escape(ns), StringComparison.Ordinal) + "$",
+                RegexOptions.CultureInvariant | RegexOptions.Singleline);
+        }
+
+        [GeneratedRegex("^(?<ns>[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?|\\*)=(?<pattern>.+)$")]
+        private static partial Regex Scoped();
+
+        [GeneratedRegex("^((?<partition>aws(-[a-z]+)*):)?(?<id>[0-9]{12})$")]
+        private static partial Regex Account();
+    }
 
     /// <summary>One --allowed-endpoints entry: a host (or <c>*.</c> suffix, or <c>*</c>) and an optional port.</summary>
     private sealed partial record EndpointPattern(string? Host, bool Wildcard, int? Port)

@@ -40,6 +40,11 @@ internal static class StsErrors
         }
 
         var where = string.IsNullOrEmpty(endpoint) ? "the regional STS endpoint" : $"STS endpoint {Redact(endpoint)}";
+        if (Http.AwsHttpRefusedException.Find(e) is { } refused)
+        {
+            return new ProviderCredentialsException(ProviderCredentialsReasons.Of(refused.Kind), $"{operation} at {where}: {refused.Message}", e);
+        }
+
         if (e is AmazonServiceException ase && !string.IsNullOrEmpty(ase.ErrorCode))
         {
             if (InvalidCredentialCodes.Contains(ase.ErrorCode))

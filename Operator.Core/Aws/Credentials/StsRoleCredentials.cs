@@ -11,7 +11,8 @@ namespace Operator.Core.Aws.Credentials;
 /// <see cref="StsClientOptions.PreemptExpiryTime"/> remain a use triggers a background renewal (the old credentials
 /// stay in use until it completes). Time comes from the injected clock. Failures surface from credential resolution
 /// (i.e. from the AWS call being signed) as <see cref="ProviderCredentialsException"/> when they are credentials
-/// problems (a renewal that runs out of <see cref="StsClientOptions.CallTimeout"/> is
+/// problems (credentials STS answered with that are outside <see cref="CredentialFormat"/> are one, and are never
+/// used) (a renewal that runs out of <see cref="StsClientOptions.CallTimeout"/> is
 /// <see cref="ProviderCredentialsReasons.EndpointUnreachable"/>), and as the SDK's exception otherwise.
 /// </summary>
 internal abstract class StsRoleCredentials : RefreshingAWSCredentials
@@ -61,7 +62,7 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
 
     protected override async Task<CredentialsRefreshState> GenerateNewCredentialsAsync()
     {
-        StsCredentials c;
+        StsCredentials? c;
         // Nothing upstream can cancel a renewal (the SDK's credential resolution takes no token), so the call limit is
         // the only bound on how long a signing caller waits for it.
         using var limit = Options.LimitCall(CancellationToken.None);
@@ -74,7 +75,23 @@ internal abstract class StsRoleCredentials : RefreshingAWSCredentials
             throw mapped;
         }
 
+        // The endpoint's answer is its own text: credentials that could not be sent as they are never are.
+        foreach (var (part, value, name) in new[]
+                 {
+                     (CredentialFormat.Part.AccessKeyId, c?.AccessKeyId, "access key ID"),
+                     (CredentialFormat.Part.SecretAccessKey, c?.SecretAccessKey, "secret access key"),
+                     (CredentialFormat.Part.SessionToken, c?.SessionToken, "session token"),
+                 })
+        {
+            if (CredentialFormat.Problem(part, value) is { } problem)
+            {
+                throw new ProviderCredentialsException(ProviderCredentialsReasons.InvalidCredentials,
+                    $"{Operation} for role {RoleArn} answered with credentials that cannot be used: the {name} {problem}");
+            }
+        }
+
         Interlocked.Increment(ref _refreshCount);
+        ArgumentNullException.ThrowIfNull(c); // checked above: an answer without credentials is refused as empty
         var expiration = c.Expiration?.ToUniversalTime() ?? _clock.CorrectedUtcNow + Options.SessionDuration;
         return new CredentialsRefreshState(
             new ImmutableCredentials(c.AccessKeyId, c.SecretAccessKey, c.SessionToken), expiration, _clock);

@@ -14,7 +14,9 @@ namespace Operator.Core.Aws.Ecs;
 /// <c>AWS4Signer</c>). Credentials are resolved with <see cref="AWSCredentials.GetCredentialsAsync"/> on every
 /// request, so refreshing credentials (assume-role, web identity) and rotated secrets take effect at once; a session
 /// token is sent as <c>X-Amz-Security-Token</c>. One attempt per call: retries, timeouts and rate limits are the
-/// job of the resilience decorator. Error responses become <see cref="EcsException"/> subtypes. Thread-safe.
+/// job of the resilience decorator. Error responses become <see cref="EcsException"/> subtypes. The body is read as a
+/// stream after the headers: bounds on it (and on redirects and headers) are the given HttpClient's, which for the
+/// operator is its provider's <see cref="Http.AwsHttpPool"/>. Thread-safe.
 /// </summary>
 internal sealed class EcsClient : IEcsClient
 {
@@ -89,19 +91,28 @@ internal sealed class EcsClient : IEcsClient
         ArgumentNullException.ThrowIfNull(request);
         var body = JsonSerializer.SerializeToUtf8Bytes(request, EcsJson.TypeInfo<TRequest>());
         using var message = await CreateSignedRequestAsync(operation, body, cancellationToken).ConfigureAwait(false);
-        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        // Headers first, then the body as a stream: the client's pool caps what it yields (AwsHttpGuard), so an answer
+        // of any size costs at most that cap here.
+        using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         var requestId = Header(response, "x-amzn-RequestId") ?? Header(response, "x-amz-request-id");
+        using var content = new MemoryStream();
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            await stream.CopyToAsync(content, cancellationToken).ConfigureAwait(false);
+        }
         if (!response.IsSuccessStatusCode)
         {
-            throw EcsErrorMapper.Map(response.StatusCode, text, Header(response, "X-Amzn-ErrorType"), requestId);
+            throw EcsErrorMapper.Map(response.StatusCode, System.Text.Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length),
+                Header(response, "X-Amzn-ErrorType"), requestId);
         }
 
         TResponse? result;
         try
         {
-            result = string.IsNullOrWhiteSpace(text) ? JsonSerializer.Deserialize("{}", EcsJson.TypeInfo<TResponse>())
-                : JsonSerializer.Deserialize(text, EcsJson.TypeInfo<TResponse>());
+            var json = content.GetBuffer().AsMemory(0, (int)content.Length);
+            result = json.Span.Trim(" \t\r\n"u8).IsEmpty ? JsonSerializer.Deserialize("{}"u8, EcsJson.TypeInfo<TResponse>())
+                : JsonSerializer.Deserialize(json.Span, EcsJson.TypeInfo<TResponse>());
         }
         catch (JsonException e)
         {

@@ -14,6 +14,9 @@ internal static class AwsCallOutcome
     public const string Timeout = "timeout";
     public const string Canceled = "canceled";
 
+    /// <summary>The HTTP layer refused the request or its answer (a header with CR/LF, a redirect, a body over the cap).</summary>
+    public const string Refused = "refused";
+
     public static string Of(Exception? error) => error switch
     {
         null => Success,
@@ -24,6 +27,7 @@ internal static class AwsCallOutcome
         HttpRequestException => TransportError,
         TimeoutRejectedException => Timeout,
         OperationCanceledException => Canceled,
+        Http.AwsHttpRefusedException => Refused,
         _ => TransportError,
     };
 }

@@ -52,11 +52,68 @@ public sealed class ProviderPolicyTests
     {
         var policy = ProviderPolicy.FromFlags(null, "111122223333, arn:aws:iam::123456789012:role/tenants/*", null, null);
 
-        policy.RoleAllowed("arn:aws:iam::111122223333:role/anything").Should().BeTrue();
-        policy.RoleAllowed("arn:aws:iam::123456789012:role/tenants/team-a").Should().BeTrue();
-        policy.RoleAllowed("arn:aws:iam::123456789012:role/admin").Should().BeFalse();
-        policy.RoleAllowed("arn:aws:iam::999999999999:role/tenants/x").Should().BeFalse();
-        Secure.RoleAllowed("arn:aws:iam::123456789012:role/tenants/team-a").Should().BeFalse();
+        policy.RoleAllowed("arn:aws:iam::111122223333:role/anything", "team-a").Should().BeTrue();
+        policy.RoleAllowed("arn:aws:iam::123456789012:role/tenants/team-a", "team-a").Should().BeTrue();
+        policy.RoleAllowed("arn:aws:iam::123456789012:role/admin", "team-a").Should().BeFalse();
+        policy.RoleAllowed("arn:aws:iam::999999999999:role/tenants/x", "team-a").Should().BeFalse();
+        Secure.RoleAllowed("arn:aws:iam::123456789012:role/tenants/team-a", "team-a").Should().BeFalse();
+    }
+
+    [TestCase("arn:aws:iam::123456789012:role/team-a-deployer", "team-a", true)]
+    [TestCase("arn:aws:iam::123456789012:role/team-a-deployer", "team-b", false)]
+    [TestCase("arn:aws:iam::123456789012:role/shared", "team-b", true)]
+    [TestCase("arn:aws:iam::123456789012:role/shared", "team-c", true)]
+    [TestCase("arn:aws:iam::123456789012:role/infra-operator/team-c/deployer", "team-c", true)]
+    [TestCase("arn:aws:iam::123456789012:role/infra-operator/team-c/deployer", "team", false)]
+    [TestCase("arn:aws:iam::123456789012:role/infra-operator/team/deployer", "team-c", false)]
+    [TestCase("arn:aws:iam::210987654321:role/anything", "ops", true)]
+    [TestCase("arn:aws:iam::210987654321:role/anything", "team-a", false)]
+    public void Role_entries_can_be_scoped_to_a_namespace_or_name_it(string arn, string ns, bool allowed)
+    {
+        var policy = ProviderPolicy.FromFlags(null,
+            "team-a=arn:aws:iam::123456789012:role/team-a-*, arn:aws:iam::123456789012:role/shared, " +
+            "arn:aws:iam::123456789012:role/infra-operator/{namespace}/*, ops=210987654321", null, null);
+
+        policy.RoleAllowed(arn, ns).Should().Be(allowed);
+    }
+
+    [TestCase("123456789012", "arn:aws:iam::123456789012:role/r", true)]
+    [TestCase("123456789012", "arn:aws-cn:iam::123456789012:role/r", false)]
+    [TestCase("123456789012", "arn:aws-us-gov:iam::123456789012:role/r", false)]
+    [TestCase("aws-cn:123456789012", "arn:aws-cn:iam::123456789012:role/r", true)]
+    [TestCase("aws-cn:123456789012", "arn:aws:iam::123456789012:role/r", false)]
+    [TestCase("aws-us-gov:123456789012", "arn:aws-us-gov:iam::123456789012:role/r", true)]
+    [TestCase("123456789012", "arn:aws:iam::123456789012:user/r", false)]
+    [TestCase("123456789012", "arn:aws:sts::123456789012:role/r", false)]
+    [TestCase("123456789012", "arn:aws:iam:us-east-1:123456789012:role/r", false)]
+    public void The_account_form_is_partition_aware_and_names_roles_only(string entry, string arn, bool allowed) =>
+        ProviderPolicy.FromFlags(null, entry, null, null).RoleAllowed(arn, "team-a").Should().Be(allowed);
+
+    [TestCase("Team_A=123456789012")]
+    [TestCase("team-a=role/admin")]
+    [TestCase("team-a=")]
+    [TestCase("=123456789012")]
+    [TestCase("cn:123456789012")]
+    public void Malformed_role_entries_stop_the_operator_at_startup(string entry)
+    {
+        var act = () => ProviderPolicy.FromFlags(null, entry, null, null);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*--allowed-role-arns*");
+    }
+
+    [Test]
+    public void A_refused_role_names_the_namespace_and_the_scoped_entry_an_admin_would_add()
+    {
+        var policy = ProviderPolicy.FromFlags(null, "team-a=arn:aws:iam::123456789012:role/team-a-*", null, null);
+
+        var act = () => policy.Check("team-b", new Operator.Core.Api.V1Alpha1.AWSProviderSpec
+        {
+            Region = "us-east-1", RoleARN = "arn:aws:iam::123456789012:role/team-a-deployer",
+        });
+
+        var e = act.Should().Throw<ProviderCredentialsException>().Which;
+        e.Reason.Should().Be(ProviderCredentialsReasons.RoleNotAllowed);
+        e.Message.Should().Contain("namespace team-b").And.Contain("team-b=").And.Contain("--allowed-role-arns");
     }
 
     [TestCase("http://host/path", null, null)]

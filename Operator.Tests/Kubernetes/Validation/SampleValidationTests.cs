@@ -133,8 +133,8 @@ public class SampleValidationTests
     [Test]
     public void Every_rule_of_both_crds_is_compiled()
     {
-        ValidatorFor("ECSCluster").Rules.Should().HaveCount(8);
-        ValidatorFor("AWSProvider").Rules.Should().HaveCount(7);
+        ValidatorFor("ECSCluster").Rules.Should().HaveCount(14);
+        ValidatorFor("AWSProvider").Rules.Should().HaveCount(8);
     }
 
     [Test]

@@ -1,41 +1,41 @@
 using System.Diagnostics;
 using System.Net;
 using Amazon.Runtime;
+using Operator.Core.Aws.Http;
 using Operator.Core.Aws.Resilience;
 
 namespace Operator.Core.Aws.Credentials;
 
 /// <summary>
-/// The STS client's HTTP clients, counting every HTTP attempt (the SDK's own retries included) in
-/// <c>aws_api_requests_total{service="sts"}</c>, <c>aws_api_request_duration_seconds</c> and
-/// <c>aws_api_throttles_total</c>, as the ECS calls are counted. Connect and request time-outs are taken from the
-/// client config exactly as the SDK's default factory applies them; one HttpClient per config and factory, cached by the SDK.
+/// The HTTP clients of the AWS SDK's STS clients: each provider's STS calls go through that provider's own
+/// <see cref="AwsHttpPool"/> (<see cref="Create"/> builds its <see cref="AwsHttpPool.Sts"/> client; <see cref="For"/>
+/// hands it to the SDK), never through a connection the SDK shares between clients. Every HTTP attempt (the SDK's own
+/// retries included) is counted in <c>aws_api_requests_total{service="sts"}</c>, <c>aws_api_request_duration_seconds</c>
+/// and <c>aws_api_throttles_total</c>, as the ECS calls are.
 /// </summary>
-internal sealed class StsTelemetryHttpClientFactory(AwsApiTelemetry telemetry) : HttpClientFactory
+internal static class StsHttpClients
 {
-    // The SDK's client cache is process-wide: key it by this factory too, so another host's telemetry is never reused.
-    private readonly string _id = Guid.NewGuid().ToString("N");
-
-    public override HttpClient CreateHttpClient(IClientConfig clientConfig)
-    {
-        var sockets = new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.All };
-        if (clientConfig.ConnectTimeout is { } connect)
+    /// <summary>A pool's STS client on its guarded handler: one attempt at most <paramref name="attemptTimeout"/>.</summary>
+    public static HttpClient Create(HttpMessageHandler guarded, AwsApiTelemetry? telemetry, TimeSpan attemptTimeout) =>
+        new(telemetry is null ? guarded : new CountingHandler(telemetry) { InnerHandler = guarded }, disposeHandler: false)
         {
-            sockets.ConnectTimeout = connect;
-        }
-        return new HttpClient(new CountingHandler(telemetry) { InnerHandler = sockets })
-        {
-            Timeout = clientConfig.Timeout ?? TimeSpan.FromSeconds(100),
+            Timeout = attemptTimeout,
         };
+
+    /// <summary>What an STS client's config takes as its <see cref="ClientConfig.HttpClientFactory"/>: the pool's client,
+    /// neither cached process-wide nor disposed by the SDK (the pool owns it).</summary>
+    public static HttpClientFactory For(AwsHttpPool pool) => new PoolClientFactory(pool.Sts);
+
+    private sealed class PoolClientFactory(HttpClient client) : HttpClientFactory
+    {
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => client;
+
+        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
+
+        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
     }
 
-    public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => true;
-
-    public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
-
-    public override string GetConfigUniqueString(IClientConfig clientConfig) =>
-        $"sts-telemetry:{_id}:{clientConfig.ConnectTimeout}:{clientConfig.Timeout}";
-
+    // Not disposed with its client (disposeHandler: false): the pool disposes the guarded handler below it.
     private sealed class CountingHandler(AwsApiTelemetry telemetry) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -56,7 +56,7 @@ internal sealed class StsTelemetryHttpClientFactory(AwsApiTelemetry telemetry) :
             {
                 var outcome = e is OperationCanceledException
                     ? cancellationToken.IsCancellationRequested ? AwsCallOutcome.Canceled : AwsCallOutcome.Timeout
-                    : AwsCallOutcome.TransportError;
+                    : AwsCallOutcome.Of(e);
                 telemetry.RecordAttempt("sts", operation, outcome, Stopwatch.GetElapsedTime(started));
                 throw;
             }
@@ -81,6 +81,7 @@ internal sealed class StsTelemetryHttpClientFactory(AwsApiTelemetry telemetry) :
             return request.Headers.TryGetValues("X-Amz-Target", out var target) ? target.First().Split('.').Last() : "unknown";
         }
 
+        // The error body is read through the pool's cap (AwsHttpGuard sits below this handler).
         private static async Task<bool> IsThrottleAsync(HttpResponseMessage response, CancellationToken ct)
         {
             if (response.StatusCode == HttpStatusCode.TooManyRequests)

@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Aws.Credentials;
+using Operator.Core.Clusters;
+using Operator.Core.Providers;
+using Operator.Tests.Support;
+
+namespace Operator.Tests.EndToEnd;
+
+/// <summary>
+/// The AWSProvider controller under hostile or failing endpoints: providers whose STS never answers hold at most
+/// their namespace's or endpoint's share of the workers, so another tenant's provider is checked as usual; a failing
+/// endpoint is re-checked on a short back-off, so the provider and its clusters recover soon after it comes back; a
+/// refusal by the admin's policy is logged and recorded once, however often the provider is re-checked. Nothing
+/// asserts on wall-clock time: bounds are shown by counts (requests open, reconciles, log lines).
+/// </summary>
+[TestFixture]
+public sealed class ProviderChecksTests
+{
+    private const int Workers = 4;
+
+    [TestCase(1, 8)]
+    [TestCase(8, 1)]
+    public async Task Providers_whose_STS_never_answers_leave_another_tenants_provider_its_normal_reconciles(int namespaces, int endpoints)
+    {
+        var hung = new List<FakeAwsEndpoint>();
+        for (var i = 0; i < endpoints; i++)
+        {
+            var endpoint = await FakeAwsEndpoint.StartAsync();
+            endpoint.Sts = FakeAwsEndpoint.Reply.Hang;
+            hung.Add(endpoint);
+        }
+        // Hung checks stay hung for the whole test: only the bulkhead can leave a worker free. The bed goes first, so
+        // the hung calls are cancelled before their endpoints stop.
+        var bed = await OperatorTestBed.StartAsync(settings: new()
+        {
+            ["Workers"] = Workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["AwsAttemptTimeout"] = "00:03:00", ["AwsCallTimeout"] = "00:05:00",
+        });
+        using var reconciles = new ReconcileLog($"victim-{namespaces}", AWSProvider.KindName);
+        try
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                var ns = $"hostile-{i % namespaces}";
+                await bed.Kube.EnsureNamespaceAsync(ns);
+                await bed.CreateStaticProviderAsync(ns, $"hung-{i}", spec: s => s["endpoint"] = hung[i % endpoints].Endpoint.ToString());
+            }
+            var share = ProviderBulkhead.DefaultCapacity(Workers);
+            await Eventually.UntilAsync(() => Task.FromResult(hung.Sum(h => h.StsOpen) >= share), $"{share} hung checks running");
+
+            await bed.Kube.EnsureNamespaceAsync("victim");
+            await bed.CreateStaticProviderAsync("victim", $"victim-{namespaces}");
+            await bed.WaitProviderReadyAsync("victim", $"victim-{namespaces}");
+
+            reconciles.Keys().Should().Equal([$"victim/victim-{namespaces}"], "one check, as without hung providers");
+            hung.Sum(h => h.StsOpen).Should().Be(share, "the hung checks still hold their slots, and no more than them");
+            hung.Max(h => h.StsMaxOpen).Should().BeLessThanOrEqualTo(share);
+        }
+        finally
+        {
+            await bed.DisposeAsync();
+            foreach (var endpoint in hung)
+            {
+                await endpoint.DisposeAsync();
+            }
+        }
+    }
+
+    [Test]
+    public async Task A_failing_endpoint_is_rechecked_on_a_short_back_off_and_the_provider_and_its_clusters_recover_with_it()
+    {
+        await using var bed = await OperatorTestBed.StartAsync();
+        using var checks = new ReconcileLog("outage-p", AWSProvider.KindName);
+        await bed.CreateStaticProviderAsync("default", "outage-p");
+        await bed.WaitProviderReadyAsync("default", "outage-p");
+        await bed.Kube.CreateClusterAsync("default", "outage-c", provider: "outage-p");
+        await bed.WaitReadyAsync("default", "outage-c");
+
+        bed.Aws.Faults.RefuseConnections = true;
+        var since = DateTime.UtcNow;
+        // A rotation of the Secret makes the provider check its credentials now, during the outage.
+        await bed.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"metadata":{"labels":{"rotated":"1"}}}""", V1Patch.PatchType.MergePatch),
+            "outage-p-credentials", "default");
+        await Eventually.UntilAsync(async () => (await bed.GetProviderAsync("default", "outage-p"))?.Status?.Conditions?
+            .Any(c => c is { Type: "Ready", Status: "False", Reason: ProviderCredentialsReasons.EndpointUnreachable }) == true, "EndpointUnreachable");
+        // The endpoint stays down until the provider was checked four more times: on the old one-minute timer that
+        // would take four minutes, on the back-off (1, 2, 4, 8 s) about fifteen seconds.
+        await Eventually.UntilAsync(() => Task.FromResult(checks.Since(since).Count >= 5), "five checks during the outage", TimeSpan.FromSeconds(90));
+        bed.Aws.Faults.RefuseConnections = false;
+
+        await bed.WaitProviderReadyAsync("default", "outage-p");
+        await bed.WaitReadyAsync("default", "outage-c");
+        bed.Logs.Lines.Count(l => l.Contains("AWSProvider authentication failed: EndpointUnreachable", StringComparison.Ordinal) && l.StartsWith("Warning", StringComparison.Ordinal))
+            .Should().BeLessThan(checks.Since(since).Count - 1, "a failure repeated with the same message is logged once, not at every check");
+    }
+
+    [Test]
+    public async Task A_policy_refusal_is_logged_and_recorded_once_however_often_the_provider_is_checked()
+    {
+        await using var bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(1), settings: new() { ["AllowedEndpoints"] = "" });
+        using var checks = new ReconcileLog("refused-p", AWSProvider.KindName);
+        await bed.CreateStaticProviderAsync("default", "refused-p", spec: s => s["endpoint"] = "http://203.0.113.7:4566/");
+
+        await Eventually.UntilAsync(() => Task.FromResult(checks.Keys().Count >= 4), "the provider re-checked by several resyncs");
+
+        var warnings = bed.Logs.Lines.Where(l => l.Contains("AWSProvider authentication failed: EndpointNotAllowed", StringComparison.Ordinal)
+            && l.StartsWith("Warning", StringComparison.Ordinal)).ToList();
+        warnings.Should().ContainSingle("a refusal is logged once per change of the provider, not at every check");
+        var events = await EventsAsync(bed, "refused-p");
+        events.Should().ContainSingle(e => e.Reason == ProviderCredentialsReasons.EndpointNotAllowed).Which.Count.Should().Be(1);
+
+        // A change of the provider is a new refusal: logged again.
+        await bed.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch(new JsonObject { ["spec"] = new JsonObject { ["endpoint"] = "http://203.0.113.8:4566/" } }.ToJsonString(), V1Patch.PatchType.MergePatch),
+            ApiGroup.Group, ApiGroup.Version, "default", AWSProvider.PluralName, "refused-p");
+        await Eventually.UntilAsync(() => Task.FromResult(bed.Logs.Lines.Count(l => l.Contains("203.0.113.8", StringComparison.Ordinal)
+            && l.StartsWith("Warning", StringComparison.Ordinal)) == 1), "the new refusal logged");
+    }
+
+    private static async Task<IList<Corev1Event>> EventsAsync(OperatorTestBed bed, string name)
+    {
+        IList<Corev1Event> events = [];
+        await Eventually.UntilAsync(async () => (events = (await bed.Client.CoreV1.ListNamespacedEventAsync("default",
+            fieldSelector: $"involvedObject.name={name}")).Items).Count > 0, $"events of {name}");
+        return events;
+    }
+}
