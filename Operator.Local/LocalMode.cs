@@ -54,7 +54,7 @@ internal static class LocalMode
 
         await using var stack = await InProcessStack.StartAsync(new InProcessStackOptions
         {
-            Kube = new KubeApiEmulatorOptions { Port = apiPort, KubeconfigPath = kubeconfig },
+            Kube = new KubeApiEmulatorOptions { Port = apiPort, KubeconfigPath = kubeconfig, AdminToken = saved?.AdminToken },
             Aws = new AwsEmulatorOptions { ProvisioningDuration = provisioning, Port = saved?.AwsPort ?? 0 },
             CrdYaml = InProcessStack.EmbeddedCrds(),
             Namespaces = ["development", "production", "infra-operator-system"],

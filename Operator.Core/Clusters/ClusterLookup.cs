@@ -234,13 +234,15 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
                 var source = batch?.Entries.FirstOrDefault(e => e.Upcoming is not null);
                 upcoming = source?.Upcoming;
                 keepFound = source?.KeepFound == true;
-                // Names read ahead recently, or asked for by their own lookup within the TTL, are not read ahead: the
-                // room goes to names not covered yet.
+                // Names read ahead recently are not read ahead again: the room goes to names not covered yet. For a
+                // create's read-ahead neither are names asked for by their own lookup within the TTL (a "not found"
+                // read after that lookup could be about the cluster its caller is creating); objects being deleted
+                // are not being created, so a deletion's read-ahead takes them whenever they were last asked for.
                 var now = time.GetUtcNow();
                 var half = now + options.PrefetchTtl / 2;
-                fresh = loader.Prefetched.Where(kv => kv.Value > half).Select(kv => kv.Key)
-                    .Concat(loader.PrefetchedFound.Where(kv => kv.Value.Until > half).Select(kv => kv.Key))
-                    .Concat(loader.Asked.Where(kv => kv.Value > now - options.PrefetchTtl).Select(kv => kv.Key))
+                var covered = loader.Prefetched.Where(kv => kv.Value > half).Select(kv => kv.Key)
+                    .Concat(loader.PrefetchedFound.Where(kv => kv.Value.Until > half).Select(kv => kv.Key));
+                fresh = (keepFound ? covered : covered.Concat(loader.Asked.Where(kv => kv.Value > now - options.PrefetchTtl).Select(kv => kv.Key)))
                     .ToHashSet(StringComparer.Ordinal);
                 sentAt = now;
                 if (batch is null)

@@ -31,7 +31,9 @@ namespace Operator.Core.Clusters;
 /// failure ends in a condition (<c>Synced=False</c>, and <c>Ready=False</c> while no cluster is known) and a Warning
 /// Event with a sanitised message (<see cref="ReconcileFailure"/>), then the key backs off; but a 409 Conflict on one
 /// of our writes (the cache was older than the object, see <see cref="ApiErrors.IsConflict"/>) is only retried, with
-/// back-off and no condition or Event, since the next pass reads the newer object.
+/// back-off and no condition or Event, since the next pass reads the newer object; and a failure of the API server
+/// itself (unreachable, 429, 5xx, 401/403 while it starts) is only retried until it has lasted
+/// <see cref="ApiServerHiccups.Grace"/>.
 /// </summary>
 internal sealed class ClusterReconciler(
     ObjectStore<ECSCluster> clusters,
@@ -46,6 +48,7 @@ internal sealed class ClusterReconciler(
     IClusterLookup lookup,
     ProviderWaitList waiting,
     TimeProvider time,
+    ApiServerHiccups hiccups,
     ILogger<ClusterReconciler> logger) : IReconciler, IReconcileAdmission
 {
     /// <summary>
@@ -289,6 +292,11 @@ internal sealed class ClusterReconciler(
     private async Task<Exception> ReportFailureAsync(Pass pass, Exception e, CancellationToken ct)
     {
         var failure = ReconcileFailure.Of(e);
+        if (!hiccups.ShouldReport(ObjectKey.Of(pass.Obj), e))
+        {
+            // The API server restarting or overloaded: retried with back-off, shown only if it lasts (ApiServerHiccups).
+            return failure.ToException(e);
+        }
         pass.Set(ClusterConditions.Synced, false, failure.Reason, failure.Message);
         if (pass.Status.ClusterARN is null)
         {
@@ -429,7 +437,7 @@ internal sealed class ClusterReconciler(
             + $"The owner of AWSProvider {ProviderResolver.ProviderKey(obj)} can delete it (it carries the tag {Ownership.TagKey}={Ownership.Owner(obj)})";
         await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.NotDeleted, message, ct).ConfigureAwait(false);
         logger.LogWarning("{Message}", message);
-        await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
+        await FinishDeletionAsync(pass, $"ECS cluster {obj.Spec.ClusterName} was left in place", ecsStatus: null, ct).ConfigureAwait(false);
         return ReconcileResult.Done;
     }
 
@@ -507,7 +515,7 @@ internal sealed class ClusterReconciler(
             // Never created nor adopted (no ARN recorded): nothing of ours can exist in ECS, so no AWS call and no provider.
             await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Deleted, $"ECS cluster {name} was never created by this object; nothing to delete", ct)
                 .ConfigureAwait(false);
-            await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
+            await FinishDeletionAsync(pass, $"ECS cluster {name} was never created by this object", ecsStatus: null, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
         // A provider whose Secret was deleted can still delete (or release) with its last working credentials.
@@ -527,7 +535,7 @@ internal sealed class ClusterReconciler(
                 ? $"Kept ECS cluster {name} (deletionPolicy: Retain)"
                 : $"Kept ECS cluster {name} (deletionPolicy: Retain); its ownership tag could not be removed, but another ECSCluster "
                     + "can still adopt it with spec.adoptExisting: true once this object is gone", ct).ConfigureAwait(false);
-            await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
+            await FinishDeletionAsync(pass, $"ECS cluster {name} is kept (deletionPolicy: Retain)", ecsStatus: null, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
         if (resolution.Reason == ClusterConditions.Reasons.ProviderNotAllowed)
@@ -574,14 +582,14 @@ internal sealed class ClusterReconciler(
         if (observed is null)
         {
             await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Deleted, $"ECS cluster {name} is gone", ct).ConfigureAwait(false);
-            await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
+            await FinishDeletionAsync(pass, $"ECS cluster {name} is gone", Ecs.ClusterStatus.Inactive, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
         if (Ownership.Check(obj, observed) != OwnershipState.Ours)
         {
             await events.RecordAsync(obj, EventSeverity.Warning, ClusterConditions.EventReasons.NotDeleted,
                 $"Left ECS cluster {name} in place: it was neither created nor adopted by this object", ct).ConfigureAwait(false);
-            await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
+            await FinishDeletionAsync(pass, $"ECS cluster {name} was left in place: it is not this object's", ecsStatus: null, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
         try
@@ -591,7 +599,7 @@ internal sealed class ClusterReconciler(
             if (deleted.Cluster is { Status: Ecs.ClusterStatus.Inactive } or null)
             {
                 await events.RecordAsync(obj, EventSeverity.Normal, ClusterConditions.EventReasons.Deleted, $"Deleted ECS cluster {name}", ct).ConfigureAwait(false);
-                await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
+                await FinishDeletionAsync(pass, $"ECS cluster {name} is deleted", Ecs.ClusterStatus.Inactive, ct).ConfigureAwait(false);
                 return ReconcileResult.Done;
             }
             ClusterStatusMapper.Apply(pass.Status, deleted.Cluster, pass.Now, observedState: false);
@@ -603,7 +611,7 @@ internal sealed class ClusterReconciler(
         }
         catch (ClusterNotFoundException)
         {
-            await patcher.RemoveFinalizerAsync(obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
+            await FinishDeletionAsync(pass, $"ECS cluster {name} is gone", Ecs.ClusterStatus.Inactive, ct).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
         catch (EcsException e) when (e is ClusterContainsServicesException or ClusterContainsTasksException or ClusterContainsContainerInstancesException)
@@ -623,6 +631,28 @@ internal sealed class ClusterReconciler(
                 series: reason).ConfigureAwait(false);
             return ReconcileResult.After(options.BlockedRequeue);
         }
+    }
+
+    /// <summary>
+    /// Ends our part of the deletion: removes our finalizer. When another finalizer still holds the object, its status
+    /// first says it is going (Ready and Synced False with <c>Deleting</c>, <paramref name="ecsStatus"/> when ECS's
+    /// cluster is gone, and the generation the API server set with deletionTimestamp), so the object never shows Ready
+    /// and ACTIVE for a cluster that is gone. Without another finalizer the object goes at once: no status write.
+    /// </summary>
+    private async Task FinishDeletionAsync(Pass pass, string message, string? ecsStatus, CancellationToken ct)
+    {
+        if (pass.Obj.Metadata.Finalizers?.Any(f => f != ApiGroup.Finalizer) == true)
+        {
+            pass.Remove(ClusterConditions.DeletionBlocked);
+            pass.Set(ClusterConditions.Ready, false, ClusterConditions.Reasons.Deleting, $"{message}; the object waits for its other finalizers");
+            pass.Set(ClusterConditions.Synced, false, ClusterConditions.Reasons.Deleting, message);
+            if (ecsStatus is not null)
+            {
+                pass.Status.Status = ecsStatus;
+            }
+            await WriteStatusAsync(pass, ct).ConfigureAwait(false);
+        }
+        await patcher.RemoveFinalizerAsync(pass.Obj, ApiGroup.Finalizer, ct).ConfigureAwait(false);
     }
 
     /// <summary>

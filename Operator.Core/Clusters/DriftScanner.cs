@@ -220,8 +220,21 @@ internal sealed class DriftScanner(
         {
             return $"{diff.Describe()} differ";
         }
+        if (Conditions.Find(obj.Status?.Conditions, ClusterConditions.Synced) is { Status: not Conditions.True, Reason: var reason }
+            && !WaitsForAPerson.Contains(reason ?? ""))
+        {
+            // A failure that has healed (a transient error, a permission granted since): only a pass clears its condition.
+            return $"Synced is {reason} although the cluster matches the spec";
+        }
         return obj.Status?.Ready != (observed.Status == Ecs.ClusterStatus.Active) ? $"readiness changed ({observed.Status})" : null;
     }
+
+    /// <summary>Synced reasons that no reconcile changes until someone edits something: not worth a pass each scan.</summary>
+    private static readonly HashSet<string> WaitsForAPerson =
+    [
+        ClusterConditions.Reasons.InvalidSpec, ClusterConditions.Reasons.AdoptionRequired, ClusterConditions.Reasons.OwnedByAnotherObject,
+        ClusterConditions.Reasons.ProviderChangeRefused,
+    ];
 
     private async Task<int> ScanBatchAsync(
         IEcsClient ecs, AWSProvider provider, IGrouping<string, ECSCluster>[] batch, HashSet<string> drifted, CancellationToken ct)

@@ -8,7 +8,8 @@ namespace Operator.Core.Clusters;
 /// waiting key; parked, a key costs one deferral per wait, which is not a reconcile when the controller's admission
 /// check parked it, see <see cref="ClusterReconciler.Admit"/>). Guarantees:
 /// <list type="bullet">
-/// <item>No lost wake-up: a key parked while a slot is free, or when a slot is given back, is woken (re-queued through
+/// <item>No lost wake-up: a key parked while a slot is free, or when a slot of the provider it was last parked for is
+/// given back, is woken (re-queued through
 /// the action given to <see cref="WakeWith(Action{string, int})"/>) at once, with the priority it was parked with; keys
 /// of one provider are woken one per freed slot, the highest priority first and in the order they parked within one
 /// priority, so a user's change parked behind a background backlog takes the next free slot.</item>
@@ -84,7 +85,8 @@ internal sealed class ProviderWaitList
 
     /// <summary>Parks <paramref name="key"/> until a slot of <paramref name="providerKey"/> is free, to be woken at
     /// <paramref name="priority"/> (the priority of the work that was refused); false when no wake action is wired (the
-    /// caller then requeues on a timer). Parking a key already parked keeps its place unless the priority is higher.</summary>
+    /// caller then requeues on a timer). Parking a key already parked for the same provider keeps its place unless the
+/// priority is higher; parked for another provider (its object's providerRef changed), it moves to this one's.</summary>
     public bool Park(string providerKey, string key, int priority = 0)
     {
         if (Volatile.Read(ref _wake) is null)
@@ -94,7 +96,7 @@ internal sealed class ProviderWaitList
         lock (_gate)
         {
             _woken.Remove(key);
-            if (_parkedKeys.TryGetValue(key, out var existing) && existing.Priority < priority)
+            if (_parkedKeys.TryGetValue(key, out var existing) && (existing.Priority < priority || existing.Provider != providerKey))
             {
                 Unpark(key);
             }

@@ -116,7 +116,17 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         }
     }
 
-    public void OnDelete(T obj) => _queue.Add(ObjectKey.Of(obj));
+    /// <summary>
+    /// An object that had a deletionTimestamp went through the reconciles of its deletion (our finalizer's); its final
+    /// DELETE needs no further pass. One deleted without one (no finalizer of ours) is queued, so nothing is missed.
+    /// </summary>
+    public void OnDelete(T obj)
+    {
+        if (obj.Metadata.DeletionTimestamp is null)
+        {
+            _queue.Add(ObjectKey.Of(obj));
+        }
+    }
 
     private void Add(T obj, int priority)
     {
@@ -325,6 +335,15 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
             _metrics.ReconcileErrors.Add(1, _controllerTag);
             _logger.LogInformation("Reconcile met a newer version of the object than its cache held (409 Conflict); retry {Attempt} with back-off",
                 _queue.NumRequeues(key));
+        }
+        catch (Exception e) when (ApiErrors.IsApiServerHiccup(e.InnerException ?? e))
+        {
+            // The API server restarting or overloaded: not the object's failure (see ApiServerHiccups).
+            _queue.AddRateLimited(key, priority);
+            result = "error";
+            _metrics.ReconcileErrors.Add(1, _controllerTag);
+            _logger.LogWarning("Reconcile met an unavailable API server ({Error}); retry {Attempt} with back-off",
+                ApiErrors.Describe(e.InnerException ?? e), _queue.NumRequeues(key));
         }
         catch (Exception e)
         {

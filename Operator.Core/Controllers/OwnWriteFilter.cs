@@ -8,8 +8,9 @@ namespace Operator.Core.Controllers;
 /// usually comes first), and a write whose echo never comes leaves no state behind. The rule: an update reconciles
 /// when it changes <c>metadata.generation</c> (spec), <c>deletionTimestamp</c>, removes one of the operator's own
 /// annotation keys (a user clearing a recorded ARN on purpose), or changes the finalizers in any way other than adding
-/// only the operator's own finalizers; it also reconciles when the
-/// resourceVersion did not change (a resync, or a relist re-delivering an object). Everything else — status,
+/// only the operator's own finalizers, or removing only them from an object being deleted (that is the end of our
+/// deletion, and another finalizer still holds the object); it also reconciles when the resourceVersion did not change
+/// (a resync re-delivering an object). Everything else — status,
 /// resourceVersion, managedFields — is what our own status and finalizer patches change, and does not reconcile.
 /// Labels and the other annotations are read by no reconciler (nothing in AWS follows them), so editing them costs
 /// no reconcile and no AWS call.
@@ -28,13 +29,14 @@ internal sealed class OwnWriteFilter(IReadOnlyCollection<string> ownFinalizers, 
         || oldMeta.Generation != newMeta.Generation
         || oldMeta.DeletionTimestamp != newMeta.DeletionTimestamp
         || OwnAnnotationRemoved(oldMeta.Annotations, newMeta.Annotations)
-        || !FinalizersSameOrOnlyOursAdded(oldMeta.Finalizers, newMeta.Finalizers);
+        || !FinalizersSameOrOnlyOursChanged(oldMeta.Finalizers, newMeta.Finalizers, deleting: newMeta.DeletionTimestamp is not null);
 
-    private bool FinalizersSameOrOnlyOursAdded(IList<string>? before, IList<string>? after)
+    private bool FinalizersSameOrOnlyOursChanged(IList<string>? before, IList<string>? after, bool deleting)
     {
         var old = before?.ToHashSet(StringComparer.Ordinal) ?? [];
         var now = after?.ToHashSet(StringComparer.Ordinal) ?? [];
-        return old.IsSubsetOf(now) && now.Except(old).All(OwnFinalizers.Contains);
+        return now.Except(old).All(OwnFinalizers.Contains)
+            && (old.IsSubsetOf(now) || (deleting && old.Except(now).All(OwnFinalizers.Contains)));
     }
 
     /// <summary>Removing one of our keys matters (a user may clear it on purpose); setting or changing them is our write.</summary>

@@ -112,6 +112,7 @@ internal sealed class KubeDateTimeConverter : JsonConverter<DateTime>
 [JsonSerializable(typeof(V1Lease))]
 [JsonSerializable(typeof(ListPage<V1Lease>))]
 [JsonSerializable(typeof(V1Status))]
+[JsonSerializable(typeof(Corev1EventList))]
 // FieldsV1 (managedFields) is an object holding a JsonElement: without it, a read object could not be written back.
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class KubeJsonContext : JsonSerializerContext;

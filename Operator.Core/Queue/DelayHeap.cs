@@ -25,6 +25,8 @@ internal sealed class DelayHeap<T>
 
     public int Count => _count;
 
+    public bool Contains(T item) => _positions.ContainsKey(item);
+
     /// <summary>
     /// Adds the item, or moves it earlier if it is already waiting with a later ready time; a waiting item keeps the
     /// higher of its two priorities.

@@ -24,8 +24,9 @@ namespace Operator.Core.Queue;
 /// if the item is already waiting the earlier ready time wins; a delay &lt;= 0 adds at once.</item>
 /// <item><see cref="AddRateLimited"/> = <c>AddAfter(item, limiter.When(item))</c>; <see cref="Forget"/> and
 /// <see cref="NumRequeues"/> pass through to the limiter.</item>
-/// <item><see cref="AddIfIdle"/> adds only an item that is neither waiting nor being processed (delayed items count
-/// as idle), for background sources that must never cause a second pass over a key already in the pipeline.</item>
+/// <item><see cref="AddIfIdle"/> adds only an item that is neither waiting, nor being processed, nor waiting for a
+/// delay (a retry or a timed requeue is already the next pass), for background sources that must never cause a second
+/// pass over a key already in the pipeline.</item>
 /// <item><see cref="ShutDown"/>: adds are ignored from then on, waiting and future <see cref="GetAsync"/> calls return
 /// a lease whose <see cref="WorkItem{T}.IsShutdown"/> is true, and items that are queued or delayed are dropped (this
 /// differs from client-go, whose Get keeps handing out queued items after ShutDown). Leases already held stay valid
@@ -149,8 +150,8 @@ internal sealed class WorkQueue<T> : IDisposable
     }
 
     /// <summary>
-    /// Adds <paramref name="item"/> at <paramref name="priority"/> only if it is neither waiting nor being processed;
-    /// true when it was added. No-op when shutting down.
+    /// Adds <paramref name="item"/> at <paramref name="priority"/> only if it is neither waiting, being processed nor
+    /// waiting for a delay; true when it was added. No-op when shutting down.
     /// </summary>
     public bool AddIfIdle(T item, int priority = DefaultPriority)
     {
@@ -158,7 +159,7 @@ internal sealed class WorkQueue<T> : IDisposable
         bool added = false;
         lock (_lock)
         {
-            if (!_shuttingDown && !_entries.ContainsKey(item))
+            if (!_shuttingDown && !_entries.ContainsKey(item) && !_delayed.Contains(item))
             {
                 added = AddLocked(item, now, priority);
             }

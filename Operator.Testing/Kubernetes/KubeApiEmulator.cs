@@ -65,6 +65,9 @@ public sealed partial class KubeApiEmulator : IAsyncDisposable
 
     public FaultInjector Faults { get; }
 
+    /// <summary>The admin's bearer token (what <see cref="CreateClient()"/> and <see cref="WriteKubeconfig"/> use by default).</summary>
+    public string AdminToken => _tokens.AdminToken;
+
     public RequestLog Requests { get; }
 
     /// <summary>Watches currently streaming (useful to wait until a client is watching before writing).</summary>
@@ -92,7 +95,7 @@ public sealed partial class KubeApiEmulator : IAsyncDisposable
         var stopping = new CancellationTokenSource();
         var log = new RequestLog();
         var faults = new FaultInjector(abort => handler!.DropWatches(abort), () => handler!.Compact());
-        var tokens = new Authorization.TokenAuthenticator();
+        var tokens = new Authorization.TokenAuthenticator(options.AdminToken);
         var lifecycle = new ServerLifecycle();
         handler = new ApiRequestHandler(store, objects, registry, options, faults, log, stopping.Token, tokens, lifecycle);
 

@@ -9,6 +9,10 @@ public sealed class KubeApiEmulatorOptions
     /// <summary>Source of creationTimestamp/deletionTimestamp and Table ages.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>The admin's bearer token; null makes a random one. Set it where a written kubeconfig must stay valid
+    /// across restarts (local mode with a state directory).</summary>
+    public string? AdminToken { get; init; }
+
     /// <summary>When set, a kubeconfig pointing at the emulator is written here on start.</summary>
     public string? KubeconfigPath { get; init; }
 

@@ -129,4 +129,25 @@ public sealed class ProviderWaitListTests
         woken.Should().Equal(("ns/user", 0), ("ns/b1", 0), ("ns/b2", -100), ("ns/b3", -100));
         waiting.Parked.Should().Be(0);
     }
+
+    [Test]
+    public void A_key_parked_again_for_another_provider_at_the_same_priority_waits_on_the_new_one()
+    {
+        using var meters = new TestMeterFactory();
+        var bulkhead = new ProviderBulkhead(1, meters);
+        var waiting = new ProviderWaitList(bulkhead);
+        var woken = new List<string>();
+        waiting.WakeWith(woken.Add);
+        var heldA = bulkhead.TryEnter("ns/a");
+        var heldB = bulkhead.TryEnter("ns/b");
+        waiting.Park("ns/a", "ns/c").Should().BeTrue();
+        // Its providerRef moved to b: parked again for b, same priority.
+        waiting.Park("ns/b", "ns/c").Should().BeTrue();
+
+        heldB!.Dispose();
+        woken.Should().Equal(["ns/c"], "a slot of its new provider wakes it");
+        heldA!.Dispose();
+        woken.Should().Equal(["ns/c"], "it no longer waits on the old one");
+        waiting.Parked.Should().Be(0);
+    }
 }

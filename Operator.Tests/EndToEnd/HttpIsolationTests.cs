@@ -99,7 +99,7 @@ public sealed class HttpIsolationTests
         ready.Message.Should().Contain(field).And.Contain($"\"{key}\"").And.Contain($"tenant-a/{name}").And.Contain("control character");
         _sink.Raw.BytesReceived.Should().Be(0, "a refused credential signs nothing and sends nothing");
         var events = await _bed.Client.CoreV1.ListNamespacedEventAsync("tenant-a", fieldSelector: $"involvedObject.name={name}");
-        (_bed.Logs.All + KubernetesJson.Serialize(events) + KubernetesJson.Serialize(ready)).Should().NotContain("CANARY").And.NotContain("smuggled");
+        (_bed.Logs.All + Operator.Core.Kubernetes.KubeJson.Serialize(events) + Operator.Core.Kubernetes.KubeJson.Serialize(ready)).Should().NotContain("CANARY").And.NotContain("smuggled");
     }
 
     [Test]

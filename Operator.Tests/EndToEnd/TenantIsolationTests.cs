@@ -272,7 +272,7 @@ public sealed class TenantIsolationTests
         raw.Should().NotContain("/smuggled").And.NotContain("AKIDTENANTASMUGGLE01", "the smuggling credentials sign nothing and send nothing");
         (await RefusedAsync("tenant-a", "a-smuggler", ProviderCredentialsReasons.InvalidCredentials)).Message
             .Should().Contain("spec.sessionTokenRef").And.Contain("tenant-a/a-smuggle").And.NotContain("smuggled");
-        var tenantAView = KubernetesJson.Serialize(await _bed.Client.CoreV1.ListNamespacedEventAsync("tenant-a"))
+        var tenantAView = Operator.Core.Kubernetes.KubeJson.Serialize(await _bed.Client.CoreV1.ListNamespacedEventAsync("tenant-a"))
             + Operator.Core.Kubernetes.KubeJson.Serialize(await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "tenant-a", AWSProvider.PluralName))
             + Operator.Core.Kubernetes.KubeJson.Serialize(await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "tenant-a", ECSCluster.PluralName));
         (tenantAView + _bed.Logs.All).Should().NotContain(TenantBToken).And.NotContain("tenant-b-session-secret");

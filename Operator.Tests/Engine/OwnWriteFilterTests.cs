@@ -52,6 +52,18 @@ public sealed class OwnWriteFilterTests
         _filter.Matters(Meta("1", finalizers: [Ours]), Meta("2")).Should().BeTrue("our finalizer removed by someone");
         _filter.Matters(Meta("1"), Meta("2", finalizers: ["other"])).Should().BeTrue("someone else's finalizer");
         _filter.Matters(Meta("1"), Meta("2", finalizers: ["other", Ours])).Should().BeTrue("ours and another added at once");
-        _filter.Matters(Meta("5"), Meta("5")).Should().BeTrue("a relist re-delivering an object is a resync");
+        _filter.Matters(Meta("5"), Meta("5")).Should().BeTrue("a resync re-delivers an object with its resourceVersion");
+    }
+
+    [Test]
+    public void Removing_our_own_finalizer_from_an_object_being_deleted_ends_our_work_and_is_no_reason()
+    {
+        var deleted = DateTime.UtcNow;
+        _filter.Matters(Meta("1", finalizers: [Ours, "other"], deletion: deleted), Meta("2", finalizers: ["other"], deletion: deleted))
+            .Should().BeFalse("our deletion finished; another finalizer still holds the object");
+        _filter.Matters(Meta("1", finalizers: [Ours, "other"], deletion: deleted), Meta("2", finalizers: [Ours], deletion: deleted))
+            .Should().BeTrue("someone else's finalizer removed");
+        _filter.Matters(Meta("1", finalizers: [Ours, "other"]), Meta("2", finalizers: ["other"]))
+            .Should().BeTrue("our finalizer removed from a live object must be put back");
     }
 }

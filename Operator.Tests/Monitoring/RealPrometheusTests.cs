@@ -84,6 +84,7 @@ public sealed class RealPrometheusTests
                     return;
                 }
                 lease.Spec.RenewTime = DateTime.UtcNow;
+                lease.Metadata.ManagedFields = null; // the server's own; the client's generated JSON cannot write them back
                 await _bed.Client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, Lease, LeaseNamespace, cancellationToken: ct);
                 await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
             }

@@ -48,6 +48,7 @@ internal static class EcsOperatorModule
             sp.GetRequiredService<AwsHttpPools>(), sp.GetRequiredService<AwsResiliencePipelines>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EcsClientCache>();
         services.AddSingleton<ObjectPatcher>();
+        services.AddSingleton<ApiServerHiccups>();
         // The only metadata our own writes change besides status: adding our finalizer is not a reason to reconcile.
         services.AddSingleton(new OwnWriteFilter([ApiGroup.Finalizer, ProviderProtection.Finalizer], [Ownership.CreatedArnAnnotation]));
         services.AddSingleton<IEventRecorder>(sp => new EventRecorder(

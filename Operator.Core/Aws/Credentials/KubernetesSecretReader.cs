@@ -10,10 +10,31 @@ namespace Operator.Core.Aws.Credentials;
 /// <see cref="ISecretReader"/> that GETs the Secret from the API server on every call (no cache). The namespace must
 /// be a DNS label and the name a DNS subdomain before either goes into the request path, so no value can address
 /// anything but <c>/api/v1/namespaces/{ns}/secrets/{name}</c> (callers validate too; this is the last line).
+/// A 401/403 is tried again <see cref="AuthorizationAttempts"/> times a second apart before it is reported as
+/// <c>SecretForbidden</c>: an API server that has just started answers them until its authorizer has loaded.
 /// </summary>
-internal sealed class KubernetesSecretReader(IKubernetes client) : ISecretReader
+internal sealed class KubernetesSecretReader(IKubernetes client, TimeProvider? time = null) : ISecretReader
 {
+    public const int AuthorizationAttempts = 3;
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     public async Task<SecretKeyValue> ReadKeyAsync(string ns, string name, string key, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ReadOnceAsync(ns, name, key, ct).ConfigureAwait(false);
+            }
+            catch (ProviderCredentialsException e) when (e.Reason == ProviderCredentialsReasons.SecretForbidden && attempt < AuthorizationAttempts)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<SecretKeyValue> ReadOnceAsync(string ns, string name, string key, CancellationToken ct)
     {
         if (!ObjectNames.IsDnsLabel(ns) || !ObjectNames.IsDnsSubdomain(name) || !ObjectNames.IsDataKey(key))
         {

@@ -11,11 +11,12 @@ namespace Operator.Testing.Kubernetes.Authorization;
 /// the emulator always was; with RBAC on, no token is <see cref="UserInfo.Anonymous"/> and an unknown token is a 401.
 /// Thread-safe.
 /// </summary>
-internal sealed class TokenAuthenticator
+internal sealed class TokenAuthenticator(string? adminToken = null)
 {
     private readonly ConcurrentDictionary<string, Issued> _tokens = new(StringComparer.Ordinal);
 
-    public string AdminToken { get; } = NewToken("admin");
+    /// <summary>The given admin token (a kubeconfig that must stay the same across restarts), else a new random one.</summary>
+    public string AdminToken { get; } = adminToken ?? NewToken("admin");
 
     public string IssueUser(UserInfo user)
     {
