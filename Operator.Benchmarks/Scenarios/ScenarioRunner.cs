@@ -208,6 +208,9 @@ internal static class ScenarioRunner
         results.Add("4 delete", "AWS calls by operation", Ops(AwsSince(stack, mark.At)));
         results.Add("4 delete", "Kubernetes requests by verb", Verbs(stack, mark.At, resourceOnly: false));
         results.Add("4 delete", "reconciles", (reconciles.Total - mark.Reconciles).ToString(CultureInfo.InvariantCulture));
+        var deleteCalls = AwsSince(stack, mark.At).Where(kv => kv.Key is "DeleteCluster" or "DescribeClusters").Sum(kv => kv.Value);
+        results.Add("4 delete", "DeleteCluster + DescribeClusters per object (drift scans during the window included) / reconciles per object",
+            $"{(double)deleteCalls / n:0.000} / {(double)(reconciles.Total - mark.Reconciles) / n:0.000}", "≤ 1.05 / ≤ 1.05");
 
         // 5. Throttling, over the whole run (the naive window ran with throttling suspended and is not in it).
         var calls = stack.Aws.Calls.Snapshot();
