@@ -15,8 +15,9 @@ namespace Operator.Core.Events;
 /// to one recorded for the same object in the last <see cref="AggregationWindow"/> (same type, reason and message, or
 /// the same series, see <see cref="IEventRecorder.RecordAsync"/>) is a PATCH of its count and lastTimestamp (and
 /// message, for a series), not a new object, also across a restart or a leader change: an event of an object that
-/// existed before this process recorded its first event, not yet seen here, is first looked up among the object's
-/// Events on the server; each object may burst <see cref="SpamBurst"/> events of one reason, then
+/// existed before this recorder was made (this process started), not yet seen here, is first looked up among the
+/// object's Events on the server (objects created since cannot have Events of an earlier instance, so a burst of new
+/// objects costs no lookup); each object may burst <see cref="SpamBurst"/> events of one reason, then
 /// one per <see cref="SpamRefill"/>, and events over that budget are dropped (and logged at debug). Normal lifecycle
 /// events (<see cref="Lifecycle"/>) are never dropped: they are what a user looks for after a streak of warnings.
 /// The bookkeeping of an object is dropped with <see cref="Forget"/> when the object is deleted.
@@ -43,7 +44,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     private readonly ConcurrentDictionary<string, Recorded> _recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SpamBudget> _budgets = new(StringComparer.Ordinal);
     private readonly string _instance = Environment.MachineName;
-    private long _firstRecordTicks;
+    private readonly DateTimeOffset _startedAt;
 
     // Names are made when an event is queued, and a burst queues many in one millisecond: a sequence, not a random
     // suffix, keeps them distinct (a clash would be a 409 that the sender takes for its own earlier attempt).
@@ -64,6 +65,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     {
         _client = client;
         _time = time;
+        _startedAt = time.GetUtcNow();
         _logger = logger;
         _options = options ?? new EventRecorderOptions();
         _component = component;
@@ -95,9 +97,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         message = Status.ForeignText.Truncate(message, MaxMessageLength);
         var meta = obj.Metadata;
         var now = _time.GetUtcNow();
-        // Objects created after this process began recording cannot have Events of an earlier instance to fold into.
-        var firstRecord = Interlocked.CompareExchange(ref _firstRecordTicks, now.UtcTicks, 0) is var first and not 0 ? first : now.UtcTicks;
-        var mayHaveEarlier = meta.CreationTimestamp is not { } created || created.ToUniversalTime().Ticks < firstRecord;
+        var mayHaveEarlier = meta.CreationTimestamp is not { } created || created.ToUniversalTime() < _startedAt.UtcDateTime;
         var uid = meta.Uid ?? ObjectKey.Of(meta.NamespaceProperty, meta.Name);
         var exempt = severity == EventSeverity.Normal && Lifecycle.Contains(reason);
         if (!exempt && _budgets.Count >= MaxTracked)
