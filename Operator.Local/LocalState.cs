@@ -48,7 +48,15 @@ internal sealed record LocalState(int ApiPort, int AwsPort, int MetricsPort, int
         {
             return this;
         }
-        Directory.CreateDirectory(directory);
+        // Secrets' data and the admin token are in it: readable by the owner only.
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         var doc = new JsonObject
         {
             ["apiPort"] = ApiPort,
@@ -61,7 +69,16 @@ internal sealed record LocalState(int ApiPort, int AwsPort, int MetricsPort, int
         };
         var path = Path.Combine(directory, FileName);
         var temporary = path + ".tmp";
-        await File.WriteAllTextAsync(temporary, doc.ToJsonString(), ct).ConfigureAwait(false);
+        var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        await using (var file = new FileStream(temporary, fileOptions))
+        await using (var writer = new StreamWriter(file))
+        {
+            await writer.WriteAsync(doc.ToJsonString().AsMemory(), ct).ConfigureAwait(false);
+        }
         File.Move(temporary, path, overwrite: true);
         return this;
     }

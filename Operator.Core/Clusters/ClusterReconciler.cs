@@ -295,7 +295,7 @@ internal sealed class ClusterReconciler(
         if (!hiccups.ShouldReport(ObjectKey.Of(pass.Obj), e))
         {
             // The API server restarting or overloaded: retried with back-off, shown only if it lasts (ApiServerHiccups).
-            return failure.ToException(e);
+            return e;
         }
         pass.Set(ClusterConditions.Synced, false, failure.Reason, failure.Message);
         if (pass.Status.ClusterARN is null)

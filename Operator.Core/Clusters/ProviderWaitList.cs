@@ -93,9 +93,11 @@ internal sealed class ProviderWaitList
         {
             return false;
         }
+        string? wokenBy;
         lock (_gate)
         {
-            _woken.Remove(key);
+            // A wake-up from another provider that this key will not use goes on to that provider's next parked key.
+            wokenBy = _woken.Remove(key, out var previous) && previous != providerKey ? previous : null;
             if (_parkedKeys.TryGetValue(key, out var existing) && (existing.Priority < priority || existing.Provider != providerKey))
             {
                 Unpark(key);
@@ -112,6 +114,10 @@ internal sealed class ProviderWaitList
                 }
                 _parkedKeys[key] = (providerKey, priority, lane.AddLast(key));
             }
+        }
+        if (wokenBy is not null && _bulkhead.InUse(wokenBy) < _bulkhead.Capacity)
+        {
+            WakeNext(wokenBy);
         }
         // A slot given back between the refusal and the park found no one to wake: look again now.
         if (_bulkhead.InUse(providerKey) < _bulkhead.Capacity)

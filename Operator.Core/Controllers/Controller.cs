@@ -16,14 +16,16 @@ namespace Operator.Core.Controllers;
 /// RequeueAfter → Forget + AddAfter; success → Forget). An exception never kills a worker. A 409 Conflict
 /// (<see cref="ApiErrors.IsConflict"/>) is retried the same way but logged as information, not as an error: it means the
 /// cache was behind the object, which the retry's fresher cache resolves.
-/// Event filter: adds, deletes and resyncs enqueue; an update enqueues only as <see cref="OwnWriteFilter"/> decides
-/// from its old and new object (spec, deletion, labels, annotations or a finalizer change that is not just our own
-/// finalizer being added), so the echoes of our status and finalizer writes never reconcile, whichever arrives first.
+/// Event filter: adds and resyncs enqueue; a delete enqueues unless the object had a deletionTimestamp (its deletion
+/// was reconciled through our finalizer); an update enqueues only as <see cref="OwnWriteFilter"/> decides from its old
+/// and new object (a new generation, a deletionTimestamp, one of our annotation keys removed, or a finalizer change
+/// other than our own finalizer added, or removed from an object being deleted; never labels or other annotations), so
+/// the echoes of our status and finalizer writes never reconcile, whichever arrives first.
 /// Other informers wake keys through <see cref="Watches{TSource}"/> (or <see cref="Enqueue"/>).
 /// Priority: work a user caused — an add once the workers run (a new object), a generation or deletionTimestamp
 /// change, any other update the filter keeps, a delete — is queued at <see cref="WorkQueue{T}.DefaultPriority"/>;
-/// background work — the initial list and anything mapped before the workers start, a resync or relist (same
-/// resourceVersion), <see cref="EnqueueBackground"/> (drift) — at <see cref="LowPriority"/>, so user changes are never
+/// background work — the initial list and anything mapped before the workers start, a resync (same resourceVersion;
+/// a relist reports only changed objects), <see cref="EnqueueBackground"/> (drift) — at <see cref="LowPriority"/>, so user changes are never
 /// queued behind a resync or failover backlog. A retry and a <c>RequeueAfter</c> keep the priority of the pass that
 /// asked for them (as controller-runtime does): a periodic requeue of background work stays low, and a user change
 /// that has to wait (a busy provider, a cluster still provisioning) is not demoted behind the backlog.
@@ -336,14 +338,15 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
             _logger.LogInformation("Reconcile met a newer version of the object than its cache held (409 Conflict); retry {Attempt} with back-off",
                 _queue.NumRequeues(key));
         }
-        catch (Exception e) when (ApiErrors.IsApiServerHiccup(e.InnerException ?? e))
+        catch (Exception e) when (ApiErrors.IsApiServerHiccup(e))
         {
-            // The API server restarting or overloaded: not the object's failure (see ApiServerHiccups).
+            // The API server restarting or overloaded, not yet reported by the reconciler (ApiServerHiccups): a
+            // warning; once it has lasted, the reconciler reports it and it is logged as an error below.
             _queue.AddRateLimited(key, priority);
             result = "error";
             _metrics.ReconcileErrors.Add(1, _controllerTag);
             _logger.LogWarning("Reconcile met an unavailable API server ({Error}); retry {Attempt} with back-off",
-                ApiErrors.Describe(e.InnerException ?? e), _queue.NumRequeues(key));
+                ApiErrors.Describe(e), _queue.NumRequeues(key));
         }
         catch (Exception e)
         {

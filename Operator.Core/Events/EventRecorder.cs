@@ -15,9 +15,11 @@ namespace Operator.Core.Events;
 /// to one recorded for the same object in the last <see cref="AggregationWindow"/> (same type, reason and message, or
 /// the same series, see <see cref="IEventRecorder.RecordAsync"/>) is a PATCH of its count and lastTimestamp (and
 /// message, for a series), not a new object, also across a restart or a leader change: an event of an object that
-/// existed before this recorder was made (this process started), not yet seen here, is first looked up among the
-/// object's Events on the server (objects created since cannot have Events of an earlier instance, so a burst of new
-/// objects costs no lookup); each object may burst <see cref="SpamBurst"/> events of one reason, then
+/// existed before this replica began the leader's work (<see cref="BeginRecording"/>; before that, before this
+/// recorder was made), not yet seen here, is first looked up among the object's Events on the server (objects created
+/// since cannot have Events of an earlier leader, so a burst of new objects costs no lookup; the object's
+/// creationTimestamp is compared with this replica's clock, which NTP keeps close to the API server's); each object
+/// may burst <see cref="SpamBurst"/> events of one reason, then
 /// one per <see cref="SpamRefill"/>, and events over that budget are dropped (and logged at debug). Normal lifecycle
 /// events (<see cref="Lifecycle"/>) are never dropped: they are what a user looks for after a streak of warnings.
 /// The bookkeeping of an object is dropped with <see cref="Forget"/> when the object is deleted.
@@ -44,7 +46,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     private readonly ConcurrentDictionary<string, Recorded> _recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SpamBudget> _budgets = new(StringComparer.Ordinal);
     private readonly string _instance = Environment.MachineName;
-    private readonly DateTimeOffset _startedAt;
+    private long _leadingSinceTicks;
 
     // Names are made when an event is queued, and a burst queues many in one millisecond: a sequence, not a random
     // suffix, keeps them distinct (a clash would be a 409 that the sender takes for its own earlier attempt).
@@ -65,7 +67,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     {
         _client = client;
         _time = time;
-        _startedAt = time.GetUtcNow();
+        _leadingSinceTicks = time.GetUtcNow().UtcTicks;
         _logger = logger;
         _options = options ?? new EventRecorderOptions();
         _component = component;
@@ -82,6 +84,8 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         _sender = Task.Run(() => SendLoopAsync(_stopping.Token));
     }
 
+    public void BeginRecording(DateTimeOffset since) => Interlocked.Exchange(ref _leadingSinceTicks, since.UtcTicks);
+
     /// <summary>Events waiting to be sent (for tests and diagnostics).</summary>
     public int Queued => _queue.Reader.Count;
 
@@ -97,7 +101,8 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         message = Status.ForeignText.Truncate(message, MaxMessageLength);
         var meta = obj.Metadata;
         var now = _time.GetUtcNow();
-        var mayHaveEarlier = meta.CreationTimestamp is not { } created || created.ToUniversalTime() < _startedAt.UtcDateTime;
+        var mayHaveEarlier = meta.CreationTimestamp is not { } created
+            || created.ToUniversalTime().Ticks < Interlocked.Read(ref _leadingSinceTicks);
         var uid = meta.Uid ?? ObjectKey.Of(meta.NamespaceProperty, meta.Name);
         var exempt = severity == EventSeverity.Normal && Lifecycle.Contains(reason);
         if (!exempt && _budgets.Count >= MaxTracked)

@@ -16,6 +16,14 @@ internal interface IEventRecorder
     Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct,
         string? series = null);
 
+    /// <summary>
+    /// This replica starts doing the leader's work now: objects created before <paramref name="since"/> may have Events
+    /// an earlier leader recorded, which a repeat must fold into (so they are looked up on the server once).
+    /// </summary>
+    void BeginRecording(DateTimeOffset since)
+    {
+    }
+
     /// <summary>Drops what is kept about a deleted object (aggregation and spam budget), by its uid.</summary>
     void Forget(string uid)
     {

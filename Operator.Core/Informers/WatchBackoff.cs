@@ -8,9 +8,12 @@ namespace Operator.Core.Informers;
 /// during its restart): capped at <see cref="UnreachableMax"/>, so the informer is watching again within about 3 s of
 /// the server answering, however long it was gone; a refused connection costs the server nothing;</item>
 /// <item><see cref="Failure.Refused"/> (429, 5xx, an error answer: the server is there but struggling): capped at
-/// <see cref="RefusedMax"/>, well under any resync period, and never shorter than the server's Retry-After.</item>
+/// <see cref="RefusedMax"/>, well under any resync period, and never shorter than the server's Retry-After (up to that
+/// cap).</item>
 /// </list>
-/// <see cref="Succeeded"/> (a list answered, a watch opened) starts the sequence over, so a second outage begins with
+/// The sequence grows within the current failure's cap only, so the first error answer after a long unreachable phase
+/// waits at most the unreachable cap. <see cref="Succeeded"/> (a list answered; a watch that delivered an event or ended
+/// normally after a second) starts the sequence over, so a second outage begins with
 /// a short delay again instead of inheriting the last one. Time is the injected clock's monotonic time.
 /// One instance per reflector loop, which alone calls <see cref="NextDelay"/> and <see cref="Succeeded"/>;
 /// <see cref="FailingFor"/> may be read from any thread.
@@ -43,7 +46,9 @@ internal sealed class WatchBackoff(TimeProvider time, Random? random = null)
         }
         var cap = failure == Failure.Unreachable ? UnreachableMax : RefusedMax;
         var current = _next < cap ? _next : cap;
-        _next = TimeSpan.FromTicks(Math.Min(_next.Ticks * 2, RefusedMax.Ticks));
+        // Grows only within this failure's cap: a long refused phase must not leave a 30 s delay for the first error
+        // answer of a server that is back.
+        _next = TimeSpan.FromTicks(Math.Min(current.Ticks * 2, cap.Ticks));
         var delay = current + TimeSpan.FromTicks((long)(current.Ticks * 0.5 * _random.NextDouble()));
         return retryAfter is { } hint && hint > delay && hint <= RefusedMax ? hint : delay;
     }

@@ -54,16 +54,14 @@ internal static class ApiErrors
         e is HttpOperationException h ? $"HTTP {(int)h.Response.StatusCode}" : e.GetType().Name;
 
     /// <summary>
-    /// A failure of the API server itself that a restart or a moment of overload explains: unreachable, 429, 5xx, or
-    /// 401/403 (<see cref="IsAuthorization"/>). Reconcilers retry these quietly for a grace period
+    /// An answer of the API server that a restart or a moment of overload explains: 429, 5xx, or 401/403
+    /// (<see cref="IsAuthorization"/>). Only the Kubernetes client's own exceptions count: a refused connection cannot be
+    /// told apart from an AWS endpoint's, and a status write meeting one is retried as a write anyway
+    /// (<see cref="Status.ObjectPatcher"/>). Reconcilers retry these quietly for a grace period
     /// (<see cref="ApiServerHiccups"/>) before they report them as a condition and a Warning Event.
     /// </summary>
-    public static bool IsApiServerHiccup(Exception e) => e switch
-    {
-        HttpOperationException or KubernetesApiException => IsTransient(e, CancellationToken.None) || IsAuthorization(e),
-        HttpRequestException or IOException => true,
-        _ => false,
-    };
+    public static bool IsApiServerHiccup(Exception e) =>
+        e is HttpOperationException or KubernetesApiException && (IsTransient(e, CancellationToken.None) || IsAuthorization(e));
 
     /// <summary>
     /// What a failed request's Status body says ("Forbidden: secrets \"x\" is forbidden: ..."), never the raw body: a

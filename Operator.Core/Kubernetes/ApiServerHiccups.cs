@@ -8,7 +8,8 @@ namespace Operator.Core.Kubernetes;
 /// for seconds; reporting them would flip conditions and emit Warning Events for nothing, so a reconciler retries
 /// quietly (the work queue's back-off) and reports only once the same object has met them for longer than
 /// <see cref="Grace"/> without a pause of more than <see cref="StreakGap"/> (a later, separate hiccup starts anew).
-/// Any other failure is reported at once. Thread-safe; memory is bounded by the objects failing at the moment.
+/// Any other failure is reported at once. Thread-safe; streaks not seen for <see cref="StreakGap"/> are dropped once more
+/// than 1,000 are kept, so memory is bounded by the objects that met such failures in the last minute (or 1,000).
 /// </summary>
 internal sealed class ApiServerHiccups(TimeProvider time)
 {
@@ -27,7 +28,7 @@ internal sealed class ApiServerHiccups(TimeProvider time)
         var now = time.GetTimestamp();
         var streak = _streaks.AddOrUpdate(key, _ => new Streak(now, now),
             (_, s) => time.GetElapsedTime(s.LastSeen) > StreakGap ? new Streak(now, now) : s with { LastSeen = now });
-        if (_streaks.Count > 10_000)
+        if (_streaks.Count > 1_000)
         {
             foreach (var (k, s) in _streaks)
             {

@@ -76,15 +76,15 @@ internal sealed class LeaderElection
     public async Task<LeadershipOutcome> RunAsync(Func<CancellationToken, CancellationToken, Task> work, CancellationToken ct)
     {
         var acquired = await AcquireAsync(ct).ConfigureAwait(false);
-        if (acquired is null)
+        if (acquired is not var (fence, sentAt))
         {
             return LeadershipOutcome.Cancelled;
         }
         using var lost = new CancellationTokenSource();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, lost.Token);
         using var stopRenewing = new CancellationTokenSource();
-        var renewal = GuardedRenewLoopAsync(lost, stopRenewing.Token);
-        if (acquired.Value > TimeSpan.Zero && !await FenceAsync(acquired.Value, stop.Token).ConfigureAwait(false))
+        var renewal = GuardedRenewLoopAsync(lost, sentAt, stopRenewing.Token);
+        if (fence > TimeSpan.Zero && !await FenceAsync(fence, stop.Token).ConfigureAwait(false))
         {
             // Stopped or lost before the fence was over: no work ever ran.
             await stopRenewing.CancelAsync().ConfigureAwait(false);
@@ -143,8 +143,11 @@ internal sealed class LeaderElection
         }
     }
 
-    /// <summary>Null when cancelled; else how long to hold the Lease before working (non-zero only when this replica created it).</summary>
-    private async Task<TimeSpan?> AcquireAsync(CancellationToken ct)
+    /// <summary>
+    /// Null when cancelled; else how long to hold the Lease before working (non-zero only when this replica created it)
+    /// and when the winning request was sent (the renew deadline counts from then, not from its answer).
+    /// </summary>
+    private async Task<(TimeSpan Fence, long SentAt)?> AcquireAsync(CancellationToken ct)
     {
         _logger.LogInformation("Waiting to acquire Lease {Namespace}/{Name} as {Identity}", _options.LeaseNamespace, _options.LeaseName, _options.Identity);
         string? lastHolder = null;
@@ -156,13 +159,14 @@ internal sealed class LeaderElection
             {
                 using var timeout = new CancellationTokenSource(_options.RenewDeadline, _time);
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+                var sent = _time.GetTimestamp();
                 var result = await TryAcquireOrRenewAsync(leading: false, attempt.Token).ConfigureAwait(false);
                 failures = 0;
                 lastError = null;
                 if (result.Acquired)
                 {
                     _logger.LogInformation("Acquired Lease {Namespace}/{Name} as {Identity}", _options.LeaseNamespace, _options.LeaseName, _options.Identity);
-                    return result.Created ? _options.LeaseDuration : TimeSpan.Zero;
+                    return (result.Created ? _options.LeaseDuration : TimeSpan.Zero, sent);
                 }
                 if (result.Holder != lastHolder)
                 {
@@ -200,11 +204,11 @@ internal sealed class LeaderElection
     }
 
     /// <summary>The renew loop, with any fault it did not expect turned into a lost Lease: it never ends silently.</summary>
-    private async Task GuardedRenewLoopAsync(CancellationTokenSource lost, CancellationToken stopRenewing)
+    private async Task GuardedRenewLoopAsync(CancellationTokenSource lost, long acquiredSentAt, CancellationToken stopRenewing)
     {
         try
         {
-            await RenewLoopAsync(lost, stopRenewing).ConfigureAwait(false);
+            await RenewLoopAsync(lost, acquiredSentAt, stopRenewing).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -213,9 +217,9 @@ internal sealed class LeaderElection
     }
 
     /// <summary>Renews until <paramref name="stopRenewing"/>; returns early only when leadership is lost (after cancelling <paramref name="lost"/>).</summary>
-    private async Task RenewLoopAsync(CancellationTokenSource lost, CancellationToken stopRenewing)
+    private async Task RenewLoopAsync(CancellationTokenSource lost, long acquiredSentAt, CancellationToken stopRenewing)
     {
-        var lastRenewSent = _time.GetTimestamp();
+        var lastRenewSent = acquiredSentAt;
         while (!stopRenewing.IsCancellationRequested)
         {
             try

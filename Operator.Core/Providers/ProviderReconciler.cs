@@ -43,6 +43,7 @@ internal sealed class ProviderReconciler(
     ProviderProtection protection,
     ProviderCheckSlots slots,
     ProviderReconcilerOptions options,
+    Kubernetes.ApiServerHiccups hiccups,
     TimeProvider time,
     ILogger<ProviderReconciler> logger) : IReconciler, IReconcileAdmission
 {
@@ -74,18 +75,16 @@ internal sealed class ProviderReconciler(
         var obj = providers.Get(request.Key);
         if (obj is null)
         {
-            credentials.Invalidate(request.Key);
-            credentials.Forget(request.Key);
-            ecsClients.Forget(request.Key);
-            httpPools.Forget(request.Key);
-            _endpointFailures.TryRemove(request.Key, out _);
+            ForgetProvider(request.Key);
             return ReconcileResult.Done;
         }
         var (inUse, released) = await protection.ReconcileAsync(obj, ct).ConfigureAwait(false);
         if (released)
         {
-            _endpointFailures.TryRemove(request.Key, out _);
-            return ReconcileResult.Done; // the last user is gone: the provider disappears now
+            // The last user is gone and the provider disappears now; its final DELETE event queues no pass
+            // (Controller.OnDelete), so what is kept for it is dropped here.
+            ForgetProvider(request.Key);
+            return ReconcileResult.Done;
         }
         using var slot = slots.TryEnter(obj, request.Priority, out var parked);
         if (slot is null)
@@ -152,6 +151,10 @@ internal sealed class ProviderReconciler(
         }
         catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
         {
+            if (!hiccups.ShouldReport(request.Key, e))
+            {
+                throw; // the API server restarting or overloaded: retried with back-off, shown only if it lasts
+            }
             var failure = ReconcileFailure.Of(e);
             var repeated = IsRepeat(obj, failure.Reason, failure.Message);
             status.Ready = false;
@@ -203,4 +206,14 @@ internal sealed class ProviderReconciler(
         logger.Log(repeated ? LogLevel.Debug : LogLevel.Warning, "AWSProvider authentication failed: {Reason}: {Message}", reason, message);
 
     private TimeSpan NextRecheck(string key) => options.Recheck(_endpointFailures.AddOrUpdate(key, 1, static (_, n) => n + 1));
+
+    /// <summary>Drops the credentials (last working ones included), ECS clients, HTTP pool and back-off kept for a provider that is gone.</summary>
+    private void ForgetProvider(string key)
+    {
+        credentials.Invalidate(key);
+        credentials.Forget(key);
+        ecsClients.Forget(key);
+        httpPools.Forget(key);
+        _endpointFailures.TryRemove(key, out _);
+    }
 }

@@ -29,7 +29,9 @@ internal sealed class ControllerManager(
     LeaderElection? leaderElection,
     IHostApplicationLifetime lifetime,
     ILogger<ControllerManager> logger,
-    ApiServerWait? apiServer = null) : BackgroundService
+    ApiServerWait? apiServer = null,
+    Events.IEventRecorder? events = null,
+    TimeProvider? time = null) : BackgroundService
 {
     private static readonly TimeSpan SyncPoll = TimeSpan.FromMilliseconds(100);
 
@@ -102,6 +104,8 @@ internal sealed class ControllerManager(
             return;
         }
         _leaderWorkStarted = true;
+        // From now on this replica records the Events: those of objects created before may repeat an earlier leader's.
+        events?.BeginRecording((time ?? TimeProvider.System).GetUtcNow());
         var running = _leaderRunnables.Select(r => Supervise(r.Name, () => r is IDrainingRunnable d ? d.RunAsync(stop, abort) : r.RunAsync(stop), stop));
         await Task.WhenAll(running).ConfigureAwait(false);
     }

@@ -152,8 +152,7 @@ internal sealed class ObjectPatcher(
 
     private static string Describe(Exception e) => ApiErrors.Describe(e);
 
-    private static string Key<T>(T obj) where T : IKubernetesObject<V1ObjectMeta> =>
-        $"{obj.Kind}/{obj.Metadata.NamespaceProperty}/{obj.Metadata.Name}";
+    private static string Key<T>(T obj) where T : IKubernetesObject<V1ObjectMeta> => OwnWrites.KeyOf(obj);
 
     private static string? ResourceVersion<T>(T current, JsonObject? written) where T : IKubernetesObject<V1ObjectMeta> =>
         written?["metadata"]?["resourceVersion"]?.GetValue<string>() ?? current.Metadata.ResourceVersion;

@@ -9,8 +9,11 @@ namespace Operator.Core.Status;
 /// keeps it: the informer's copy can lag behind a write of ours, and a patch computed against that older copy would
 /// judge a status "unchanged" that the server does not have, or fail a resourceVersion precondition for nothing.
 /// Guarantees: <see cref="Newer"/> returns the written object while it is newer than the cached one (a higher
-/// resourceVersion, same uid), else null, and forgets it once the cache has caught up; entries not read again are
-/// dropped after <see cref="Lifetime"/>, so memory stays bounded by the objects written in that time.
+/// resourceVersion, same uid), else null, and forgets it once the cache has caught up; <see cref="Observed"/> (the
+/// informer's handler, <see cref="OwnWritesHandler{T}"/>) forgets it as soon as the cache holds that version, so an
+/// entry normally lives for the watch's delay only; entries never caught up with are dropped by a sweep that a later
+/// write runs at most once per <see cref="Lifetime"/>, so they live between one and two lifetimes. Only the status and the metadata a patch reads (resourceVersion, uid, finalizers,
+/// annotations) are kept, not the whole object.
 /// ResourceVersions are compared as integers (what kube-apiserver's etcd revisions are); an unparsable one is never
 /// taken as newer. Thread-safe.
 /// </summary>
@@ -29,7 +32,18 @@ internal sealed class OwnWrites(TimeProvider time)
         {
             return;
         }
-        var written = new Written(rv, metadata?["uid"]?.GetValue<string>(), answer, time.GetTimestamp());
+        var kept = new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["resourceVersion"] = metadata!["resourceVersion"]?.DeepClone(),
+                ["uid"] = metadata["uid"]?.DeepClone(),
+                ["finalizers"] = metadata["finalizers"]?.DeepClone(),
+                ["annotations"] = metadata["annotations"]?.DeepClone(),
+            },
+            ["status"] = answer["status"]?.DeepClone(),
+        };
+        var written = new Written(rv, metadata["uid"]?.GetValue<string>(), kept, time.GetTimestamp());
         _written.AddOrUpdate(key, written, (_, old) => old.ResourceVersion > rv ? old : written);
         Sweep();
     }
@@ -50,7 +64,24 @@ internal sealed class OwnWrites(TimeProvider time)
         return null;
     }
 
+    /// <summary>The cache now holds <paramref name="resourceVersion"/> of <paramref name="key"/>: an older or equal write is
+    /// forgotten (the cache is the truth again).</summary>
+    public void Observed(string key, string? resourceVersion)
+    {
+        if (_written.TryGetValue(key, out var written) && Version(resourceVersion) is { } seen && seen >= written.ResourceVersion)
+        {
+            _written.TryRemove(KeyValuePair.Create(key, written));
+        }
+    }
+
+    /// <summary>The object is gone: nothing written to it matters any more.</summary>
+    public void Forget(string key) => _written.TryRemove(key, out _);
+
     public int Count => _written.Count;
+
+    /// <summary>The key of an object in this cache (kind, namespace, name).</summary>
+    public static string KeyOf(k8s.IKubernetesObject<k8s.Models.V1ObjectMeta> obj) =>
+        $"{obj.Kind}/{obj.Metadata.NamespaceProperty}/{obj.Metadata.Name}";
 
     private void Sweep()
     {
@@ -71,4 +102,18 @@ internal sealed class OwnWrites(TimeProvider time)
     private static long? Version(string? rv) => long.TryParse(rv, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
 
     private sealed record Written(long ResourceVersion, string? Uid, JsonObject Object, long At);
+}
+
+/// <summary>
+/// Keeps <see cref="OwnWrites"/> small: as the informer's cache receives each version of an object, what this process
+/// wrote before it is forgotten. Registered on the informers of the kinds <see cref="ObjectPatcher"/> writes.
+/// </summary>
+internal sealed class OwnWritesHandler<T>(OwnWrites ownWrites) : Informers.IInformerHandler<T>
+    where T : class, k8s.IKubernetesObject<k8s.Models.V1ObjectMeta>
+{
+    public void OnAdd(T obj) => ownWrites.Observed(OwnWrites.KeyOf(obj), obj.Metadata.ResourceVersion);
+
+    public void OnUpdate(T oldObj, T newObj) => ownWrites.Observed(OwnWrites.KeyOf(newObj), newObj.Metadata.ResourceVersion);
+
+    public void OnDelete(T obj) => ownWrites.Forget(OwnWrites.KeyOf(obj));
 }

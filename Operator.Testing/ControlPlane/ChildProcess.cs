@@ -6,8 +6,9 @@ namespace Operator.Testing.ControlPlane;
 /// <summary>
 /// One long-running child process of a test fixture (etcd, kube-apiserver, an operator replica): its output appended
 /// to a log file and kept in memory (the last lines), signalled by pid (SIGTERM, SIGKILL) as a kubelet or a shell
-/// would, and stopped for good on disposal (SIGTERM, then SIGKILL after a grace period). Its pid is also written to
-/// <c>&lt;log&gt;.pid</c>, so a fixture can reap children a crashed test run left behind (<see cref="ReapStale"/>).
+/// would, and stopped for good on disposal (SIGTERM, then SIGKILL after a grace period). Its pid, its start time and
+/// the test process's pid are also written to <c>&lt;log&gt;.pid</c>, so a fixture can reap children a crashed test
+/// run left behind (<see cref="ReapStale"/>), and never a later process that happens to reuse the pid.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
@@ -69,7 +70,7 @@ public sealed class ChildProcess : IAsyncDisposable
         log.WriteLine($"=== {DateTimeOffset.UtcNow:O} {file} {string.Join(' ', info.ArgumentList)}");
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{file} did not start");
         var pidFile = logPath + ".pid";
-        File.WriteAllText(pidFile, $"{process.Id.ToString(CultureInfo.InvariantCulture)} {Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}");
+        File.WriteAllText(pidFile, $"{process.Id.ToString(CultureInfo.InvariantCulture)} {Environment.ProcessId.ToString(CultureInfo.InvariantCulture)} {StartTime(process.Id)}");
         var child = new ChildProcess(name, process, log, pidFile);
         process.OutputDataReceived += (_, e) => child.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => child.Keep(e.Data);
@@ -151,9 +152,14 @@ public sealed class ChildProcess : IAsyncDisposable
         foreach (var pidFile in Directory.EnumerateFiles(root, "*.pid", SearchOption.AllDirectories))
         {
             var parts = File.ReadAllText(pidFile).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var pid)
+            if (parts.Length != 3 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var pid)
                 || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var owner) || Alive(owner))
             {
+                continue;
+            }
+            if (StartTime(pid) != parts[2])
+            {
+                File.Delete(pidFile); // that pid is gone, or now another process's: nothing of ours to kill
                 continue;
             }
             try
@@ -170,6 +176,23 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     private static bool Alive(int pid) => Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary>The process's start time in clock ticks since boot (/proc/pid/stat field 22): with the pid, it tells
+    /// our child from a later process that reuses the pid. Empty when the process is gone.</summary>
+    private static string StartTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            // Fields after the command name (in parentheses, which may contain spaces): state is field 3, starttime 22.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields.Length > 19 ? fields[19] : "";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
 
     private void Keep(string? line)
     {

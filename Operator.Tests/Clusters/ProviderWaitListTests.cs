@@ -150,4 +150,25 @@ public sealed class ProviderWaitListTests
         woken.Should().Equal(["ns/c"], "it no longer waits on the old one");
         waiting.Parked.Should().Be(0);
     }
+
+    [Test]
+    public void A_woken_key_parked_again_for_another_provider_passes_the_wake_up_on()
+    {
+        using var meters = new TestMeterFactory();
+        var bulkhead = new ProviderBulkhead(1, meters);
+        var waiting = new ProviderWaitList(bulkhead);
+        var woken = new List<string>();
+        waiting.WakeWith(woken.Add);
+        var heldA = bulkhead.TryEnter("ns/a");
+        var heldB = bulkhead.TryEnter("ns/b");
+        waiting.Park("ns/a", "ns/k").Should().BeTrue();
+        waiting.Park("ns/a", "ns/l").Should().BeTrue();
+        heldA!.Dispose();
+        woken.Should().Equal(["ns/k"]);
+        // k's providerRef moved to b before its pass: it parks on b, and a's free slot must not be lost.
+        waiting.Park("ns/b", "ns/k").Should().BeTrue();
+        woken.Should().Equal(["ns/k", "ns/l"], "the slot k did not use goes to the next key parked on a");
+        heldB!.Dispose();
+        woken.Should().Equal(["ns/k", "ns/l", "ns/k"]);
+    }
 }

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Clusters;
 using Operator.Testing.Aws;
@@ -62,6 +64,25 @@ public sealed class DeletionTests
         describes.Should().BeLessThanOrEqualTo(n / 4, "the checks before DeleteCluster are read in batches");
         reconciles.Count.Should().BeLessThanOrEqualTo(n + 2, "one reconcile per deletion (the final DELETE needs none)");
         calls.Should().NotContain("CreateCluster");
+    }
+
+    [Test]
+    public async Task A_deleted_provider_that_was_in_use_leaves_no_connection_pool_or_credentials_behind()
+    {
+        var pools = _bed.App!.Services.GetRequiredService<Operator.Core.Aws.Http.AwsHttpPools>();
+        var before = pools.Count;
+        await _bed.CreateStaticProviderAsync("default", "short-lived");
+        await _bed.WaitProviderReadyAsync("default", "short-lived");
+        await _bed.Kube.CreateClusterAsync("default", "uses-short-lived", provider: "short-lived");
+        await _bed.WaitReadyAsync("default", "uses-short-lived");
+        pools.Count.Should().BeGreaterThan(before, "the provider has its own pool");
+
+        // Deleted while in use: it goes through its in-use finalizer, so its final DELETE event queues no pass.
+        await _bed.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", AWSProvider.PluralName, "short-lived");
+        await _bed.Kube.DeleteClusterAsync("default", "uses-short-lived");
+        await _bed.WaitGoneAsync("default", "uses-short-lived");
+        await Eventually.UntilAsync(async () => await _bed.GetProviderAsync("default", "short-lived") is null, "the provider gone");
+        await Eventually.UntilAsync(() => pools.Count == before, "its HTTP pool released", TimeSpan.FromSeconds(90));
     }
 
     [Test]

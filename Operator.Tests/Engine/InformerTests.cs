@@ -235,9 +235,9 @@ public sealed class InformerTests
         var watches = _bed.Emulator.Requests.Entries.Where(e => e.Verb == "watch" && e.Resource == "ecsclusters").ToList();
         watches.Count(e => e.StatusCode == 429).Should().Be(2);
         watches.Count(e => e.StatusCode == 500).Should().Be(1);
-        // Back-off: the failed attempts are spread out (800 ms, then 1.6 s at least), not fired in a tight loop.
+        // Back-off: the failed attempts are spread out (the initial delay, then twice it at least), not fired in a tight loop.
         var failed = watches.Where(e => e.StatusCode >= 400).Select(e => e.Time).Order().ToList();
-        (failed[^1] - failed[0]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(800 + 1600));
+        (failed[^1] - failed[0]).Should().BeGreaterThanOrEqualTo(WatchBackoff.Initial + (WatchBackoff.Initial * 2));
     }
 
     [Test]

@@ -33,6 +33,18 @@ public sealed class WatchBackoffTests
     }
 
     [Test]
+    public void The_first_error_answer_after_a_long_unreachable_phase_waits_no_longer_than_the_unreachable_cap()
+    {
+        var backoff = new WatchBackoff(new FakeTimeProvider(), new Random(7));
+        for (var i = 0; i < 10; i++)
+        {
+            backoff.NextDelay(WatchBackoff.Failure.Unreachable);
+        }
+        backoff.NextDelay(WatchBackoff.Failure.Refused).Should().BeLessThanOrEqualTo(TimeSpan.FromSeconds(3),
+            "a restarted server's first 429 or 503 must not be waited out for 30 s");
+    }
+
+    [Test]
     public void A_success_starts_the_sequence_over_and_clears_the_time_failing()
     {
         var clock = new FakeTimeProvider();

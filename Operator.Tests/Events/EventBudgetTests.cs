@@ -89,6 +89,24 @@ public sealed class EventBudgetTests
     }
 
     [Test]
+    public async Task After_a_leader_change_an_object_created_before_it_folds_into_the_earlier_leaders_event()
+    {
+        // This replica's recorder was made (a standby) before the object existed; it begins recording on taking over.
+        await using var standby = NewRecorder();
+        var obj = Subject("made-under-the-old-leader");
+        obj.Metadata.CreationTimestamp = DateTime.UtcNow.AddSeconds(5);
+        await using (var oldLeader = NewRecorder())
+        {
+            await oldLeader.RecordAsync(obj, EventSeverity.Normal, "Created", "Created ECS cluster x", CancellationToken.None);
+            await Eventually.UntilAsync(async () => (await EventsAsync("made-under-the-old-leader")).Count == 1, "the old leader's event", Delivery);
+        }
+        standby.BeginRecording(DateTimeOffset.UtcNow.AddSeconds(10));
+        await standby.RecordAsync(obj, EventSeverity.Normal, "Created", "Created ECS cluster x", CancellationToken.None);
+        await Eventually.UntilAsync(async () => (await EventsAsync("made-under-the-old-leader")).Sum(e => e.Count ?? 1) == 2, "the repeat", Delivery);
+        (await EventsAsync("made-under-the-old-leader")).Should().ContainSingle().Which.Count.Should().Be(2);
+    }
+
+    [Test]
     public async Task An_object_created_after_the_recorder_began_is_not_looked_up()
     {
         await using var recorder = NewRecorder();

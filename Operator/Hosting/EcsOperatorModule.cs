@@ -47,7 +47,9 @@ internal static class EcsOperatorModule
         services.AddSingleton(sp => new EcsClientFactory(
             sp.GetRequiredService<AwsHttpPools>(), sp.GetRequiredService<AwsResiliencePipelines>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EcsClientCache>();
-        services.AddSingleton<ObjectPatcher>();
+        services.AddSingleton(sp => new OwnWrites(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ObjectPatcher(sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ObjectPatcher>>(), ownWrites: sp.GetRequiredService<OwnWrites>()));
         services.AddSingleton<ApiServerHiccups>();
         // The only metadata our own writes change besides status: adding our finalizer is not a reason to reconcile.
         services.AddSingleton(new OwnWriteFilter([ApiGroup.Finalizer, ProviderProtection.Finalizer], [Ownership.CreatedArnAnnotation]));
@@ -57,11 +59,13 @@ internal static class EcsOperatorModule
         AwsCredentialsRegistration.Register(services, options);
 
         services.AddInformer<AWSProvider>(i => i
+            .Handles(sp => new OwnWritesHandler<AWSProvider>(sp.GetRequiredService<OwnWrites>()))
             .Index(SecretChangeHandler.ProvidersBySecretIndex, SecretChangeHandler.SecretsOf)
             .Handles(sp => new EventBookkeepingHandler<AWSProvider>(sp.GetRequiredService<IEventRecorder>())));
         // No resync for ECSClusters: the drift scanner compares them with AWS in batches instead.
         services.AddInformer<ECSCluster>(i => i
             .Resync(TimeSpan.Zero)
+            .Handles(sp => new OwnWritesHandler<ECSCluster>(sp.GetRequiredService<OwnWrites>()))
             .Index(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)])
             .Handles(sp => new EventBookkeepingHandler<ECSCluster>(sp.GetRequiredService<IEventRecorder>())));
         // Listed and watched as metadata only (PartialObjectMetadata, as client-go's metadata informer), and no string pool:

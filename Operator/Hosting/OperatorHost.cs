@@ -108,7 +108,8 @@ internal static class OperatorHost
             var manager = new ControllerManager(
                 sp.GetServices<ISyncingRunnable>(), sp.GetServices<IRunnable>(), sp.GetService<LeaderElection>(),
                 sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ControllerManager>>(),
-                new ApiServerWait(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ApiServerWait>>()));
+                new ApiServerWait(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ApiServerWait>>()),
+                sp.GetService<Core.Events.IEventRecorder>(), sp.GetRequiredService<TimeProvider>());
             LeadershipMetrics.Observe(sp.GetRequiredService<IMeterFactory>(), options.LeaderElectionId, () => manager.IsLeader);
             return manager;
         });
