@@ -18,7 +18,8 @@ namespace Operator.Core.Events;
 /// existed before this replica began the leader's work (<see cref="BeginRecording"/>; before that, before this
 /// recorder was made), not yet seen here, is first looked up among the object's Events on the server (objects created
 /// since cannot have Events of an earlier leader, so a burst of new objects costs no lookup; the object's
-/// creationTimestamp is compared with this replica's clock, which NTP keeps close to the API server's); each object
+/// creationTimestamp is compared with this replica's clock, which NTP keeps close to the API server's; and the Normal
+/// events that end an object's life, <see cref="LifecycleReasons.Final"/>, are never looked up); each object
 /// may burst <see cref="SpamBurst"/> events of one reason, then
 /// one per <see cref="SpamRefill"/>, and events over that budget are dropped (and logged at debug). Normal lifecycle
 /// events (<see cref="Lifecycle"/>) are never dropped: they are what a user looks for after a streak of warnings.
@@ -101,8 +102,8 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         message = Status.ForeignText.Truncate(message, MaxMessageLength);
         var meta = obj.Metadata;
         var now = _time.GetUtcNow();
-        var mayHaveEarlier = meta.CreationTimestamp is not { } created
-            || created.ToUniversalTime().Ticks < Interlocked.Read(ref _leadingSinceTicks);
+        var mayHaveEarlier = !(severity == EventSeverity.Normal && LifecycleReasons.Final.Contains(reason))
+            && (meta.CreationTimestamp is not { } created || created.ToUniversalTime().Ticks < Interlocked.Read(ref _leadingSinceTicks));
         var uid = meta.Uid ?? ObjectKey.Of(meta.NamespaceProperty, meta.Name);
         var exempt = severity == EventSeverity.Normal && Lifecycle.Contains(reason);
         if (!exempt && _budgets.Count >= MaxTracked)

@@ -15,4 +15,8 @@ internal static class LifecycleReasons
 
     public static readonly IReadOnlySet<string> All =
         new HashSet<string>([Created, Updated, Adopted, Deleted, Retained, Released], StringComparer.Ordinal);
+
+    /// <summary>The reasons that end an object's life: recorded once, right before it goes, so never folded into an
+    /// earlier Event (no lookup on the server for them).</summary>
+    public static readonly IReadOnlySet<string> Final = new HashSet<string>([Deleted, Retained, Released], StringComparer.Ordinal);
 }
