@@ -45,9 +45,9 @@ public sealed class ControllerWiringTests
             var because = $"seed {seed}, resolved first: {string.Join(", ", order.Select(t => t.Name))}";
             Kinds(app.Services.GetRequiredService<Informer<Operator.Core.Kubernetes.PartialObjectMetadata<V1Secret>>>()).Should().BeEquivalentTo([nameof(SecretChangeHandler)], because);
             Kinds(app.Services.GetRequiredService<Informer<AWSProvider>>()).Should().BeEquivalentTo(
-                ["Controller`1", "EventBookkeepingHandler`1", "MappedHandler`1"], because);
+                ["OwnWritesHandler`1", "Controller`1", "EventBookkeepingHandler`1", "MappedHandler`1"], because);
             Kinds(app.Services.GetRequiredService<Informer<ECSCluster>>()).Should().BeEquivalentTo(
-                ["Controller`1", "EventBookkeepingHandler`1", nameof(ContradictedStatusHandler), nameof(ClusterUsageHandler)], because);
+                ["OwnWritesHandler`1", "Controller`1", "EventBookkeepingHandler`1", nameof(ContradictedStatusHandler), nameof(ClusterUsageHandler)], because);
         }
     }
 
@@ -81,7 +81,7 @@ public sealed class ControllerWiringTests
         app.Services.GetRequiredService<ControllerManager>();
 
         Kinds(app.Services.GetRequiredService<Informer<ECSCluster>>()).Should().BeEquivalentTo(
-            ["Controller`1", "EventBookkeepingHandler`1", nameof(ClusterUsageHandler)]);
+            ["OwnWritesHandler`1", "Controller`1", "EventBookkeepingHandler`1", nameof(ClusterUsageHandler)]);
         Kinds(app.Services.GetRequiredService<Informer<AWSProvider>>()).Should().NotContain("MappedHandler`1");
         app.Services.GetServices<IRunnable>().Select(r => r.Name).Should().OnlyHaveUniqueItems();
     }
