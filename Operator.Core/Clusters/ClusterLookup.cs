@@ -7,45 +7,6 @@ using Ecs = Operator.Core.Aws.Ecs.Model;
 namespace Operator.Core.Clusters;
 
 /// <summary>
-/// Finds one ECS cluster by name, the way the reconciler's lookup before CreateCluster needs it: the cluster as ECS
-/// reports it with every field, or null when it does not exist (MISSING, or INACTIVE: deleted).
-/// </summary>
-internal interface IClusterLookup
-{
-    /// <summary>
-    /// Reads <paramref name="name"/> through <paramref name="ecs"/> (its credentials, account and region).
-    /// <paramref name="upcoming"/> names other clusters of the same client whose lookups are expected soon (new
-    /// objects of the same provider); an implementation may read them in the same call.
-    /// Throws what the read threw (<see cref="EcsException"/>, <see cref="HttpRequestException"/>, …), or
-    /// <see cref="OperationCanceledException"/> when <paramref name="ct"/> fires.
-    /// </summary>
-    Task<Ecs.Cluster?> FindAsync(IEcsClient ecs, string name, Func<IEnumerable<string>>? upcoming, CancellationToken ct);
-
-    /// <summary>
-    /// As <see cref="FindAsync"/>, for the check before DeleteCluster: <paramref name="deleting"/> names the clusters of
-    /// the client's other objects being deleted, and an implementation may read them in the same call and answer their
-    /// own check from that read for a short while (found or not).
-    /// </summary>
-    Task<Ecs.Cluster?> FindForDeletionAsync(IEcsClient ecs, string name, Func<IEnumerable<string>> deleting, CancellationToken ct) =>
-        FindAsync(ecs, name, null, ct);
-}
-
-/// <summary>Settings of <see cref="ClusterLookup"/>.</summary>
-internal sealed record ClusterLookupOptions
-{
-    /// <summary>DescribeClusters takes at most 100 names.</summary>
-    public int BatchSize { get; init; } = 100;
-
-    /// <summary>How long a first caller waits for others to join its call when none is in flight. Zero (the default)
-    /// sends at once, so a lookup is never slower than a plain DescribeClusters; callers still share a call while one is
-    /// in flight, and the read-ahead of new objects (not the window) is what batches a burst of creates.</summary>
-    public TimeSpan Window { get; init; } = TimeSpan.Zero;
-
-    /// <summary>How long a "not found" read for an upcoming name, not yet asked for, may answer its first lookup.</summary>
-    public TimeSpan PrefetchTtl { get; init; } = TimeSpan.FromSeconds(60);
-}
-
-/// <summary>
 /// A coalescing <see cref="IClusterLookup"/> (dataloader style), one loader per ECS client (a client is one provider's
 /// credentials in one account and region, so batches never mix what different credentials may see). Guarantees:
 /// <list type="bullet">
@@ -74,7 +35,7 @@ internal sealed record ClusterLookupOptions
 /// Loaders are dropped when idle and prefetched answers expire, so memory is bounded by the names in flight or
 /// pending plus the upcoming names of the last <see cref="ClusterLookupOptions.PrefetchTtl"/>. Thread-safe.
 /// </summary>
-internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider time) : IClusterLookup
+internal sealed partial class ClusterLookup(ClusterLookupOptions options, TimeProvider time) : IClusterLookup
 {
     private readonly object _gate = new();
     private readonly Dictionary<IEcsClient, Loader> _loaders = new(ReferenceEqualityComparer.Instance);
@@ -94,67 +55,16 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
     private async Task<Ecs.Cluster?> FindAsync(IEcsClient ecs, string name, Func<IEnumerable<string>>? upcoming, bool forDeletion, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        Entry entry;
-        bool dispatchNow = false, startWindow = false;
-        Loader loader;
-        lock (_gate)
+        var (kept, entry, loader, start) = Join(ecs, name, upcoming, forDeletion);
+        if (entry is null)
         {
-            Sweep();
-            if (!_loaders.TryGetValue(ecs, out loader!))
-            {
-                loader = new Loader(ecs);
-                _loaders[ecs] = loader;
-            }
-            var now = time.GetUtcNow();
-            // Asked for by its own reconcile: not read ahead again for a while (an answer read ahead after this lookup
-            // but before the create it leads to would say "not found" about the cluster this caller is creating).
-            loader.Asked[name] = now;
-            if (forDeletion && loader.TakePrefetchedFound(name, now) is { } found)
-            {
-                return found;
-            }
-            if (loader.TakePrefetched(name, now))
-            {
-                return null;
-            }
-            if (!loader.Pending.TryGetValue(name, out entry!))
-            {
-                entry = new Entry(name);
-                loader.Pending[name] = entry;
-                loader.Order.Enqueue(entry);
-            }
-            entry.Waiters++;
-            if (entry.Upcoming is null && upcoming is not null)
-            {
-                entry.Upcoming = upcoming;
-                entry.KeepFound = forDeletion;
-            }
-            if (!loader.InFlight && !loader.WindowOpen)
-            {
-                if (options.Window <= TimeSpan.Zero || loader.Pending.Count >= options.BatchSize)
-                {
-                    loader.InFlight = true;
-                    dispatchNow = true;
-                }
-                else
-                {
-                    loader.WindowOpen = true;
-                    startWindow = true;
-                }
-            }
-            else if (loader.WindowOpen && loader.Pending.Count >= options.BatchSize)
-            {
-                // Full before the window ends: send now; the window's timer then finds the call in flight.
-                loader.WindowOpen = false;
-                loader.InFlight = true;
-                dispatchNow = true;
-            }
+            return kept;
         }
-        if (startWindow)
+        if (start == Start.Window)
         {
             _ = WindowAsync(loader);
         }
-        if (dispatchNow)
+        else if (start == Start.Call)
         {
             _ = RunAsync(loader);
         }
@@ -167,6 +77,80 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
             Leave(entry);
             throw;
         }
+    }
+
+    /// <summary>What a caller's arrival starts: nothing (a call or a window is under way), the window, or a call now.</summary>
+    private enum Start
+    {
+        None,
+        Window,
+        Call,
+    }
+
+    /// <summary>
+    /// Under the lock: a kept answer (then no entry), or the caller's entry for <paramref name="name"/> in the next call
+    /// of <paramref name="ecs"/>'s loader, and what the caller must start.
+    /// </summary>
+    private (Ecs.Cluster? Kept, Entry? Entry, Loader Loader, Start Start) Join(
+        IEcsClient ecs, string name, Func<IEnumerable<string>>? upcoming, bool forDeletion)
+    {
+        lock (_gate)
+        {
+            Sweep();
+            if (!_loaders.TryGetValue(ecs, out var loader))
+            {
+                loader = new Loader(ecs);
+                _loaders[ecs] = loader;
+            }
+            var now = time.GetUtcNow();
+            // Asked for by its own reconcile: not read ahead again for a while (an answer read ahead after this lookup
+            // but before the create it leads to would say "not found" about the cluster this caller is creating).
+            loader.Asked[name] = now;
+            if (forDeletion && loader.TakePrefetchedFound(name, now) is { } found)
+            {
+                return (found, null, loader, Start.None);
+            }
+            if (loader.TakePrefetched(name, now))
+            {
+                return (null, null, loader, Start.None);
+            }
+            if (!loader.Pending.TryGetValue(name, out var entry))
+            {
+                entry = new Entry(name);
+                loader.Pending[name] = entry;
+                loader.Order.Enqueue(entry);
+            }
+            entry.Waiters++;
+            if (entry.Upcoming is null && upcoming is not null)
+            {
+                entry.Upcoming = upcoming;
+                entry.KeepFound = forDeletion;
+            }
+            return (null, entry, loader, Starts(loader));
+        }
+    }
+
+    /// <summary>Under the lock, after a caller joined <paramref name="loader"/>'s pending names.</summary>
+    private Start Starts(Loader loader)
+    {
+        if (!loader.InFlight && !loader.WindowOpen)
+        {
+            if (options.Window <= TimeSpan.Zero || loader.Pending.Count >= options.BatchSize)
+            {
+                loader.InFlight = true;
+                return Start.Call;
+            }
+            loader.WindowOpen = true;
+            return Start.Window;
+        }
+        if (loader.WindowOpen && loader.Pending.Count >= options.BatchSize)
+        {
+            // Full before the window ends: send now; the window's timer then finds the call in flight.
+            loader.WindowOpen = false;
+            loader.InFlight = true;
+            return Start.Call;
+        }
+        return Start.None;
     }
 
     /// <summary>At most once per TTL: forgets expired prefetched answers and idle loaders (e.g. of replaced clients).
@@ -347,38 +331,6 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
         }
     }
 
-    /// <summary>
-    /// The upcoming lookups of <paramref name="obj"/>'s provider: the cluster names of its other objects that have no
-    /// cluster recorded yet (new objects, which the controller will look up before creating), read lazily from the cache.
-    /// </summary>
-    public static Func<IEnumerable<string>> NewObjectsOf(ObjectStore<ECSCluster> clusters, ECSCluster obj)
-    {
-        var provider = ProviderResolver.ProviderKey(obj);
-        var own = obj.Spec.ClusterName;
-        return () => clusters.ByIndex(ProviderReconciler.ClustersByProviderIndex, provider)
-            .Where(c => c.Metadata.DeletionTimestamp is null && c.Status?.ClusterARN is null && c.Spec.ClusterName != own)
-            // Roughly the order the work queue reaches them in, so what is read ahead is used before it expires.
-            .OrderBy(c => c.Metadata.CreationTimestamp ?? DateTime.MaxValue)
-            .ThenBy(c => c.Metadata.Name, StringComparer.Ordinal)
-            .Select(c => c.Spec.ClusterName);
-    }
-
-    /// <summary>
-    /// The upcoming checks before DeleteCluster of <paramref name="obj"/>'s provider: the cluster names of its other
-    /// objects being deleted with <c>deletionPolicy: Delete</c> that have a cluster recorded, read lazily from the cache.
-    /// </summary>
-    public static Func<IEnumerable<string>> DeletionsOf(ObjectStore<ECSCluster> clusters, ECSCluster obj)
-    {
-        var provider = ProviderResolver.ProviderKey(obj);
-        var own = obj.Spec.ClusterName;
-        return () => clusters.ByIndex(ProviderReconciler.ClustersByProviderIndex, provider)
-            .Where(c => c.Metadata.DeletionTimestamp is not null && c.Spec.DeletionPolicy != DeletionPolicy.Retain
-                && c.Metadata.Finalizers?.Contains(ApiGroup.Finalizer) == true && Ownership.MayExistInEcs(c) && c.Spec.ClusterName != own)
-            .OrderBy(c => c.Metadata.DeletionTimestamp)
-            .ThenBy(c => c.Metadata.Name, StringComparer.Ordinal)
-            .Select(c => c.Spec.ClusterName);
-    }
-
     /// <summary>The live cluster named (or with the ARN) <paramref name="name"/>, or null.</summary>
     internal static Ecs.Cluster? Match(Ecs.DescribeClustersResponse response, string name)
     {
@@ -390,93 +342,6 @@ internal sealed class ClusterLookup(ClusterLookupOptions options, TimeProvider t
     private static Ecs.Failure? FailureOf(Ecs.DescribeClustersResponse response, string name) =>
         response.Failures?.FirstOrDefault(f => f.Reason != "MISSING" && f.Arn is { } arn
             && (arn == name || arn.EndsWith("/" + name, StringComparison.Ordinal)));
-
-    private sealed class Entry(string name)
-    {
-        public string Name { get; } = name;
-        public TaskCompletionSource<Ecs.Cluster?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public int Waiters { get; set; }
-        public Func<IEnumerable<string>>? Upcoming { get; set; }
-
-        /// <summary>The upcoming names are other objects' deletions: found answers for them are kept too.</summary>
-        public bool KeepFound { get; set; }
-        public Batch? Batch { get; set; }
-    }
-
-    private sealed class Batch(List<Entry> entries)
-    {
-        public List<Entry> Entries { get; } = entries;
-        public CancellationTokenSource Cancel { get; } = new();
-    }
-
-    /// <summary>The state of one client; every member is guarded by the lookup's lock.</summary>
-    private sealed class Loader(IEcsClient client)
-    {
-        public IEcsClient Client { get; } = client;
-        public Dictionary<string, Entry> Pending { get; } = new(StringComparer.Ordinal);
-        public Queue<Entry> Order { get; } = new();
-        public Dictionary<string, DateTimeOffset> Prefetched { get; } = new(StringComparer.Ordinal);
-
-        /// <summary>Clusters found by a deletion's read-ahead, for those objects' own checks before DeleteCluster.</summary>
-        public Dictionary<string, (DateTimeOffset Until, Ecs.Cluster Cluster)> PrefetchedFound { get; } = new(StringComparer.Ordinal);
-        public bool InFlight { get; set; }
-        public bool WindowOpen { get; set; }
-
-        /// <summary>When each name was last asked for by a caller (kept for the TTL).</summary>
-        public Dictionary<string, DateTimeOffset> Asked { get; } = new(StringComparer.Ordinal);
-
-        public bool IsIdle => Pending.Count == 0 && !InFlight && !WindowOpen && Prefetched.Count == 0 && PrefetchedFound.Count == 0 && Asked.Count == 0;
-
-        public bool TakePrefetched(string name, DateTimeOffset now) =>
-            Prefetched.Remove(name, out var until) && until > now;
-
-        public Ecs.Cluster? TakePrefetchedFound(string name, DateTimeOffset now) =>
-            PrefetchedFound.Remove(name, out var kept) && kept.Until > now ? kept.Cluster : null;
-
-        public void DropExpired(DateTimeOffset now, TimeSpan ttl)
-        {
-            foreach (var name in Asked.Where(kv => kv.Value <= now - ttl).Select(kv => kv.Key).ToList())
-            {
-                Asked.Remove(name);
-            }
-            foreach (var name in Prefetched.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToList())
-            {
-                Prefetched.Remove(name);
-            }
-            foreach (var name in PrefetchedFound.Where(kv => kv.Value.Until <= now).Select(kv => kv.Key).ToList())
-            {
-                PrefetchedFound.Remove(name);
-            }
-        }
-
-        /// <summary>The next names in arrival order that someone still waits for, or null when none.</summary>
-        public Batch? NextBatch(int size)
-        {
-            var taken = new List<Entry>();
-            while (taken.Count < size && Order.TryDequeue(out var entry))
-            {
-                Pending.Remove(entry.Name);
-                if (entry.Waiters > 0)
-                {
-                    taken.Add(entry);
-                }
-                else
-                {
-                    entry.Result.TrySetCanceled();
-                }
-            }
-            if (taken.Count == 0)
-            {
-                return null;
-            }
-            var batch = new Batch(taken);
-            foreach (var entry in taken)
-            {
-                entry.Batch = batch;
-            }
-            return batch;
-        }
-    }
 }
 
 /// <summary>ECS reported a failure other than MISSING for one name of a batched DescribeClusters; retryable.</summary>

@@ -13,17 +13,21 @@ namespace Operator.Core.Clusters;
 /// Never throws for a list call: on AccessDenied the kind falls back to its count with a note naming the missing
 /// action, on any other failure with a note saying the listing failed. Only cancellation of the caller's token
 /// propagates. Names are the last segment of the ARN (what the guide's aws CLI commands accept), cleaned as foreign text.
+/// The listing (<see cref="ListAsync"/>, the executor's) and the message (<see cref="Message"/>, pure) are apart, so the
+/// decision that blocks a deletion stays free of I/O.
 /// </summary>
 internal static class DeletionBlockers
 {
     public const int MaxNamed = 10;
 
-    /// <summary>The message for <paramref name="cluster"/>, which ECS refused to delete with <paramref name="refusal"/>.</summary>
-    public static async Task<string> MessageAsync(
-        IEcsClient ecs, Ecs.Cluster cluster, EcsException refusal, TimeSpan retry, ILogger logger, CancellationToken ct)
+    /// <summary>
+    /// What keeps ECS from deleting <paramref name="cluster"/>, which it refused with <paramref name="refusal"/>: one
+    /// part per blocking kind, in the order services, tasks, container instances, for <see cref="Message"/>.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> ListAsync(
+        IEcsClient ecs, Ecs.Cluster cluster, EcsException refusal, ILogger logger, CancellationToken ct)
     {
-        var name = cluster.ClusterName ?? "";
-        var target = cluster.ClusterArn ?? name;
+        var target = cluster.ClusterArn ?? cluster.ClusterName ?? "";
         var parts = new List<string>();
         if (refusal is ClusterContainsServicesException || cluster.ActiveServicesCount > 0)
         {
@@ -51,7 +55,14 @@ internal static class DeletionBlockers
                 return (page.ContainerInstanceArns, page.NextToken);
             }, logger, ct).ConfigureAwait(false));
         }
-        var counts = $"ECS refuses to delete cluster {name} while it has {Count(cluster.ActiveServicesCount, "active service")}, "
+        return parts;
+    }
+
+    /// <summary>The DeletionBlocked message: the counts of <paramref name="cluster"/>, then <paramref name="parts"/>
+    /// (<see cref="ListAsync"/>), then when the deletion is tried again.</summary>
+    public static string Message(Ecs.Cluster cluster, IReadOnlyList<string> parts, TimeSpan retry)
+    {
+        var counts = $"ECS refuses to delete cluster {cluster.ClusterName ?? ""} while it has {Count(cluster.ActiveServicesCount, "active service")}, "
             + $"{Count(cluster.RunningTasksCount, "running task")}, {Count(cluster.PendingTasksCount, "pending task")} and "
             + $"{Count(cluster.RegisteredContainerInstancesCount, "registered container instance")}";
         var detail = parts.Count == 0 ? "" : "; " + string.Join("; ", parts);

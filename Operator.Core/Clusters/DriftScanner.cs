@@ -116,74 +116,82 @@ internal sealed class DriftScanner(
     {
         var queued = 0;
         var drifted = new HashSet<string>(StringComparer.Ordinal);
-        var groups = clusters.List()
-            .Where(c => c.Metadata.DeletionTimestamp is null)
-            .GroupBy(ProviderResolver.ProviderKey);
-        foreach (var group in groups)
+        foreach (var group in clusters.List().Where(c => c.Metadata.DeletionTimestamp is null).GroupBy(ProviderResolver.ProviderKey))
         {
-            var members = new List<ECSCluster>();
-            ProviderResolution? usable = null;
-            foreach (var obj in group)
+            var (members, usable, sent) = Select(group, initial);
+            queued += sent;
+            if (usable is not null)
             {
-                // Not yet reconciled for this generation, never validated, or a status the operator did not write (no
-                // recorded cluster): that is the controller's job anyway.
-                if (obj.Status?.ObservedGeneration != obj.Metadata.Generation || obj.Status?.ClusterARN is null || !Ownership.ReachedEcs(obj))
-                {
-                    enqueue(ObjectKey.Of(obj));
-                    queued++;
-                    continue;
-                }
-                // Per object: the provider may admit one namespace and not another. A refused object is the
-                // controller's (it reports why, and the provider's controller wakes it on a change).
-                var resolution = providers.Resolve(obj);
-                if (!resolution.IsReady || ProviderMove.Refusal(obj, resolution) is not null)
-                {
-                    if (initial && Covers(obj))
-                    {
-                        queued += Enqueue(obj); // the controller skipped it: it reports why
-                    }
-                    continue;
-                }
-                usable ??= resolution;
-                members.Add(obj);
-            }
-            if (usable is null)
-            {
-                continue;
-            }
-            IEcsClient ecs;
-            try
-            {
-                var session = await credentials.GetAsync(usable.Provider!, ct).ConfigureAwait(false);
-                ecs = ecsClients.Get(group.Key, session, usable.AccountId!);
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                Failed("credentials", group.Key, e);
-                if (initial)
-                {
-                    queued += members.Sum(Enqueue);
-                }
-                continue;
-            }
-            // One name per cluster in the request, even when several objects claim it.
-            foreach (var batch in members.GroupBy(c => c.Spec.ClusterName, StringComparer.Ordinal).Chunk(options.BatchSize))
-            {
-                try
-                {
-                    queued += await ScanBatchAsync(ecs, usable.Provider!, batch, drifted, ct).ConfigureAwait(false);
-                }
-                catch (Exception e) when (!ct.IsCancellationRequested)
-                {
-                    Failed("describe", group.Key, e);
-                    if (initial)
-                    {
-                        queued += batch.SelectMany(g => g).Sum(Enqueue);
-                    }
-                }
+                queued += await ScanProviderAsync(group.Key, usable, members, drifted, initial, ct).ConfigureAwait(false);
             }
         }
         _unrepaired.Scanned(drifted);
+        return queued;
+    }
+
+    /// <summary>Of one provider's objects: those the scan compares, the resolution to read them with (null when none
+    /// may be read), and how many were queued for the controller instead.</summary>
+    private (List<ECSCluster> Members, ProviderResolution? Usable, int Queued) Select(IEnumerable<ECSCluster> group, bool initial)
+    {
+        var (members, usable, queued) = (new List<ECSCluster>(), (ProviderResolution?)null, 0);
+        foreach (var obj in group)
+        {
+            // Not yet reconciled for this generation, never validated, or a status the operator did not write (no
+            // recorded cluster): that is the controller's job anyway.
+            if (obj.Status?.ObservedGeneration != obj.Metadata.Generation || obj.Status?.ClusterARN is null || !Ownership.ReachedEcs(obj))
+            {
+                queued += Enqueue(obj);
+                continue;
+            }
+            // Per object: the provider may admit one namespace and not another. A refused object is the
+            // controller's (it reports why, and the provider's controller wakes it on a change).
+            var resolution = providers.Resolve(obj);
+            if (!resolution.IsReady || ProviderMove.Refusal(obj, resolution) is not null)
+            {
+                if (initial && Covers(obj))
+                {
+                    queued += Enqueue(obj); // the controller skipped it: it reports why
+                }
+                continue;
+            }
+            usable ??= resolution;
+            members.Add(obj);
+        }
+        return (members, usable, queued);
+    }
+
+    /// <summary>Compares one provider's <paramref name="members"/> with ECS in batches; returns how many were queued.</summary>
+    private async Task<int> ScanProviderAsync(
+        string provider, ProviderResolution usable, List<ECSCluster> members, HashSet<string> drifted, bool initial, CancellationToken ct)
+    {
+        IEcsClient ecs;
+        try
+        {
+            var session = await credentials.GetAsync(usable.Provider!, ct).ConfigureAwait(false);
+            ecs = ecsClients.Get(provider, session, usable.AccountId!);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            Failed("credentials", provider, e);
+            return initial ? members.Sum(Enqueue) : 0;
+        }
+        var queued = 0;
+        // One name per cluster in the request, even when several objects claim it.
+        foreach (var batch in members.GroupBy(c => c.Spec.ClusterName, StringComparer.Ordinal).Chunk(options.BatchSize))
+        {
+            try
+            {
+                queued += await ScanBatchAsync(ecs, usable.Provider!, batch, drifted, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                Failed("describe", provider, e);
+                if (initial)
+                {
+                    queued += batch.SelectMany(g => g).Sum(Enqueue);
+                }
+            }
+        }
         return queued;
     }
 

@@ -37,40 +37,7 @@ internal static partial class SpecCheck
                 problems.Add($"spec.capacityProviders[{i}]: {CapacityProviderRule}");
             }
         }
-        if (spec.DefaultCapacityProviderStrategy is { } strategy)
-        {
-            if (strategy.Count > 6)
-            {
-                problems.Add($"spec.defaultCapacityProviderStrategy: has {strategy.Count} items, at most 6 are allowed");
-            }
-            if (strategy.Count(s => (s.Base ?? 0) > 0) > 1)
-            {
-                problems.Add("spec.defaultCapacityProviderStrategy: at most one item may have a base greater than 0");
-            }
-            if (strategy.Select(s => s.CapacityProvider).Distinct(StringComparer.Ordinal).Count() != strategy.Count)
-            {
-                problems.Add("spec.defaultCapacityProviderStrategy: lists a capacity provider more than once");
-            }
-            foreach (var (item, i) in strategy.Select((s, i) => (s, i)))
-            {
-                if (item.Weight is < 0 or > 1000)
-                {
-                    problems.Add($"spec.defaultCapacityProviderStrategy[{i}].weight: {item.Weight} is not within 0-1000");
-                }
-                if (item.Base is < 0 or > 100000)
-                {
-                    problems.Add($"spec.defaultCapacityProviderStrategy[{i}].base: {item.Base} is not within 0-100000");
-                }
-                if (!ClusterNamePattern().IsMatch(item.CapacityProvider ?? ""))
-                {
-                    problems.Add($"spec.defaultCapacityProviderStrategy[{i}].capacityProvider: {CapacityProviderRule}");
-                }
-                else if (spec.CapacityProviders is { } listed && !listed.Contains(item.CapacityProvider!))
-                {
-                    problems.Add($"spec.defaultCapacityProviderStrategy[{i}].capacityProvider: \"{item.CapacityProvider}\" is not listed in spec.capacityProviders");
-                }
-            }
-        }
+        StrategyProblems(spec, problems);
         if (spec.Configuration?.ExecuteCommandConfiguration is { } exec)
         {
             if (exec.LogConfiguration is not null && exec.Logging != "OVERRIDE")
@@ -94,6 +61,46 @@ internal static partial class SpecCheck
             }
         }
         return problems;
+    }
+
+    /// <summary>The CRD's rules for spec.defaultCapacityProviderStrategy.</summary>
+    private static void StrategyProblems(ECSClusterSpec spec, List<string> problems)
+    {
+        if (spec.DefaultCapacityProviderStrategy is not { } strategy)
+        {
+            return;
+        }
+        if (strategy.Count > 6)
+        {
+            problems.Add($"spec.defaultCapacityProviderStrategy: has {strategy.Count} items, at most 6 are allowed");
+        }
+        if (strategy.Count(s => (s.Base ?? 0) > 0) > 1)
+        {
+            problems.Add("spec.defaultCapacityProviderStrategy: at most one item may have a base greater than 0");
+        }
+        if (strategy.Select(s => s.CapacityProvider).Distinct(StringComparer.Ordinal).Count() != strategy.Count)
+        {
+            problems.Add("spec.defaultCapacityProviderStrategy: lists a capacity provider more than once");
+        }
+        foreach (var (item, i) in strategy.Select((s, i) => (s, i)))
+        {
+            if (item.Weight is < 0 or > 1000)
+            {
+                problems.Add($"spec.defaultCapacityProviderStrategy[{i}].weight: {item.Weight} is not within 0-1000");
+            }
+            if (item.Base is < 0 or > 100000)
+            {
+                problems.Add($"spec.defaultCapacityProviderStrategy[{i}].base: {item.Base} is not within 0-100000");
+            }
+            if (!ClusterNamePattern().IsMatch(item.CapacityProvider ?? ""))
+            {
+                problems.Add($"spec.defaultCapacityProviderStrategy[{i}].capacityProvider: {CapacityProviderRule}");
+            }
+            else if (spec.CapacityProviders is { } listed && !listed.Contains(item.CapacityProvider!))
+            {
+                problems.Add($"spec.defaultCapacityProviderStrategy[{i}].capacityProvider: \"{item.CapacityProvider}\" is not listed in spec.capacityProviders");
+            }
+        }
     }
 
     private const string CapacityProviderRule = "must be 1-255 letters, digits, hyphens or underscores (ECS's capacity provider names)";

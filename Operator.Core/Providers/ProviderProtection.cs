@@ -1,5 +1,4 @@
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Events;
 using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
 using Operator.Core.Status;
@@ -10,48 +9,30 @@ namespace Operator.Core.Providers;
 /// In-use protection of AWSProviders (as Kubernetes' PVC protection): a provider that at least one ECSCluster
 /// references carries <see cref="Finalizer"/>, so deleting it waits until the last such cluster is gone (and those
 /// clusters can still be deleted in ECS with it meanwhile); an unused provider carries none and is deleted at once.
-/// Users are read from the ECSCluster cache; the caller must re-run <see cref="ReconcileAsync"/> whenever a cluster
-/// that uses the provider is added, deleted or moved (<see cref="ClusterUsageHandler"/>).
+/// <see cref="ProviderDecision"/> decides it on every pass from the users read here from the ECSCluster cache; the
+/// caller must queue the provider whenever a cluster that uses it is added, deleted or moved (<see cref="ClusterUsageHandler"/>).
 /// </summary>
-internal sealed class ProviderProtection(ObjectStore<ECSCluster> clusters, ObjectPatcher patcher, IEventRecorder events)
+internal static class ProviderProtection
 {
     public const string Finalizer = "aws-infra-operator.runner.codes/provider-in-use";
 
+    /// <summary>The keys of the ECSClusters that use <paramref name="provider"/>, in ordinal order.</summary>
+    public static IReadOnlyList<string> Users(ObjectStore<ECSCluster> clusters, AWSProvider provider) =>
+        [.. clusters.ByIndex(ProviderReconciler.ClustersByProviderIndex, ObjectKey.Of(provider)).Select(ObjectKey.Of).Order(StringComparer.Ordinal)];
+
     /// <summary>
-    /// Adds or removes the finalizer. Returns the DeletionBlocked message while the provider is being deleted and still
-    /// used (the caller sets the condition), null otherwise; <paramref name="released"/> is true when the finalizer of
-    /// a provider being deleted was just removed, so the object is about to disappear.
+    /// The DeletionBlocked message of a provider being deleted while <paramref name="users"/> (not empty) use it. Users
+    /// in the provider's own namespace are named, at most 10; those of namespaces it admits are only counted.
     /// </summary>
-    public async Task<(string? Blocked, bool Released)> ReconcileAsync(AWSProvider provider, CancellationToken ct)
+    public static string InUseMessage(AWSProvider provider, IReadOnlyList<string> users)
     {
-        var users = clusters.ByIndex(ProviderReconciler.ClustersByProviderIndex, ObjectKey.Of(provider))
-            .Select(ObjectKey.Of).Order(StringComparer.Ordinal).ToList();
-        if (users.Count > 0)
-        {
-            if (provider.Metadata.DeletionTimestamp is null)
-            {
-                await patcher.AddFinalizerAsync(provider, Finalizer, ct).ConfigureAwait(false);
-                return (null, false);
-            }
-            if (provider.Metadata.Finalizers?.Contains(Finalizer) != true)
-            {
-                return (null, false); // deleted before it was used: nothing to hold it
-            }
-            // Users in the provider's own namespace are named; those of namespaces it admits are only counted.
-            var own = users.Where(u => TenantView.IsOwn(provider.Metadata.NamespaceProperty, u)).ToList();
-            var elsewhere = users.Count - own.Count;
-            var shown = string.Join(", ", own.Take(10)) + (own.Count > 10 ? $" and {own.Count - 10} more" : "")
-                + (elsewhere == 0 ? "" : $"{(own.Count > 0 ? "; " : "")}{elsewhere} in other namespaces");
-            var message = users.Count == 1
-                ? $"deletion waits for 1 ECSCluster that uses this provider: {shown}"
-                : $"deletion waits for {users.Count} ECSClusters that use this provider: {shown}";
-            // One Event while clusters hold it, its count and message following the users (not one per change of the count).
-            await events.RecordAsync(provider, EventSeverity.Warning, ProviderConditions.DeletionBlocked, message, ct,
-                series: ProviderConditions.Reasons.InUse).ConfigureAwait(false);
-            return (message, false);
-        }
-        var removed = await patcher.RemoveFinalizerAsync(provider, Finalizer, ct).ConfigureAwait(false);
-        return (null, removed && provider.Metadata.DeletionTimestamp is not null);
+        var own = users.Where(u => TenantView.IsOwn(provider.Metadata.NamespaceProperty, u)).ToList();
+        var elsewhere = users.Count - own.Count;
+        var shown = string.Join(", ", own.Take(10)) + (own.Count > 10 ? $" and {own.Count - 10} more" : "")
+            + (elsewhere == 0 ? "" : $"{(own.Count > 0 ? "; " : "")}{elsewhere} in other namespaces");
+        return users.Count == 1
+            ? $"deletion waits for 1 ECSCluster that uses this provider: {shown}"
+            : $"deletion waits for {users.Count} ECSClusters that use this provider: {shown}";
     }
 }
 

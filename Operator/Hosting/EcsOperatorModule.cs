@@ -83,7 +83,8 @@ internal static class EcsOperatorModule
         services.AddSingleton<OwnershipGate>();
         services.AddSingleton<ProviderWaitList>();
         services.AddSingleton<IClusterLookup>(sp => new ClusterLookup(new ClusterLookupOptions(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ProviderProtection>(sp, sp.GetRequiredService<Informer<ECSCluster>>().Store));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ClusterExecutor>(sp, sp.GetRequiredService<Informer<ECSCluster>>().Store));
+        services.AddSingleton<ProviderExecutor>();
         services.AddSingleton(new DriftScannerOptions { Period = options.ResyncPeriod });
         services.AddSingleton(sp => new FleetMetrics(
             sp.GetRequiredService<Informer<ECSCluster>>().Store, sp.GetRequiredService<Informer<AWSProvider>>().Store, sp.GetRequiredService<IMeterFactory>()));
