@@ -19,15 +19,17 @@ ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Restore first, from the project files only, so the package layer is reused until a dependency changes.
-# Only the production host and what it references (Operator.Core): the emulators (Operator.Testing) and local mode
-# (Operator.Local) are never copied, so they cannot reach the image.
-COPY global.json Directory.Build.props Directory.Packages.props ./
+# Only the production host and what it references (Operator.Core, Operator.Engine): the emulators (Operator.Testing),
+# the test bed and local mode are never copied, so they cannot reach the image.
+COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props BannedSymbols.txt ./
 COPY Operator/Operator.csproj Operator/
 COPY Operator.Core/Operator.Core.csproj Operator.Core/
+COPY Operator.Engine/Operator.Engine.csproj Operator.Engine/
 RUN dotnet restore Operator/Operator.csproj -r linux-x64 -p:PublishAot=true
 
 COPY Operator/ Operator/
 COPY Operator.Core/ Operator.Core/
+COPY Operator.Engine/ Operator.Engine/
 # The separate debug symbols (Operator.dbg, ~100 MB) stay in the build stage.
 RUN dotnet publish Operator -c Release -r linux-x64 -p:PublishAot=true -o /app --no-restore \
     && rm -f /app/*.dbg /app/*.pdb

@@ -4,6 +4,7 @@ using Operator.CommandLine;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Informers;
 using Operator.Hosting;
+using Operator.TestBed;
 using Operator.Testing.Aws;
 using Operator.Testing.Kubernetes;
 

@@ -8,6 +8,7 @@ using Operator.Core.Aws.Resilience;
 using Operator.Core.Kubernetes;
 using Operator.Testing.Aws;
 using Operator.Testing.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 
@@ -100,7 +101,7 @@ internal static class ApiServerRestartScenario
                     new V1Patch(new JsonObject { ["spec"] = new JsonObject { ["capacityProviders"] = new JsonArray(capacityProvider) } }.ToJsonString(),
                         V1Patch.PatchType.MergePatch),
                     ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName, name);
-                return KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(patched)).Metadata.Generation ?? 0;
+                return EcsOperatorModule.Json.Deserialize<ECSCluster>(EcsOperatorModule.Json.Serialize(patched)).Metadata.Generation ?? 0;
             }
             catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException)
             {

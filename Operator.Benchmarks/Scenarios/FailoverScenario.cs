@@ -8,6 +8,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Resilience;
 using Operator.Testing.Aws;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 
@@ -148,7 +149,7 @@ internal static class FailoverScenario
         var patched = await stack.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
             new V1Patch(new JsonObject { ["spec"] = new JsonObject { ["capacityProviders"] = new JsonArray(capacityProvider) } }.ToJsonString(), V1Patch.PatchType.MergePatch),
             ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName, name);
-        return KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(patched)).Metadata.Generation ?? 0;
+        return EcsOperatorModule.Json.Deserialize<ECSCluster>(EcsOperatorModule.Json.Serialize(patched)).Metadata.Generation ?? 0;
     }
 
     private static bool Applied(ScenarioStack stack, string name, long generation) =>

@@ -3,6 +3,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Informers;
 using Operator.Core.Providers;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 
@@ -17,7 +18,7 @@ internal static class InformerMemory
 {
     public static async Task<(long Bytes, int Objects)> MeasureAsync(IKubernetes client)
     {
-        var texts = (await ScenarioRunner.ListAllAsync(client)).Select(o => KubeJson.Serialize(o)).ToArray();
+        var texts = (await ScenarioRunner.ListAllAsync(client)).Select(o => EcsOperatorModule.Json.Serialize(o)).ToArray();
         Fill(texts); // warm-up: JIT and first-use statics do not count
         var before = ProcessMemory.ManagedAfterFullGc();
         var store = Fill(texts);
@@ -32,7 +33,7 @@ internal static class InformerMemory
     {
         var store = new ObjectStore<ECSCluster>();
         store.AddIndex(ProviderReconciler.ClustersByProviderIndex, c => [ProviderResolver.ProviderKey(c)]);
-        var json = KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson());
+        var json = KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson(EcsOperatorModule.Json));
         foreach (var text in texts)
         {
             store.Upsert(Informer<ECSCluster>.TrimForCache(System.Text.Json.JsonSerializer.Deserialize(text, json)!));
@@ -46,17 +47,17 @@ internal static class InformerMemory
     /// </summary>
     public static IReadOnlyList<(string Variant, long JsonBytes, long HeapBytes)> Breakdown(ECSCluster sample, int copies)
     {
-        var json = KubeJson.Serialize(sample);
+        var json = EcsOperatorModule.Json.Serialize(sample);
         var variants = new List<(string, string)> { ("whole object", json) };
-        var noAnnotation = KubeJson.Deserialize<ECSCluster>(json);
+        var noAnnotation = EcsOperatorModule.Json.Deserialize<ECSCluster>(json);
         noAnnotation.Metadata.Annotations = null;
-        variants.Add(("without annotations", KubeJson.Serialize(noAnnotation)));
-        var noConditions = KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(noAnnotation));
+        variants.Add(("without annotations", EcsOperatorModule.Json.Serialize(noAnnotation)));
+        var noConditions = EcsOperatorModule.Json.Deserialize<ECSCluster>(EcsOperatorModule.Json.Serialize(noAnnotation));
         noConditions.Status!.Conditions = null;
-        variants.Add(("also without status.conditions", KubeJson.Serialize(noConditions)));
-        var noStatus = KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(noConditions));
+        variants.Add(("also without status.conditions", EcsOperatorModule.Json.Serialize(noConditions)));
+        var noStatus = EcsOperatorModule.Json.Deserialize<ECSCluster>(EcsOperatorModule.Json.Serialize(noConditions));
         noStatus.Status = null;
-        variants.Add(("also without status", KubeJson.Serialize(noStatus)));
+        variants.Add(("also without status", EcsOperatorModule.Json.Serialize(noStatus)));
         var result = new List<(string, long, long)>();
         foreach (var (name, text) in variants)
         {
@@ -73,7 +74,7 @@ internal static class InformerMemory
         var list = new ECSCluster[copies];
         for (var i = 0; i < copies; i++)
         {
-            list[i] = KubeJson.Deserialize<ECSCluster>(json);
+            list[i] = EcsOperatorModule.Json.Deserialize<ECSCluster>(json);
         }
         var after = ProcessMemory.ManagedAfterFullGc();
         GC.KeepAlive(list);

@@ -5,6 +5,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Clusters;
 using Operator.Testing.Aws;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 
@@ -76,13 +77,13 @@ internal static class OperatorProcessRss
     public static async Task SeedAsync(ScenarioStack stack, ScenarioOptions o)
     {
         var names = Enumerable.Range(0, o.Clusters).Select(i => $"bench-{i:D5}").ToArray();
-        var provider = KubeJson.Deserialize<AWSProvider>(KubeJson.Serialize(await stack.Client.CustomObjects.GetNamespacedCustomObjectAsync(
+        var provider = EcsOperatorModule.Json.Deserialize<AWSProvider>(EcsOperatorModule.Json.Serialize(await stack.Client.CustomObjects.GetNamespacedCustomObjectAsync(
             ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, AWSProvider.PluralName, ScenarioStack.Provider)));
         await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = o.Writers }, async (name, _) =>
         {
             var created = await stack.Client.CustomObjects.CreateNamespacedCustomObjectAsync(
                 ScenarioStack.NewCluster(name, o.AsApplied), ApiGroup.Group, ApiGroup.Version, ScenarioStack.Namespace, ECSCluster.PluralName);
-            var obj = KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(created));
+            var obj = EcsOperatorModule.Json.Deserialize<ECSCluster>(EcsOperatorModule.Json.Serialize(created));
             stack.Aws.Ecs.CreateCluster(ScenarioStack.Account, ScenarioStack.Region, DesiredCluster.From(obj, provider).ToCreateRequest());
         });
     }

@@ -8,6 +8,7 @@ using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
 using Operator.Testing.Aws;
 using Ecs = Operator.Core.Aws.Ecs.Model;
+using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 
@@ -290,7 +291,7 @@ internal static class ScenarioRunner
         string? next = null;
         do
         {
-            var page = await new RawApiClient(client).ListAsync<ECSCluster>(
+            var page = await new RawApiClient(client, EcsOperatorModule.Json).ListAsync<ECSCluster>(
                 ResourceType.Of<ECSCluster>().CollectionPath(ScenarioStack.Namespace), 500, next, null,
                 CancellationToken.None);
             all.AddRange(page.Items ?? []);

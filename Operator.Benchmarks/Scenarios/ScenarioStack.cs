@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Informers;
 using Operator.Hosting;
-using Operator.Local;
+using Operator.TestBed;
 using Operator.Testing;
 using Operator.Testing.Aws;
 using Operator.Testing.Kubernetes;
@@ -105,7 +105,7 @@ internal sealed class ScenarioStack : IAsyncDisposable
         };
         if (asApplied)
         {
-            obj.Metadata.Annotations = new Dictionary<string, string> { [LastAppliedAnnotation] = KubeJson.Serialize(obj) + "\n" };
+            obj.Metadata.Annotations = new Dictionary<string, string> { [LastAppliedAnnotation] = EcsOperatorModule.Json.Serialize(obj) + "\n" };
         }
         return obj;
     }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Operator.Core.Aws.Ecs;
-using Operator.Core.Status;
+using Operator.Core.Text;
 using Ecs = Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Core.Clusters;

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Http;
-using Operator.Core.Clusters;
+using Operator.Core.Bulkheads;
 using Operator.Core.Controllers;
 using Operator.Core.Kubernetes;
 
@@ -22,7 +22,7 @@ namespace Operator.Core.Providers;
 /// </summary>
 internal sealed class ProviderCheckSlots
 {
-    public static readonly BulkheadMetrics Metrics = new(DriftScanner.MeterName, "awsprovider_check_busy_total",
+    public static readonly BulkheadMetrics Metrics = new(ProviderBulkhead.MeterName, "awsprovider_check_busy_total",
         "AWSProvider checks parked because their namespace or their STS endpoint already had its share of the workers.",
         "awsprovider_checks_in_flight", "AWSProvider checks running now, per namespace and per STS endpoint.", "scope");
 

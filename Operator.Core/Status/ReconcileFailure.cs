@@ -5,6 +5,7 @@ using Operator.Core.Aws.Credentials;
 using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Resilience;
 using Operator.Core.Kubernetes;
+using Operator.Core.Text;
 using Polly.Timeout;
 
 namespace Operator.Core.Status;

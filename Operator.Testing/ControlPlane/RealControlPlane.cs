@@ -96,8 +96,9 @@ public sealed class RealControlPlane : IAsyncDisposable
         }
     }
 
-    /// <summary>A client of the cluster admin.</summary>
-    public IKubernetes CreateAdminClient() => new Core.Kubernetes.OperatorKubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(AdminKubeconfig));
+    /// <summary>A client of the cluster admin (typed bodies of the engine's and the client's built-in kinds).</summary>
+    public IKubernetes CreateAdminClient() =>
+        new Core.Kubernetes.OperatorKubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(AdminKubeconfig), Core.Kubernetes.KubeJson.Engine);
 
     private IKubernetes Admin => _admin ??= CreateAdminClient();
 

@@ -282,11 +282,21 @@ public sealed partial class KubeApiEmulator : IAsyncDisposable
     public string IssueUserToken(string user, params string[] groups) =>
         _tokens.IssueUser(new Authorization.UserInfo(user, [.. groups.Append("system:authenticated").Distinct(StringComparer.Ordinal)]));
 
-    /// <summary>A real client pointed at the emulator over plain HTTP, as the admin (system:masters).</summary>
-    public IKubernetes CreateClient() => new Core.Kubernetes.OperatorKubernetesClient(ClientConfiguration());
+    /// <summary>A real client pointed at the emulator over plain HTTP, as the admin (system:masters). It writes typed
+    /// bodies with <paramref name="json"/>: the emulator serves any kind its CRDs declare, so its user says which types it
+    /// sends (the product's: the composition root's <c>EcsOperatorModule.Json</c>); the default knows the engine's and the
+    /// client's built-in kinds only.</summary>
+    internal IKubernetes CreateClient(Core.Kubernetes.KubeJson json) => new Core.Kubernetes.OperatorKubernetesClient(ClientConfiguration(), json);
+
+    /// <summary>As <see cref="CreateClient(Core.Kubernetes.KubeJson)"/>, knowing the engine's and the client's kinds only.</summary>
+    public IKubernetes CreateClient() => CreateClient(Core.Kubernetes.KubeJson.Engine);
 
     /// <summary>A real client that authenticates with <paramref name="token"/> (from <see cref="IssueServiceAccountToken"/>).</summary>
-    public IKubernetes CreateClient(string token) => new Core.Kubernetes.OperatorKubernetesClient(ClientConfiguration(token));
+    public IKubernetes CreateClient(string token) => CreateClient(token, Core.Kubernetes.KubeJson.Engine);
+
+    /// <summary>As <see cref="CreateClient(string)"/>, writing typed bodies with <paramref name="json"/>.</summary>
+    internal IKubernetes CreateClient(string token, Core.Kubernetes.KubeJson json) =>
+        new Core.Kubernetes.OperatorKubernetesClient(ClientConfiguration(token), json);
 
     /// <summary>The client configuration of the admin, or of the user of <paramref name="token"/>.</summary>
     public KubernetesClientConfiguration ClientConfiguration(string? token = null) =>

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.Api;
 
@@ -22,8 +23,8 @@ public sealed class RoundTripTests
 
         var written = original["kind"]!.GetValue<string>() switch
         {
-            AWSProvider.KindName => KubeJson.Serialize(KubeJson.Deserialize<AWSProvider>(json)),
-            ECSCluster.KindName => KubeJson.Serialize(KubeJson.Deserialize<ECSCluster>(json)),
+            AWSProvider.KindName => EcsOperatorModule.Json.Serialize(EcsOperatorModule.Json.Deserialize<AWSProvider>(json)),
+            ECSCluster.KindName => EcsOperatorModule.Json.Serialize(EcsOperatorModule.Json.Deserialize<ECSCluster>(json)),
             var other => throw new AssertionException($"unexpected kind {other}"),
         };
 
@@ -45,7 +46,7 @@ public sealed class RoundTripTests
                  "lastTransitionTime":"2026-01-02T03:04:05Z","reason":"Active","message":"cluster is ACTIVE"}]}}
             """;
 
-        var written = KubeJson.Serialize(KubeJson.Deserialize<ECSCluster>(json));
+        var written = EcsOperatorModule.Json.Serialize(EcsOperatorModule.Json.Deserialize<ECSCluster>(json));
 
         JsonNode.DeepEquals(JsonNode.Parse(written), JsonNode.Parse(json)).Should().BeTrue(written);
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
+using Operator.Core.Aws;
 using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Ecs.Model;
 using Operator.Core.Aws.Resilience;

@@ -113,10 +113,11 @@ public sealed class DockerfileTests
             copied.Should().Contain(project, "restore needs the project file");
             copied.Should().Contain(Path.GetDirectoryName(project)!, "publish needs the project's sources");
         }
-        closure.Should().NotContain(new[] { "Operator.Testing/Operator.Testing.csproj", "Operator.Local/Operator.Local.csproj" },
+        closure.Should().NotContain(new[] { "Operator.Testing/Operator.Testing.csproj", "Operator.TestBed/Operator.TestBed.csproj", "Operator.Local/Operator.Local.csproj" },
             "the production host must not reference the emulators or local mode");
         copied.Should().BeEquivalentTo(closure.Concat(closure.Select(p => Path.GetDirectoryName(p)!))
-            .Concat(["global.json", "Directory.Build.props", "Directory.Packages.props"]), "the image gets the production host's projects only");
+            .Concat(["global.json", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "BannedSymbols.txt"]),
+            "the image gets the production host's projects only");
     }
 
     [Test]

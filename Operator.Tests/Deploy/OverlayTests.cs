@@ -331,7 +331,7 @@ public sealed partial class OverlayTests
             .ToDictionary(e => e.Key["INFRA_OPERATOR_".Length..].Replace("__", ":", StringComparison.Ordinal), e => e.Value);
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(settings)
-            .AddInMemoryCollection(global::Operator.CommandLine.FlagParser.Parse(expanded, global::Operator.CommandLine.OperatorFlags.All).Settings)
+            .AddInMemoryCollection(global::Operator.CommandLine.FlagParser.Parse(expanded, global::Operator.Hosting.OperatorFlags.All).Settings)
             .Build();
         return configuration.Get<OperatorOptions>() ?? new OperatorOptions();
     }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
+using Operator.Core.Bulkheads;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Clusters;
 using Operator.Core.Events;

@@ -7,6 +7,7 @@ using Operator.Core.Clusters;
 using Operator.Core.Informers;
 using Operator.Tests.Support;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -84,7 +85,7 @@ public sealed class DriftScanTests
         var hold = bed.Aws.Faults.HoldNext("DescribeClusters");
         var scan = scanner.ScanOnceAsync(CancellationToken.None);
         await hold.Reached.WaitAsync(TimeSpan.FromMinutes(1));
-        var changed = KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(changing));
+        var changed = EcsOperatorModule.Json.Deserialize<ECSCluster>(EcsOperatorModule.Json.Serialize(changing));
         changed.Metadata.Generation = changing.Metadata.Generation + 1;
         changed.Spec.Tags = new() { ["team"] = "b" };
         store.Upsert(changed);

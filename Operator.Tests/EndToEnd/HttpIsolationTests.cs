@@ -6,6 +6,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Credentials;
 using Operator.Core.Clusters;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -99,7 +100,7 @@ public sealed class HttpIsolationTests
         ready.Message.Should().Contain(field).And.Contain($"\"{key}\"").And.Contain($"tenant-a/{name}").And.Contain("control character");
         _sink.Raw.BytesReceived.Should().Be(0, "a refused credential signs nothing and sends nothing");
         var events = await _bed.Client.CoreV1.ListNamespacedEventAsync("tenant-a", fieldSelector: $"involvedObject.name={name}");
-        (_bed.Logs.All + Operator.Core.Kubernetes.KubeJson.Serialize(events) + Operator.Core.Kubernetes.KubeJson.Serialize(ready)).Should().NotContain("CANARY").And.NotContain("smuggled");
+        (_bed.Logs.All + EcsOperatorModule.Json.Serialize(events) + EcsOperatorModule.Json.Serialize(ready)).Should().NotContain("CANARY").And.NotContain("smuggled");
     }
 
     [Test]

@@ -3,6 +3,7 @@ using k8s;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Kubernetes;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -77,7 +78,7 @@ public sealed class InitialSyncTests
             async (i, _) => await _bed.Kube.PatchClusterAsync("default", Name(i),
                 new JsonObject { ["status"] = new JsonObject { ["observedGeneration"] = 0 } }, status: true));
         // The object listed last: in a single FIFO it would be reconciled after the whole backlog.
-        var listed = KubeJson.Deserialize<ListPage<ECSCluster>>(KubeJson.Serialize(
+        var listed = EcsOperatorModule.Json.Deserialize<ListPage<ECSCluster>>(EcsOperatorModule.Json.Serialize(
             await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", ECSCluster.PluralName))).Items!;
         var target = ObjectKey.Of(listed.Last(c => c.Metadata.Name.StartsWith(Prefix, StringComparison.Ordinal)));
 
@@ -108,7 +109,7 @@ public sealed class InitialSyncTests
     private async Task WaitAllConvergedAsync() => await Eventually.UntilAsync(async () =>
     {
         var list = await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", ECSCluster.PluralName);
-        var items = KubeJson.Deserialize<ListPage<ECSCluster>>(KubeJson.Serialize(list)).Items!
+        var items = EcsOperatorModule.Json.Deserialize<ListPage<ECSCluster>>(EcsOperatorModule.Json.Serialize(list)).Items!
             .Where(c => c.Metadata.Name.StartsWith(Prefix, StringComparison.Ordinal)).ToList();
         return items.Count == Clusters && items.All(c => c.Status?.Ready == true && c.Status.ObservedGeneration == c.Metadata.Generation);
     }, "every cluster Ready for its generation", TimeSpan.FromMinutes(4));

@@ -8,6 +8,7 @@ using Operator.Core.Kubernetes;
 using Operator.Core.Status;
 using Operator.Tests.Support;
 using EcsModel = Operator.Core.Aws.Ecs.Model;
+using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -556,14 +557,14 @@ public sealed class LifecycleFuzzTests
         private async Task<Dictionary<string, ECSCluster>> ListObjectsAsync()
         {
             var list = await bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, Ns, ECSCluster.PluralName);
-            return (KubeJson.Deserialize<ListPage<ECSCluster>>(KubeJson.Serialize(list)).Items ?? [])
+            return (EcsOperatorModule.Json.Deserialize<ListPage<ECSCluster>>(EcsOperatorModule.Json.Serialize(list)).Items ?? [])
                 .ToDictionary(o => o.Metadata.Name, StringComparer.Ordinal);
         }
 
         private async Task<Dictionary<string, AWSProvider>> ListProvidersAsync()
         {
             var list = await bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, Ns, AWSProvider.PluralName);
-            return (KubeJson.Deserialize<ListPage<AWSProvider>>(KubeJson.Serialize(list)).Items ?? [])
+            return (EcsOperatorModule.Json.Deserialize<ListPage<AWSProvider>>(EcsOperatorModule.Json.Serialize(list)).Items ?? [])
                 .ToDictionary(o => o.Metadata.Name, StringComparer.Ordinal);
         }
 

@@ -69,7 +69,7 @@ public sealed class OperatorCommandLineTests
         code.Should().Be(0, stderr);
         stderr.Should().BeEmpty();
         stdout.Should().StartWith("Usage: Operator [run] [flags]");
-        foreach (var flag in Operator.CommandLine.OperatorFlags.All)
+        foreach (var flag in Operator.Hosting.OperatorFlags.All)
         {
             stdout.Should().MatchRegex($@"(?m)^  {flag.Name} \S+ +{System.Text.RegularExpressions.Regex.Escape(flag.Help)}");
         }

@@ -9,6 +9,7 @@ using Operator.Testing;
 using Operator.Testing.Yaml;
 using Operator.Tests.Support;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -332,7 +333,7 @@ public sealed class SampleDeletionTests
     }
 
     private static int Count(object list) =>
-        JsonNode.Parse(KubeJson.Serialize(list))!["items"]!.AsArray().Count;
+        JsonNode.Parse(EcsOperatorModule.Json.Serialize(list))!["items"]!.AsArray().Count;
 
     private static Task DeleteAsync(IKubernetes client, JsonObject obj)
     {

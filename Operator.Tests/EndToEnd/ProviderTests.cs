@@ -4,6 +4,7 @@ using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Clusters;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -103,6 +104,6 @@ public sealed class ProviderTests
         }
         var clusters = await _bed.Client.CustomObjects.ListClusterCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ECSCluster.PluralName);
         var providers = await _bed.Client.CustomObjects.ListClusterCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, AWSProvider.PluralName);
-        return Operator.Core.Kubernetes.KubeJson.Serialize(events) + Operator.Core.Kubernetes.KubeJson.Serialize(clusters) + Operator.Core.Kubernetes.KubeJson.Serialize(providers);
+        return EcsOperatorModule.Json.Serialize(events) + EcsOperatorModule.Json.Serialize(clusters) + EcsOperatorModule.Json.Serialize(providers);
     }
 }

@@ -6,6 +6,7 @@ using Operator.Testing;
 using Operator.Testing.Yaml;
 using Operator.Tests.Support;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -83,7 +84,7 @@ public sealed class SampleWarningTests
         var plural = kind == Core.Api.V1Alpha1.AWSProvider.KindName ? Core.Api.V1Alpha1.AWSProvider.PluralName : Core.Api.V1Alpha1.ECSCluster.PluralName;
         await Eventually.UntilAsync(async () =>
         {
-            var got = JsonNode.Parse(KubeJson.Serialize(await client.CustomObjects.GetNamespacedCustomObjectAsync(
+            var got = JsonNode.Parse(EcsOperatorModule.Json.Serialize(await client.CustomObjects.GetNamespacedCustomObjectAsync(
                 Core.Api.V1Alpha1.ApiGroup.Group, Core.Api.V1Alpha1.ApiGroup.Version, ns, plural, name)));
             return got?["status"]?["conditions"] is JsonArray { Count: > 0 };
         }, $"{kind} {ns}/{name} reconciled once", TimeSpan.FromSeconds(60));

@@ -1,5 +1,6 @@
 using k8s;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -29,7 +30,7 @@ public sealed class SteadyStateTests
         {
             var list = await bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(
                 Core.Api.V1Alpha1.ApiGroup.Group, Core.Api.V1Alpha1.ApiGroup.Version, "default", Core.Api.V1Alpha1.ECSCluster.PluralName);
-            var items = Operator.Core.Kubernetes.KubeJson.Deserialize<Core.Kubernetes.ListPage<Core.Api.V1Alpha1.ECSCluster>>(Operator.Core.Kubernetes.KubeJson.Serialize(list)).Items!;
+            var items = EcsOperatorModule.Json.Deserialize<Core.Kubernetes.ListPage<Core.Api.V1Alpha1.ECSCluster>>(EcsOperatorModule.Json.Serialize(list)).Items!;
             return items.Count == clusters && items.All(c => c.Status?.Ready == true);
         }, "all clusters Ready", TimeSpan.FromMinutes(3));
 

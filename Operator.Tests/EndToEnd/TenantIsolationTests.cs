@@ -11,6 +11,7 @@ using Operator.Testing;
 using Operator.Testing.Aws;
 using Operator.Testing.Yaml;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 
@@ -272,9 +273,9 @@ public sealed class TenantIsolationTests
         raw.Should().NotContain("/smuggled").And.NotContain("AKIDTENANTASMUGGLE01", "the smuggling credentials sign nothing and send nothing");
         (await RefusedAsync("tenant-a", "a-smuggler", ProviderCredentialsReasons.InvalidCredentials)).Message
             .Should().Contain("spec.sessionTokenRef").And.Contain("tenant-a/a-smuggle").And.NotContain("smuggled");
-        var tenantAView = Operator.Core.Kubernetes.KubeJson.Serialize(await _bed.Client.CoreV1.ListNamespacedEventAsync("tenant-a"))
-            + Operator.Core.Kubernetes.KubeJson.Serialize(await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "tenant-a", AWSProvider.PluralName))
-            + Operator.Core.Kubernetes.KubeJson.Serialize(await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "tenant-a", ECSCluster.PluralName));
+        var tenantAView = EcsOperatorModule.Json.Serialize(await _bed.Client.CoreV1.ListNamespacedEventAsync("tenant-a"))
+            + EcsOperatorModule.Json.Serialize(await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "tenant-a", AWSProvider.PluralName))
+            + EcsOperatorModule.Json.Serialize(await _bed.Client.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "tenant-a", ECSCluster.PluralName));
         (tenantAView + _bed.Logs.All).Should().NotContain(TenantBToken).And.NotContain("tenant-b-session-secret");
 
         int Count(string marker) => _shared.Raw.Connections.Sum(c => c.Text.Split(marker).Length - 1);

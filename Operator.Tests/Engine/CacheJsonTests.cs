@@ -4,6 +4,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Tests.Api;
 using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 
@@ -31,13 +32,13 @@ public sealed class CacheJsonTests
     [Test]
     public void Every_value_read_equals_the_default_read()
     {
-        var pooled = KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson());
+        var pooled = KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson(EcsOperatorModule.Json));
         foreach (var text in Enumerable.Range(0, 50).Select(Object)
                      .Concat(SampleCatalog.ValidCustomResourceFiles().Select(f => SampleCatalog.Load(f))
                          .Where(n => n["kind"]!.GetValue<string>() == ECSCluster.KindName).Select(n => n.ToJsonString())))
         {
-            var viaPool = KubeJson.Serialize(JsonSerializer.Deserialize(text, pooled)!);
-            var plain = KubeJson.Serialize(KubeJson.Deserialize<ECSCluster>(text));
+            var viaPool = EcsOperatorModule.Json.Serialize(JsonSerializer.Deserialize(text, pooled)!);
+            var plain = EcsOperatorModule.Json.Serialize(EcsOperatorModule.Json.Deserialize<ECSCluster>(text));
             JsonNode.DeepEquals(JsonNode.Parse(viaPool), JsonNode.Parse(plain)).Should().BeTrue($"pooled read of\n{text}\ngave\n{viaPool}");
         }
     }
@@ -45,7 +46,7 @@ public sealed class CacheJsonTests
     [Test]
     public void Strings_repeated_across_objects_are_one_instance_and_unique_or_long_ones_are_not_merged()
     {
-        var pooled = KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson());
+        var pooled = KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson(EcsOperatorModule.Json));
         var a = JsonSerializer.Deserialize(Object(1), pooled)!;
         var b = JsonSerializer.Deserialize(Object(2), pooled)!;
 
@@ -68,15 +69,15 @@ public sealed class CacheJsonTests
     [Test]
     public void A_value_of_the_wrong_type_or_invalid_utf8_fails_the_read_as_it_does_without_the_pool()
     {
-        var pooled = KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson());
+        var pooled = KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson(EcsOperatorModule.Json));
         var wrongType = Object(1).Replace("\"clusterName\":\"c-1\"", "\"clusterName\":7", StringComparison.Ordinal);
         FluentActions.Invoking(() => JsonSerializer.Deserialize(wrongType, pooled)).Should().Throw<JsonException>();
-        FluentActions.Invoking(() => KubeJson.Deserialize<ECSCluster>(wrongType)).Should().Throw<JsonException>();
+        FluentActions.Invoking(() => EcsOperatorModule.Json.Deserialize<ECSCluster>(wrongType)).Should().Throw<JsonException>();
 
         var bytes = System.Text.Encoding.UTF8.GetBytes(Object(1).Replace("payments", "pay\u00e9", StringComparison.Ordinal));
         var at = Array.IndexOf(bytes, (byte)0xC3);
         bytes[at + 1] = 0x28; // an invalid continuation byte
         FluentActions.Invoking(() => JsonSerializer.Deserialize(bytes, pooled)).Should().Throw<Exception>();
-        FluentActions.Invoking(() => JsonSerializer.Deserialize(bytes, KubeJson.TypeInfo<ECSCluster>())).Should().Throw<Exception>();
+        FluentActions.Invoking(() => JsonSerializer.Deserialize(bytes, EcsOperatorModule.Json.TypeInfo<ECSCluster>())).Should().Throw<Exception>();
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Runtime;
+using Operator.Core.Supervision;
 using Operator.Tests.Support;
 
 namespace Operator.Tests.Engine;
@@ -15,7 +16,7 @@ namespace Operator.Tests.Engine;
 public sealed class ControllerManagerTests
 {
     private static readonly string[] Everyone =
-        ["informer/ecsclusters", "informer/awsproviders", "informer/secrets", "ecscluster", "awsprovider", "drift-scanner/ecsclusters"];
+        ["informer/ecsclusters", "informer/awsproviders", "informer/secrets", "ecscluster", "awsprovider", "drift-scanner/ecsclusters", "event-recorder"];
 
     [TearDown]
     public void RestoreExitCode() => Environment.ExitCode = 0;
@@ -33,12 +34,15 @@ public sealed class ControllerManagerTests
         Environment.ExitCode.Should().Be(1);
         fleet.Manager.IsHealthy.Should().BeFalse();
         fleet.Manager.Failure.Should().StartWith(victim);
-        fleet.Logs.Lines.Should().Contain(l => l.StartsWith("Critical", StringComparison.Ordinal) && l.Contains(victim, StringComparison.Ordinal));
+        fleet.Logs.Lines.Should().Contain(l => l.StartsWith("Critical", StringComparison.Ordinal) && l.Contains(victim, StringComparison.Ordinal)
+            && l.Contains("at Operator.Tests.Engine.ControllerManagerTests.Component.RunAsync", StringComparison.Ordinal),
+            "the Critical line carries the exception with its stack");
         await fleet.Manager.StopAsync(CancellationToken.None);
     }
 
     [TestCase("drift-scanner/ecsclusters")]
     [TestCase("informer/secrets")]
+    [TestCase("event-recorder")]
     public async Task A_runnable_that_returns_while_the_host_runs_stops_the_host(string victim)
     {
         var fleet = new Fleet();
@@ -112,10 +116,11 @@ public sealed class ControllerManagerTests
         {
             var loggers = LoggerFactory.Create(l => l.AddProvider(Logs));
             var wait = api is null ? null : new ApiServerWait(
-                new Operator.Core.Kubernetes.OperatorKubernetesClient(new k8s.KubernetesClientConfiguration { Host = "http://127.0.0.1:9" }, api),
+                new Operator.Core.Kubernetes.OperatorKubernetesClient(new k8s.KubernetesClientConfiguration { Host = "http://127.0.0.1:9" }, Operator.Core.Kubernetes.KubeJson.Engine, api),
                 TimeProvider.System, loggers.CreateLogger<ApiServerWait>());
             Manager = new ControllerManager(
-                All.OfType<ISyncingRunnable>(), All.Where(c => c is not ISyncingRunnable), null, Lifetime, loggers.CreateLogger<ControllerManager>(), wait);
+                All.OfType<ISyncingRunnable>(), All.Where(c => c is not ISyncingRunnable and not ISupportRunnable), null, Lifetime,
+                loggers.CreateLogger<ControllerManager>(), wait, support: All.OfType<ISupportRunnable>());
         }
 
         public LogCapture Logs { get; } = new();
@@ -125,7 +130,7 @@ public sealed class ControllerManagerTests
         public IReadOnlyList<Component> All { get; } =
         [
             new Informer("informer/ecsclusters"), new Informer("informer/awsproviders"), new Informer("informer/secrets"),
-            new Component("ecscluster"), new Component("awsprovider"), new Component("drift-scanner/ecsclusters"),
+            new Component("ecscluster"), new Component("awsprovider"), new Component("drift-scanner/ecsclusters"), new Support("event-recorder"),
         ];
 
         public Component Get(string name) => All.Single(c => c.Name == name);
@@ -151,6 +156,8 @@ public sealed class ControllerManagerTests
             }
         }
     }
+
+    private sealed class Support(string name) : Component(name), ISupportRunnable;
 
     private sealed class Informer(string name) : Component(name), ISyncingRunnable
     {

@@ -7,8 +7,10 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Controllers;
 using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
+using Operator.Core.Queue;
 using Operator.Core.Status;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 
@@ -39,18 +41,21 @@ public sealed class ControllerTests
 
     private (Controller<ECSCluster> Controller, Informer<ECSCluster> Informer, Task Run) Start(
         Func<ReconcileRequest, Informer<ECSCluster>, ObjectPatcher, CancellationToken, Task<ReconcileResult>> reconcile,
-        ControllerOptions? options = null, Func<ReconcileRequest, bool>? admit = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
+        ControllerOptions? options = null, Func<ReconcileRequest, bool>? admit = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null,
+        Action<Controller<ECSCluster>>? beforeRun = null)
     {
         var filter = new OwnWriteFilter([ApiGroup.Finalizer]);
-        var informer = new Informer<ECSCluster>(new RawApiClient(_bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
+        var informer = new Informer<ECSCluster>(new RawApiClient(_bed.Client, EcsOperatorModule.Json), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
             TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(_meters));
-        var patcher = new ObjectPatcher(_bed.Client, TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
+        var patcher = new ObjectPatcher(_bed.Client, EcsOperatorModule.Json, TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
         IReconciler reconciler = admit is null
             ? new DelegateReconciler((r, ct) => reconcile(r, informer, patcher, ct))
             : new AdmittingReconciler((r, ct) => reconcile(r, informer, patcher, ct), admit);
         var controller = new Controller<ECSCluster>("test", informer, reconciler,
             options ?? new ControllerOptions { Workers = 2, RateLimiting = new() { BaseDelay = TimeSpan.FromMilliseconds(50) } },
             TimeProvider.System, _meters, new ControllerMetrics(_meters), loggers ?? NullLoggerFactory.Instance, filter);
+        informer.AddHandler(controller);
+        beforeRun?.Invoke(controller);
         var run = Task.WhenAll(informer.RunAsync(_stop.Token), controller.RunAsync(_stop.Token));
         return (controller, informer, run);
     }
@@ -195,6 +200,24 @@ public sealed class ControllerTests
         await _bed.CreateClusterAsync("default", "marker");
         await Eventually.UntilAsync(() => attempts.Count == 5, "the marker");
         attempts.Should().HaveCount(5, "success forgets the key: no further retries");
+    }
+
+    [Test]
+    public async Task A_key_mapped_before_the_workers_start_is_background_work_and_one_mapped_after_is_not()
+    {
+        var priorities = new ConcurrentDictionary<string, int>();
+        var (controller, _, _) = Start((r, _, _, _) =>
+        {
+            priorities.TryAdd(r.Name, r.Priority);
+            return Task.FromResult(ReconcileResult.Done);
+        }, beforeRun: c => c.EnqueueMapped("default/mapped-early"));
+        await Eventually.UntilAsync(() => priorities.ContainsKey("mapped-early"), "the key mapped before the workers started");
+
+        controller.EnqueueMapped("default/mapped-late");
+        await Eventually.UntilAsync(() => priorities.ContainsKey("mapped-late"), "the key mapped once they run");
+
+        priorities["mapped-early"].Should().Be(Controller<ECSCluster>.LowPriority, "anything mapped before the workers start is background work");
+        priorities["mapped-late"].Should().Be(WorkQueue<string>.DefaultPriority, "a change mapped while the workers run is a user's");
     }
 
     [Test]

@@ -9,6 +9,7 @@ using Operator.Core.Events;
 using Operator.Core.Informers;
 using Operator.Core.Providers;
 using Operator.Core.Runtime;
+using Operator.Core.Supervision;
 using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
@@ -86,6 +87,47 @@ public sealed class ControllerWiringTests
         app.Services.GetServices<IRunnable>().Select(r => r.Name).Should().OnlyHaveUniqueItems();
     }
 
+    [Test]
+    public async Task Constructing_every_service_attaches_nothing_until_the_wiring_is_applied()
+    {
+        await using var app = Build();
+        foreach (var type in Resolvable)
+        {
+            app.Services.GetRequiredService(type);
+        }
+        app.Services.GetServices<IRunnable>().Should().NotBeEmpty();
+        app.Services.GetServices<ISupportRunnable>().Should().NotBeEmpty();
+
+        Kinds(app.Services.GetRequiredService<Informer<AWSProvider>>()).Should().BeEmpty("constructing a service attaches nothing to another service");
+        Kinds(app.Services.GetRequiredService<Informer<ECSCluster>>()).Should().BeEmpty("a controller does not attach itself to its informer");
+        Kinds(app.Services.GetRequiredService<Informer<Operator.Core.Kubernetes.PartialObjectMetadata<V1Secret>>>()).Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task A_handler_form_watch_enqueues_as_a_mapped_key()
+    {
+        Action<string>? given = null;
+        await using var app = Build(compose: (builder, _) => builder.Services.AddController<ECSCluster>("ecscluster", c => c
+            .Reconciler((_, _) => new NoopReconciler())
+            .Watches<AWSProvider>((_, enqueue) =>
+            {
+                given = enqueue;
+                return new EventBookkeepingHandler<AWSProvider>(new Recorder());
+            })));
+        app.Services.GetRequiredService<ControllerManager>();
+
+        given.Should().NotBeNull();
+        given!.Target.Should().BeSameAs(app.Services.GetRequiredService<Controller<ECSCluster>>());
+        given.Method.Name.Should().Be(nameof(Controller<ECSCluster>.EnqueueMapped),
+            "a handler's keys are queued as a map's are: low priority before the workers start (Controller's contract)");
+    }
+
+    private sealed class Recorder : IEventRecorder
+    {
+        public Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct,
+            string? series = null) => Task.CompletedTask;
+    }
+
     private static List<string> Kinds<T>(Informer<T> informer)
         where T : class, IKubernetesObject<V1ObjectMeta> =>
         [.. informer.Handlers.Select(h => h.GetType().Name)];
@@ -93,7 +135,7 @@ public sealed class ControllerWiringTests
     private static WebApplication Build(Action<WebApplicationBuilder, OperatorOptions>? compose = null)
     {
         // Nothing connects: the host is built, never started.
-        var client = new Operator.Core.Kubernetes.OperatorKubernetesClient(new KubernetesClientConfiguration { Host = "http://127.0.0.1:9" });
+        var client = new Operator.Core.Kubernetes.OperatorKubernetesClient(new KubernetesClientConfiguration { Host = "http://127.0.0.1:9" }, EcsOperatorModule.Json);
         return OperatorHost.Build([], (builder, options) =>
         {
             EcsOperatorModule.Register(builder, options);

@@ -6,6 +6,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 
@@ -34,7 +35,7 @@ public sealed class InformerTests
     private (Informer<ECSCluster> Informer, RecordingHandler Handler, Task Run) Start(InformerOptions? options = null)
     {
         var informer = new Informer<ECSCluster>(
-            new RawApiClient(_bed.Client), options ?? new InformerOptions { ResyncPeriod = TimeSpan.Zero, PageSize = 2 },
+            new RawApiClient(_bed.Client, EcsOperatorModule.Json), options ?? new InformerOptions { ResyncPeriod = TimeSpan.Zero, PageSize = 2 },
             TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(new TestMeterFactory()));
         var handler = new RecordingHandler();
         informer.AddHandler(handler);
@@ -245,7 +246,7 @@ public sealed class InformerTests
     {
         await _bed.CreateClusterAsync("default", "a");
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
-        var informer = new Informer<ECSCluster>(new RawApiClient(_bed.Client),
+        var informer = new Informer<ECSCluster>(new RawApiClient(_bed.Client, EcsOperatorModule.Json),
             new InformerOptions { ResyncPeriod = TimeSpan.FromMinutes(10) }, time, NullLoggerFactory.Instance,
             new InformerMetrics(new TestMeterFactory()));
         var handler = new RecordingHandler();

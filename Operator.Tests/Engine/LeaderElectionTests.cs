@@ -10,7 +10,9 @@ using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
 using Operator.Core.Leadership;
 using Operator.Core.Runtime;
+using Operator.Core.Supervision;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 
@@ -292,11 +294,12 @@ public sealed class LeaderElectionTests
         var logs = new LogCapture();
         var loggers = LoggerFactory.Create(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
         var tracker = new OwnWriteFilter([]);
-        var informer = new Informer<ECSCluster>(new RawApiClient(bed.Emulator.CreateClient()), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
+        var informer = new Informer<ECSCluster>(new RawApiClient(bed.Emulator.CreateClient(EcsOperatorModule.Json), EcsOperatorModule.Json), new InformerOptions { ResyncPeriod = TimeSpan.Zero },
             TimeProvider.System, loggers, new InformerMetrics(meters));
         var controller = new Controller<ECSCluster>($"test-{name}", informer, new Recorder(name, reconciledBy), new ControllerOptions { Workers = 1 },
             TimeProvider.System, meters, new ControllerMetrics(meters), loggers, tracker);
-        var election = new LeaderElection(bed.Emulator.CreateClient(), new LeaderElectionOptions
+        informer.AddHandler(controller);
+        var election = new LeaderElection(bed.Emulator.CreateClient(EcsOperatorModule.Json), new LeaderElectionOptions
         {
             Identity = name,
             LeaseDuration = timing.LeaseDuration,
@@ -318,7 +321,7 @@ public sealed class LeaderElectionTests
         public static async Task<LeaseHistory> StartAsync(KubeTestBed bed, TestMeterFactory meters)
         {
             var history = new LeaseHistory();
-            var informer = new Informer<V1Lease>(new RawApiClient(bed.Client), new InformerOptions { ResyncPeriod = TimeSpan.Zero, Namespaces = [LeaseNamespace] },
+            var informer = new Informer<V1Lease>(new RawApiClient(bed.Client, EcsOperatorModule.Json), new InformerOptions { ResyncPeriod = TimeSpan.Zero, Namespaces = [LeaseNamespace] },
                 TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(meters));
             informer.AddHandler(history);
             history._running = informer.RunAsync(history._stop.Token);

@@ -42,6 +42,6 @@ public sealed class OperatorOptionsTests
     }
 
     private static Microsoft.AspNetCore.Builder.WebApplication Build(string[] args) =>
-        OperatorHost.Build(args, EcsOperatorModule.Register, new Operator.Core.Kubernetes.OperatorKubernetesClient(new k8s.KubernetesClientConfiguration { Host = "http://127.0.0.1:9" }),
+        OperatorHost.Build(args, EcsOperatorModule.Register, new Operator.Core.Kubernetes.OperatorKubernetesClient(new k8s.KubernetesClientConfiguration { Host = "http://127.0.0.1:9" }, EcsOperatorModule.Json),
             overrides: new Dictionary<string, string?> { ["MetricsPort"] = "0", ["HealthPort"] = "0" });
 }

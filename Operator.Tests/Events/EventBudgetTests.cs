@@ -29,8 +29,38 @@ public sealed class EventBudgetTests
 
     private readonly Aws.TestMeterFactory _meters = new();
 
-    /// <summary>A recorder of its own (as after a restart); Events are sent in order by its sender, asynchronously.</summary>
-    private EventRecorder NewRecorder() => new(_kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance, _meters);
+    /// <summary>A recorder of its own (as after a restart), its sender running; Events are sent in order, asynchronously.
+    /// Disposing stops the sender as the supervisor does (what is queued is sent first).</summary>
+    private RunningRecorder NewRecorder() => new(new EventRecorder(_kube.Client, TimeProvider.System, NullLogger<EventRecorder>.Instance, _meters));
+
+    private sealed class RunningRecorder : IAsyncDisposable
+    {
+        private readonly EventRecorder _recorder;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _sender;
+
+        public RunningRecorder(EventRecorder recorder)
+        {
+            _recorder = recorder;
+            _sender = recorder.RunAsync(_stop.Token);
+        }
+
+        public int Queued => _recorder.Queued;
+
+        public Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct,
+            string? series = null) => _recorder.RecordAsync(obj, severity, reason, message, ct, series);
+
+        public void Forget(string uid) => _recorder.Forget(uid);
+
+        public void BeginRecording(DateTimeOffset since) => _recorder.BeginRecording(since);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _sender;
+            _stop.Dispose();
+        }
+    }
 
     private async Task<IList<Corev1Event>> EventsAsync(string name) =>
         (await _kube.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: $"involvedObject.name={name}")).Items;

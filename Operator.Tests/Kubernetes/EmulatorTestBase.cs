@@ -7,6 +7,7 @@ using k8s.Autorest;
 using Operator.Testing.Kubernetes;
 using Operator.Tests.Support;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -31,7 +32,7 @@ public abstract class EmulatorTestBase
     public async Task StartEmulatorAsync()
     {
         Emulator = await KubeApiEmulator.StartAsync(Options());
-        Client = Emulator.CreateClient();
+        Client = Emulator.CreateClient(EcsOperatorModule.Json);
     }
 
     [TearDown]
@@ -83,7 +84,7 @@ public abstract class EmulatorTestBase
     {
         JsonElement e => JsonNode.Parse(e.GetRawText())!.AsObject(),
         JsonObject o => o,
-        _ => JsonNode.Parse(KubeJson.Serialize(result!))!.AsObject(),
+        _ => JsonNode.Parse(EcsOperatorModule.Json.Serialize(result!))!.AsObject(),
     };
 
     protected static string Rv(JsonObject obj) => obj["metadata"]!["resourceVersion"]!.GetValue<string>();

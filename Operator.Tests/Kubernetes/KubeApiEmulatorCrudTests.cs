@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -495,7 +496,7 @@ public sealed class KubeApiEmulatorCrudTests : EmulatorTestBase
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var emulator = await Operator.Testing.Kubernetes.KubeApiEmulator.StartAsync(new() { TimeProvider = time });
-        using var client = emulator.CreateClient();
+        using var client = emulator.CreateClient(EcsOperatorModule.Json);
 
         var ns = await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "t" } });
 

@@ -4,6 +4,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
 using Operator.Testing.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -124,7 +125,7 @@ public sealed class KubeApiEmulatorManagedFieldsTests : EmulatorTestBase
     [Test]
     public async Task Every_write_verb_records_its_manager()
     {
-        var client = Emulator.CreateClient();
+        var client = Emulator.CreateClient(EcsOperatorModule.Json);
         await Send(HttpMethod.Post, $"{ClusterPath}?fieldManager=creator", FullCluster("c1"));
         var current = (await RawHttp.GetAsync(Emulator.BaseAddress, $"{ClusterPath}/c1")).Object;
         current["spec"]!["tags"]!["put"] = "1";
@@ -230,7 +231,7 @@ public sealed class KubeApiEmulatorManagedFieldsTests : EmulatorTestBase
     [Test]
     public async Task The_typed_client_reads_leases_with_managedFields_as_the_operator_does()
     {
-        var client = Emulator.CreateClient();
+        var client = Emulator.CreateClient(EcsOperatorModule.Json);
         await client.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
         {
             Metadata = new V1ObjectMeta { Name = "leader" },

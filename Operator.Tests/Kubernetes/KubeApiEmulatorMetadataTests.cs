@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -48,7 +49,7 @@ public sealed class KubeApiEmulatorMetadataTests : EmulatorTestBase
     [Test]
     public async Task The_operators_raw_client_reads_a_metadata_list_into_PartialObjectMetadata()
     {
-        var raw = new RawApiClient(Client);
+        var raw = new RawApiClient(Client, EcsOperatorModule.Json);
         var type = ResourceType.Of<PartialObjectMetadata<V1Secret>>();
 
         var page = await raw.ListAsync<PartialObjectMetadata<V1Secret>>(type.CollectionPath("default"), 10, null, null, default, accept: type.ListAccept);

@@ -5,6 +5,7 @@ using k8s;
 using k8s.Models;
 using Operator.Core.Kubernetes;
 using Operator.Testing.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -186,7 +187,7 @@ public sealed class KubeApiEmulatorWatchTests : EmulatorTestBase
     public async Task Http_410_mode_answers_expired_watches_with_a_Gone_status()
     {
         await using var emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { ExpiredWatchAsHttpStatus = true });
-        using var client = emulator.CreateClient();
+        using var client = emulator.CreateClient(EcsOperatorModule.Json);
         var cm = await client.CoreV1.CreateNamespacedConfigMapAsync(new k8s.Models.V1ConfigMap { Metadata = new() { Name = "a" } }, "default");
         await client.CoreV1.CreateNamespacedConfigMapAsync(new k8s.Models.V1ConfigMap { Metadata = new() { Name = "b" } }, "default");
         emulator.Faults.CompactHistory();
@@ -206,7 +207,7 @@ public sealed class KubeApiEmulatorWatchTests : EmulatorTestBase
         using var cts = new CancellationTokenSource(Generous);
         var seen = new List<(string, string)>();
         var list = await Client.CoreV1.ListNamespacedSecretAsync("default", cancellationToken: cts.Token);
-        var api = new RawApiClient(Client);
+        var api = new RawApiClient(Client, EcsOperatorModule.Json);
         var enumerate = Task.Run(async () =>
         {
             using var response = await api.WatchAsync("/api/v1/namespaces/default/secrets", list.Metadata.ResourceVersion, 60, null, cts.Token);
@@ -220,7 +221,7 @@ public sealed class KubeApiEmulatorWatchTests : EmulatorTestBase
                     continue;
                 }
 
-                seen.Add((type, KubeJson.Deserialize<V1Secret>(ev.RootElement.GetProperty("object")).Metadata.Name));
+                seen.Add((type, EcsOperatorModule.Json.Deserialize<V1Secret>(ev.RootElement.GetProperty("object")).Metadata.Name));
                 if (type == "DELETED")
                 {
                     return;

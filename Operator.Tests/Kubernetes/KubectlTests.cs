@@ -3,6 +3,7 @@ using k8s;
 using k8s.Models;
 using Operator.Testing.Kubernetes;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -37,7 +38,7 @@ public sealed class KubectlTests
             CrdDirectory = Path.Combine(RepoPaths.Root, "manifests", "crds"),
             KubeconfigPath = _kubeconfig,
         });
-        _client = _emulator.CreateClient();
+        _client = _emulator.CreateClient(EcsOperatorModule.Json);
     }
 
     [TearDown]

@@ -12,6 +12,7 @@ using Operator.Core.Status;
 using Operator.Testing;
 using Operator.Tests.Aws;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -58,12 +59,12 @@ public sealed class ShippedSerializerTests
         var json = Payload(payload);
         object read = type.Name switch
         {
-            nameof(ECSCluster) => KubeJson.Deserialize<ECSCluster>(json),
-            nameof(AWSProvider) => KubeJson.Deserialize<AWSProvider>(json),
-            nameof(V1Secret) => KubeJson.Deserialize<V1Secret>(json),
-            _ => KubeJson.Deserialize<V1Lease>(json),
+            nameof(ECSCluster) => EcsOperatorModule.Json.Deserialize<ECSCluster>(json),
+            nameof(AWSProvider) => EcsOperatorModule.Json.Deserialize<AWSProvider>(json),
+            nameof(V1Secret) => EcsOperatorModule.Json.Deserialize<V1Secret>(json),
+            _ => EcsOperatorModule.Json.Deserialize<V1Lease>(json),
         };
-        var written = KubeJson.Serialize(read);
+        var written = EcsOperatorModule.Json.Serialize(read);
         Normalised(JsonNode.Parse(written)!).ToJsonString().Should().Be(Normalised(JsonNode.Parse(json)!).ToJsonString());
     }
 
@@ -71,7 +72,7 @@ public sealed class ShippedSerializerTests
     [TestCase("awsprovider")]
     public void The_informer_cache_reads_custom_resources_with_shared_strings(string payload)
     {
-        var options = Informer<ECSCluster>.NewCacheJson();
+        var options = Informer<ECSCluster>.NewCacheJson(EcsOperatorModule.Json);
         var json = Payload(payload);
         if (payload == "ecscluster")
         {
@@ -138,10 +139,10 @@ public sealed class ShippedSerializerTests
         const string path = "/apis/aws-infra-operator.runner.codes/v1alpha1/namespaces/default/ecsclusters/fargate-cluster";
         server.Answer("PATCH", path, json);
         server.Answer("PATCH", path + "/status", json);
-        var cached = JsonSerializer.Deserialize(json, KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson()))!;
-        var patcher = new ObjectPatcher(server.CreateClient(), TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
+        var cached = JsonSerializer.Deserialize(json, KubeJson.TypeInfo<ECSCluster>(Informer<ECSCluster>.NewCacheJson(EcsOperatorModule.Json)))!;
+        var patcher = new ObjectPatcher(server.CreateClient(), EcsOperatorModule.Json, TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
 
-        var desired = KubeJson.Deserialize<ECSClusterStatus>(KubeJson.Serialize(cached.Status!));
+        var desired = EcsOperatorModule.Json.Deserialize<ECSClusterStatus>(EcsOperatorModule.Json.Serialize(cached.Status!));
         desired.RunningTasksCount = 3;
         (await patcher.PatchStatusIfChangedAsync<ECSCluster, ECSClusterStatus>(cached, desired, CancellationToken.None, ifUnmodified: true)).Should().BeTrue();
         (await patcher.RemoveFinalizerAsync(cached, ApiGroup.Finalizer, CancellationToken.None)).Should().BeTrue();

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using k8s;
 using Operator.Testing.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 
@@ -35,7 +36,7 @@ public sealed class WatchEventOrderTests
         {
             CrdDirectory = Path.Combine(RepoPaths.Root, "manifests", "crds"), WatchEventOrder = order,
         });
-        var client = emulator.CreateClient();
+        var client = emulator.CreateClient(EcsOperatorModule.Json);
         const string path = "/apis/aws-infra-operator.runner.codes/v1alpha1/namespaces/default/ecsclusters";
         await using var watch = await WatchCollector.OpenAsync(emulator.BaseAddress, $"{path}?watch=true");
         var versions = new List<string>();
@@ -47,7 +48,7 @@ public sealed class WatchEventOrderTests
                 ["metadata"] = new JsonObject { ["name"] = $"o-{i}" },
                 ["spec"] = new JsonObject { ["clusterName"] = $"o-{i}", ["providerRef"] = new JsonObject { ["name"] = "p" } },
             };
-            var created = JsonNode.Parse(Operator.Core.Kubernetes.KubeJson.Serialize(await client.CustomObjects.CreateNamespacedCustomObjectAsync(
+            var created = JsonNode.Parse(EcsOperatorModule.Json.Serialize(await client.CustomObjects.CreateNamespacedCustomObjectAsync(
                 body, "aws-infra-operator.runner.codes", "v1alpha1", "default", "ecsclusters")))!;
             versions.Add(created["metadata"]!["resourceVersion"]!.GetValue<string>());
         }

@@ -6,6 +6,7 @@ using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Kubernetes;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.Lane;
 
@@ -68,7 +69,7 @@ public sealed class LaneConformanceTests(LaneBackend backend)
         var conflict = async () => await ApplyAsync("ssa", "other-team", "serviceConnectDefaults: {namespace: ns2}");
         var refused = (await conflict.Should().ThrowAsync<HttpOperationException>()).Which;
         refused.Response.StatusCode.Should().Be(HttpStatusCode.Conflict);
-        KubeJson.Deserialize<V1Status>(refused.Response.Content).Message
+        EcsOperatorModule.Json.Deserialize<V1Status>(refused.Response.Content).Message
             .Should().Be("Apply failed with 1 conflict: conflict with \"gitops\": .spec.serviceConnectDefaults.namespace");
         var forced = await ApplyAsync("ssa", "other-team", "serviceConnectDefaults: {namespace: ns2}", force: true);
         forced["spec"]!["serviceConnectDefaults"]!["namespace"]!.GetValue<string>().Should().Be("ns2");
@@ -89,7 +90,7 @@ public sealed class LaneConformanceTests(LaneBackend backend)
         await _plane.RestartApiServerAsync(hard: false, TimeSpan.FromSeconds(1));
         string? first = null;
         Exception? last = null;
-        var raw = new RawApiClient(_plane.Admin);
+        var raw = new RawApiClient(_plane.Admin, EcsOperatorModule.Json);
         await Eventually.UntilAsync(async () =>
         {
             try
@@ -124,7 +125,7 @@ public sealed class LaneConformanceTests(LaneBackend backend)
         var delete = async () => await client.CustomObjects.DeleteNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", ECSCluster.PluralName, "x");
         var refused = (await delete.Should().ThrowAsync<HttpOperationException>()).Which;
         refused.Response.StatusCode.Should().Be(HttpStatusCode.Forbidden);
-        var status = KubeJson.Deserialize<V1Status>(refused.Response.Content);
+        var status = EcsOperatorModule.Json.Deserialize<V1Status>(refused.Response.Content);
         status.Reason.Should().Be("Forbidden");
         status.Message.Should().Be($"ecsclusters.{ApiGroup.Group} \"x\" is forbidden: User \"{LaneControlPlane.OperatorUser}\" cannot delete resource "
             + $"\"ecsclusters\" in API group \"{ApiGroup.Group}\" in the namespace \"default\"");
@@ -138,6 +139,6 @@ public sealed class LaneConformanceTests(LaneBackend backend)
         var json = Operator.Testing.Yaml.YamlJson.ParseAll(yaml).Single()!.ToJsonString();
         var applied = await _plane.Admin.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(json, V1Patch.PatchType.ApplyPatch),
             ApiGroup.Group, ApiGroup.Version, "default", ECSCluster.PluralName, name, fieldManager: manager, force: force);
-        return JsonNode.Parse(KubeJson.Serialize(applied))!.AsObject();
+        return JsonNode.Parse(EcsOperatorModule.Json.Serialize(applied))!.AsObject();
     }
 }

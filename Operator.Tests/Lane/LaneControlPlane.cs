@@ -6,6 +6,7 @@ using Operator.Testing.Kubernetes;
 using Operator.Tests.Deploy;
 using Operator.Tests.Kubernetes;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.Lane;
 
@@ -34,10 +35,10 @@ internal abstract class LaneControlPlane : IAsyncDisposable
     /// <summary>A kubeconfig of the operator's ServiceAccount, with the shipped RBAC.</summary>
     public string OperatorKubeconfig => Path.Combine(_home.FullName, "operator.kubeconfig");
 
-    public IKubernetes Admin => _admin ??= new OperatorKubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(AdminKubeconfig));
+    public IKubernetes Admin => _admin ??= new OperatorKubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(AdminKubeconfig), EcsOperatorModule.Json);
 
     /// <summary>A client acting as the operator's ServiceAccount.</summary>
-    public IKubernetes CreateOperatorClient() => new OperatorKubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(OperatorKubeconfig));
+    public IKubernetes CreateOperatorClient() => new OperatorKubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(OperatorKubeconfig), EcsOperatorModule.Json);
 
     public static async Task<LaneControlPlane> StartAsync(LaneBackend backend)
     {

@@ -11,7 +11,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Credentials;
 using Operator.Core.Kubernetes;
 using Operator.Hosting;
-using Operator.Local;
+using Operator.TestBed;
 using Operator.Testing.Aws;
 using Operator.Testing.ControlPlane;
 using Operator.Tests.Support;
@@ -149,7 +149,7 @@ internal sealed class LaneEnvironment : IAsyncDisposable
         try
         {
             var obj = await Admin.CustomObjects.GetNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName, name);
-            return KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(obj));
+            return EcsOperatorModule.Json.Deserialize<ECSCluster>(EcsOperatorModule.Json.Serialize(obj));
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -162,7 +162,7 @@ internal sealed class LaneEnvironment : IAsyncDisposable
         try
         {
             var obj = await Admin.CustomObjects.GetNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ns, AWSProvider.PluralName, name);
-            return KubeJson.Deserialize<AWSProvider>(KubeJson.Serialize(obj));
+            return EcsOperatorModule.Json.Deserialize<AWSProvider>(EcsOperatorModule.Json.Serialize(obj));
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -174,7 +174,7 @@ internal sealed class LaneEnvironment : IAsyncDisposable
     {
         ECSCluster? last = null;
         await Eventually.UntilAsync(async () => (last = await GetClusterAsync(ns, name)) is { } c && condition(c),
-            () => $"{ns}/{name}: {what} on {Plane.Description}; last seen: {(last is null ? "absent" : KubeJson.Serialize(last.Status ?? new()))}",
+            () => $"{ns}/{name}: {what} on {Plane.Description}; last seen: {(last is null ? "absent" : EcsOperatorModule.Json.Serialize(last.Status ?? new()))}",
             timeout ?? TimeSpan.FromSeconds(90));
         return last!;
     }

@@ -4,6 +4,7 @@ using k8s;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Testing;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.Lane;
 
@@ -134,7 +135,7 @@ public sealed class LaneRestartTests(LaneBackend backend)
     private async Task<int> ConvergedAsync()
     {
         var list = await _lane.Admin.CustomObjects.ListNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, "default", ECSCluster.PluralName);
-        var clusters = Operator.Core.Kubernetes.KubeJson.Deserialize<Operator.Core.Kubernetes.ListPage<ECSCluster>>(Operator.Core.Kubernetes.KubeJson.Serialize(list));
+        var clusters = EcsOperatorModule.Json.Deserialize<Operator.Core.Kubernetes.ListPage<ECSCluster>>(EcsOperatorModule.Json.Serialize(list));
         return clusters.Items!.Count(c => c.Metadata.Name.StartsWith(Prefix, StringComparison.Ordinal)
             && c.Status?.Ready == true && c.Status.ObservedGeneration == c.Metadata.Generation
             && c.Status.Conditions?.Any(x => x.Type == "Synced" && x.Status == "True") == true);

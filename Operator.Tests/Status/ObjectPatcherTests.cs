@@ -4,6 +4,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Kubernetes;
 using Operator.Core.Status;
 using Operator.Tests.Support;
+using Operator.Hosting;
 
 namespace Operator.Tests.Status;
 
@@ -38,7 +39,7 @@ public sealed class ObjectPatcherTests
     public async Task A_status_going_back_to_what_a_lagging_cache_shows_is_still_written()
     {
         await using var server = await FakeApiServer.StartAsync();
-        var patcher = new ObjectPatcher(server.CreateClient(), TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
+        var patcher = new ObjectPatcher(server.CreateClient(), EcsOperatorModule.Json, TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
         var cached = Cached("10", "ACTIVE");
 
         // First write: ACTIVE -> FAILED lands as resourceVersion 11; the cache still holds 10 (its event is late).
@@ -60,7 +61,7 @@ public sealed class ObjectPatcherTests
     public async Task A_precondition_carries_the_resourceVersion_of_our_own_newer_write()
     {
         await using var server = await FakeApiServer.StartAsync();
-        var patcher = new ObjectPatcher(server.CreateClient(), TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
+        var patcher = new ObjectPatcher(server.CreateClient(), EcsOperatorModule.Json, TimeProvider.System, NullLogger<ObjectPatcher>.Instance);
         var cached = Cached("10", "ACTIVE");
         server.Answer("PATCH", Path, Answer("11", "FAILED"));
         await patcher.PatchStatusIfChangedAsync<ECSCluster, ECSClusterStatus>(cached, cached.Status! with { Status = "FAILED" }, CancellationToken.None);
@@ -74,7 +75,7 @@ public sealed class ObjectPatcherTests
     public async Task A_403_of_a_starting_API_server_is_retried_as_a_write()
     {
         await using var server = await FakeApiServer.StartAsync();
-        var patcher = new ObjectPatcher(server.CreateClient(), TimeProvider.System, NullLogger<ObjectPatcher>.Instance,
+        var patcher = new ObjectPatcher(server.CreateClient(), EcsOperatorModule.Json, TimeProvider.System, NullLogger<ObjectPatcher>.Instance,
             new WriteRetryOptions { BaseDelay = TimeSpan.FromMilliseconds(50) });
         var cached = Cached("10", "ACTIVE");
         server.Answer("PATCH", Path, """{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403}""", 403);

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.Support;
 
@@ -44,7 +45,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
     /// <summary>Answers <paramref name="method"/> <paramref name="path"/> with <paramref name="status"/> and <paramref name="body"/> from now on.</summary>
     public void Answer(string method, string path, string body, int status = 200) => _answers[$"{method} {path}"] = (status, body);
 
-    public IKubernetes CreateClient() => new OperatorKubernetesClient(new KubernetesClientConfiguration { Host = Url.ToString().TrimEnd('/') });
+    public IKubernetes CreateClient() => new OperatorKubernetesClient(new KubernetesClientConfiguration { Host = Url.ToString().TrimEnd('/') }, EcsOperatorModule.Json);
 
     public async ValueTask DisposeAsync()
     {

@@ -5,6 +5,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Testing;
 using Operator.Testing.Kubernetes;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.Support;
 
@@ -16,7 +17,7 @@ internal sealed class KubeTestBed : IAsyncDisposable
     private KubeTestBed(KubeApiEmulator emulator, bool ownsEmulator = true)
     {
         Emulator = emulator;
-        Client = emulator.CreateClient();
+        Client = emulator.CreateClient(EcsOperatorModule.Json);
         _ownsEmulator = ownsEmulator;
     }
 
@@ -62,7 +63,7 @@ internal sealed class KubeTestBed : IAsyncDisposable
         };
         spec?.Invoke(obj.Spec);
         var created = await Client.CustomObjects.CreateNamespacedCustomObjectAsync(obj, ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName);
-        return KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(created));
+        return EcsOperatorModule.Json.Deserialize<ECSCluster>(EcsOperatorModule.Json.Serialize(created));
     }
 
     public async Task<ECSCluster?> GetClusterAsync(string ns, string name)
@@ -70,7 +71,7 @@ internal sealed class KubeTestBed : IAsyncDisposable
         try
         {
             var obj = await Client.CustomObjects.GetNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ns, ECSCluster.PluralName, name);
-            return KubeJson.Deserialize<ECSCluster>(KubeJson.Serialize(obj));
+            return EcsOperatorModule.Json.Deserialize<ECSCluster>(EcsOperatorModule.Json.Serialize(obj));
         }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

@@ -7,11 +7,12 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Local;
+using Operator.TestBed;
 using Operator.Testing;
 using Operator.Testing.Aws;
 using Operator.Testing.Yaml;
 using Operator.Core.Kubernetes;
+using Operator.Hosting;
 
 namespace Operator.Tests.Support;
 
@@ -111,7 +112,7 @@ internal sealed class OperatorTestBed : IAsyncDisposable
         switch (obj["kind"]!.GetValue<string>())
         {
             case "Secret":
-                await Client.CoreV1.CreateNamespacedSecretAsync(KubeJson.Deserialize<V1Secret>(obj.ToJsonString()), ns);
+                await Client.CoreV1.CreateNamespacedSecretAsync(EcsOperatorModule.Json.Deserialize<V1Secret>(obj.ToJsonString()), ns);
                 break;
             case AWSProvider.KindName:
                 await Client.CustomObjects.CreateNamespacedCustomObjectAsync(obj, ApiGroup.Group, ApiGroup.Version, ns, AWSProvider.PluralName);
@@ -156,7 +157,7 @@ internal sealed class OperatorTestBed : IAsyncDisposable
         try
         {
             var obj = await Client.CustomObjects.GetNamespacedCustomObjectAsync(ApiGroup.Group, ApiGroup.Version, ns, AWSProvider.PluralName, name);
-            return KubeJson.Deserialize<AWSProvider>(KubeJson.Serialize(obj));
+            return EcsOperatorModule.Json.Deserialize<AWSProvider>(EcsOperatorModule.Json.Serialize(obj));
         }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -17,8 +18,9 @@ internal static class AwsCredentialsRegistration
     public static void Register(IServiceCollection services, OperatorOptions options)
     {
         var sts = new StsClientOptions();
-        services.AddSingleton(sts with
+        services.AddSingleton(sp => sts with
         {
+            Time = sp.GetRequiredService<TimeProvider>(),
             DefaultEndpoint = string.IsNullOrEmpty(options.AwsEndpoint) ? null : options.AwsEndpoint,
             RequestTimeout = options.AwsAttemptTimeout,
             ConnectTimeout = options.AwsAttemptTimeout < sts.ConnectTimeout ? options.AwsAttemptTimeout : sts.ConnectTimeout,
@@ -34,11 +36,12 @@ internal static class AwsCredentialsRegistration
         });
         services.AddSingleton(sp => new AwsHttpPools(sp.GetRequiredService<AwsHttpOptions>(), sp.GetRequiredService<TimeProvider>(),
             handler => StsHttpClients.Create(handler, sp.GetRequiredService<Core.Aws.Resilience.AwsResiliencePipelines>().Telemetry,
-                options.AwsAttemptTimeout)));
+                options.AwsAttemptTimeout, sp.GetRequiredService<TimeProvider>())));
         services.AddSingleton(sp => new StsClientFactory(sp.GetRequiredService<StsClientOptions>(), sp.GetRequiredService<AwsHttpPools>()));
         services.AddSingleton(ProviderPolicy.FromFlags(
             options.AllowedEndpoints, options.AllowedRoleArns, options.DefaultCredentialsNamespaces, options.AwsEndpoint));
-        services.TryAddSingleton(AwsEnvironment.Process);
+        // The process environment as the host's configuration carries it (the AWS_* variables, under their own names).
+        services.TryAddSingleton(sp => AwsEnvironmentOf(sp.GetRequiredService<IConfiguration>()));
         services.TryAddSingleton<DefaultCredentialChain>(DefaultChainCredentials.FromSdk);
         services.AddSingleton<ISecretReader, KubernetesSecretReader>();
         services.AddSingleton<IProviderSessionFactory>(sp => new AwsCredentialsFactory(
@@ -49,4 +52,8 @@ internal static class AwsCredentialsRegistration
             sp.GetRequiredService<IProviderSessionFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AwsCredentialsCache>>()));
         services.AddSingleton<IIdentityChecker, IdentityChecker>();
     }
+
+    /// <summary>What the credential sources read of the environment, from the host's configuration (which holds the
+    /// process's AWS_* variables under their own names).</summary>
+    public static AwsEnvironment AwsEnvironmentOf(IConfiguration configuration) => new(name => configuration[name], File.Exists);
 }

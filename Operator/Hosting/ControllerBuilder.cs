@@ -9,6 +9,7 @@ using Operator.Core.Controllers;
 using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
 using Operator.Core.Runtime;
+using Operator.Core.Supervision;
 
 namespace Operator.Hosting;
 
@@ -217,12 +218,13 @@ internal sealed class ControllerBuilder<T>(string name) : IWiring
 
     /// <summary>
     /// A handler of <typeparamref name="TSource"/> (possibly <typeparamref name="T"/> itself) given this controller's
-    /// enqueue, for mappings that need more than old and new (e.g. dropping cached credentials first).
+    /// enqueue for mapped keys (<see cref="Controller{T}.EnqueueMapped"/>: low priority before the workers start, as a
+    /// map's keys), for mappings that need more than old and new (e.g. dropping cached credentials first).
     /// </summary>
     public ControllerBuilder<T> Watches<TSource>(Func<IServiceProvider, Action<string>, IInformerHandler<TSource>> handler)
         where TSource : class, IKubernetesObject<V1ObjectMeta>
     {
-        _watches.Add((sp, controller) => sp.GetRequiredService<Informer<TSource>>().AddHandler(handler(sp, controller.Enqueue)));
+        _watches.Add((sp, controller) => sp.GetRequiredService<Informer<TSource>>().AddHandler(handler(sp, controller.EnqueueMapped)));
         return this;
     }
 
@@ -257,6 +259,8 @@ internal sealed class ControllerBuilder<T>(string name) : IWiring
     void IWiring.Wire(IServiceProvider services)
     {
         var controller = services.GetRequiredService<Controller<T>>();
+        // For: its own kind's events (the controller attaches nothing itself).
+        services.GetRequiredService<Informer<T>>().AddHandler(controller);
         foreach (var watch in _watches)
         {
             watch(services, controller);

@@ -3,6 +3,7 @@ using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Operator.Core.Bulkheads;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws;
 using Operator.Core.Aws.Credentials;
@@ -31,6 +32,10 @@ namespace Operator.Hosting;
 /// </summary>
 internal static class EcsOperatorModule
 {
+    /// <summary>The JSON of every kind the process reads or writes: the engine's own and this API's
+    /// (<see cref="ApiJsonContext"/>), composed here once. The host registers it and gives it to the clients it makes.</summary>
+    public static readonly KubeJson Json = new(ApiJsonContext.Default);
+
     public static void Register(WebApplicationBuilder builder, OperatorOptions options)
     {
         var services = builder.Services;
@@ -48,14 +53,17 @@ internal static class EcsOperatorModule
             sp.GetRequiredService<AwsHttpPools>(), sp.GetRequiredService<AwsResiliencePipelines>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EcsClientCache>();
         services.AddSingleton(sp => new OwnWrites(sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new ObjectPatcher(sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<TimeProvider>(),
+        services.AddSingleton(sp => new ObjectPatcher(sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<KubeJson>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<ObjectPatcher>>(), ownWrites: sp.GetRequiredService<OwnWrites>()));
         services.AddSingleton<ApiServerHiccups>();
         // The only metadata our own writes change besides status: adding our finalizer is not a reason to reconcile.
         services.AddSingleton(new OwnWriteFilter([ApiGroup.Finalizer, ProviderProtection.Finalizer], [Ownership.CreatedArnAnnotation]));
-        services.AddSingleton<IEventRecorder>(sp => new EventRecorder(
+        services.AddSingleton(sp => new EventRecorder(
             sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>(),
             sp.GetRequiredService<IMeterFactory>()));
+        services.AddSingleton<IEventRecorder>(sp => sp.GetRequiredService<EventRecorder>());
+        // Its sender runs under the supervisor: if it dies, the process stops instead of dropping every later Event.
+        services.AddSingleton<ISupportRunnable>(sp => sp.GetRequiredService<EventRecorder>());
         AwsCredentialsRegistration.Register(services, options);
 
         services.AddInformer<AWSProvider>(i => i

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -18,6 +19,7 @@ using Operator.Core.Kubernetes;
 using Operator.Core.Leadership;
 using Operator.Core.Queue;
 using Operator.Core.Runtime;
+using Operator.Core.Supervision;
 using Operator.CommandLine;
 
 namespace Operator.Hosting;
@@ -50,8 +52,9 @@ internal static class OperatorHost
         builder.Configuration
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables("INFRA_OPERATOR_")
-            // The standard OTEL_* variables and POD_NAME, under their own names: the OpenTelemetry SDK reads its own
-            // from this configuration (exporter endpoint, protocol, headers, resource attributes), and so does the host.
+            // The standard OTEL_* variables, POD_NAME and the AWS_* variables, under their own names: the OpenTelemetry
+            // SDK reads its own from this configuration (exporter endpoint, protocol, headers, resource attributes), the
+            // host its pod name, the credential sources the web identity token file (AwsCredentialsRegistration).
             .AddInMemoryCollection(HostVariables())
             .AddInMemoryCollection(FlagParser.Parse(args, OperatorFlags.All) is { ShowHelp: false } flags
                 ? flags.Settings
@@ -81,8 +84,9 @@ internal static class OperatorHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(client ?? new OperatorKubernetesClient(LoadKubernetesConfig(options)));
-        services.AddSingleton(sp => new RawApiClient(sp.GetRequiredService<IKubernetes>()));
+        services.AddSingleton(EcsOperatorModule.Json);
+        services.AddSingleton(client ?? new OperatorKubernetesClient(LoadKubernetesConfig(options), EcsOperatorModule.Json));
+        services.AddSingleton(sp => new RawApiClient(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<KubeJson>()));
         services.AddSingleton<InformerMetrics>();
         services.AddSingleton<ControllerMetrics>();
         services.AddSingleton(new InformerOptions { Namespaces = options.NamespaceList, ResyncPeriod = options.ResyncPeriod });
@@ -109,7 +113,7 @@ internal static class OperatorHost
                 sp.GetServices<ISyncingRunnable>(), sp.GetServices<IRunnable>(), sp.GetService<LeaderElection>(),
                 sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ControllerManager>>(),
                 new ApiServerWait(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ApiServerWait>>()),
-                sp.GetService<Core.Events.IEventRecorder>(), sp.GetRequiredService<TimeProvider>());
+                sp.GetService<Core.Events.IEventRecorder>(), sp.GetServices<ISupportRunnable>(), sp.GetRequiredService<TimeProvider>());
             LeadershipMetrics.Observe(sp.GetRequiredService<IMeterFactory>(), options.LeaderElectionId, () => manager.IsLeader);
             return manager;
         });
@@ -127,6 +131,11 @@ internal static class OperatorHost
         }
 
         compose(builder, options);
+        // Last, so it wraps whatever providers the composition added: every logger hands its sinks an exception's safe
+        // text (every frame; a message that may carry a secret withheld), whoever logs it.
+        services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(sp => new RedactingLoggerFactory(new LoggerFactory(
+            sp.GetServices<ILoggerProvider>(), sp.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
+            sp.GetService<IOptions<LoggerFactoryOptions>>(), sp.GetService<IExternalScopeProvider>()))));
 
         var app = builder.Build();
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -158,15 +167,16 @@ internal static class OperatorHost
         }
     }
 
-    /// <summary>The process's OTEL_* variables and POD_NAME: the only environment the host reads besides INFRA_OPERATOR_*.</summary>
+    /// <summary>The process's OTEL_*, AWS_* variables and POD_NAME: the only environment the host reads besides
+    /// INFRA_OPERATOR_*, through the configuration's environment provider.</summary>
     private static Dictionary<string, string?> HostVariables()
     {
         var variables = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        foreach (var (key, value) in new ConfigurationBuilder().AddEnvironmentVariables().Build().AsEnumerable())
         {
-            if (e.Key is string key && (key.StartsWith("OTEL_", StringComparison.Ordinal) || key == "POD_NAME"))
+            if (key.StartsWith("OTEL_", StringComparison.Ordinal) || key.StartsWith("AWS_", StringComparison.Ordinal) || key == "POD_NAME")
             {
-                variables[key] = e.Value as string;
+                variables[key] = value;
             }
         }
         return variables;

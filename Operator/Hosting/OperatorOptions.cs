@@ -103,7 +103,7 @@ internal sealed record OperatorOptions
     public IReadOnlyList<string> NamespaceList =>
         (Namespaces ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>Flag → setting (<see cref="CommandLine.OperatorFlags"/>), so that <c>--workers 8</c> sets <c>Workers</c>.</summary>
+    /// <summary>Flag → setting (<see cref="OperatorFlags"/>), so that <c>--workers 8</c> sets <c>Workers</c>.</summary>
     public static IReadOnlyDictionary<string, string> SwitchMappings =>
-        CommandLine.OperatorFlags.All.ToDictionary(f => f.Name, f => f.Setting, StringComparer.Ordinal);
+        OperatorFlags.All.ToDictionary(f => f.Name, f => f.Setting, StringComparer.Ordinal);
 }

@@ -2,14 +2,12 @@ namespace Operator.Core.Aws.Credentials;
 
 /// <summary>
 /// The process environment as the credential sources see it, injectable so tests can fake IRSA's token file and the
-/// default chain. <see cref="Process"/> reads the real environment and file system.
+/// default chain. The host builds it from its configuration (the AWS_* variables) and the real file system.
 /// </summary>
 internal sealed record AwsEnvironment(Func<string, string?> GetVariable, Func<string, bool> FileExists)
 {
     /// <summary>Set by the EKS pod identity webhook (IRSA) to the projected service-account token.</summary>
     public const string WebIdentityTokenFileVariable = "AWS_WEB_IDENTITY_TOKEN_FILE";
-
-    public static AwsEnvironment Process { get; } = new(Environment.GetEnvironmentVariable, File.Exists);
 
     /// <summary>The web identity token file when the variable is set and the file exists, else null.</summary>
     public string? WebIdentityTokenFile

@@ -25,14 +25,33 @@ internal sealed record StsClientOptions
     /// <summary>Requested lifetime of assumed-role sessions (STS allows 900 s up to the role's maximum).</summary>
     public TimeSpan SessionDuration { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>The clock <see cref="LimitCall"/> measures <see cref="CallTimeout"/> on (the host gives the injected one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>
-    /// A token that is cancelled when <paramref name="ct"/> is, or <see cref="CallTimeout"/> after now; dispose it when
-    /// the call is over. It runs on the real clock because the SDK's own attempt timeouts, which it bounds, do too.
+    /// A token that is cancelled when <paramref name="ct"/> is, or <see cref="CallTimeout"/> after now on
+    /// <see cref="Time"/>; dispose it when the call is over.
     /// </summary>
-    public CancellationTokenSource LimitCall(CancellationToken ct)
+    public CallLimit LimitCall(CancellationToken ct) => new(ct, CallTimeout, Time);
+}
+
+/// <summary>A caller's token and a deadline in one token (<see cref="StsClientOptions.LimitCall"/>); dispose after the call.</summary>
+internal sealed class CallLimit : IDisposable
+{
+    private readonly CancellationTokenSource _deadline;
+    private readonly CancellationTokenSource _limit;
+
+    public CallLimit(CancellationToken ct, TimeSpan timeout, TimeProvider time)
     {
-        var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(CallTimeout);
-        return limit;
+        _deadline = new CancellationTokenSource(timeout, time);
+        _limit = CancellationTokenSource.CreateLinkedTokenSource(ct, _deadline.Token);
+    }
+
+    public CancellationToken Token => _limit.Token;
+
+    public void Dispose()
+    {
+        _limit.Dispose();
+        _deadline.Dispose();
     }
 }

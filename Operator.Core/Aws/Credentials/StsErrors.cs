@@ -50,13 +50,13 @@ internal static class StsErrors
             if (InvalidCredentialCodes.Contains(ase.ErrorCode))
             {
                 return new ProviderCredentialsException(ProviderCredentialsReasons.InvalidCredentials,
-                    $"{operation} at {where} rejected the credentials ({Status.ForeignText.Clean(ase.ErrorCode, 128)})", e);
+                    $"{operation} at {where} rejected the credentials ({Text.ForeignText.Clean(ase.ErrorCode, 128)})", e);
             }
 
             if (AccessDeniedCodes.Contains(ase.ErrorCode))
             {
                 return new ProviderCredentialsException(ProviderCredentialsReasons.AccessDenied,
-                    $"{operation} at {where} was denied ({Status.ForeignText.Clean(ase.ErrorCode, 128)})", e);
+                    $"{operation} at {where} was denied ({Text.ForeignText.Clean(ase.ErrorCode, 128)})", e);
             }
 
             return null;

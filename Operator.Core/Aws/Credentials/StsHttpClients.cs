@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Amazon.Runtime;
 using Operator.Core.Aws.Http;
@@ -15,9 +14,10 @@ namespace Operator.Core.Aws.Credentials;
 /// </summary>
 internal static class StsHttpClients
 {
-    /// <summary>A pool's STS client on its guarded handler: one attempt at most <paramref name="attemptTimeout"/>.</summary>
-    public static HttpClient Create(HttpMessageHandler guarded, AwsApiTelemetry? telemetry, TimeSpan attemptTimeout) =>
-        new(telemetry is null ? guarded : new CountingHandler(telemetry) { InnerHandler = guarded }, disposeHandler: false)
+    /// <summary>A pool's STS client on its guarded handler: one attempt at most <paramref name="attemptTimeout"/>; attempts
+    /// are timed on <paramref name="time"/> (default the system clock).</summary>
+    public static HttpClient Create(HttpMessageHandler guarded, AwsApiTelemetry? telemetry, TimeSpan attemptTimeout, TimeProvider? time = null) =>
+        new(telemetry is null ? guarded : new CountingHandler(telemetry, time ?? TimeProvider.System) { InnerHandler = guarded }, disposeHandler: false)
         {
             Timeout = attemptTimeout,
         };
@@ -36,12 +36,12 @@ internal static class StsHttpClients
     }
 
     // Not disposed with its client (disposeHandler: false): the pool disposes the guarded handler below it.
-    private sealed class CountingHandler(AwsApiTelemetry telemetry) : DelegatingHandler
+    private sealed class CountingHandler(AwsApiTelemetry telemetry, TimeProvider time) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var operation = await OperationOfAsync(request, cancellationToken).ConfigureAwait(false);
-            var started = Stopwatch.GetTimestamp();
+            var started = time.GetTimestamp();
             try
             {
                 var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -49,7 +49,7 @@ internal static class StsHttpClients
                     : await IsThrottleAsync(response, cancellationToken).ConfigureAwait(false) ? AwsCallOutcome.Throttled
                     : (int)response.StatusCode >= 500 ? AwsCallOutcome.ServerError
                     : AwsCallOutcome.ClientError;
-                telemetry.RecordAttempt("sts", operation, outcome, Stopwatch.GetElapsedTime(started));
+                telemetry.RecordAttempt("sts", operation, outcome, time.GetElapsedTime(started));
                 return response;
             }
             catch (Exception e)
@@ -57,7 +57,7 @@ internal static class StsHttpClients
                 var outcome = e is OperationCanceledException
                     ? cancellationToken.IsCancellationRequested ? AwsCallOutcome.Canceled : AwsCallOutcome.Timeout
                     : AwsCallOutcome.Of(e);
-                telemetry.RecordAttempt("sts", operation, outcome, Stopwatch.GetElapsedTime(started));
+                telemetry.RecordAttempt("sts", operation, outcome, time.GetElapsedTime(started));
                 throw;
             }
         }

@@ -1,5 +1,5 @@
 using System.Net;
-using Operator.Core.Status;
+using Operator.Core.Text;
 
 namespace Operator.Core.Aws.Ecs;
 

@@ -28,7 +28,7 @@ public sealed class KubernetesSecretReaderTests
         _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         _listener.Start();
         _serving = Task.Run(ServeAsync);
-        _client = new Operator.Core.Kubernetes.OperatorKubernetesClient(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{port}" });
+        _client = new Operator.Core.Kubernetes.OperatorKubernetesClient(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{port}" }, Operator.Core.Kubernetes.KubeJson.Engine);
     }
 
     [OneTimeTearDown]

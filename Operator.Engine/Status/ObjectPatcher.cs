@@ -24,7 +24,8 @@ namespace Operator.Core.Status;
 /// resourceVersion, because the informer has not yet delivered our previous write.
 /// </summary>
 internal sealed class ObjectPatcher(
-    IKubernetes client, TimeProvider time, ILogger<ObjectPatcher> logger, WriteRetryOptions? retry = null, OwnWrites? ownWrites = null)
+    IKubernetes client, KubeJson json, TimeProvider time, ILogger<ObjectPatcher> logger, WriteRetryOptions? retry = null,
+    OwnWrites? ownWrites = null)
 {
     private readonly WriteRetryOptions _retry = retry ?? new WriteRetryOptions();
     private readonly OwnWrites _own = ownWrites ?? new OwnWrites(time);
@@ -40,7 +41,7 @@ internal sealed class ObjectPatcher(
         var written = _own.Newer(Key(current), current.Metadata.ResourceVersion, current.Metadata.Uid);
         // What we wrote last is read back through the model, so both sides of the diff are serialised alike.
         var from = written is not null
-            ? written["status"] is JsonObject status ? ToObject(KubeJson.Deserialize<TStatus>(status.ToJsonString())) : null
+            ? written["status"] is JsonObject status ? ToObject(json.Deserialize<TStatus>(status.ToJsonString())) : null
             : current.Status is null ? null : ToObject(current.Status);
         var patch = JsonMergePatch.Create(from, ToObject(desired));
         if (patch is null)
@@ -133,7 +134,7 @@ internal sealed class ObjectPatcher(
             try
             {
                 var answer = await send().ConfigureAwait(false);
-                if (JsonNode.Parse(KubeJson.Serialize(answer)) is JsonObject written)
+                if (JsonNode.Parse(json.Serialize(answer)) is JsonObject written)
                 {
                     _own.Record(Key(current), written);
                 }
@@ -162,7 +163,7 @@ internal sealed class ObjectPatcher(
             ? [.. (written["metadata"]?["finalizers"] as JsonArray ?? []).Select(f => f!.GetValue<string>())]
             : current.Metadata.Finalizers ?? [];
 
-    private static JsonObject ToObject(object value) => JsonNode.Parse(KubeJson.Serialize(value))!.AsObject();
+    private JsonObject ToObject(object value) => JsonNode.Parse(json.Serialize(value))!.AsObject();
 }
 
 /// <summary>How <see cref="ObjectPatcher"/> retries a transiently failed write.</summary>

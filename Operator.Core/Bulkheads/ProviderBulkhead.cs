@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 
-namespace Operator.Core.Clusters;
+namespace Operator.Core.Bulkheads;
 
 /// <summary>
 /// A cap on the ECSCluster reconciles that work against one AWSProvider at the same time, so a slow or hanging
@@ -19,8 +19,12 @@ internal sealed class ProviderBulkhead
 {
     public const string BusyMetric = "ecscluster_provider_busy_total";
 
+    /// <summary>The meter of the ECSCluster controller's own metrics (the drift scanner's, <c>Clusters/DriftScanner</c>),
+    /// which the host exports; the bulkheads of both controllers report there.</summary>
+    public const string MeterName = "Operator.Clusters";
+
     /// <summary>The ECSCluster controller's metrics: keys are providers.</summary>
-    public static readonly BulkheadMetrics ClusterMetrics = new(DriftScanner.MeterName, BusyMetric,
+    public static readonly BulkheadMetrics ClusterMetrics = new(ProviderBulkhead.MeterName, BusyMetric,
         "ECSCluster keys parked (deferred before their pass, or turned away by it) because their provider already had its share of the workers.",
         "ecscluster_provider_reconciles_in_flight", "ECSCluster reconciles working against each provider now.", "provider");
 

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Operator.Core.Clusters;
+namespace Operator.Core.Bulkheads;
 
 /// <summary>
 /// The keys whose reconcile found their provider's <see cref="ProviderBulkhead"/> full, parked until a slot of that
@@ -40,7 +40,7 @@ internal sealed class ProviderWaitList
     {
         _bulkhead = bulkhead;
         bulkhead.SlotFreed += WakeNext;
-        meters?.Create(DriftScanner.MeterName).CreateObservableGauge("ecscluster_parked_keys", ObserveParked,
+        meters?.Create(ProviderBulkhead.MeterName).CreateObservableGauge("ecscluster_parked_keys", ObserveParked,
             description: "ECSCluster keys parked now because their provider had no free reconcile slot (--max-reconciles-per-provider).");
     }
 

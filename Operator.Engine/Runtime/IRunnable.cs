@@ -18,6 +18,13 @@ internal interface IDrainingRunnable : IRunnable
     Task RunAsync(CancellationToken stop, CancellationToken abort);
 }
 
+/// <summary>
+/// A runnable that serves the others on every replica for the whole life of the process (the Event sender): it starts
+/// with the informers and is asked to stop only once every other runnable has returned, so what they emit while they
+/// drain is still handled. Returning or faulting before it is asked to stop is fatal, as for any runnable.
+/// </summary>
+internal interface ISupportRunnable : IRunnable;
+
 /// <summary>An informer: it runs on every replica (so a new leader starts warm) and gates readiness.</summary>
 internal interface ISyncingRunnable : IRunnable
 {

@@ -35,7 +35,7 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
         Resource = ResourceType.Of<T>();
         var logger = loggers.CreateLogger($"Operator.Informer.{Resource.Kind}");
         Func<T, T> cacheTransform = transform is null ? TrimForCache : obj => TrimForCache(transform(obj));
-        CacheJson = options.SharedStrings ? NewCacheJson() : KubeJson.Options;
+        CacheJson = options.SharedStrings ? NewCacheJson(api.Json) : api.Json.Options;
         IReadOnlyList<string?> scopes = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
         _reflectors = scopes
             .Select(ns => new Reflector<T>(api, Resource, ns, Store, cacheTransform, CacheJson, _notifier, options, time, logger, metrics))
@@ -48,7 +48,7 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
     public ObjectStore<T> Store { get; } = new();
 
     /// <summary>What list pages and watch events are read with: <see cref="NewCacheJson"/>'s, or
-    /// <see cref="KubeJson.Options"/> when <see cref="InformerOptions.SharedStrings"/> is off.</summary>
+    /// the process's <see cref="KubeJson.Options"/> when <see cref="InformerOptions.SharedStrings"/> is off.</summary>
     public JsonSerializerOptions CacheJson { get; }
     public bool HasSynced => _reflectors.All(r => r.HasSynced);
 
@@ -120,11 +120,11 @@ internal sealed class Informer<T> : Operator.Core.Runtime.ISyncingRunnable where
     /// kind (keys, kinds, reasons, tag values), a few hundred KB at most.</summary>
     public const int StringPoolSize = 4096;
 
-    /// <summary>How an informer reads what it caches: <see cref="KubeJson.Options"/> with every string read through a
+    /// <summary>How an informer reads what it caches: <paramref name="json"/>'s options with every string read through a
     /// pool of its own (<see cref="PooledStringConverter"/>), so that values repeated across cached objects are one
     /// instance (the scale benchmark's cache figure is measured with it).</summary>
-    public static JsonSerializerOptions NewCacheJson() =>
-        KubeJson.WithStringPool(new StringPool(StringPoolSize));
+    public static JsonSerializerOptions NewCacheJson(KubeJson json) =>
+        json.WithStringPool(new StringPool(StringPoolSize));
 
     /// <summary>The annotation <c>kubectl apply</c> writes: a second, full copy of the applied object as JSON.</summary>
     public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
 using Operator.Core.Queue;
+using Operator.Core.Text;
 
 namespace Operator.Core.Controllers;
 
@@ -21,11 +22,13 @@ namespace Operator.Core.Controllers;
 /// and new object (a new generation, a deletionTimestamp, one of our annotation keys removed, or a finalizer change
 /// other than our own finalizer added, or removed from an object being deleted; never labels or other annotations), so
 /// the echoes of our status and finalizer writes never reconcile, whichever arrives first.
-/// Other informers wake keys through <see cref="Watches{TSource}"/> (or <see cref="Enqueue"/>).
+/// Other informers wake keys through <see cref="Watches{TSource}"/>, or through a handler of their own that calls
+/// <see cref="EnqueueMapped"/>; components that choose a priority call <see cref="Enqueue(string, int)"/>.
 /// Priority: work a user caused — an add once the workers run (a new object), a generation or deletionTimestamp
-/// change, any other update the filter keeps, a delete — is queued at <see cref="WorkQueue{T}.DefaultPriority"/>;
-/// background work — the initial list and anything mapped before the workers start, a resync (same resourceVersion;
-/// a relist reports only changed objects), <see cref="EnqueueBackground"/> (drift) — at <see cref="LowPriority"/>, so user changes are never
+/// change, any other update the filter keeps, a delete, a key mapped from another kind once the workers run — is
+/// queued at <see cref="WorkQueue{T}.DefaultPriority"/>; background work — the initial list and any key mapped
+/// (<see cref="Watches{TSource}"/>, <see cref="EnqueueMapped"/>) before the workers start, a resync (same
+/// resourceVersion; a relist reports only changed objects), <see cref="EnqueueBackground"/> (drift) — at <see cref="LowPriority"/>, so user changes are never
 /// queued behind a resync or failover backlog. A retry and a <c>RequeueAfter</c> keep the priority of the pass that
 /// asked for them (as controller-runtime does): a periodic requeue of background work stays low, and a user change
 /// that has to wait (a busy provider, a cluster still provisioning) is not demoted behind the backlog.
@@ -35,7 +38,9 @@ namespace Operator.Core.Controllers;
 /// Admission: a reconciler that is also an <see cref="IReconcileAdmission"/> is asked before each pass; a key it
 /// defers is forgotten without a pass (counted in <c>controller_reconcile_deferred_total</c>, not as a reconcile) and
 /// the reconciler queues it again itself.
-/// The caller runs the informer (possibly shared) and calls <see cref="RunAsync"/>, which waits for its sync.
+/// Constructing a controller attaches nothing: the caller adds it to its informer's handlers
+/// (<see cref="Informer{T}.AddHandler"/>) before the informer runs, runs the informer (possibly shared) and calls
+/// <see cref="RunAsync"/>, which waits for its sync.
 /// </summary>
 internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime.IDrainingRunnable, IDisposable
     where T : class, IKubernetesObject<V1ObjectMeta>
@@ -47,6 +52,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     private readonly WorkQueue<string> _queue;
     private readonly ControllerMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly KeyValuePair<string, object?> _controllerTag;
     private readonly ControllerMetrics.Gauges _gauges;
     // The last failure logged per key while it keeps failing (removed when a pass ends without an error).
@@ -64,13 +70,13 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         _reconciler = reconciler;
         _admission = reconciler as IReconcileAdmission;
         _options = options;
+        _time = time;
         _metrics = metrics;
         Filter = filter;
         _logger = loggers.CreateLogger($"Operator.Controller.{name}");
         _controllerTag = new("controller", name);
         _gauges = metrics.For(name);
         _queue = new WorkQueue<string>(new WorkQueueOptions(name) { RateLimiting = options.RateLimiting }, time, meterFactory);
-        informer.AddHandler(this);
         // Every series an alert divides by exists from start-up, at 0.
         metrics.ReconcileErrors.Add(0, _controllerTag);
         foreach (var result in new[] { "success", "error", "requeue_after" })
@@ -140,7 +146,12 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         _queue.Add(ObjectKey.Of(obj), priority);
     }
 
-    private void AddMapped(string key)
+    /// <summary>
+    /// Queues a key a watch of another kind mapped a change to: at the default priority once the workers run; before,
+    /// as background work (<see cref="LowPriority"/>, and left to the bulk confirmation when it covers the object).
+    /// For handlers that map changes themselves (<see cref="Watches{TSource}"/> uses it for its map).
+    /// </summary>
+    public void EnqueueMapped(string key)
     {
         if (_started)
         {
@@ -165,7 +176,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     /// </summary>
     public void Watches<TSource>(Informer<TSource> source, Func<TSource?, TSource?, IEnumerable<string>> map)
         where TSource : class, IKubernetesObject<V1ObjectMeta> =>
-        source.AddHandler(new MappedHandler<TSource>(map, AddMapped));
+        source.AddHandler(new MappedHandler<TSource>(map, EnqueueMapped));
 
     /// <summary>Waits for the informer's sync, runs the workers until cancelled, then drains within the grace period.</summary>
     public Task RunAsync(CancellationToken ct) => RunAsync(ct, CancellationToken.None);
@@ -192,15 +203,15 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         }
         try
         {
-            await Task.Delay(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+            await Task.Delay(Timeout.InfiniteTimeSpan, _time, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
         }
         _logger.LogInformation("Stopping {Controller}: draining in-flight reconciles for up to {Grace}", Name, _options.DrainTimeout);
-        using (var grace = CancellationTokenSource.CreateLinkedTokenSource(abort))
+        using (var deadline = new CancellationTokenSource(_options.DrainTimeout, _time))
+        using (var grace = CancellationTokenSource.CreateLinkedTokenSource(abort, deadline.Token))
         {
-            grace.CancelAfter(_options.DrainTimeout);
             try
             {
                 await _queue.ShutDownWithDrainAsync(grace.Token).ConfigureAwait(false);
@@ -231,8 +242,8 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         catch (Exception e)
         {
             // The objects it should have confirmed are reconciled one by one instead.
-            _logger.LogError("{Controller}: bulk confirmation failed, reconciling every object instead: {ErrorType}: {Message}",
-                Name, e.GetType().Name, e.Message);
+            _logger.LogError(e, "{Controller}: bulk confirmation failed, reconciling every object instead: {ErrorType}: {Message}",
+                Name, e.GetType().Name, ExceptionText.SafeMessage(e.Message));
             foreach (var obj in _informer.Store.List())
             {
                 _queue.Add(ObjectKey.Of(obj), LowPriority);
@@ -301,7 +312,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
         activity?.SetTag("k8s.namespace.name", ns);
         activity?.SetTag("k8s.object.name", name);
         activity?.SetTag("reconcile.id", reconcileId);
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         string result;
         try
         {
@@ -361,7 +372,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
             _failures.TryRemove(key, out _);
         }
         _metrics.ReconcileTotal.Add(1, _controllerTag, new("result", result));
-        _metrics.ReconcileTime.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _controllerTag);
+        _metrics.ReconcileTime.Record(_time.GetElapsedTime(started).TotalSeconds, _controllerTag);
     }
 
     /// <summary>
@@ -372,17 +383,19 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
     private void LogFailure(string key, Exception e)
     {
         var attempt = _queue.NumRequeues(key);
-        var what = $"{e.GetType().Name}: {e.Message}";
+        var message = ExceptionText.SafeMessage(e.Message);
+        var what = $"{e.GetType().Name}: {message}";
         var repeat = _failures.TryGetValue(key, out var previous) && previous == what;
         _failures[key] = what;
         if (!repeat)
         {
-            _logger.LogError("Reconcile failed; retry {Attempt} with back-off: {ErrorType}: {Message}", attempt, e.GetType().Name, e.Message);
+            // The first time, with the stack (frames kept, a message that may carry a secret withheld).
+            _logger.LogError(e, "Reconcile failed; retry {Attempt} with back-off: {ErrorType}: {Message}", attempt, e.GetType().Name, message);
         }
         else
         {
             _logger.Log(System.Numerics.BitOperations.IsPow2(attempt) ? LogLevel.Warning : LogLevel.Debug,
-                "Reconcile still failing the same way; retry {Attempt} with back-off: {ErrorType}: {Message}", attempt, e.GetType().Name, e.Message);
+                "Reconcile still failing the same way; retry {Attempt} with back-off: {ErrorType}: {Message}", attempt, e.GetType().Name, message);
         }
     }
 }

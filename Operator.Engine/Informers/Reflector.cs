@@ -268,7 +268,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
             case "BOOKMARK":
                 return element.GetProperty("metadata").GetProperty("resourceVersion").GetString();
             case "ERROR":
-                var status = KubeJson.Deserialize<V1Status>(element);
+                var status = KubeJson.Engine.Deserialize<V1Status>(element);
                 throw new KubernetesApiException((System.Net.HttpStatusCode)(status.Code ?? 500), status);
             default:
                 throw new JsonException($"unknown watch event type '{type}'");

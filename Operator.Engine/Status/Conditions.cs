@@ -1,4 +1,5 @@
 using k8s.Models;
+using Operator.Core.Text;
 
 namespace Operator.Core.Status;
 

@@ -1,12 +1,15 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Leadership;
+using Operator.Core.Runtime;
+using Operator.Core.Text;
 
-namespace Operator.Core.Runtime;
+namespace Operator.Core.Supervision;
 
 /// <summary>
-/// One flat supervisor over every runnable: the informers (on every replica), the leader elector, and the
-/// leader-only runnables (controllers, drift scanner; on every replica when leader election is off).
+/// One flat supervisor over every runnable: the informers and the support runnables (the Event sender) on every
+/// replica, the leader elector, and the leader-only runnables (controllers, drift scanner; on every replica when leader
+/// election is off).
 /// Guarantees:
 /// <list type="bullet">
 /// <item>Any runnable that faults, or returns while the host is not stopping, stops the host at once with exit code 1
@@ -18,7 +21,8 @@ namespace Operator.Core.Runtime;
 /// <item>Leader-only runnables start only once every informer has synced: they all read the caches of every kind,
 /// so none reconciles half-blind. An informer that cannot list keeps them waiting and is named by
 /// <see cref="ReadinessReport"/> (<c>/readyz</c>).</item>
-/// <item>On shutdown the leader-only runnables are asked to drain; the Lease is released after they have returned.</item>
+/// <item>On shutdown the leader-only runnables are asked to drain; the Lease is released after they have returned;
+/// the support runnables are asked to stop last, once everything else has returned.</item>
 /// </list>
 /// The caller must attach every informer handler before <see cref="BackgroundService.StartAsync"/> (the host applies
 /// its <c>InformerWiring</c> before it constructs the manager).
@@ -31,12 +35,15 @@ internal sealed class ControllerManager(
     ILogger<ControllerManager> logger,
     ApiServerWait? apiServer = null,
     Events.IEventRecorder? events = null,
+    IEnumerable<ISupportRunnable>? support = null,
     TimeProvider? time = null) : BackgroundService
 {
     private static readonly TimeSpan SyncPoll = TimeSpan.FromMilliseconds(100);
 
     private readonly IReadOnlyList<ISyncingRunnable> _informers = [.. informers];
     private readonly IReadOnlyList<IRunnable> _leaderRunnables = [.. leaderRunnables];
+    private readonly IReadOnlyList<ISupportRunnable> _support = [.. support ?? []];
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private string? _failure;
     private volatile bool _leaderWorkStarted;
     private CancellationToken _hostStopping;
@@ -81,11 +88,15 @@ internal sealed class ControllerManager(
         {
             return;
         }
+        using var stopSupport = new CancellationTokenSource();
+        var support = _support.Select(s => Supervise(s.Name, () => s.RunAsync(stopSupport.Token), stopSupport.Token)).ToList();
         var running = _informers.Select(i => Supervise(i.Name, () => i.RunAsync(stoppingToken), stoppingToken)).ToList();
         running.Add(leaderElection is null
             ? Supervise("leader-work", () => RunLeaderWorkAsync(stoppingToken, CancellationToken.None), stoppingToken)
             : Supervise(leaderElection.Name, () => RunElectionAsync(leaderElection, stoppingToken), stoppingToken));
         await Task.WhenAll(running).ConfigureAwait(false);
+        await stopSupport.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(support).ConfigureAwait(false);
     }
 
     private async Task RunElectionAsync(LeaderElection election, CancellationToken ct)
@@ -124,7 +135,7 @@ internal sealed class ControllerManager(
             }
             try
             {
-                await Task.Delay(SyncPoll, ct).ConfigureAwait(false);
+                await Task.Delay(SyncPoll, _time, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -155,20 +166,21 @@ internal sealed class ControllerManager(
         }
         catch (Exception e)
         {
-            Fail(name, $"{e.GetType().Name}: {e.Message}");
+            Fail(name, $"{e.GetType().Name}: {ExceptionText.SafeMessage(e.Message)}", e);
         }
     }
 
-    private void Fail(string component, string reason)
+    /// <summary>Records the first failure and stops the host; the exception, when there is one, is logged with its stack.</summary>
+    private void Fail(string component, string reason, Exception? exception = null)
     {
         var text = $"{component}: {reason}";
         if (Interlocked.CompareExchange(ref _failure, text, null) is null)
         {
-            logger.LogCritical("{Component} failed: {Reason}; stopping the operator with exit code 1", component, reason);
+            logger.LogCritical(exception, "{Component} failed: {Reason}; stopping the operator with exit code 1", component, reason);
         }
         else
         {
-            logger.LogError("{Component} failed after the operator began stopping: {Reason}", component, reason);
+            logger.LogError(exception, "{Component} failed after the operator began stopping: {Reason}", component, reason);
         }
         Environment.ExitCode = 1;
         lifetime.StopApplication();

@@ -7,6 +7,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Kubernetes;
+using Operator.Core.Runtime;
 
 namespace Operator.Core.Events;
 
@@ -28,12 +29,15 @@ namespace Operator.Core.Events;
 /// Delivery, like client-go's broadcaster: <see cref="RecordAsync"/> only queues (it never waits for the apiserver);
 /// one sender writes the queue in order and retries a transient failure (429, 5xx, connection refused, time-out) with
 /// back-off, so Events emitted during a short apiserver outage arrive afterwards, with the time they were emitted.
-/// An event is dropped only when the queue holds <see cref="EventRecorderOptions.MaxQueued"/> already, when it could
-/// not be sent within <see cref="EventRecorderOptions.MaxAge"/>, or when the apiserver rejects it (4xx); each drop
-/// is logged and counted in <c>operator_events_dropped_total{reason}</c>. Disposing sends what is queued for up to
-/// <see cref="EventRecorderOptions.FlushTimeout"/>, then stops.
+/// The sender is <see cref="RunAsync"/>, run by the supervisor as an <see cref="ISupportRunnable"/>: nothing is sent
+/// before it runs (events wait in the queue), and if it dies the process stops (<c>/healthz</c> fails) rather than
+/// drop every later Event. When asked to stop it takes no new event and sends what is queued for up to
+/// <see cref="EventRecorderOptions.FlushTimeout"/>, then returns.
+/// An event is dropped only when the queue holds <see cref="EventRecorderOptions.MaxQueued"/> already or the sender
+/// has stopped, when it could not be sent within <see cref="EventRecorderOptions.MaxAge"/>, or when the apiserver
+/// rejects it (4xx); each drop is logged and counted in <c>operator_events_dropped_total{reason}</c>.
 /// </summary>
-internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposable
+internal sealed class EventRecorder : IEventRecorder, ISupportRunnable
 {
     public static readonly TimeSpan AggregationWindow = TimeSpan.FromMinutes(10);
     public const int SpamBurst = 25;
@@ -59,8 +63,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     private readonly string _component;
     private readonly Channel<PendingEvent> _queue;
     private readonly Counter<long> _dropped;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _sender;
+    private volatile bool _stopped;
 
     public EventRecorder(
         IKubernetes client, TimeProvider time, ILogger<EventRecorder> logger, IMeterFactory meters,
@@ -82,10 +85,11 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
         {
             _dropped.Add(0, new KeyValuePair<string, object?>("reason", reason));
         }
-        _sender = Task.Run(() => SendLoopAsync(_stopping.Token));
     }
 
     public void BeginRecording(DateTimeOffset since) => Interlocked.Exchange(ref _leadingSinceTicks, since.UtcTicks);
+
+    public string Name => "event-recorder";
 
     /// <summary>Events waiting to be sent (for tests and diagnostics).</summary>
     public int Queued => _queue.Reader.Count;
@@ -99,7 +103,7 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
     public Task RecordAsync(IKubernetesObject<V1ObjectMeta> obj, EventSeverity severity, string reason, string message, CancellationToken ct,
         string? series = null)
     {
-        message = Status.ForeignText.Truncate(message, MaxMessageLength);
+        message = Text.ForeignText.Truncate(message, MaxMessageLength);
         var meta = obj.Metadata;
         var now = _time.GetUtcNow();
         var mayHaveEarlier = !(severity == EventSeverity.Normal && LifecycleReasons.Final.Contains(reason))
@@ -124,44 +128,45 @@ internal sealed class EventRecorder : IEventRecorder, IAsyncDisposable, IDisposa
             $"{meta.Name}.{now.ToUnixTimeMilliseconds():x}{Interlocked.Increment(ref _sequence) & 0xffff:x4}", series, mayHaveEarlier);
         if (!_queue.Writer.TryWrite(pending))
         {
-            Drop(pending, "queue_full", $"{_options.MaxQueued} events are already waiting");
+            Drop(pending, "queue_full", _stopped ? "the recorder has stopped" : $"{_options.MaxQueued} events are already waiting");
         }
         return Task.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Sends the queue in order until <paramref name="ct"/> is cancelled, then what is queued for up to
+    /// <see cref="EventRecorderOptions.FlushTimeout"/>. Faults only on an unexpected error, which the supervisor treats
+    /// as fatal. Runs once.
+    /// </summary>
+    public async Task RunAsync(CancellationToken ct)
     {
+        using var abandon = new CancellationTokenSource();
+        var sending = SendLoopAsync(abandon.Token);
+        try
+        {
+            await sending.WaitAsync(ct).ConfigureAwait(false);
+            return;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        _stopped = true;
         _queue.Writer.TryComplete();
         try
         {
-            await _sender.WaitAsync(_options.FlushTimeout).ConfigureAwait(false);
+            await sending.WaitAsync(_options.FlushTimeout, _time, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             _logger.LogWarning("{Count} Events were not sent before shutdown", _queue.Reader.Count + 1);
-        }
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _sender.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        _stopping.Dispose();
-    }
-
-    /// <summary>Stops at once (a container disposed synchronously); what is still queued is not sent.</summary>
-    public void Dispose()
-    {
-        _queue.Writer.TryComplete();
-        try
-        {
-            _stopping.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already disposed asynchronously.
+            await abandon.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await sending.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
     }
 

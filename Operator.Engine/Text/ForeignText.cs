@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Operator.Core.Status;
+namespace Operator.Core.Text;
 
 /// <summary>
 /// The one place text we did not write (AWS and proxy error bodies, exception messages of libraries, answers of

@@ -17,8 +17,9 @@ internal sealed class RawApiClient
     private readonly k8s.Kubernetes _client;
     private readonly string _baseUri;
 
-    public RawApiClient(IKubernetes client)
+    public RawApiClient(IKubernetes client, KubeJson json)
     {
+        Json = json;
         _client = client as k8s.Kubernetes
             ?? throw new ArgumentException("raw requests need the concrete k8s.Kubernetes client", nameof(client));
         _baseUri = _client.BaseUri.ToString().TrimEnd('/');
@@ -26,7 +27,10 @@ internal sealed class RawApiClient
 
     public IKubernetes Client => _client;
 
-    /// <summary>One page of a list, read with <paramref name="json"/> (default <see cref="KubeJson.Options"/>), asked for
+    /// <summary>The process's JSON of every kind (what lists are read with by default).</summary>
+    public KubeJson Json { get; }
+
+    /// <summary>One page of a list, read with <paramref name="json"/> (default <see cref="Json"/>), asked for
     /// as <paramref name="accept"/> (default plain JSON; <see cref="ResourceType.ListAccept"/> for metadata only).</summary>
     public async Task<ListPage<T>> ListAsync<T>(
         string collectionPath, int limit, string? continueToken, string? labelSelector, CancellationToken ct,
@@ -44,7 +48,7 @@ internal sealed class RawApiClient
         using var response = await SendAsync(HttpMethod.Get, collectionPath + query, HttpCompletionOption.ResponseContentRead, accept, ct)
             .ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        return JsonSerializer.Deserialize(body, KubeJson.TypeInfo<ListPage<T>>(json ?? KubeJson.Options))!;
+        return JsonSerializer.Deserialize(body, KubeJson.TypeInfo<ListPage<T>>(json ?? Json.Options))!;
     }
 
     /// <summary>Opens a watch stream; the answer's headers have been read, the body is streamed to the caller. Asked for
@@ -88,7 +92,7 @@ internal sealed class RawApiClient
         try
         {
             var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            status = KubeJson.Deserialize<V1Status>(text);
+            status = KubeJson.Engine.Deserialize<V1Status>(text);
         }
         catch (JsonException)
         {

@@ -1,7 +1,7 @@
 using k8s;
 using Microsoft.Extensions.Logging;
 
-namespace Operator.Core.Runtime;
+namespace Operator.Core.Supervision;
 
 /// <summary>
 /// Start-up gate: waits until the API server answers <c>/version</c>, retrying with exponential back-off
@@ -24,8 +24,8 @@ internal sealed class ApiServerWait(IKubernetes client, TimeProvider time, ILogg
             attempts++;
             try
             {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                attempt.CancelAfter(AttemptTimeout);
+                using var deadline = new CancellationTokenSource(AttemptTimeout, time);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
                 await client.Version.GetCodeAsync(attempt.Token).ConfigureAwait(false);
                 Reached(attempts);
                 return true;

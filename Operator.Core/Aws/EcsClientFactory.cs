@@ -1,8 +1,9 @@
 using Amazon.Runtime;
 using Operator.Core.Aws.Http;
+using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Resilience;
 
-namespace Operator.Core.Aws.Ecs;
+namespace Operator.Core.Aws;
 
 /// <summary>
 /// Builds the client stack the operator uses: the raw <see cref="EcsClient"/> on its provider's own connection pool

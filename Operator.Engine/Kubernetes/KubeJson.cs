@@ -6,28 +6,46 @@ using System.Text.Json.Serialization.Metadata;
 using CommunityToolkit.HighPerformance.Buffers;
 using k8s;
 using k8s.Models;
-using Operator.Core.Api.V1Alpha1;
 
 namespace Operator.Core.Kubernetes;
 
 /// <summary>
 /// JSON of Kubernetes objects as the API server writes it: camelCase members, nulls omitted, timestamps in RFC 3339
-/// (UTC, whole seconds or microseconds). Source-generated (<see cref="KubeJsonContext"/>): the operator runs as a
-/// Native AOT binary, where reflection-based serialization is unavailable, and the client package it uses
-/// (KubernetesClient.Aot) knows only its built-in kinds, not this operator's custom resources.
-/// Contract: a type that is not in <see cref="KubeJsonContext"/> fails with NotSupportedException, except that
+/// (UTC, whole seconds or microseconds). Source-generated: the operator runs as a Native AOT binary, where
+/// reflection-based serialization is unavailable, and the client package it uses (KubernetesClient.Aot) knows only its
+/// built-in kinds. The engine's own kinds are <see cref="EngineJsonContext"/>; the kinds of whatever sits on the engine
+/// (its custom resources) come as a further source-generated context, given once where the process is composed, so
+/// the engine names none of them. One instance serves a whole process and is immutable.
+/// Contract: a type that none of the contexts knows fails with NotSupportedException, except that
 /// <see cref="Serialize"/> writes JsonElement and JsonNode values as they are and hands other types to the
 /// client's own context (its built-in kinds: events, secrets, leases, their lists).
 /// </summary>
-internal static class KubeJson
+internal sealed class KubeJson
 {
-    public static readonly JsonSerializerOptions Options = KubeJsonContext.Default.Options;
+    /// <summary>The engine's kinds only: what the engine reads without knowing the process's custom resources
+    /// (Status bodies, Leases, Events, Secrets' metadata).</summary>
+    public static readonly KubeJson Engine = new();
 
-    public static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+    /// <param name="kinds">The source-generated contexts of the kinds the engine does not own (custom resources,
+    /// their statuses, <see cref="ListPage{T}"/> of each informed kind), declared with the options of
+    /// <see cref="EngineJsonContext"/>.</param>
+    public KubeJson(params IJsonTypeInfoResolver[] kinds)
+    {
+        var options = new JsonSerializerOptions(EngineJsonContext.Default.Options)
+        {
+            TypeInfoResolver = JsonTypeInfoResolver.Combine([EngineJsonContext.Default, .. kinds]),
+        };
+        options.MakeReadOnly();
+        Options = options;
+    }
+
+    public JsonSerializerOptions Options { get; }
+
+    public JsonTypeInfo<T> TypeInfo<T>() => TypeInfo<T>(Options);
 
     /// <summary>The same contract as <see cref="Options"/>, reading every string through <paramref name="pool"/>
     /// (<see cref="PooledStringConverter"/>): for what is kept long, the informers' caches.</summary>
-    public static JsonSerializerOptions WithStringPool(StringPool pool)
+    public JsonSerializerOptions WithStringPool(StringPool pool)
     {
         var options = new JsonSerializerOptions(Options);
         options.Converters.Add(new PooledStringConverter(pool));
@@ -37,14 +55,14 @@ internal static class KubeJson
 
     public static JsonTypeInfo<T> TypeInfo<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
 
-    public static T Deserialize<T>(string json) => JsonSerializer.Deserialize(json, TypeInfo<T>())!;
+    public T Deserialize<T>(string json) => JsonSerializer.Deserialize(json, TypeInfo<T>())!;
 
-    public static T Deserialize<T>(Stream json) => JsonSerializer.Deserialize(json, TypeInfo<T>())!;
+    public T Deserialize<T>(Stream json) => JsonSerializer.Deserialize(json, TypeInfo<T>())!;
 
-    public static T Deserialize<T>(JsonElement json) => json.Deserialize(TypeInfo<T>())!;
+    public T Deserialize<T>(JsonElement json) => json.Deserialize(TypeInfo<T>())!;
 
     /// <summary>Serializes by the value's runtime type (what the client's custom-object calls return: JsonElement).</summary>
-    public static string Serialize(object value) => value switch
+    public string Serialize(object value) => value switch
     {
         JsonElement element => element.GetRawText(),
         JsonNode node => node.ToJsonString(),
@@ -91,21 +109,16 @@ internal sealed class KubeDateTimeConverter : JsonConverter<DateTime>
 }
 
 /// <summary>
-/// The kinds the operator (and its informers) reads and writes with <see cref="KubeJson"/>: its custom resources,
-/// their statuses (status patches are computed from their JSON), lists of every informed kind (Secrets are informed as
-/// <see cref="PartialObjectMetadata{TKind}"/>: metadata only), and Status bodies.
-/// An informer of a new kind needs its type and its <see cref="ListPage{T}"/> here.
+/// The kinds the engine itself reads and writes with <see cref="KubeJson"/>: Secrets (whole, and as
+/// <see cref="PartialObjectMetadata{TKind}"/>: an informer of Secrets reads metadata only) and their lists, Leases
+/// (leader election) and their lists, Event lists, Status bodies, and JsonElement. A context contributed to
+/// <see cref="KubeJson"/> for further kinds declares the same options (camelCase, nulls omitted,
+/// <see cref="KubeDateTimeConverter"/>). An informer of a new kind needs its type and its <see cref="ListPage{T}"/> in one.
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     Converters = [typeof(KubeDateTimeConverter)])]
-[JsonSerializable(typeof(ECSCluster))]
-[JsonSerializable(typeof(ECSClusterStatus))]
-[JsonSerializable(typeof(ListPage<ECSCluster>))]
-[JsonSerializable(typeof(AWSProvider))]
-[JsonSerializable(typeof(AWSProviderStatus))]
-[JsonSerializable(typeof(ListPage<AWSProvider>))]
 [JsonSerializable(typeof(V1Secret))]
 [JsonSerializable(typeof(PartialObjectMetadata<V1Secret>))]
 [JsonSerializable(typeof(ListPage<PartialObjectMetadata<V1Secret>>))]
@@ -115,4 +128,4 @@ internal sealed class KubeDateTimeConverter : JsonConverter<DateTime>
 [JsonSerializable(typeof(Corev1EventList))]
 // FieldsV1 (managedFields) is an object holding a JsonElement: without it, a read object could not be written back.
 [JsonSerializable(typeof(JsonElement))]
-internal sealed partial class KubeJsonContext : JsonSerializerContext;
+internal sealed partial class EngineJsonContext : JsonSerializerContext;

@@ -76,7 +76,7 @@ internal static class ApiErrors
         }
         try
         {
-            var status = KubeJson.Deserialize<k8s.Models.V1Status>(content);
+            var status = KubeJson.Engine.Deserialize<k8s.Models.V1Status>(content);
             return status.Message is { Length: > 0 } message
                 ? status.Reason is { Length: > 0 } reason ? $"{reason}: {message}" : message
                 : status.Reason;

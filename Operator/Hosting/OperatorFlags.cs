@@ -1,7 +1,7 @@
 using System.Globalization;
-using Operator.Hosting;
+using Operator.CommandLine;
 
-namespace Operator.CommandLine;
+namespace Operator.Hosting;
 
 /// <summary>
 /// The operator's flags, each mapped to its <see cref="OperatorOptions"/> setting, with the kind of value it takes.

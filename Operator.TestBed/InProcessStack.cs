@@ -10,7 +10,7 @@ using Operator.Hosting;
 using Operator.Testing.Aws;
 using Operator.Testing.Kubernetes;
 
-namespace Operator.Local;
+namespace Operator.TestBed;
 
 /// <summary>
 /// The whole product in one process over real HTTP, the one composition shared by local mode, the tests and the
@@ -35,7 +35,7 @@ internal sealed class InProcessStack : IAsyncDisposable
         Aws = aws;
         _tokenDirectory = tokenDirectory;
         WebIdentityTokenFile = tokenFile;
-        Client = kube.CreateClient();
+        Client = kube.CreateClient(EcsOperatorModule.Json);
     }
 
     public KubeApiEmulator Kube { get; }
@@ -132,7 +132,7 @@ internal sealed class InProcessStack : IAsyncDisposable
             builder.Services.AddSingleton(environment);
             EcsOperatorModule.Register(builder, options);
             compose?.Invoke(builder, options);
-        }, Kube.CreateClient(), settings?.ToDictionary(), EmulatorSettings(Aws.Endpoint, resync ?? new OperatorOptions().ResyncPeriod));
+        }, Kube.CreateClient(EcsOperatorModule.Json), settings?.ToDictionary(), EmulatorSettings(Aws.Endpoint, resync ?? new OperatorOptions().ResyncPeriod));
         beforeStart?.Invoke(app.Services);
         await app.StartAsync(cancellationToken);
         App = app;
