@@ -1,15 +1,16 @@
+using Ecs = Operator.Core.Aws.Ecs.Model;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws;
 using Operator.Core.Aws.Credentials;
 using Operator.Core.Aws.Ecs;
+using Operator.Core.Aws;
+using Operator.Core.Bulkheads;
 using Operator.Core.Controllers;
 using Operator.Core.Events;
 using Operator.Core.Informers;
 using Operator.Core.Kubernetes;
 using Operator.Core.Providers;
 using Operator.Core.Status;
-using Ecs = Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Core.Clusters;
 

@@ -1,7 +1,8 @@
+using Ecs = Operator.Core.Aws.Ecs.Model;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Ecs;
+using Operator.Core.Bulkheads;
 using Operator.Core.Providers;
-using Ecs = Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Core.Clusters;
 
@@ -74,6 +75,3 @@ internal sealed record Reach(Ecs.Cluster? Cluster, string? Error);
 /// (<see cref="ClusterNotFoundException"/>, or a ClusterContains* exception).
 /// </summary>
 internal sealed record DeleteAnswer(Ecs.Cluster? Cluster, EcsException? Refusal);
-
-/// <summary>The provider slot: entered; or not, and then parked for a wake-up (false: no wake-up is wired).</summary>
-internal sealed record SlotAnswer(bool Entered, bool Parked);

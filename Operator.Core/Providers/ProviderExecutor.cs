@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws;
 using Operator.Core.Aws.Credentials;
 using Operator.Core.Aws.Http;
+using Operator.Core.Aws;
+using Operator.Core.Bulkheads;
 using Operator.Core.Clusters;
 using Operator.Core.Controllers;
 using Operator.Core.Events;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Credentials;
+using Operator.Core.Bulkheads;
 using Operator.Core.Clusters;
 using Operator.Core.Controllers;
 using Operator.Core.Events;

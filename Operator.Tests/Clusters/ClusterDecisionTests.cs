@@ -1,18 +1,19 @@
 using System.Net;
-using k8s.Models;
+using Ecs = Operator.Core.Aws.Ecs.Model;
 using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Credentials;
 using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Http;
 using Operator.Core.Aws.Resilience;
+using Operator.Core.Bulkheads;
 using Operator.Core.Clusters;
 using Operator.Core.Controllers;
 using Operator.Core.Events;
 using Operator.Core.Providers;
 using Operator.Core.Status;
+using k8s.Models;
 using static Operator.Tests.Clusters.DecisionFixtures;
-using Ecs = Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Tests.Clusters;
 
@@ -433,7 +434,7 @@ public sealed class ClusterDecisionTests
 
         var quiet = Decide(o with { Reportable = false });
         quiet.Effects.Should().BeEmpty("an API server restarting is retried quietly until it lasts");
-        quiet.Rethrow.Should().BeOfType<ReportedFailureException>().Which.InnerException.Should().BeSameAs(hiccup);
+        quiet.Rethrow.Should().BeSameAs(hiccup, "rethrown as it came: the controller knows a hiccup by the exception it sees");
     }
 
     [Test]
