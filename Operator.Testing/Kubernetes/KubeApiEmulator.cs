@@ -226,10 +226,25 @@ public sealed partial class KubeApiEmulator : IAsyncDisposable
         using (var drain = new CancellationTokenSource(gracefulStop))
         {
             // StopAsync unbinds the listener first, then waits for open requests until the token fires, then aborts them.
-            await old.StopAsync(drain.Token).ConfigureAwait(false);
+            try
+            {
+                await old.StopAsync(drain.Token).ConfigureAwait(false);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // A connection the client closed while the server stopped ("transport endpoint is not connected"):
+                // there is nothing left to stop; the listener is closed either way.
+            }
         }
 
-        await old.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await old.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // As above.
+        }
         whileClosed();
         var left = refuseFor - TimeProvider.System.GetElapsedTime(closedAt);
         if (left > TimeSpan.Zero)
