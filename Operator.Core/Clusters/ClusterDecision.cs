@@ -22,9 +22,10 @@ namespace Operator.Core.Clusters;
 /// A deleted object's pass is <see cref="Finalize"/>'s. Every failure after the slot is entered ends in a condition
 /// (<c>Synced=False</c>, and <c>Ready=False</c> while no cluster is known) and a Warning Event with a sanitised message
 /// (<see cref="ReconcileFailure"/>), then the key backs off; but a 409 Conflict on one of our writes is only retried
-/// (the next pass reads the newer object), and a failure of the API server itself is only retried until it has lasted
-/// <see cref="Kubernetes.ApiServerHiccups.Grace"/>. An ACTIVE, converged cluster is not requeued: steady state is the
-/// drift scanner's job.
+/// (the next pass reads the newer object), a failure of the API server itself is only retried until it has lasted
+/// <see cref="Kubernetes.ApiServerHiccups.Grace"/>, and an update ECS is still applying is waited for on a timer with a
+/// condition but no Event. A decision that throws (a bug) is reported the same way as an <c>InternalError</c>
+/// (<see cref="DecisionFailed"/>). An ACTIVE, converged cluster is not requeued: steady state is the drift scanner's job.
 /// </summary>
 internal static partial class ClusterDecision
 {
@@ -32,6 +33,18 @@ internal static partial class ClusterDecision
     {
         var s = new ClusterScript(observation, options);
         return observation.Obj.Metadata.DeletionTimestamp is null ? Converge(s) : Finalize(s);
+    }
+
+    /// <summary>
+    /// The plan when <see cref="Decide"/> itself threw <paramref name="bug"/>: <c>Synced=False</c> (and <c>Ready=False</c>
+    /// while no cluster is known) with <c>InternalError</c>, the status written, a Warning Event, then the failure
+    /// rethrown for the queue's back-off. Nothing is decided from the observation's answers, which may be what broke it.
+    /// </summary>
+    public static ClusterPlan DecisionFailed(ClusterObservation observation, ClusterReconcilerOptions options, Exception bug)
+    {
+        var s = new ClusterScript(observation with { Failure = null, Reportable = true }, options);
+        s.Guard(ClusterScript.FailureRules.Report);
+        return s.Fail(bug);
     }
 
     private static ClusterPlan Converge(ClusterScript s)

@@ -23,6 +23,8 @@ namespace Operator.Core.Clusters;
 /// Slots: a key whose provider has no free slot is parked (<see cref="ProviderWaitList"/>) with its priority and woken
 /// when one frees, before any pass (<see cref="Admit"/>) or when a pass finds the slots taken (<see cref="EnterSlot"/>);
 /// the caller must call <see cref="Settled"/> at the end of every pass. Thread-safe; a run serves one pass at a time.
+/// It logs under <see cref="ClusterReconciler"/>'s category, as the reconciler did before it was split: log filters and
+/// queries keyed to the reconciler keep matching.
 /// </summary>
 internal sealed class ClusterExecutor(
     ObjectStore<ECSCluster> clusters,
@@ -35,7 +37,7 @@ internal sealed class ClusterExecutor(
     IClusterLookup lookup,
     ProviderWaitList waiting,
     ApiServerHiccups hiccups,
-    ILogger<ClusterExecutor> logger)
+    ILogger<ClusterReconciler> logger)
 {
     /// <summary>
     /// Defers a key whose provider has no free slot: parked with the request's priority and woken when a slot frees.
@@ -169,7 +171,7 @@ internal sealed class ClusterExecutor(
         }
         catch (Exception e) when (e is EcsException or HttpRequestException or ProviderCredentialsException)
         {
-            return new Reach(null, e.Message);
+            return new Reach(null, Text.ExceptionText.SafeMessage(e.Message));
         }
     }
 

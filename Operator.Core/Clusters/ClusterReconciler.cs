@@ -39,7 +39,15 @@ internal sealed class ClusterReconciler(
             using var run = executor.Start(observation.Obj, request.Priority);
             while (true)
             {
-                var plan = ClusterDecision.Decide(observation, options);
+                ClusterPlan plan;
+                try
+                {
+                    plan = ClusterDecision.Decide(observation, options);
+                }
+                catch (Exception bug)
+                {
+                    plan = ClusterDecision.DecisionFailed(observation, options, bug);
+                }
                 try
                 {
                     observation = await run.CarryOutAsync(plan, observation, ct).ConfigureAwait(false);

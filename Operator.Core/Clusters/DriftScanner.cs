@@ -205,7 +205,7 @@ internal sealed class DriftScanner(
     {
         _errors.Add(1, new KeyValuePair<string, object?>("step", step));
         logger.LogWarning("Drift scan of the clusters of provider {Provider} failed ({Step}), retrying next period: {ErrorType}: {Error}",
-            provider, step, e.GetType().Name, e.Message);
+            provider, step, e.GetType().Name, Text.ExceptionText.SafeMessage(e.Message));
     }
 
     /// <summary>Why the cluster needs a full reconcile, or null when it is in sync.</summary>

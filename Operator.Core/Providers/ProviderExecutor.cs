@@ -21,6 +21,8 @@ namespace Operator.Core.Providers;
 /// and call <see cref="Settled"/> at the end of every pass. Credentials never leave it: a check's session goes from the
 /// credentials cache to STS and to <see cref="IAwsCredentialsCache.RecordWorking"/>, and only the identity is answered.
 /// Thread-safe; a run serves one pass at a time.
+/// It logs under <see cref="ProviderReconciler"/>'s category, as the reconciler did before it was split: log filters and
+/// queries keyed to the reconciler keep matching.
 /// </summary>
 internal sealed class ProviderExecutor(
     IAwsCredentialsCache credentials,
@@ -31,7 +33,7 @@ internal sealed class ProviderExecutor(
     IEventRecorder events,
     ProviderCheckSlots slots,
     Kubernetes.ApiServerHiccups hiccups,
-    ILogger<ProviderExecutor> logger)
+    ILogger<ProviderReconciler> logger)
 {
     // Consecutive failed checks of a failing endpoint, per provider key: the back-off's exponent.
     private readonly ConcurrentDictionary<string, int> _endpointFailures = new(StringComparer.Ordinal);

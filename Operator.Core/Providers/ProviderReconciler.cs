@@ -50,7 +50,7 @@ internal sealed class ProviderReconciler(
                 {
                     if (plan.Rethrow is { } failure)
                     {
-                        throw failure;
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
                     }
                     return plan.Result;
                 }

@@ -88,7 +88,7 @@ internal sealed record ReconcileFailure(string Reason, string Message)
 /// is <c>reason: detail</c>, sanitised; the original exception is the inner one.
 /// </summary>
 internal sealed class ReportedFailureException(string reason, string detail, Exception inner)
-    : Exception($"{reason}: {detail}", inner)
+    : Exception($"{reason}: {detail}", inner), Text.ISafeMessageException
 {
     public string Reason { get; } = reason;
     public string Detail { get; } = detail;

@@ -334,7 +334,7 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
             result = "error";
             _metrics.ReconcileErrors.Add(1, _controllerTag);
             activity?.SetStatus(ActivityStatusCode.Error, e.Reason);
-            _logger.LogWarning("Reconcile failed and will not be retried until the object changes: {Reason}: {Message}", e.Reason, e.Message);
+            _logger.LogWarning("Reconcile failed and will not be retried until the object changes: {Reason}: {Message}", e.Reason, Text.ExceptionText.SafeMessage(e.Message));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

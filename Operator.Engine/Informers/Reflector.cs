@@ -135,7 +135,7 @@ internal sealed class Reflector<T> where T : class, IKubernetesObject<V1ObjectMe
                 var level = ApiErrors.IsTransient(e, ct) || (HasSynced && ApiErrors.IsAuthorization(e)) || e is ShortWatchException or OperationCanceledException
                     ? LogLevel.Warning : LogLevel.Error;
                 _logger.Log(level, "{Resource} {Phase} failed ({Error}); retrying in {Delay}",
-                    _resource.Plural, rv is null ? "list" : "watch", e.Message, delay);
+                    _resource.Plural, rv is null ? "list" : "watch", Text.ExceptionText.SafeMessage(e.Message), delay);
                 _metrics.Failures.Add(1, new KeyValuePair<string, object?>("resource", _resource.Plural));
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }

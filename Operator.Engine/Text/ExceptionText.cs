@@ -10,12 +10,17 @@ namespace Operator.Core.Text;
 /// a PEM block, or <c>secret=</c>, <c>password:</c>, <c>token=</c>, <c>authorization:</c> and the like followed by a
 /// value) is replaced by <see cref="Withheld"/>, and any other passes through <see cref="ForeignText.Clean"/> (no
 /// control characters or HTML, at most <see cref="MaxMessageLength"/> characters). Frames are kept whole: they name
-/// methods and source lines, never data. <see cref="ForLog"/> wraps an exception so that any log sink that writes
-/// <see cref="Exception.ToString"/> (the console formatters, a test's capture) writes this text instead.
+/// methods and source lines, never data. Below an <see cref="ISafeMessageException"/> (a failure already put into safe
+/// words for status and Events) no message is written at all, only types and frames: what it wraps is a foreign answer
+/// (AWS, STS, the API server) that may echo request parameters. <see cref="ForLog"/> wraps an exception so that any log
+/// sink that writes <see cref="Exception.ToString"/> (the console formatters, a test's capture) writes this text instead.
 /// </summary>
 internal static partial class ExceptionText
 {
     public const string Withheld = "(message withheld: it may carry a secret)";
+
+    /// <summary>What is written for the message of an exception wrapped by an <see cref="ISafeMessageException"/>.</summary>
+    public const string NotLogged = "(message not logged: the failure above says it in safe words)";
 
     public const int MaxMessageLength = 1024;
 
@@ -23,7 +28,7 @@ internal static partial class ExceptionText
     public static string Format(Exception e)
     {
         var text = new StringBuilder();
-        Append(text, e, depth: 0);
+        Append(text, e, depth: 0, foreign: false);
         return text.ToString();
     }
 
@@ -34,9 +39,10 @@ internal static partial class ExceptionText
     /// <summary>An exception whose message and text are <paramref name="e"/>'s made safe, for a logger; null for null.</summary>
     public static Exception? ForLog(Exception? e) => e is null or LoggedException ? e : new LoggedException(e);
 
-    private static void Append(StringBuilder text, Exception e, int depth)
+    private static void Append(StringBuilder text, Exception e, int depth, bool foreign)
     {
-        text.Append(e.GetType().FullName).Append(": ").Append(SafeMessage(e.Message));
+        text.Append(e.GetType().FullName).Append(": ").Append(foreign ? NotLogged : SafeMessage(e.Message));
+        foreign |= e is ISafeMessageException;
         if (depth > 16)
         {
             return;
@@ -46,14 +52,14 @@ internal static partial class ExceptionText
             for (var i = 0; i < aggregate.InnerExceptions.Count; i++)
             {
                 text.Append(Environment.NewLine).Append(" ---> (Inner Exception #").Append(i).Append(") ");
-                Append(text, aggregate.InnerExceptions[i], depth + 1);
+                Append(text, aggregate.InnerExceptions[i], depth + 1, foreign);
                 text.Append("<---");
             }
         }
         else if (e.InnerException is { } inner)
         {
             text.Append(Environment.NewLine).Append(" ---> ");
-            Append(text, inner, depth + 1);
+            Append(text, inner, depth + 1, foreign);
             text.Append(Environment.NewLine).Append("   --- End of inner exception stack trace ---");
         }
         if (e.StackTrace is { Length: > 0 } trace)
@@ -76,12 +82,19 @@ internal static partial class ExceptionText
 
     [GeneratedRegex(
         @"\b(?:AKIA|ASIA|AROA|AIDA|ANPA|AGPA)[A-Z0-9]{16}\b"                                  // an AWS access key id
-        + @"|(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"                          // an AWS secret access key
+        + @"|(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40,}={0,2}"                                     // an AWS secret access key, base64 data
         + @"|[A-Za-z0-9/+=_-]{100,}"                                                           // a session token, a long key
         + @"|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\."                                            // a JWT (a web identity token)
         + @"|\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"                                      // an Authorization value
         + @"|-----BEGIN [A-Z ]+-----"                                                           // a PEM block
-        + @"|\b(?:secret|password|passwd|token|credentials?|authorization|api[-_]?key|private[-_]?key|x-amz-security-token|signature)\b\s*[:=]",
+        // a key naming a secret, followed by a value: password=…, "SecretAccessKey": …, aws_secret_access_key = …
+        + @"|\w*(?:secret|password|passwd|token|credentials?|authorization|api[-_]?key|private[-_]?key|x-amz-security-token|signature)\w*[""']?\s*[:=]",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SecretBearing();
 }
+
+/// <summary>
+/// An exception whose message is already safe to log and to show (a reason and a sanitised detail), wrapping a foreign
+/// one whose message is not: <see cref="ExceptionText"/> writes the wrapped exceptions' types and frames only.
+/// </summary>
+internal interface ISafeMessageException;

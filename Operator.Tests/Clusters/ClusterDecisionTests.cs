@@ -210,6 +210,20 @@ public sealed class ClusterDecisionTests
     }
 
     [Test]
+    public void A_decision_that_throws_is_reported_as_an_InternalError_and_rethrown()
+    {
+        var bug = new InvalidOperationException("a bug in a pure function");
+        var plan = ClusterDecision.DecisionFailed(Found(_f.Cluster(), null) with { Reportable = false }, Options, bug);
+
+        var status = Written(plan);
+        Condition(status, ClusterConditions.Synced).Reason.Should().Be(ReconcileFailure.InternalError);
+        Condition(status, ClusterConditions.Ready).Reason.Should().Be(ReconcileFailure.InternalError, "no cluster is known");
+        EventsOf(plan).Should().Equal("Warning InternalError");
+        plan.Next.Should().BeNull("nothing more is decided from answers that may be what broke the decision");
+        plan.Rethrow.Should().BeOfType<ReportedFailureException>().Which.InnerException.Should().BeSameAs(bug);
+    }
+
+    [Test]
     public void A_cluster_invisible_right_after_create_is_an_InternalError()
     {
         var o = Found(_f.Cluster(), null) with { Created = new Seen(null), Reread = new Seen(null) };

@@ -16,6 +16,10 @@ public sealed class ExceptionTextTests
     [TestCase("token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln is expired", "a JWT")]
     [TestCase("password=hunter2", "a password")]
     [TestCase("-----BEGIN PRIVATE KEY----- MIIE", "a PEM block")]
+    [TestCase("invalid body {\"password\": \"hunter2\"}", "a quoted password key")]
+    [TestCase("config aws_secret_access_key = abcdefgh", "a secret key named in a config line")]
+    [TestCase("{\"SecretAccessKey\":\"abcdefghij\"}", "a secret key in JSON")]
+    [TestCase("data c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZy1lbm91Z2gtdG8tc2hvdw== in the annotation", "base64 data of 40 to 99 characters")]
     public void A_secret_bearing_message_is_withheld_and_every_frame_kept(string message, string what)
     {
         var e = Caught(() => Outer(message));
@@ -37,6 +41,21 @@ public sealed class ExceptionTextTests
         var text = ExceptionText.Format(e);
 
         text.Should().Contain("the endpoint answered (HTML response omitted)").And.Contain("wrapping it");
+    }
+
+    [Test]
+    public void Below_a_failure_in_safe_words_no_foreign_message_is_written_only_types_and_frames()
+    {
+        var foreign = Caught(() => Inner("ValidationError: ExternalId 'tenant-b-external-id' is invalid"));
+        var reported = new AggregateException(new SafeWords("AwsError: the STS endpoint refused the request", foreign));
+
+        var text = ExceptionText.Format(reported);
+
+        text.Should().Contain("AwsError: the STS endpoint refused the request", "the safe words are written")
+            .And.NotContain("tenant-b-external-id", "the wrapped answer may echo request parameters")
+            .And.Contain(ExceptionText.NotLogged)
+            .And.Contain(typeof(InvalidOperationException).FullName, "the wrapped exception's type is kept")
+            .And.Contain($"at {typeof(ExceptionTextTests).FullName}.{nameof(Inner)}", "and its frames");
     }
 
     [Test]
@@ -80,4 +99,6 @@ public sealed class ExceptionTextTests
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Inner(string message) => throw new InvalidOperationException(message);
+
+    private sealed class SafeWords(string message, Exception inner) : Exception(message, inner), ISafeMessageException;
 }

@@ -108,7 +108,9 @@ internal static class EcsOperatorModule
         services.AddController<ECSCluster>("ecscluster", c => c
             .Reconciler<ClusterReconciler>()
             .Watches<AWSProvider>(sp => ProviderDependents.Map(sp.GetRequiredService<Informer<ECSCluster>>().Store))
-            .Watches<ECSCluster>((_, enqueue) => new ContradictedStatusHandler(enqueue))
+            // A self-contradicting status is always reconciled, at the default priority even before the workers start:
+            // the drift scanner's bulk confirmation at start does not look for every contradiction.
+            .Wire((sp, controller) => sp.GetRequiredService<Informer<ECSCluster>>().AddHandler(new ContradictedStatusHandler(controller.Enqueue)))
             // A key parked behind its provider's full bulkhead is queued again when a slot frees; converged objects
             // are confirmed at start by the drift scanner's batches instead of one reconcile each.
             .Wire((sp, controller) =>

@@ -6,7 +6,9 @@ namespace Operator.Hosting;
 /// <summary>
 /// The process's <see cref="ILoggerFactory"/>: every logger it makes hands its sinks an exception's safe text
 /// (<see cref="ExceptionText.ForLog"/>: every frame, messages that may carry a secret withheld) instead of the
-/// exception, whoever logs it (the operator, ASP.NET Core, a library). Providers and filters are the inner factory's.
+/// exception, whoever logs it (the operator, ASP.NET Core, a library). Only the exception argument is rewritten: a
+/// message template's arguments are written as given, so code that puts an exception's message into one passes it
+/// through <see cref="ExceptionText.SafeMessage"/> itself. Providers and filters are the inner factory's.
 /// </summary>
 internal sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFactory
 {

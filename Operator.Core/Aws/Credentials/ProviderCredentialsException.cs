@@ -5,7 +5,7 @@ namespace Operator.Core.Aws.Credentials;
 /// <see cref="ProviderCredentialsReasons"/> and is meant for a status condition's reason; the message names the Secret,
 /// key or spec field involved and never contains secret material, so it may go into conditions, events and logs.
 /// </summary>
-internal sealed class ProviderCredentialsException : Exception
+internal sealed class ProviderCredentialsException : Exception, Text.ISafeMessageException
 {
     public ProviderCredentialsException(string reason, string message, Exception? innerException = null)
         : base(message, innerException)
