@@ -56,7 +56,9 @@ public sealed class UntrustedStatusTests
         var obj = await _bed.WaitForClusterAsync("default", name, c => c.Status is { ClusterARN: null, Status: null, RunningTasksCount: null, Tags: null },
             "the forged status cleared");
         obj.Status!.Ready.Should().BeFalse();
-        _bed.OperatorCalls(since).Should().BeEmpty("the object never reached ECS, and still does not");
+        // The provider's own check (STS GetCallerIdentity) may still run after the object is blocked: the object's
+        // creation gave the provider its in-use finalizer, which re-checks it. No ECS call is made for the object.
+        _bed.OperatorCalls(since).Where(c => c.Key != "GetCallerIdentity").Should().BeEmpty("the object never reached ECS, and still does not");
     }
 
     [Test]
