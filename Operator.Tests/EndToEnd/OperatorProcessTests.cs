@@ -152,12 +152,14 @@ public sealed class OperatorProcessTests
         ReceivedSpan? create = null;
         await Eventually.UntilAsync(() => (create = _otlp.Spans.FirstOrDefault(s => s.Name == "ecs.CreateCluster")) is not null,
             () => $"an ecs.CreateCluster span; received: {string.Join(", ", _otlp.Spans.Select(s => s.Name).Distinct())}", Timeout);
-        var reconcile = _otlp.Spans.FirstOrDefault(s => s.SpanId == create!.ParentSpanId);
-        reconcile.Should().NotBeNull("the AWS call's span is a child of the reconcile's span, received too");
+        // The reconcile's span ends (and is exported) after its AWS call's, possibly in a later batch.
+        ReceivedSpan? reconcile = null;
+        await Eventually.UntilAsync(() => (reconcile = _otlp.Spans.FirstOrDefault(s => s.SpanId == create!.ParentSpanId)) is not null,
+            () => $"the AWS call's span is a child of a reconcile's span, received too; received: {string.Join(", ", _otlp.Spans.Select(s => s.Name).Distinct())}", Timeout);
         reconcile!.Name.Should().Be("reconcile ECSCluster");
         reconcile.TraceId.Should().Be(create!.TraceId);
         _otlp.Spans.Should().OnlyContain(s => s.ServiceName == "infra-operator");
-        _otlp.Spans.Should().Contain(s => s.Name == "reconcile AWSProvider");
+        await Eventually.UntilAsync(() => _otlp.Spans.Any(s => s.Name == "reconcile AWSProvider"), () => "an AWSProvider reconcile's span", Timeout);
 
         var traced = _output.Where(l => l.Contains("object=default/from-process", StringComparison.Ordinal)).ToList();
         traced.Should().NotBeEmpty();
