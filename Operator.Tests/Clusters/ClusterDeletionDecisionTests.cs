@@ -21,17 +21,10 @@ namespace Operator.Tests.Clusters;
 /// check before DeleteCluster, ECS's answers and refusals, another finalizer still holding the object, and failures.
 /// </summary>
 [TestFixture]
-public sealed class ClusterDeletionDecisionTests
+public sealed class ClusterDeletionDecisionTests : ClusterDecisionTable
 {
-    private static readonly ClusterReconcilerOptions Options = new();
-    private DecisionFixtures _f = null!;
 
-    [SetUp]
-    public void SetUp() => _f = new DecisionFixtures();
-
-    private ClusterPlan Decide(ClusterObservation o) => ClusterDecision.Decide(o, Options);
-
-    private ECSCluster Deleting(Action<ECSCluster>? edit = null) => _f.Owning(obj =>
+    private ECSCluster Deleting(Action<ECSCluster>? edit = null) => Fixtures.Owning(obj =>
     {
         Deleted(obj);
         obj.Metadata.Generation = 3;
@@ -39,14 +32,14 @@ public sealed class ClusterDeletionDecisionTests
     });
 
     private ClusterObservation Entered(ECSCluster obj, ProviderResolution? resolution = null) =>
-        _f.Observe(obj, resolution) with { Entered = new SlotAnswer(true, false) };
+        Fixtures.Observe(obj, resolution) with { Entered = new SlotAnswer(true, false) };
 
     private static void AnotherFinalizer(ECSCluster obj) => obj.Metadata.Finalizers = [ApiGroup.Finalizer, "example.com/backup"];
 
     [Test]
     public void Without_our_finalizer_there_is_nothing_to_do()
     {
-        var plan = Decide(_f.Observe(Deleting(o => o.Metadata.Finalizers = ["example.com/backup"])));
+        var plan = Decide(Fixtures.Observe(Deleting(o => o.Metadata.Finalizers = ["example.com/backup"])));
         plan.Effects.Should().BeEmpty();
         plan.Next.Should().BeNull();
     }
@@ -54,8 +47,8 @@ public sealed class ClusterDeletionDecisionTests
     [Test]
     public void An_object_that_never_reached_ECS_is_finalized_without_any_AWS_call_or_provider()
     {
-        var obj = _f.Cluster(Deleted);
-        var plan = Decide(_f.Observe(obj, ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotFound, "gone")));
+        var obj = Fixtures.Cluster(Deleted);
+        var plan = Decide(Fixtures.Observe(obj, ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotFound, "gone")));
         EventsOf(plan).Should().Equal("Normal Deleted");
         Event(plan, "Deleted").Message.Should().EndWith("was never created by this object; nothing to delete");
         plan.Effects.Should().EndWith(new RemoveFinalizer());
@@ -66,8 +59,8 @@ public sealed class ClusterDeletionDecisionTests
     [Test]
     public void Another_finalizer_gets_the_status_written_before_ours_is_removed()
     {
-        var obj = _f.Cluster(o => { Deleted(o); AnotherFinalizer(o); });
-        var plan = Decide(_f.Observe(obj));
+        var obj = Fixtures.Cluster(o => { Deleted(o); AnotherFinalizer(o); });
+        var plan = Decide(Fixtures.Observe(obj));
 
         var write = plan.Effects.ToList().FindIndex(e => e is WriteStatus);
         write.Should().BeLessThan(plan.Effects.ToList().FindIndex(e => e is RemoveFinalizer));
@@ -80,8 +73,8 @@ public sealed class ClusterDeletionDecisionTests
     [Test]
     public void A_provider_check_under_way_is_waited_for()
     {
-        var waiting = ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotReady, "not validated yet", _f.Provider()) with { AwaitingValidation = true };
-        var plan = Decide(_f.Observe(Deleting(), waiting));
+        var waiting = ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotReady, "not validated yet", Fixtures.Provider()) with { AwaitingValidation = true };
+        var plan = Decide(Fixtures.Observe(Deleting(), waiting));
         plan.Effects.Should().BeEmpty();
         plan.Result.Should().Be(ReconcileResult.Done);
     }
@@ -90,7 +83,7 @@ public sealed class ClusterDeletionDecisionTests
     public void Retain_releases_the_cluster_it_owns()
     {
         var obj = Deleting(o => o.Spec.DeletionPolicy = DeletionPolicy.Retain);
-        var o = _f.Observe(obj);
+        var o = Fixtures.Observe(obj);
         Decide(o).Next.Should().BeOfType<DescribeRetained>().Which.Target.ForDeletion.Should().BeTrue();
 
         var seen = o with { Retained = new Reach(Described(), null) };
@@ -106,7 +99,7 @@ public sealed class ClusterDeletionDecisionTests
     [TestCase(false, true)]
     public void Retain_that_cannot_release_still_finishes_and_says_so(bool describeFails, bool untagFails)
     {
-        var o = _f.Observe(Deleting(d => d.Spec.DeletionPolicy = DeletionPolicy.Retain)) with
+        var o = Fixtures.Observe(Deleting(d => d.Spec.DeletionPolicy = DeletionPolicy.Retain)) with
         {
             Retained = new Reach(describeFails ? null : Described(), describeFails ? "denied" : null),
             Untagged = untagFails ? new Reach(null, "denied") : null,
@@ -121,7 +114,7 @@ public sealed class ClusterDeletionDecisionTests
     [Test]
     public void Retain_never_removes_another_objects_tag()
     {
-        var o = _f.Observe(Deleting(d => d.Spec.DeletionPolicy = DeletionPolicy.Retain)) with { Retained = new Reach(Described(owner: "default/other"), null) };
+        var o = Fixtures.Observe(Deleting(d => d.Spec.DeletionPolicy = DeletionPolicy.Retain)) with { Retained = new Reach(Described(owner: "default/other"), null) };
         var plan = Decide(o);
         plan.Next.Should().BeNull();
         EventsOf(plan).Should().Equal("Normal Retained");
@@ -131,7 +124,7 @@ public sealed class ClusterDeletionDecisionTests
     [Test]
     public void Retain_through_an_unusable_provider_makes_no_AWS_call()
     {
-        var plan = Decide(_f.Observe(Deleting(d => d.Spec.DeletionPolicy = DeletionPolicy.Retain), ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotFound, "gone")));
+        var plan = Decide(Fixtures.Observe(Deleting(d => d.Spec.DeletionPolicy = DeletionPolicy.Retain), ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotFound, "gone")));
         plan.Next.Should().BeNull();
         Event(plan, "Retained").Message.Should().Contain("could not be removed");
     }
@@ -139,7 +132,7 @@ public sealed class ClusterDeletionDecisionTests
     [Test]
     public void A_provider_that_no_longer_admits_the_namespace_leaves_the_cluster_in_place()
     {
-        var plan = Decide(_f.Observe(Deleting(), ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotAllowed, "not allowed")));
+        var plan = Decide(Fixtures.Observe(Deleting(), ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotAllowed, "not allowed")));
         EventsOf(plan).Should().Equal("Warning NotDeleted");
         Event(plan, "NotDeleted").Message.Should().StartWith($"Left ECS cluster {Arn} in place without any AWS call: not allowed");
         plan.Next.Should().BeNull();
@@ -151,19 +144,19 @@ public sealed class ClusterDeletionDecisionTests
     [TestCase(ProviderCredentialsReasons.SecretNotFound)]
     public void A_provider_that_cannot_be_used_blocks_deletion_with_the_ways_out(string reason)
     {
-        var plan = Decide(_f.Observe(Deleting(), ProviderResolution.Fail(reason, "it is broken")));
+        var plan = Decide(Fixtures.Observe(Deleting(), ProviderResolution.Fail(reason, "it is broken")));
         AssertBlocked(plan, reason, "Fix the provider, or set spec.deletionPolicy: Retain");
     }
 
     [Test]
     public void A_missing_Secret_is_named_in_the_blocked_message()
     {
-        var provider = _f.Provider(p =>
+        var provider = Fixtures.Provider(p =>
         {
             p.Status!.Ready = false;
             p.Status.Conditions = [new V1Condition { Type = ProviderConditions.Ready, Status = "False", Reason = ProviderCredentialsReasons.SecretNotFound, Message = "x", ObservedGeneration = 1 }];
         });
-        var plan = Decide(_f.Observe(Deleting(), ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotReady, "not ready", provider)));
+        var plan = Decide(Fixtures.Observe(Deleting(), ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotReady, "not ready", provider)));
         AssertBlocked(plan, ProviderResolver.Reasons.ProviderNotReady, "Re-create the Secret");
     }
 
@@ -171,13 +164,13 @@ public sealed class ClusterDeletionDecisionTests
     public void A_provider_of_another_account_blocks_deletion()
     {
         var obj = Deleting(o => o.Metadata.Annotations![Ownership.CreatedArnAnnotation] = "arn:aws:ecs:eu-west-1:999999999999:cluster/c");
-        AssertBlocked(Decide(_f.Observe(obj)), ClusterConditions.Reasons.ProviderChangeRefused, "set spec.providerRef back");
+        AssertBlocked(Decide(Fixtures.Observe(obj)), ClusterConditions.Reasons.ProviderChangeRefused, "set spec.providerRef back");
     }
 
     [Test]
     public void Deletion_takes_the_slot_without_the_names_lock_then_checks_with_the_deletion_credentials()
     {
-        var o = _f.Observe(Deleting());
+        var o = Fixtures.Observe(Deleting());
         Decide(o).Next.Should().Be(new EnterSlot("default/p", null));
         Decide(o with { Entered = new SlotAnswer(false, true) }).Result.Should().Be(ReconcileResult.Done);
 
@@ -235,7 +228,7 @@ public sealed class ClusterDeletionDecisionTests
         Condition(status, ClusterConditions.Ready).Should().Match<V1Condition>(c => c.Status == "False" && c.Reason == "Deleting");
         Condition(status, ClusterConditions.Synced).Message.Should().Be("waiting for ECS to finish deleting ECS cluster c (DEPROVISIONING)");
         status.Phase.Should().Be(ClusterStatusRule.Deleting);
-        status.LastSyncTime.Should().Be(_f.Now);
+        status.LastSyncTime.Should().Be(Fixtures.Now);
         plan.Effects.Should().NotContain(new RemoveFinalizer());
         plan.Result.Should().Be(ReconcileResult.After(Options.TransitionRequeue));
     }
@@ -282,7 +275,7 @@ public sealed class ClusterDeletionDecisionTests
     public void A_failure_while_blocking_deletion_ends_the_pass_as_it_is()
     {
         var broken = ApiError(HttpStatusCode.InternalServerError);
-        var plan = Decide(_f.Observe(Deleting(), ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotFound, "gone")) with { Failure = broken });
+        var plan = Decide(Fixtures.Observe(Deleting(), ProviderResolution.Fail(ProviderResolver.Reasons.ProviderNotFound, "gone")) with { Failure = broken });
         plan.Effects.Should().BeEmpty();
         plan.Rethrow.Should().BeSameAs(broken);
     }
