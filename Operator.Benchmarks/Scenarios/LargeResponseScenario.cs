@@ -4,14 +4,11 @@ using System.Net;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Testing.Aws;
+using Operator.Testing.Http;
 
 namespace Operator.Benchmarks.Scenarios;
 
@@ -127,32 +124,23 @@ internal static class LargeResponseScenario
     /// <summary>STS answers GetCallerIdentity; every ECS call gets a chunked JSON body of the given size.</summary>
     private sealed class HugeEndpoint : IAsyncDisposable
     {
-        private readonly WebApplication _app;
+        private LoopbackHttpServer _server = null!;
         private readonly long _size;
         private int _sts;
         private int _large;
         private long _sent;
 
-        private HugeEndpoint(WebApplication app, long size)
-        {
-            _app = app;
-            _size = size;
-        }
+        private HugeEndpoint(long size) => _size = size;
 
-        public Uri Endpoint { get; private set; } = null!;
+        public Uri Endpoint => _server.Url;
         public int StsAnswers => Volatile.Read(ref _sts);
         public int LargeAnswers => Volatile.Read(ref _large);
         public long BytesSent => Interlocked.Read(ref _sent);
 
         public static async Task<HugeEndpoint> StartAsync(long size)
         {
-            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-            builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            var app = builder.Build();
-            var endpoint = new HugeEndpoint(app, size);
-            app.Run(endpoint.HandleAsync);
-            await app.StartAsync();
-            endpoint.Endpoint = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
+            var endpoint = new HugeEndpoint(size);
+            endpoint._server = await LoopbackHttpServer.StartAsync(endpoint.HandleAsync);
             return endpoint;
         }
 
@@ -162,11 +150,7 @@ internal static class LargeResponseScenario
             Interlocked.Exchange(ref _sent, 0);
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
 
         private async Task HandleAsync(HttpContext context)
         {

@@ -3,16 +3,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Ecs.Model;
 using Operator.Core.Aws.Resilience;
+using Operator.Testing.Http;
 
 namespace Operator.Testing.Aws;
 
@@ -31,13 +27,12 @@ internal sealed class AwsEmulator : IAsyncDisposable
     private const string StsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/";
     private const string DefaultRegion = "us-east-1";
 
-    private readonly WebApplication _app;
+    private LoopbackHttpServer _server = null!;
     private readonly Dictionary<string, AwsTokenBucket> _throttles = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<string, string, byte[], EcsResponse>> _ecsOperations;
 
-    private AwsEmulator(WebApplication app, AwsEmulatorOptions options)
+    private AwsEmulator(AwsEmulatorOptions options)
     {
-        _app = app;
         Options = options;
         Ecs = new EcsEmulatorBackend(options);
         _ecsOperations = new(StringComparer.Ordinal)
@@ -70,7 +65,7 @@ internal sealed class AwsEmulator : IAsyncDisposable
     }
 
     public AwsEmulatorOptions Options { get; }
-    public Uri Endpoint { get; private set; } = null!;
+    public Uri Endpoint => _server.Url;
     public AwsCredentialStore Credentials { get; } = new();
     public AwsEmulatorFaults Faults { get; } = new();
     public AwsEmulatorCallLog Calls { get; } = new();
@@ -93,16 +88,8 @@ internal sealed class AwsEmulator : IAsyncDisposable
 
     public static async Task<AwsEmulator> StartAsync(AwsEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
-        // The empty builder reads no configuration files, so no file watchers pile up when tests start many emulators.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        var port = options?.Port ?? 0;
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
-        var app = builder.Build();
-        var emulator = new AwsEmulator(app, options ?? new AwsEmulatorOptions());
-        app.Run(emulator.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        emulator.Endpoint = new Uri(address.TrimEnd('/') + "/");
+        var emulator = new AwsEmulator(options ?? new AwsEmulatorOptions());
+        emulator._server = await LoopbackHttpServer.StartAsync(emulator.HandleAsync, options?.Port ?? 0, cancellationToken: cancellationToken).ConfigureAwait(false);
         return emulator;
     }
 
@@ -125,8 +112,7 @@ internal sealed class AwsEmulator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        await _server.DisposeAsync().ConfigureAwait(false);
         foreach (var bucket in _throttles.Values)
         {
             bucket.Dispose();

@@ -2,14 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using k8s;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Kubernetes;
 using Operator.Hosting;
+using Operator.Testing.Http;
 
 namespace Operator.Tests.Support;
 
@@ -20,25 +16,17 @@ namespace Operator.Tests.Support;
 /// </summary>
 internal sealed class FakeApiServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private LoopbackHttpServer _server = null!;
     private readonly ConcurrentDictionary<string, (int Status, string Body)> _answers = new(StringComparer.Ordinal);
 
-    private FakeApiServer(WebApplication app) => _app = app;
-
-    public Uri Url { get; private set; } = null!;
+    public Uri Url => _server.Url;
 
     public ConcurrentQueue<Recorded> Requests { get; } = new();
 
     public static async Task<FakeApiServer> StartAsync()
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new FakeApiServer(app);
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Url = new Uri(address.TrimEnd('/') + "/");
+        var server = new FakeApiServer();
+        server._server = await LoopbackHttpServer.StartAsync(server.HandleAsync);
         return server;
     }
 
@@ -47,11 +35,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
 
     public IKubernetes CreateClient() => new OperatorKubernetesClient(new KubernetesClientConfiguration { Host = Url.ToString().TrimEnd('/') }, EcsOperatorModule.Json);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context)
     {

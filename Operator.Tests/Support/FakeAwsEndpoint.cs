@@ -1,11 +1,7 @@
 using System.Net;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
+using Operator.Testing.Http;
 
 namespace Operator.Tests.Support;
 
@@ -21,18 +17,14 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
 {
     public const string Account = "999988887777";
 
-    private readonly WebApplication _app;
+    private LoopbackHttpServer _server = null!;
     private readonly CancellationTokenSource _stopping = new();
     private readonly OpenCounter _ecs = new();
     private readonly OpenCounter _sts = new();
 
-    private FakeAwsEndpoint(WebApplication app, ConnectionRecorder raw)
-    {
-        _app = app;
-        Raw = raw;
-    }
+    private FakeAwsEndpoint(ConnectionRecorder raw) => Raw = raw;
 
-    public Uri Endpoint { get; private set; } = null!;
+    public Uri Endpoint => _server.Url;
 
     public int Port => Endpoint.Port;
 
@@ -55,23 +47,15 @@ internal sealed class FakeAwsEndpoint : IAsyncDisposable
 
     public static async Task<FakeAwsEndpoint> StartAsync()
     {
-        var raw = new ConnectionRecorder();
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, raw.Attach));
-        var app = builder.Build();
-        var endpoint = new FakeAwsEndpoint(app, raw);
-        app.Run(endpoint.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        endpoint.Endpoint = new Uri(address.TrimEnd('/') + "/");
+        var endpoint = new FakeAwsEndpoint(new ConnectionRecorder());
+        endpoint._server = await LoopbackHttpServer.StartAsync(endpoint.HandleAsync, listen: endpoint.Raw.Attach);
         return endpoint;
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _server.DisposeAsync();
         _stopping.Dispose();
     }
 

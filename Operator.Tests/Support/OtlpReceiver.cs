@@ -1,12 +1,6 @@
 using System.Collections.Concurrent;
-using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Operator.Testing.Http;
 
 namespace Operator.Tests.Support;
 
@@ -19,35 +13,35 @@ namespace Operator.Tests.Support;
 /// </summary>
 internal sealed class OtlpReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private LoopbackHttpServer _server = null!;
     private readonly ConcurrentQueue<ReceivedSpan> _spans = new();
 
-    private OtlpReceiver(WebApplication app) => _app = app;
-
     /// <summary>The value for OTEL_EXPORTER_OTLP_ENDPOINT (the exporter appends /v1/traces).</summary>
-    public Uri Endpoint { get; private set; } = null!;
+    public Uri Endpoint => _server.Url;
 
     public IReadOnlyList<ReceivedSpan> Spans => [.. _spans];
 
     public static async Task<OtlpReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var receiver = new OtlpReceiver(app);
-        app.MapPost("/v1/traces", async context =>
-        {
-            using var body = new MemoryStream();
-            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-            receiver.Decode(body.ToArray());
-            context.Response.ContentType = "application/x-protobuf";
-            context.Response.StatusCode = StatusCodes.Status200OK;
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        receiver.Endpoint = new Uri(address);
+        var receiver = new OtlpReceiver();
+        receiver._server = await LoopbackHttpServer.StartAsync(receiver.HandleAsync);
         return receiver;
+    }
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        if (context.Request.Method != HttpMethods.Post || context.Request.Path != "/v1/traces")
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        Decode(body.ToArray());
+        context.Response.ContentType = "application/x-protobuf";
+        context.Response.StatusCode = StatusCodes.Status200OK;
     }
 
     /// <summary>The settings that make the operator export its spans here, as its configuration reads them.</summary>
@@ -157,12 +151,6 @@ internal sealed class OtlpReceiver : IAsyncDisposable
                 return value;
             }
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
     }
 }
 

@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
+using Operator.Testing.Http;
 
 namespace Operator.Tests.Support;
 
@@ -18,15 +14,11 @@ namespace Operator.Tests.Support;
 /// </summary>
 internal sealed class RecordingEndpoint : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private LoopbackHttpServer _server = null!;
 
-    private RecordingEndpoint(WebApplication app, ConnectionRecorder raw)
-    {
-        _app = app;
-        Raw = raw;
-    }
+    private RecordingEndpoint(ConnectionRecorder raw) => Raw = raw;
 
-    public Uri Url { get; private set; } = null!;
+    public Uri Url => _server.Url;
 
     public int Port => Url.Port;
 
@@ -40,23 +32,12 @@ internal sealed class RecordingEndpoint : IAsyncDisposable
 
     public static async Task<RecordingEndpoint> StartAsync()
     {
-        var raw = new ConnectionRecorder();
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, raw.Attach));
-        var app = builder.Build();
-        var endpoint = new RecordingEndpoint(app, raw);
-        app.Run(endpoint.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        endpoint.Url = new Uri(address.TrimEnd('/') + "/");
+        var endpoint = new RecordingEndpoint(new ConnectionRecorder());
+        endpoint._server = await LoopbackHttpServer.StartAsync(endpoint.HandleAsync, listen: endpoint.Raw.Attach);
         return endpoint;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context)
     {
