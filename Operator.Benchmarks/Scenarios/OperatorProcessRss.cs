@@ -140,9 +140,12 @@ internal static class OperatorProcessRss
         {
             start.ArgumentList.Add(arg);
         }
+        // The settings are named as OperatorOptions names them; the executable takes only its documented flags.
         foreach (var (k, v) in o.Settings)
         {
-            start.ArgumentList.Add($"--{k}={v}");
+            var flag = OperatorFlags.All.SingleOrDefault(f => f.Setting == k)
+                ?? throw new ArgumentException($"no operator flag sets {k}", nameof(o));
+            start.ArgumentList.Add($"{flag.Name}={v}");
         }
         foreach (var (k, v) in variant.Environment)
         {
