@@ -13,7 +13,6 @@ namespace Operator.Tests.Deploy;
 /// monitoring.coreos.com CRDs, naming the kind, while everything else is applied.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed class OverlayApplyTests
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);

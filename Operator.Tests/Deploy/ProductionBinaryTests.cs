@@ -10,6 +10,8 @@ namespace Operator.Tests.Deploy;
 /// Operator.Testing nor Operator.Local, and <c>dotnet publish Operator</c> (run here with <c>--no-build</c> over the
 /// build this test run already made, in the test assembly's configuration, into a temporary directory) contains no
 /// Operator.Testing or Operator.Local assembly, and its deps.json names neither. Local mode is Operator.Local's.
+/// Runs alone: the publish reads the repository's restore and build outputs (obj/, bin/), which a `dotnet run` of
+/// another fixture (the README's quick start) restores and builds meanwhile.
 /// </summary>
 [TestFixture]
 [NonParallelizable]

@@ -11,11 +11,14 @@ namespace Operator.Tests.EndToEnd;
 /// The whole operator host under control-plane failures: a denied informer keeps every controller from reconciling
 /// (and says so in /readyz, a log and a metric); any one of its real runnables dying stops the process with exit code 1
 /// and fails /healthz; the series dashboards alert on exist at 0 from the start.
+/// Runs alone: the dying-runnable tests assert Environment.ExitCode, which is process-wide (a failing host in a test
+/// running meanwhile would set it, one earlier may have left it set).
 /// </summary>
 [TestFixture]
 [NonParallelizable]
 public sealed partial class ControlPlaneTests
 {
+    [SetUp]
     [TearDown]
     public void RestoreExitCode() => Environment.ExitCode = 0;
 

@@ -12,11 +12,11 @@ namespace Operator.Tests.EndToEnd;
 /// <summary>
 /// What an SRE relies on while the operator runs: the metrics and probe endpoints, and RBAC that covers exactly the
 /// requests the operator makes (every request it made is allowed by the shipped roles, and every grant is used).
-/// Runs alone: the host's OpenTelemetry exporter subscribes to meters by name, process-wide, so another fixture's
-/// operator in the same test process would add its controllers to the exact values asserted here.
+/// /metrics shows this operator alone: its exporter drops the instruments of other hosts' meters of the same names
+/// (OperatorHost), so the exact values asserted here hold while other fixtures' operators run. The Lease timings are
+/// short (lease 6 s, renew deadline 4 s, retry 1 s) so the Lease this operator creates is usable after 6 s, not 15 s.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed partial class OperationsTests
 {
     private OperatorTestBed _bed = null!;
@@ -27,7 +27,11 @@ public sealed partial class OperationsTests
     {
         // A short resync so that the drift scanner runs during the test and its series appear.
         _bed = await OperatorTestBed.StartAsync(startOperator: false, resync: TimeSpan.FromSeconds(2),
-            settings: new() { ["LeaderElect"] = "true", ["LeaderElectionNamespace"] = "infra-operator-system" },
+            settings: new()
+            {
+                ["LeaderElect"] = "true", ["LeaderElectionNamespace"] = "infra-operator-system",
+                ["LeaseDuration"] = "00:00:06", ["RenewDeadline"] = "00:00:04", ["RetryPeriod"] = "00:00:01",
+            },
             services: s => s.AddSingleton(new ClusterReconcilerOptions { BlockedRequeue = TimeSpan.FromMilliseconds(300) }));
         await _bed.CreateStaticProviderAsync("default", "p");
         await _bed.Kube.CreateClusterAsync("default", "observed");
@@ -115,6 +119,22 @@ public sealed partial class OperationsTests
         }, "the drift scanner's metrics");
         Value(text, "ecscluster_drift_scanned_total").Should().BeGreaterThan(0);
         text.Should().Contain("aws_api_request_duration_seconds_bucket");
+    }
+
+    [Test]
+    public async Task Metrics_show_this_operator_alone_and_not_another_host_in_the_same_process()
+    {
+        // What another operator host in this process registers: the same meter and instrument names, its own factory.
+        using var elsewhere = new Operator.Tests.Aws.TestMeterFactory();
+        var other = new Operator.Core.Controllers.ControllerMetrics(elsewhere);
+        Interlocked.Exchange(ref other.For("ecscluster").MaxConcurrent, 8);
+        other.ReconcileErrors.Add(1000, new KeyValuePair<string, object?>("controller", "ecscluster"));
+
+        using var http = new HttpClient { BaseAddress = _bed.OperatorAddress };
+        var text = await http.GetStringAsync("/metrics");
+        Value(text, "controller_runtime_max_concurrent_reconciles", "controller=\"ecscluster\"").Should().Be(4, "this operator's 4 workers, not 4 + 8");
+        Sample().Matches(text).Where(m => m.Groups["name"].Value == "controller_runtime_reconcile_errors_total")
+            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture)).Should().BeLessThan(1000, "the other host's errors are not this one's");
     }
 
     /// <summary>The sum of the samples of <paramref name="name"/> whose labels include all of <paramref name="labels"/>.</summary>

@@ -10,8 +10,9 @@ using Operator.Tests.Support;
 namespace Operator.Tests.EndToEnd;
 
 /// <summary>
-/// The operator as a separate process, the way it ships (leader election on), over the in-process emulators: it
-/// takes the Lease, a static-keys provider and a cluster become Ready (the ECS cluster created and tagged, a Created event recorded), /healthz, /readyz and
+/// The operator as a separate process, the way it ships (leader election on, with short Lease timings: lease 6 s,
+/// renew deadline 4 s, retry 1 s, so the Lease it creates is usable after 6 s, not 15 s), over the in-process
+/// emulators: it takes the Lease, a static-keys provider and a cluster become Ready (the ECS cluster created and tagged, a Created event recorded), /healthz, /readyz and
 /// /metrics answer, deleting the cluster deletes the ECS cluster and releases the object, and the process logs no
 /// error. Its spans go over OTLP/HTTP to an in-test receiver (the standard OTEL_* variables in the child's environment):
 /// the reconcile span with its AWS call spans as children, under service.name infra-operator, which /metrics carries too;
@@ -20,7 +21,6 @@ namespace Operator.Tests.EndToEnd;
 /// same test passes against both.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed class OperatorProcessTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
@@ -50,7 +50,9 @@ public sealed class OperatorProcessTests
             : new ProcessStartInfo(Binary);
         foreach (var arg in new[]
                  {
-                     "run", "--kubeconfig", _kubeconfig, "--leader-elect", "true", "--leader-election-namespace", "infra-operator-system", "--aws-endpoint", _bed.Aws.Endpoint.ToString(),
+                     "run", "--kubeconfig", _kubeconfig, "--leader-elect", "true", "--leader-election-namespace", "infra-operator-system",
+                     "--leader-election-lease-duration", "00:00:06", "--leader-election-renew-deadline", "00:00:04", "--leader-election-retry-period", "00:00:01",
+                     "--aws-endpoint", _bed.Aws.Endpoint.ToString(),
                      "--allowed-endpoints", "*", "--bind-address", "127.0.0.1",
                      "--metrics-port", _metricsPort.ToString(CultureInfo.InvariantCulture),
                      "--health-port", _healthPort.ToString(CultureInfo.InvariantCulture),

@@ -20,18 +20,21 @@ namespace Operator.Tests.EndToEnd;
 /// runnable (its death stops the process and fails /healthz instead of dropping every later Event), and a crashed
 /// runnable or a reconcile that fails unexpectedly (InternalError) is logged with its stack trace, while a secret its
 /// exception's message carries never reaches a log line.
+/// The test that asserts the exit code runs alone ([NonParallelizable] on the test): Environment.ExitCode is
+/// process-wide, and a failing host in a test running meanwhile would set it.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed class VisibleFailureTests
 {
     /// <summary>An AWS secret access key (the documentation's example): what a careless message might carry.</summary>
     private const string Canary = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
+    [SetUp]
     [TearDown]
     public void RestoreExitCode() => Environment.ExitCode = 0;
 
     [Test]
+    [NonParallelizable]
     public async Task The_event_sender_dying_stops_the_operator_and_fails_healthz_with_its_stack_logged_and_no_secret()
     {
         await using var bed = await OperatorTestBed.StartAsync(services: s => s.AddSingleton(sp => new EventRecorder(

@@ -10,6 +10,8 @@ namespace Operator.Tests.Engine;
 /// The flat supervisor: any one runnable that dies, among informers, two controllers and the drift scanner, takes the
 /// process down (exit code 1, Critical log naming it, unhealthy) while the others are still running; leader-only
 /// runnables wait for every informer to sync; nothing starts before the API server answers.
+/// Runs alone: most tests assert Environment.ExitCode, which is process-wide (a failing host in a test running meanwhile
+/// would set it, one earlier may have left it set).
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -18,6 +20,7 @@ public sealed class ControllerManagerTests
     private static readonly string[] Everyone =
         ["informer/ecsclusters", "informer/awsproviders", "informer/secrets", "ecscluster", "awsprovider", "drift-scanner/ecsclusters", "event-recorder"];
 
+    [SetUp]
     [TearDown]
     public void RestoreExitCode() => Environment.ExitCode = 0;
 

@@ -20,17 +20,22 @@ namespace Operator.Tests.Engine;
 /// Two operator instances on one Lease, against the emulator over real HTTP: exactly one reconciles; an API server
 /// restart shorter than the renew deadline changes nothing; a longer one makes the leader step down and the standby
 /// take over; a stopped leader releases the Lease so the standby does not wait out the lease duration.
+/// The fixture runs with the others; the two tests that assert the process exit code stayed 0 run alone
+/// ([NonParallelizable] on the test: Environment.ExitCode is process-wide, and a leader losing its Lease, here or in a
+/// test running meanwhile, sets it to 1). Where the Lease's creation is not the subject, a released Lease is there
+/// first, so the first leader does not wait one lease duration (the fence of a Lease it creates itself).
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed class LeaderElectionTests
 {
     private const string LeaseNamespace = "infra-operator-system";
 
+    [SetUp]
     [TearDown]
     public void RestoreExitCode() => Environment.ExitCode = 0;
 
     [Test]
+    [NonParallelizable]
     public async Task Only_the_leader_reconciles_and_a_stopped_leader_releases_the_Lease_to_the_standby()
     {
         await using var bed = await KubeTestBed.StartAsync();
@@ -91,10 +96,12 @@ public sealed class LeaderElectionTests
     }
 
     [Test]
+    [NonParallelizable]
     public async Task An_API_server_restart_shorter_than_the_renew_deadline_keeps_the_leader_leading()
     {
         await using var bed = await KubeTestBed.StartAsync();
         await bed.EnsureNamespaceAsync(LeaseNamespace);
+        await CreateLeaseAsync(bed, holder: "", durationSeconds: 1);
         using var meters = new TestMeterFactory();
         var reconciledBy = new ConcurrentQueue<(string Instance, string Key)>();
         var timing = new Timing(TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(6), TimeSpan.FromMilliseconds(300));
@@ -137,6 +144,7 @@ public sealed class LeaderElectionTests
     {
         await using var bed = await KubeTestBed.StartAsync();
         await bed.EnsureNamespaceAsync(LeaseNamespace);
+        await CreateLeaseAsync(bed, holder: "", durationSeconds: 1);
         using var meters = new TestMeterFactory();
         var reconciledBy = new ConcurrentQueue<(string Instance, string Key)>();
         var timing = new Timing(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(250));

@@ -19,7 +19,6 @@ namespace Operator.Tests.Lane;
 /// operator's ServiceAccount refused with the real 403 message outside the shipped RBAC.
 /// </summary>
 [TestFixtureSource(typeof(Lanes), nameof(Lanes.Backends))]
-[NonParallelizable]
 public sealed class LaneConformanceTests(LaneBackend backend)
 {
     private LaneControlPlane _plane = null!;

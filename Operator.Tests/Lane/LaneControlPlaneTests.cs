@@ -12,7 +12,6 @@ namespace Operator.Tests.Lane;
 /// API server restart, graceful or hard, ends with the server serving the same objects again.
 /// </summary>
 [TestFixtureSource(typeof(Lanes), nameof(Lanes.Backends))]
-[NonParallelizable]
 public sealed class LaneControlPlaneTests(LaneBackend backend)
 {
     private LaneControlPlane _plane = null!;

@@ -20,11 +20,11 @@ namespace Operator.Tests.Lane;
 /// SIGTERM of a leader stuck in an AWS call releases the Lease to the standby; a Lease deleted by hand never gives
 /// two replicas reconciling at once; a replica started while a Lease exists, held or expired, runs. Failover times
 /// are printed (measured, never asserted). Timings: client-go's defaults on the real server; on the emulator, the
-/// same ratios shortened (lease 6 s, renew deadline 4 s, retry 1 s) to keep the suite short.
+/// same ratios shortened (lease 6 s, renew deadline 4 s, retry 1 s) to keep the suite short, with a 2 s drain (not the
+/// lease duration) and 4 AWS writes a second (not 2): the 20 creations still take seconds, so the kill lands among them.
 /// A replica that stops is started again under the same name, as a kubelet restarts a crashed container.
 /// </summary>
 [TestFixtureSource(typeof(Lanes), nameof(Lanes.Backends))]
-[NonParallelizable]
 public sealed class LaneHighAvailabilityTests(LaneBackend backend)
 {
     private const string LeaseNamespace = "infra-operator-system";
@@ -33,6 +33,9 @@ public sealed class LaneHighAvailabilityTests(LaneBackend backend)
     private readonly TimeSpan _leaseDuration = backend == LaneBackend.Real ? TimeSpan.FromSeconds(15) : TimeSpan.FromSeconds(6);
     private readonly TimeSpan _renewDeadline = backend == LaneBackend.Real ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(4);
     private readonly TimeSpan _retryPeriod = backend == LaneBackend.Real ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(1);
+    private readonly string[] _pace = backend == LaneBackend.Real
+        ? ["--aws-write-qps", "2", "--aws-write-burst", "2"]
+        : ["--aws-write-qps", "4", "--aws-write-burst", "2", "--drain-timeout", "00:00:02"];
     private readonly Dictionary<string, LaneProcess> _replicas = new(StringComparer.Ordinal);
     private LaneEnvironment _lane = null!;
     private int _generation;
@@ -43,8 +46,8 @@ public sealed class LaneHighAvailabilityTests(LaneBackend backend)
     public async Task StartAsync()
     {
         _lane = await LaneEnvironment.StartAsync(backend);
-        await _lane.Plane.KubectlAsync(["apply", "-f", Path.Combine(Operator.Testing.RepositoryLayout.SampleDirectory, "secret-aws-credentials.yaml")]);
-        await _lane.Plane.KubectlAsync(["apply", "-f", Path.Combine(Operator.Testing.RepositoryLayout.SampleDirectory, "awsprovider-static.yaml")]);
+        await _lane.Plane.KubectlAsync(["apply", "-f", Path.Combine(Operator.Testing.RepositoryLayout.SampleDirectory, "secret-aws-credentials.yaml"),
+            "-f", Path.Combine(Operator.Testing.RepositoryLayout.SampleDirectory, "awsprovider-static.yaml")]);
         StartReplica("replica-a");
         StartReplica("replica-b");
         await WaitForOneLeaderAsync();
@@ -233,8 +236,10 @@ public sealed class LaneHighAvailabilityTests(LaneBackend backend)
     {
         var identity = $"{name}-{++_generation}";
         var replica = _lane.StartProcess(identity,
+        [
             "--leader-election-lease-duration", _leaseDuration.ToString(), "--leader-election-renew-deadline", _renewDeadline.ToString(),
-            "--leader-election-retry-period", _retryPeriod.ToString(), "--aws-write-qps", "2", "--aws-write-burst", "2");
+            "--leader-election-retry-period", _retryPeriod.ToString(), .. _pace,
+        ]);
         _replicas[name] = replica;
         return replica;
     }

@@ -16,11 +16,10 @@ namespace Operator.Tests.Monitoring;
 /// expression is asked of Prometheus's HTTP API and must return the expected series; every selector of every rule must
 /// match series the operator really exposes. Also: every query of the Grafana dashboard names only metrics a live
 /// scrape exposes and returns series, and <c>promtool check metrics</c> finds nothing to say about a live scrape.
-/// NonParallelizable: the metrics exporter subscribes to meters by name, so another in-process operator would add to
-/// what this one exposes.
+/// What Prometheus scrapes is this host's alone: its exporter drops the instruments of other hosts' meters of the same
+/// names (OperatorHost), so other fixtures' operators may run meanwhile.
 /// </summary>
 [TestFixture]
-[NonParallelizable]
 public sealed class RealPrometheusTests
 {
     private const string Lease = "infra-operator-leader";

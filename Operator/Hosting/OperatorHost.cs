@@ -123,7 +123,18 @@ internal static class OperatorHost
 
         var otel = services.AddOpenTelemetry().ConfigureResource(r => r.AddService(
             telemetry.ServiceName, serviceVersion: OperatorIdentity.Version, serviceInstanceId: telemetry.InstanceId));
-        otel.WithMetrics(m => m.AddMeter(Meters).AddPrometheusExporter());
+        otel.WithMetrics(m =>
+        {
+            m.AddMeter(Meters).AddPrometheusExporter();
+            ((IDeferredMeterProviderBuilder)m).Configure((sp, metrics) =>
+            {
+                // AddMeter subscribes by name, process-wide. /metrics shows only the instruments of meters this host's
+                // factory created (every one of the operator's): another host in the same process (the tests run
+                // several) has meters of the same names, whose values would otherwise add to or replace this one's.
+                var own = sp.GetRequiredService<IMeterFactory>();
+                metrics.AddView(instrument => ReferenceEquals(instrument.Meter.Scope, own) ? null : MetricStreamConfiguration.Drop);
+            });
+        });
         if (telemetry.ExportTraces)
         {
             // Spans are made only when someone receives them: without an exporter no listener samples them.

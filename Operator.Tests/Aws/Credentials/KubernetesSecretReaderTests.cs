@@ -1,12 +1,17 @@
 using System.Net;
 using System.Text;
 using k8s;
+using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Aws.Credentials;
+using Operator.Tests.Support;
 
 namespace Operator.Tests.Aws.Credentials;
 
-/// <summary><see cref="KubernetesSecretReader"/> against a minimal fake API server (HttpListener).</summary>
-[NonParallelizable]
+/// <summary>
+/// <see cref="KubernetesSecretReader"/> against a minimal fake API server (HttpListener, on a port no other fixture
+/// holds: a port taken between its choice and the bind is chosen again). The reader's waits between authorization
+/// attempts run on a fake clock.
+/// </summary>
 public sealed class KubernetesSecretReaderTests
 {
     private const string SecretPath = "/api/v1/namespaces/team-a/secrets/aws-credentials";
@@ -23,10 +28,23 @@ public sealed class KubernetesSecretReaderTests
     [OneTimeSetUp]
     public void Start()
     {
-        var port = MotoStsFixture.FreePort();
-        _listener = new HttpListener();
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
+        int port;
+        for (var attempt = 1; ; attempt++)
+        {
+            port = MotoStsFixture.FreePort();
+            _listener = new HttpListener();
+            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 10)
+            {
+                // Another process or fixture bound the port after it was found free.
+                _listener.Close();
+            }
+        }
         _serving = Task.Run(ServeAsync);
         _client = new Operator.Core.Kubernetes.OperatorKubernetesClient(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{port}" }, Operator.Core.Kubernetes.KubeJson.Engine);
     }
@@ -73,7 +91,15 @@ public sealed class KubernetesSecretReaderTests
     [Test]
     public async Task A_forbidden_secret_is_SecretForbidden_naming_the_secret_and_RBAC()
     {
-        var act = () => new KubernetesSecretReader(_client).ReadKeyAsync("locked", "aws-credentials", "k", default);
+        var time = new FakeTimeProvider();
+        var read = new KubernetesSecretReader(_client, time).ReadKeyAsync("locked", "aws-credentials", "k", default);
+        // Each pass moves the clock past any wait between attempts the reader has begun.
+        await Eventually.UntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return read.IsCompleted;
+        }, "the reader to give up on a Secret it is refused");
+        var act = () => read;
 
         var e = (await act.Should().ThrowAsync<ProviderCredentialsException>()).Which;
         e.Reason.Should().Be(ProviderCredentialsReasons.SecretForbidden);
