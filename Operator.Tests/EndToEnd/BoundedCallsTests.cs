@@ -19,7 +19,9 @@ namespace Operator.Tests.EndToEnd;
 /// AWS calls are bounded in time (per attempt, per call), ECSCluster reconciles are capped per provider, and what a
 /// foreign endpoint answers reaches status and Events only sanitised and bounded. The bad endpoint is a
 /// <see cref="FakeAwsEndpoint"/>; the healthy provider talks to the AWS emulator. Nothing asserts on wall-clock time:
-/// the bounds are shown by counts (requests open at once, calls made, requeues refused).
+/// the bounds are shown by counts (requests open at once, calls made, requeues refused). A Kubernetes error reading a
+/// provider's Secret becomes a condition and an Event once it has lasted, and is retried until the provider is Ready;
+/// that test shortens the quiet period for API server failures and caps the retry back-off, so it waits seconds.
 /// </summary>
 [TestFixture]
 public sealed class BoundedCallsTests
@@ -148,7 +150,10 @@ public sealed class BoundedCallsTests
     [Test]
     public async Task A_Kubernetes_error_while_reading_a_secret_gets_a_condition_and_is_retried()
     {
-        await using var bed = await OperatorTestBed.StartAsync();
+        // The product waits 30 s before it reports an API server failure, and its retries back off towards 1,000 s
+        // meanwhile; here the failure is reported after a second, and retried at least every half second.
+        await using var bed = await OperatorTestBed.StartAsync(services: s =>
+            OperatorTestBed.ShortApiServerHiccups(s, grace: TimeSpan.FromSeconds(1), maxRetryDelay: TimeSpan.FromMilliseconds(500)));
         var fault = bed.Kube.Emulator.Faults.FailRequests(500, "/api/v1/namespaces/default/secrets/flaky-credentials", "get");
         await bed.CreateStaticProviderAsync("default", "flaky");
 

@@ -11,6 +11,7 @@ using Operator.TestBed;
 using Operator.Testing;
 using Operator.Testing.Aws;
 using Operator.Testing.Yaml;
+using Operator.Core.Controllers;
 using Operator.Core.Kubernetes;
 using Operator.Hosting;
 
@@ -87,6 +88,28 @@ internal sealed class OperatorTestBed : IAsyncDisposable
     }
 
     public Task StopOperatorAsync() => Stack.StopOperatorAsync();
+
+    /// <summary>
+    /// For <c>services</c>: replaces the options record of type <typeparamref name="T"/> that the host or the module
+    /// registered (as an instance) with <paramref name="edit"/>'s copy of it, so every other setting keeps the value the
+    /// operator's settings gave it.
+    /// </summary>
+    public static void Adjust<T>(IServiceCollection services, Func<T, T> edit)
+        where T : class =>
+        services.AddSingleton(edit(services.Last(d => d.ServiceType == typeof(T)).ImplementationInstance as T
+            ?? throw new InvalidOperationException($"{typeof(T).Name} is not registered as an instance")));
+
+    /// <summary>
+    /// For <c>services</c>: API server failures are reported after <paramref name="grace"/> instead of the product's
+    /// <see cref="ApiServerHiccups.DefaultGrace"/>, and the work queue's per-item back-off stops growing at
+    /// <paramref name="maxRetryDelay"/>: a test of what happens once such a failure has lasted, and of its retries,
+    /// then waits seconds rather than minutes.
+    /// </summary>
+    public static void ShortApiServerHiccups(IServiceCollection services, TimeSpan grace, TimeSpan maxRetryDelay)
+    {
+        services.AddSingleton(sp => new ApiServerHiccups(sp.GetRequiredService<TimeProvider>()) { Grace = grace });
+        Adjust<ControllerOptions>(services, o => o with { RateLimiting = o.RateLimiting with { MaxDelay = maxRetryDelay } });
+    }
 
     /// <summary>The address the operator's metrics and probes answer on.</summary>
     public Uri OperatorAddress => new(App!.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()
