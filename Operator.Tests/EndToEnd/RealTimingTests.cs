@@ -49,7 +49,7 @@ public sealed class RealTimingTests
     [Test]
     public async Task A_provider_is_rechecked_exactly_once_per_resync_period()
     {
-        await using var bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(2), watchOrder: WatchEventOrder.EventFirst);
+        await using var bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(1), watchOrder: WatchEventOrder.EventFirst);
         var resyncs = new ResyncCounter();
         bed.App!.Services.GetRequiredService<Informer<AWSProvider>>().AddHandler(resyncs);
         await bed.CreateStaticProviderAsync("default", "p");
@@ -73,7 +73,10 @@ public sealed class RealTimingTests
     [Test]
     public async Task An_apiserver_failing_writes_during_twenty_creations_costs_no_extra_AWS_reads_and_loses_no_event()
     {
-        await using var bed = await OperatorTestBed.StartAsync(watchOrder: WatchEventOrder.EventFirst);
+        // The outage is what this test studies, not the AWS write bucket (at its default 2 per second the creations
+        // alone would take five seconds).
+        await using var bed = await OperatorTestBed.StartAsync(watchOrder: WatchEventOrder.EventFirst,
+            settings: new() { ["AwsWriteBurst"] = "100", ["AwsWriteQps"] = "100" });
         await bed.CreateStaticProviderAsync("default", "p");
         await bed.WaitProviderReadyAsync("default", "p");
         var since = DateTimeOffset.UtcNow;
