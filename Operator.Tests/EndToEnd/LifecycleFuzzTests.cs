@@ -54,7 +54,7 @@ public sealed class LifecycleFuzzTests
     [TestCaseSource(nameof(Seeds))]
     public async Task Random_lifecycles_keep_every_invariant(int seed)
     {
-        await using var bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(2), services: s => s.AddSingleton(new ClusterReconcilerOptions
+        await using var bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(1), services: s => s.AddSingleton(new ClusterReconcilerOptions
         {
             BlockedRequeue = TimeSpan.FromMilliseconds(500), SlowRequeue = TimeSpan.FromSeconds(1), TransitionRequeue = TimeSpan.FromMilliseconds(500),
         }));

@@ -35,11 +35,11 @@ public sealed class ProviderChecksTests
             hung.Add(endpoint);
         }
         // Hung checks stay hung for the whole test: only the bulkhead can leave a worker free. The bed goes first, so
-        // the hung calls are cancelled before their endpoints stop.
+        // the hung calls are cancelled before their endpoints stop: at once, as a longer drain would only wait for them.
         var bed = await OperatorTestBed.StartAsync(settings: new()
         {
             ["Workers"] = Workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["AwsAttemptTimeout"] = "00:03:00", ["AwsCallTimeout"] = "00:05:00",
+            ["AwsAttemptTimeout"] = "00:03:00", ["AwsCallTimeout"] = "00:05:00", ["DrainTimeout"] = "00:00:00.100",
         });
         using var reconciles = new ReconcileLog($"victim-{namespaces}", AWSProvider.KindName);
         try
