@@ -44,7 +44,12 @@ public sealed class BoundedCallsTests
         await using var hung = await FakeAwsEndpoint.StartAsync();
         // A refused reconcile comes back after the busy requeue; at the product's 2 s, the clusters that lost the race
         // for the hung provider's share wait many periods for their first turn, and the test would mostly wait on that.
-        await using var bed = await OperatorTestBed.StartAsync(settings: ShortLimits,
+        // The hung clusters' lookups reach the endpoint one at a time, so each of the six waits out its own timeout:
+        // one attempt (no retries) bounds it at 0.4 s instead of three at 1.2 s. A healthy call is not retried either,
+        // so a slow CreateCluster cannot be sent twice.
+        var limits = ShortLimits;
+        limits["AwsMaxRetries"] = "0";
+        await using var bed = await OperatorTestBed.StartAsync(settings: limits,
             services: s => s.AddSingleton(new ClusterReconcilerOptions { BusyRequeue = TimeSpan.FromMilliseconds(200) }));
         using var metrics = new AwsMetricsRecorder(bed.App!.Services.GetRequiredService<IMeterFactory>());
         await bed.CreateStaticProviderAsync("default", "hung", spec: s => s["endpoint"] = hung.Endpoint.ToString());
