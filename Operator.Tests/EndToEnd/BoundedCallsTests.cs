@@ -141,8 +141,11 @@ public sealed class BoundedCallsTests
         await bed.WaitProviderReadyAsync("default", "noisy");
         await bed.Kube.CreateClusterAsync("default", "noisy-cluster", provider: "noisy");
 
-        var obj = await bed.WaitForClusterAsync("default", "noisy-cluster", c => Condition(c, ClusterConditions.Synced) is { Status: "False" },
-            "Synced=False");
+        // A first pass may still find the provider not validated in the operator's cache (ProviderNotReady, until the
+        // provider's status reaches it): the ECS error's condition is the one after it.
+        var obj = await bed.WaitForClusterAsync("default", "noisy-cluster",
+            c => Condition(c, ClusterConditions.Synced) is { Status: "False" } s && s.Reason != ClusterConditions.Reasons.ProviderNotReady,
+            "Synced=False from the ECS error");
 
         var synced = Condition(obj, ClusterConditions.Synced)!;
         synced.Reason.Should().Be(kind == "json" ? "InvalidParameter" : "AwsError");

@@ -54,7 +54,7 @@ public sealed class ProviderChecksTests
             await Eventually.UntilAsync(() => Task.FromResult(hung.Sum(h => h.StsOpen) >= share), $"{share} hung checks running");
 
             await bed.Kube.EnsureNamespaceAsync("victim");
-            await bed.CreateStaticProviderAsync("victim", $"victim-{namespaces}");
+            await bed.CreateStaticProviderAsync("victim", $"victim-{namespaces}", secretCachedFirst: true);
             await bed.WaitProviderReadyAsync("victim", $"victim-{namespaces}");
 
             reconciles.Keys().Should().Equal([$"victim/victim-{namespaces}"], "one check, as without hung providers");

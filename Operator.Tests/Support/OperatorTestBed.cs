@@ -148,9 +148,14 @@ internal sealed class OperatorTestBed : IAsyncDisposable
         }
     }
 
-    /// <summary>A static-credentials provider named <paramref name="name"/> in <paramref name="ns"/> (the guide's "localstack" shape).</summary>
+    /// <summary>
+    /// A static-credentials provider named <paramref name="name"/> in <paramref name="ns"/> (the guide's "localstack"
+    /// shape). With <paramref name="secretCachedFirst"/>, the provider is created only once the running operator's
+    /// Secret informer holds its Secret: the Secret's own event, when it comes after the provider's, checks the
+    /// provider again, and a test that counts the provider's checks must not see that second one.
+    /// </summary>
     public async Task CreateStaticProviderAsync(string ns, string name, string accessKey = "test", string secretKey = "test",
-        Action<JsonObject>? spec = null)
+        Action<JsonObject>? spec = null, bool secretCachedFirst = false)
     {
         var secretName = $"{name}-credentials";
         await Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
@@ -158,6 +163,11 @@ internal sealed class OperatorTestBed : IAsyncDisposable
             Metadata = new V1ObjectMeta { Name = secretName, NamespaceProperty = ns },
             StringData = new Dictionary<string, string> { ["access-key-id"] = accessKey, ["secret-access-key"] = secretKey },
         }, ns);
+        if (secretCachedFirst)
+        {
+            var secrets = App!.Services.GetRequiredService<Operator.Core.Informers.Informer<PartialObjectMetadata<V1Secret>>>().Store;
+            await Eventually.UntilAsync(() => secrets.Get($"{ns}/{secretName}") is not null, $"Secret {ns}/{secretName} in the operator's cache");
+        }
         var provider = new JsonObject
         {
             ["apiVersion"] = ApiGroup.ApiVersion,
