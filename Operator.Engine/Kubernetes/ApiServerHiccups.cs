@@ -13,8 +13,12 @@ namespace Operator.Core.Kubernetes;
 /// </summary>
 internal sealed class ApiServerHiccups(TimeProvider time)
 {
-    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(30);
+    /// <summary>The default <see cref="Grace"/>: longer than a restarting API server answers such failures.</summary>
+    public static readonly TimeSpan DefaultGrace = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan StreakGap = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long one object meets API server failures before they are reported.</summary>
+    public TimeSpan Grace { get; init; } = DefaultGrace;
 
     private readonly ConcurrentDictionary<string, Streak> _streaks = new(StringComparer.Ordinal);
 

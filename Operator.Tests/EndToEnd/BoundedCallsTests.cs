@@ -19,7 +19,9 @@ namespace Operator.Tests.EndToEnd;
 /// AWS calls are bounded in time (per attempt, per call), ECSCluster reconciles are capped per provider, and what a
 /// foreign endpoint answers reaches status and Events only sanitised and bounded. The bad endpoint is a
 /// <see cref="FakeAwsEndpoint"/>; the healthy provider talks to the AWS emulator. Nothing asserts on wall-clock time:
-/// the bounds are shown by counts (requests open at once, calls made, requeues refused).
+/// the bounds are shown by counts (requests open at once, calls made, requeues refused). A Kubernetes error reading a
+/// provider's Secret becomes a condition and an Event once it has lasted, and is retried until the provider is Ready;
+/// that test shortens the quiet period for API server failures and caps the retry back-off, so it waits seconds.
 /// </summary>
 [TestFixture]
 public sealed class BoundedCallsTests
@@ -42,7 +44,12 @@ public sealed class BoundedCallsTests
         await using var hung = await FakeAwsEndpoint.StartAsync();
         // A refused reconcile comes back after the busy requeue; at the product's 2 s, the clusters that lost the race
         // for the hung provider's share wait many periods for their first turn, and the test would mostly wait on that.
-        await using var bed = await OperatorTestBed.StartAsync(settings: ShortLimits,
+        // The hung clusters' lookups reach the endpoint one at a time, so each of the six waits out its own timeout:
+        // one attempt (no retries) bounds it at 0.4 s instead of three at 1.2 s. A healthy call is not retried either,
+        // so a slow CreateCluster cannot be sent twice.
+        var limits = ShortLimits;
+        limits["AwsMaxRetries"] = "0";
+        await using var bed = await OperatorTestBed.StartAsync(settings: limits,
             services: s => s.AddSingleton(new ClusterReconcilerOptions { BusyRequeue = TimeSpan.FromMilliseconds(200) }));
         using var metrics = new AwsMetricsRecorder(bed.App!.Services.GetRequiredService<IMeterFactory>());
         await bed.CreateStaticProviderAsync("default", "hung", spec: s => s["endpoint"] = hung.Endpoint.ToString());
@@ -134,8 +141,11 @@ public sealed class BoundedCallsTests
         await bed.WaitProviderReadyAsync("default", "noisy");
         await bed.Kube.CreateClusterAsync("default", "noisy-cluster", provider: "noisy");
 
-        var obj = await bed.WaitForClusterAsync("default", "noisy-cluster", c => Condition(c, ClusterConditions.Synced) is { Status: "False" },
-            "Synced=False");
+        // A first pass may still find the provider not validated in the operator's cache (ProviderNotReady, until the
+        // provider's status reaches it): the ECS error's condition is the one after it.
+        var obj = await bed.WaitForClusterAsync("default", "noisy-cluster",
+            c => Condition(c, ClusterConditions.Synced) is { Status: "False" } s && s.Reason != ClusterConditions.Reasons.ProviderNotReady,
+            "Synced=False from the ECS error");
 
         var synced = Condition(obj, ClusterConditions.Synced)!;
         synced.Reason.Should().Be(kind == "json" ? "InvalidParameter" : "AwsError");
@@ -148,7 +158,10 @@ public sealed class BoundedCallsTests
     [Test]
     public async Task A_Kubernetes_error_while_reading_a_secret_gets_a_condition_and_is_retried()
     {
-        await using var bed = await OperatorTestBed.StartAsync();
+        // The product waits 30 s before it reports an API server failure, and its retries back off towards 1,000 s
+        // meanwhile; here the failure is reported after a second, and retried at least every half second.
+        await using var bed = await OperatorTestBed.StartAsync(services: s =>
+            OperatorTestBed.ShortApiServerHiccups(s, grace: TimeSpan.FromSeconds(1), maxRetryDelay: TimeSpan.FromMilliseconds(500)));
         var fault = bed.Kube.Emulator.Faults.FailRequests(500, "/api/v1/namespaces/default/secrets/flaky-credentials", "get");
         await bed.CreateStaticProviderAsync("default", "flaky");
 

@@ -8,8 +8,9 @@ using Operator.Tests.Support;
 namespace Operator.Tests.EndToEnd;
 
 /// <summary>
-/// What creating many clusters at once costs, over the wire with the product's default AWS buckets (the write bucket
-/// keeps CreateCluster at 2 per second, so the provider's reconcile slots stay full and the other keys wait): the
+/// What creating many clusters at once costs, over the wire with a paced AWS write bucket (the product's burst of 10,
+/// refilled at 10 per second instead of the default 2 so the run is short: CreateCluster still waits for tokens, so the
+/// provider's reconcile slots stay full and the other keys wait): the
 /// lookups before CreateCluster share batched DescribeClusters, no cluster is read again after CreateCluster answered
 /// with it, and a key that waits for its provider's slot costs no reconcile (it is parked before its pass), so there
 /// is about one reconcile per created cluster.
@@ -23,7 +24,7 @@ public sealed class CreateCostTests
     [Test]
     public async Task Creating_many_clusters_of_one_provider_costs_about_one_read_and_one_reconcile_each()
     {
-        await using var bed = await OperatorTestBed.StartAsync();
+        await using var bed = await OperatorTestBed.StartAsync(settings: new() { ["AwsWriteQps"] = "10" });
         using var metrics = new AwsMetricsRecorder(bed.App!.Services.GetRequiredService<IMeterFactory>());
         await bed.CreateStaticProviderAsync("default", "p");
         await bed.WaitProviderReadyAsync("default", "p");

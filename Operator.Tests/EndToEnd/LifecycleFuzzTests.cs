@@ -23,9 +23,11 @@ namespace Operator.Tests.EndToEnd;
 /// every satisfiable object converges; every deletion completes; <c>status.ready</c> equals the Ready condition.
 /// Every seed starts with several objects creating one cluster name at the same instant: exactly one owns it.
 /// CI runs the seeds of <see cref="Seeds"/>; <c>LIFECYCLE_SEEDS=4,5,6</c> (or <c>LIFECYCLE_SEEDS=random:20</c>) and
-/// <c>LIFECYCLE_STEPS=50</c> run others and longer. A failure names its seed and the steps taken.
+/// <c>LIFECYCLE_STEPS=50</c> run others and longer. A failure names its seed and the steps taken. Each seed has its own
+/// stack, so the seeds run at the same time; the drift scan and the requeues run on short periods.
 /// </summary>
 [TestFixture]
+[Parallelizable(ParallelScope.Children)]
 public sealed class LifecycleFuzzTests
 {
     private const string Ns = "default";
@@ -54,7 +56,7 @@ public sealed class LifecycleFuzzTests
     [TestCaseSource(nameof(Seeds))]
     public async Task Random_lifecycles_keep_every_invariant(int seed)
     {
-        await using var bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(2), services: s => s.AddSingleton(new ClusterReconcilerOptions
+        await using var bed = await OperatorTestBed.StartAsync(resync: TimeSpan.FromSeconds(1), services: s => s.AddSingleton(new ClusterReconcilerOptions
         {
             BlockedRequeue = TimeSpan.FromMilliseconds(500), SlowRequeue = TimeSpan.FromSeconds(1), TransitionRequeue = TimeSpan.FromMilliseconds(500),
         }));

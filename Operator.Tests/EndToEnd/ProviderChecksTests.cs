@@ -13,9 +13,10 @@ namespace Operator.Tests.EndToEnd;
 /// <summary>
 /// The AWSProvider controller under hostile or failing endpoints: providers whose STS never answers hold at most
 /// their namespace's or endpoint's share of the workers, so another tenant's provider is checked as usual; a failing
-/// endpoint is re-checked on a short back-off, so the provider and its clusters recover soon after it comes back; a
-/// refusal by the admin's policy is logged and recorded once, however often the provider is re-checked. Nothing
-/// asserts on wall-clock time: bounds are shown by counts (requests open, reconciles, log lines).
+/// endpoint is re-checked on a short back-off, so the provider and its clusters recover soon after it comes back (the
+/// test makes the back-off and the retries inside one check shorter than the product's, not the one-minute requeue it
+/// must not fall back to); a refusal by the admin's policy is logged and recorded once, however often the provider is
+/// re-checked. Nothing asserts on wall-clock time: bounds are shown by counts (requests open, reconciles, log lines).
 /// </summary>
 [TestFixture]
 public sealed class ProviderChecksTests
@@ -34,11 +35,11 @@ public sealed class ProviderChecksTests
             hung.Add(endpoint);
         }
         // Hung checks stay hung for the whole test: only the bulkhead can leave a worker free. The bed goes first, so
-        // the hung calls are cancelled before their endpoints stop.
+        // the hung calls are cancelled before their endpoints stop: at once, as a longer drain would only wait for them.
         var bed = await OperatorTestBed.StartAsync(settings: new()
         {
             ["Workers"] = Workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["AwsAttemptTimeout"] = "00:03:00", ["AwsCallTimeout"] = "00:05:00",
+            ["AwsAttemptTimeout"] = "00:03:00", ["AwsCallTimeout"] = "00:05:00", ["DrainTimeout"] = "00:00:00.100",
         });
         using var reconciles = new ReconcileLog($"victim-{namespaces}", AWSProvider.KindName);
         try
@@ -53,7 +54,7 @@ public sealed class ProviderChecksTests
             await Eventually.UntilAsync(() => Task.FromResult(hung.Sum(h => h.StsOpen) >= share), $"{share} hung checks running");
 
             await bed.Kube.EnsureNamespaceAsync("victim");
-            await bed.CreateStaticProviderAsync("victim", $"victim-{namespaces}");
+            await bed.CreateStaticProviderAsync("victim", $"victim-{namespaces}", secretCachedFirst: true);
             await bed.WaitProviderReadyAsync("victim", $"victim-{namespaces}");
 
             reconciles.Keys().Should().Equal([$"victim/victim-{namespaces}"], "one check, as without hung providers");
@@ -73,7 +74,11 @@ public sealed class ProviderChecksTests
     [Test]
     public async Task A_failing_endpoint_is_rechecked_on_a_short_back_off_and_the_provider_and_its_clusters_recover_with_it()
     {
-        await using var bed = await OperatorTestBed.StartAsync();
+        // The product's back-off (1, 2, 4, 8, then 15 s) scaled down; the requeue of a failure that only a person can
+        // fix stays at the product's minute, so five checks within the wait below still need the back-off. One retry
+        // per AWS call: with the bed's eight, every check of a refusing endpoint would take its own ~15 s.
+        await using var bed = await OperatorTestBed.StartAsync(settings: new() { ["AwsMaxRetries"] = "1" }, services: s =>
+            OperatorTestBed.Adjust<ProviderReconcilerOptions>(s, o => o with { FirstRecheck = TimeSpan.FromMilliseconds(200), MaxRecheck = TimeSpan.FromSeconds(1) }));
         using var checks = new ReconcileLog("outage-p", AWSProvider.KindName);
         await bed.CreateStaticProviderAsync("default", "outage-p");
         await bed.WaitProviderReadyAsync("default", "outage-p");
@@ -87,8 +92,8 @@ public sealed class ProviderChecksTests
             "outage-p-credentials", "default");
         await Eventually.UntilAsync(async () => (await bed.GetProviderAsync("default", "outage-p"))?.Status?.Conditions?
             .Any(c => c is { Type: "Ready", Status: "False", Reason: ProviderCredentialsReasons.EndpointUnreachable }) == true, "EndpointUnreachable");
-        // The endpoint stays down until the provider was checked four more times: on the old one-minute timer that
-        // would take four minutes, on the back-off (1, 2, 4, 8 s) about fifteen seconds.
+        // The endpoint stays down until the provider was checked four more times: on the one-minute timer that would
+        // take four minutes, on this back-off (0.2, 0.4, 0.8, 1 s) about two and a half seconds.
         await Eventually.UntilAsync(() => Task.FromResult(checks.Since(since).Count >= 5), "five checks during the outage", TimeSpan.FromSeconds(90));
         bed.Aws.Faults.RefuseConnections = false;
 

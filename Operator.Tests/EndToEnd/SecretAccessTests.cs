@@ -15,7 +15,9 @@ namespace Operator.Tests.EndToEnd;
 /// (the API emulator's request log shows the Accept it asked with, and its cache holds PartialObjectMetadata); a
 /// referenced Secret is read with a GET when its resourceVersion changes, and a Secret no provider names never is; with
 /// <c>--namespaces</c> and the namespaced RBAC component (its Role copied per watched namespace, as docs/installation.md
-/// says), every request the operator makes is allowed with no cluster-wide Secret or Event grant.
+/// says), every request the operator makes is allowed with no cluster-wide Secret or Event grant (the Event in the other
+/// namespace is a missing provider's Warning, recorded at once: no 30 s grace for a provider applied with it; the
+/// Lease is a short one, so its fence before the work starts is too).
 /// </summary>
 [TestFixture]
 public sealed class SecretAccessTests
@@ -61,7 +63,9 @@ public sealed class SecretAccessTests
         await using var bed = await OperatorTestBed.StartAsync(startOperator: false, settings: new()
         {
             ["Namespaces"] = string.Join(',', watched), ["LeaderElect"] = "true", ["LeaderElectionNamespace"] = "infra-operator-system",
-        });
+            // A new Lease is held for its duration before work starts: 3 s here, not the product's 15 s.
+            ["LeaseDuration"] = "00:00:03", ["RenewDeadline"] = "00:00:02", ["RetryPeriod"] = "00:00:00.500",
+        }, services: s => OperatorTestBed.Adjust<Operator.Core.Clusters.ClusterReconcilerOptions>(s, o => o with { ProviderGrace = TimeSpan.Zero }));
         foreach (var ns in watched)
         {
             await bed.Kube.EnsureNamespaceAsync(ns);

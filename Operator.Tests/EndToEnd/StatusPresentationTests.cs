@@ -12,7 +12,8 @@ namespace Operator.Tests.EndToEnd;
 /// printer columns: a blocked deletion shows in ECSCluster's STATUS column and in the -o wide REASON and MESSAGE; a
 /// provider whose deletion waits for its clusters shows DELETION_BLOCKED; a provider checked again after a change
 /// (its deletion) does not flip its clusters' Ready to Unknown meanwhile; tag keys that differ only in case are noted
-/// in the Synced message and by one Normal Event.
+/// in the Synced message and by one Normal Event. A blocked deletion is retried every half second instead of the
+/// product's 30 s, so the deletion completes soon after its workload is gone.
 /// </summary>
 [TestFixture]
 public sealed class StatusPresentationTests
@@ -25,7 +26,8 @@ public sealed class StatusPresentationTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _bed = await OperatorTestBed.StartAsync();
+        _bed = await OperatorTestBed.StartAsync(services: s =>
+            OperatorTestBed.Adjust<ClusterReconcilerOptions>(s, o => o with { BlockedRequeue = TimeSpan.FromMilliseconds(500) }));
         _home = Directory.CreateTempSubdirectory("status-columns-").FullName;
         _kubeconfig = _bed.Stack.Kube.WriteKubeconfig(Path.Combine(_home, "kubeconfig"));
     }

@@ -16,7 +16,7 @@ public sealed class SteadyStateTests
     public async Task In_sync_clusters_cost_a_fraction_of_a_read_per_resync_and_no_writes()
     {
         const int clusters = 250;
-        var resync = TimeSpan.FromSeconds(3);
+        var resync = TimeSpan.FromSeconds(1);
         // Creation is not what this test studies: a larger write bucket keeps it from dominating the run.
         await using var bed = await OperatorTestBed.StartAsync(resync: resync, settings: new()
         {

@@ -10,7 +10,10 @@ using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 
-/// <summary>The informer against the API emulator over HTTP with the real KubernetesClient.</summary>
+/// <summary>
+/// The informer against the API emulator over HTTP with the real KubernetesClient. Where a test is about the
+/// informer's timers (its resync, its back-off), the informer runs on a fake clock that the test advances.
+/// </summary>
 [TestFixture]
 public sealed class InformerTests
 {
@@ -32,11 +35,11 @@ public sealed class InformerTests
         await _bed.DisposeAsync();
     }
 
-    private (Informer<ECSCluster> Informer, RecordingHandler Handler, Task Run) Start(InformerOptions? options = null)
+    private (Informer<ECSCluster> Informer, RecordingHandler Handler, Task Run) Start(InformerOptions? options = null, TimeProvider? time = null)
     {
         var informer = new Informer<ECSCluster>(
             new RawApiClient(_bed.Client, EcsOperatorModule.Json), options ?? new InformerOptions { ResyncPeriod = TimeSpan.Zero, PageSize = 2 },
-            TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(new TestMeterFactory()));
+            time ?? TimeProvider.System, NullLoggerFactory.Instance, new InformerMetrics(new TestMeterFactory()));
         var handler = new RecordingHandler();
         informer.AddHandler(handler);
         return (informer, handler, informer.RunAsync(_stop.Token));
@@ -225,20 +228,43 @@ public sealed class InformerTests
     [Test]
     public async Task Backs_off_on_429_and_500_and_recovers()
     {
-        var (informer, handler, _) = Start();
+        // The back-off waits on the informer's clock: a fake one, advanced below while the test waits, so its seconds
+        // of delays pass in a fraction of that and are measured on the clock the informer waited on.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var step = TimeSpan.FromMilliseconds(100);
+        var (informer, handler, _) = Start(time: time);
         await informer.WaitForSyncAsync(_stop.Token);
         _bed.Emulator.Faults.FailRequests(429, verb: "watch", times: 2);
         _bed.Emulator.Faults.FailRequests(500, verb: "watch", times: 1);
         _bed.Emulator.Faults.DropWatches();
         await _bed.CreateClusterAsync("default", "after-errors");
 
-        await Eventually.UntilAsync(() => handler.Count("add", "default/after-errors") == 1, "recovery after 3 failed watches");
-        var watches = _bed.Emulator.Requests.Entries.Where(e => e.Verb == "watch" && e.Resource == "ecsclusters").ToList();
+        // When each failed watch was answered on the informer's clock, as first seen in the request log: at most one
+        // step late, so a span measured here is at most one step shorter than the one waited (at least 2 s: each 429
+        // asks to wait 1 s).
+        var failedAt = new List<DateTimeOffset>();
+        await Eventually.UntilAsync(() =>
+        {
+            for (var seen = Watches().Count(e => e.StatusCode >= 400); failedAt.Count < seen;)
+            {
+                failedAt.Add(time.GetUtcNow());
+            }
+            if (handler.Count("add", "default/after-errors") == 1)
+            {
+                return true;
+            }
+            time.Advance(step);
+            return false;
+        }, "recovery after 3 failed watches");
+        var watches = Watches();
         watches.Count(e => e.StatusCode == 429).Should().Be(2);
         watches.Count(e => e.StatusCode == 500).Should().Be(1);
         // Back-off: the failed attempts are spread out (the initial delay, then twice it at least), not fired in a tight loop.
-        var failed = watches.Where(e => e.StatusCode >= 400).Select(e => e.Time).Order().ToList();
-        (failed[^1] - failed[0]).Should().BeGreaterThanOrEqualTo(WatchBackoff.Initial + (WatchBackoff.Initial * 2));
+        failedAt.Should().HaveCount(3);
+        (failedAt[^1] - failedAt[0]).Should().BeGreaterThanOrEqualTo(WatchBackoff.Initial + (WatchBackoff.Initial * 2));
+
+        List<Operator.Testing.Kubernetes.RequestLogEntry> Watches() =>
+            [.. _bed.Emulator.Requests.Entries.Where(e => e.Verb == "watch" && e.Resource == "ecsclusters")];
     }
 
     [Test]

@@ -10,7 +10,8 @@ namespace Operator.Tests.Kubernetes;
 /// <summary>
 /// <see cref="KubeApiEmulator.RestartAsync(KubeApiRestartOptions?, CancellationToken)"/> phase by phase, over HTTP, with
 /// what a real kube-apiserver v1.32.13 answered during a restart (docs/kubernetes-api-emulator.md). Each window is
-/// made long in the test that observes it, so what is asserted does not depend on the machine's speed.
+/// made long in the test that observes it (seconds for a window polled without a pause, minutes for one read once),
+/// so what is asserted does not depend on the machine's speed.
 /// </summary>
 [TestFixture]
 public sealed class KubeApiEmulatorRestartTests : EmulatorTestBase
@@ -47,7 +48,7 @@ public sealed class KubeApiEmulatorRestartTests : EmulatorTestBase
         using var stream = new StreamReader(await watch.Content.ReadAsStreamAsync());
         var streamed = await stream.ReadLineAsync();
 
-        var restart = Emulator.RestartAsync(Quick with { ShuttingDownFor = TimeSpan.FromSeconds(5), RefuseConnectionsFor = TimeSpan.FromSeconds(2) });
+        var restart = Emulator.RestartAsync(Quick with { ShuttingDownFor = TimeSpan.FromSeconds(2), RefuseConnectionsFor = TimeSpan.FromSeconds(1) });
         var rest = await stream.ReadToEndAsync();
         RawResponse? shuttingDown = null;
         while (shuttingDown is null && !restart.IsCompleted)
@@ -100,7 +101,7 @@ public sealed class KubeApiEmulatorRestartTests : EmulatorTestBase
     [Test]
     public async Task A_new_watch_during_the_shutdown_gets_503_too()
     {
-        var restart = Emulator.RestartAsync(Quick with { ShuttingDownFor = TimeSpan.FromSeconds(5) });
+        var restart = Emulator.RestartAsync(Quick with { ShuttingDownFor = TimeSpan.FromSeconds(2) });
         RawResponse? answer = null;
         while (answer?.Code != HttpStatusCode.ServiceUnavailable && !restart.IsCompleted)
         {

@@ -11,6 +11,7 @@ using Operator.TestBed;
 using Operator.Testing;
 using Operator.Testing.Aws;
 using Operator.Testing.Yaml;
+using Operator.Core.Controllers;
 using Operator.Core.Kubernetes;
 using Operator.Hosting;
 
@@ -88,6 +89,28 @@ internal sealed class OperatorTestBed : IAsyncDisposable
 
     public Task StopOperatorAsync() => Stack.StopOperatorAsync();
 
+    /// <summary>
+    /// For <c>services</c>: replaces the options record of type <typeparamref name="T"/> that the host or the module
+    /// registered (as an instance) with <paramref name="edit"/>'s copy of it, so every other setting keeps the value the
+    /// operator's settings gave it.
+    /// </summary>
+    public static void Adjust<T>(IServiceCollection services, Func<T, T> edit)
+        where T : class =>
+        services.AddSingleton(edit(services.Last(d => d.ServiceType == typeof(T)).ImplementationInstance as T
+            ?? throw new InvalidOperationException($"{typeof(T).Name} is not registered as an instance")));
+
+    /// <summary>
+    /// For <c>services</c>: API server failures are reported after <paramref name="grace"/> instead of the product's
+    /// <see cref="ApiServerHiccups.DefaultGrace"/>, and the work queue's per-item back-off stops growing at
+    /// <paramref name="maxRetryDelay"/>: a test of what happens once such a failure has lasted, and of its retries,
+    /// then waits seconds rather than minutes.
+    /// </summary>
+    public static void ShortApiServerHiccups(IServiceCollection services, TimeSpan grace, TimeSpan maxRetryDelay)
+    {
+        services.AddSingleton(sp => new ApiServerHiccups(sp.GetRequiredService<TimeProvider>()) { Grace = grace });
+        Adjust<ControllerOptions>(services, o => o with { RateLimiting = o.RateLimiting with { MaxDelay = maxRetryDelay } });
+    }
+
     /// <summary>The address the operator's metrics and probes answer on.</summary>
     public Uri OperatorAddress => new(App!.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()
         .Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
@@ -125,9 +148,14 @@ internal sealed class OperatorTestBed : IAsyncDisposable
         }
     }
 
-    /// <summary>A static-credentials provider named <paramref name="name"/> in <paramref name="ns"/> (the guide's "localstack" shape).</summary>
+    /// <summary>
+    /// A static-credentials provider named <paramref name="name"/> in <paramref name="ns"/> (the guide's "localstack"
+    /// shape). With <paramref name="secretCachedFirst"/>, the provider is created only once the running operator's
+    /// Secret informer holds its Secret: the Secret's own event, when it comes after the provider's, checks the
+    /// provider again, and a test that counts the provider's checks must not see that second one.
+    /// </summary>
     public async Task CreateStaticProviderAsync(string ns, string name, string accessKey = "test", string secretKey = "test",
-        Action<JsonObject>? spec = null)
+        Action<JsonObject>? spec = null, bool secretCachedFirst = false)
     {
         var secretName = $"{name}-credentials";
         await Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
@@ -135,6 +163,11 @@ internal sealed class OperatorTestBed : IAsyncDisposable
             Metadata = new V1ObjectMeta { Name = secretName, NamespaceProperty = ns },
             StringData = new Dictionary<string, string> { ["access-key-id"] = accessKey, ["secret-access-key"] = secretKey },
         }, ns);
+        if (secretCachedFirst)
+        {
+            var secrets = App!.Services.GetRequiredService<Operator.Core.Informers.Informer<PartialObjectMetadata<V1Secret>>>().Store;
+            await Eventually.UntilAsync(() => secrets.Get($"{ns}/{secretName}") is not null, $"Secret {ns}/{secretName} in the operator's cache");
+        }
         var provider = new JsonObject
         {
             ["apiVersion"] = ApiGroup.ApiVersion,

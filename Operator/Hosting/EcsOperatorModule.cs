@@ -53,14 +53,17 @@ internal static class EcsOperatorModule
             sp.GetRequiredService<AwsHttpPools>(), sp.GetRequiredService<AwsResiliencePipelines>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EcsClientCache>();
         services.AddSingleton(sp => new OwnWrites(sp.GetRequiredService<TimeProvider>()));
+        // The retries of writes and of Events are registered, not built in, so that a composition can replace them.
+        services.AddSingleton(new WriteRetryOptions());
         services.AddSingleton(sp => new ObjectPatcher(sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<KubeJson>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<ObjectPatcher>>(), ownWrites: sp.GetRequiredService<OwnWrites>()));
+            sp.GetRequiredService<ILogger<ObjectPatcher>>(), sp.GetRequiredService<WriteRetryOptions>(), sp.GetRequiredService<OwnWrites>()));
         services.AddSingleton<ApiServerHiccups>();
         // The only metadata our own writes change besides status: adding our finalizer is not a reason to reconcile.
         services.AddSingleton(new OwnWriteFilter([ApiGroup.Finalizer, ProviderProtection.Finalizer], [Ownership.CreatedArnAnnotation]));
+        services.AddSingleton(new EventRecorderOptions());
         services.AddSingleton(sp => new EventRecorder(
             sp.GetRequiredService<k8s.IKubernetes>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventRecorder>>(),
-            sp.GetRequiredService<IMeterFactory>()));
+            sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<EventRecorderOptions>()));
         services.AddSingleton<IEventRecorder>(sp => sp.GetRequiredService<EventRecorder>());
         // Its sender runs under the supervisor: if it dies, the process stops instead of dropping every later Event.
         services.AddSingleton<ISupportRunnable>(sp => sp.GetRequiredService<EventRecorder>());
