@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Operator.CommandLine;
 using Operator.Core.Api.V1Alpha1;
+using Operator.Core.Clusters;
 using Operator.Core.Informers;
 using Operator.Hosting;
 using Operator.TestBed;
@@ -41,6 +42,12 @@ internal static class LocalMode
         var kubeconfig = Path.GetFullPath(local.GetValueOrDefault(LocalFlags.KubeconfigOut) ?? DefaultKubeconfig);
         var stateDir = local.GetValueOrDefault(LocalFlags.StateDir) is { } dir ? Path.GetFullPath(dir) : null;
         var provisioning = TimeSpan.FromSeconds(double.Parse(local.GetValueOrDefault(LocalFlags.ProvisioningSeconds) ?? "3", CultureInfo.InvariantCulture));
+        var requeues = new ClusterReconcilerOptions();
+        requeues = requeues with
+        {
+            TransitionRequeue = Seconds(local.GetValueOrDefault(LocalFlags.TransitionRetrySeconds)) ?? requeues.TransitionRequeue,
+            BlockedRequeue = Seconds(local.GetValueOrDefault(LocalFlags.BlockedRetrySeconds)) ?? requeues.BlockedRequeue,
+        };
 
         using var instance = LocalInstanceLock.Acquire(kubeconfig);
         var saved = stateDir is null ? null : LocalState.Load(stateDir);
@@ -67,7 +74,8 @@ internal static class LocalMode
         });
 
         var printer = new StatePrinter(Console.Out);
-        await stack.StartOperatorAsync([.. operatorArgs], resync: DefaultResync, beforeStart: services =>
+        // Registered after the operator's own (equal unless a retry flag is given), so it is the one the reconciler gets.
+        await stack.StartOperatorAsync([.. operatorArgs], resync: DefaultResync, compose: (builder, _) => builder.Services.AddSingleton(requeues), beforeStart: services =>
         {
             services.GetRequiredService<Informer<ECSCluster>>().AddHandler(printer.Clusters);
             services.GetRequiredService<Informer<AWSProvider>>().AddHandler(printer.Providers);
@@ -102,6 +110,8 @@ internal static class LocalMode
         Console.WriteLine("infra-operator local mode stopped.");
         return Environment.ExitCode;
     }
+
+    private static TimeSpan? Seconds(string? value) => value is null ? null : TimeSpan.FromSeconds(int.Parse(value, CultureInfo.InvariantCulture));
 
     private static void AddUnlessGiven(List<string> args, string flag, int value)
     {
@@ -152,6 +162,9 @@ internal static class LocalFlags
     public const string ApiPort = "--api-port";
     public const string ProvisioningSeconds = "--provisioning-seconds";
     public const string StateDir = "--state-dir";
+    public const string TransitionRetrySeconds = "--transition-retry-seconds";
+    public const string BlockedRetrySeconds = "--blocked-retry-seconds";
+    private static readonly ClusterReconcilerOptions Requeues = new();
 
     // The setting keys are local mode's own: they never reach the operator's configuration.
     public static readonly IReadOnlyList<Flag> All =
@@ -160,5 +173,11 @@ internal static class LocalFlags
         new(ApiPort, "Local:ApiPort", FlagKind.Integer(0, 65535), "0: a free port, or the saved one with --state-dir", "Port of the Kubernetes API emulator."),
         new(ProvisioningSeconds, "Local:ProvisioningSeconds", FlagKind.Number(0, allowMin: true), "3", "How long a new ECS cluster stays PROVISIONING."),
         new(StateDir, "Local:StateDir", FlagKind.Text, "none: nothing survives a restart", "Keep the Kubernetes objects, the ECS clusters and the ports in this directory across restarts."),
+        new(TransitionRetrySeconds, "Local:TransitionRetrySeconds", FlagKind.Integer(1, 86_400), Show(Requeues.TransitionRequeue),
+            "How soon an ECSCluster is reconciled again while it is in transition (e.g. PROVISIONING, or going away in ECS)."),
+        new(BlockedRetrySeconds, "Local:BlockedRetrySeconds", FlagKind.Integer(1, 86_400), Show(Requeues.BlockedRequeue),
+            "How soon an ECSCluster is reconciled again while its deletion is blocked (e.g. ECS refuses it: services, tasks or instances) or its provider cannot be used."),
     ];
+
+    private static string Show(TimeSpan period) => ((int)period.TotalSeconds).ToString(CultureInfo.InvariantCulture);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Operator.Testing.Aws;
+using Operator.Tests.Support;
 
 namespace Operator.Tests.Aws;
 
@@ -10,8 +11,13 @@ namespace Operator.Tests.Aws;
 /// container instances block DeleteCluster until the guide's deregister command, a service scaled above 0 is only
 /// deleted with --force, a stopped task of a live service is replaced, counts follow the workload, and a capacity
 /// provider created with any Auto Scaling group ARN is described and usable.
+/// Each call's time is the CLI's own start-up (<see cref="AwsCli"/> keeps it to that), so the tests, each with its own
+/// emulator and HOME, run at once, and within a test the calls that neither depends on the other's effect (reads, and
+/// calls the emulator refuses without changing anything) run at once; every call that changes state runs in order.
 /// </summary>
 [TestFixture]
+[FixtureLifeCycle(LifeCycle.InstancePerTestCase)]
+[Parallelizable(ParallelScope.All)]
 public sealed class EcsEmulatorCliTests
 {
     private AwsEmulator _emulator = null!;
@@ -50,6 +56,7 @@ public sealed class EcsEmulatorCliTests
         info.Environment["AWS_SECRET_ACCESS_KEY"] = "test";
         info.Environment["AWS_DEFAULT_REGION"] = "us-east-1";
         info.Environment.Remove("AWS_PROFILE");
+        AwsCli.Configure(info.Environment);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -72,13 +79,15 @@ public sealed class EcsEmulatorCliTests
     public async Task Container_instances_block_deletion_until_the_guides_deregister_command()
     {
         await Aws("ecs create-cluster --cluster-name ec2");
-        await Aws("ecs register-container-instance --cluster ec2 --instance-identity-document '{\"instanceId\":\"i-0123456789abcdef0\"}'");
-        await Aws("ecs register-container-instance --cluster ec2");
-        (await Cluster("ec2"))["registeredContainerInstancesCount"]!.GetValue<int>().Should().Be(2);
-        (await Aws("ecs list-clusters"))["clusterArns"]!.AsArray().Select(a => a!.GetValue<string>())
+        await Task.WhenAll(
+            Aws("ecs register-container-instance --cluster ec2 --instance-identity-document '{\"instanceId\":\"i-0123456789abcdef0\"}'"),
+            Aws("ecs register-container-instance --cluster ec2"));
+        var (described, listed, deleted) = (Cluster("ec2"), Aws("ecs list-clusters"), Sh("aws ecs delete-cluster --cluster ec2"));
+        (await described)["registeredContainerInstancesCount"]!.GetValue<int>().Should().Be(2);
+        (await listed)["clusterArns"]!.AsArray().Select(a => a!.GetValue<string>())
             .Should().Equal("arn:aws:ecs:us-east-1:123456789012:cluster/ec2");
 
-        var (code, _, refused) = await Sh("aws ecs delete-cluster --cluster ec2");
+        var (code, _, refused) = await deleted;
         code.Should().NotBe(0);
         refused.Should().Contain("ClusterContainsContainerInstancesException");
 
@@ -98,28 +107,33 @@ public sealed class EcsEmulatorCliTests
         service["status"]!.GetValue<string>().Should().Be("ACTIVE");
         service["runningCount"]!.GetValue<int>().Should().Be(2);
         await Aws("ecs run-task --cluster apps --task-definition batch");
-        var cluster = await Cluster("apps");
+        var (described, listed) = (Cluster("apps"), Aws("ecs list-tasks --cluster apps --service-name web"));
+        var cluster = await described;
         cluster["activeServicesCount"]!.GetValue<int>().Should().Be(1);
         cluster["runningTasksCount"]!.GetValue<int>().Should().Be(3);
 
-        var serviceTasks = (await Aws("ecs list-tasks --cluster apps --service-name web"))["taskArns"]!.AsArray();
+        var serviceTasks = (await listed)["taskArns"]!.AsArray();
         serviceTasks.Should().HaveCount(2);
         var stopped = (await Aws($"ecs stop-task --cluster apps --task {serviceTasks[0]!.GetValue<string>()}"))["task"]!;
         stopped["lastStatus"]!.GetValue<string>().Should().Be("STOPPED");
-        (await Aws("ecs list-tasks --cluster apps --service-name web"))["taskArns"]!.AsArray().Should().HaveCount(2, "the scheduler replaces it");
-        (await Cluster("apps"))["runningTasksCount"]!.GetValue<int>().Should().Be(3);
+        // Two reads and two refusals: none changes what the others see.
+        var (relisted, redescribed) = (Aws("ecs list-tasks --cluster apps --service-name web"), Cluster("apps"));
+        var (serviceRefused, clusterRefused) = (Sh("aws ecs delete-service --cluster apps --service web"), Sh("aws ecs delete-cluster --cluster apps"));
+        (await relisted)["taskArns"]!.AsArray().Should().HaveCount(2, "the scheduler replaces it");
+        (await redescribed)["runningTasksCount"]!.GetValue<int>().Should().Be(3);
 
-        var (code, _, refused) = await Sh("aws ecs delete-service --cluster apps --service web");
+        var (code, _, refused) = await serviceRefused;
         code.Should().NotBe(0);
         refused.Should().Contain("InvalidParameterException").And.Contain("scaled above 0");
-        (await Sh("aws ecs delete-cluster --cluster apps")).Stderr.Should().Contain("ClusterContainsServicesException");
+        (await clusterRefused).Stderr.Should().Contain("ClusterContainsServicesException");
 
         (await Aws("ecs delete-service --cluster apps --service web --force"))["service"]!["status"]!.GetValue<string>().Should().Be("DRAINING");
-        (await Aws("ecs list-services --cluster apps"))["serviceArns"]!.AsArray().Should().BeEmpty();
-        cluster = await Cluster("apps");
+        var (services, afterDelete, tasksRefused) = (Aws("ecs list-services --cluster apps"), Cluster("apps"), Sh("aws ecs delete-cluster --cluster apps"));
+        (await services)["serviceArns"]!.AsArray().Should().BeEmpty();
+        cluster = await afterDelete;
         cluster["activeServicesCount"]!.GetValue<int>().Should().Be(0);
         cluster["runningTasksCount"]!.GetValue<int>().Should().Be(1);
-        (await Sh("aws ecs delete-cluster --cluster apps")).Stderr.Should().Contain("ClusterContainsTasksException");
+        (await tasksRefused).Stderr.Should().Contain("ClusterContainsTasksException");
 
         var batch = (await Aws("ecs list-tasks --cluster apps"))["taskArns"]!.AsArray().Should().ContainSingle().Which!.GetValue<string>();
         await Aws($"ecs stop-task --cluster apps --task {batch}");
@@ -134,16 +148,20 @@ public sealed class EcsEmulatorCliTests
         var created = (await Aws($"ecs create-capacity-provider --name my-ec2-capacity-provider --auto-scaling-group-provider autoScalingGroupArn={asg}"))["capacityProvider"]!;
         created["status"]!.GetValue<string>().Should().Be("ACTIVE");
 
-        var described = (await Aws("ecs describe-capacity-providers --capacity-providers my-ec2-capacity-provider"))["capacityProviders"]!.AsArray().Should().ContainSingle().Which!;
+        // A read, two refused creates and a cluster that uses the provider: none changes what the others see.
+        var (describing, duplicate, reserved, creating) = (
+            Aws("ecs describe-capacity-providers --capacity-providers my-ec2-capacity-provider"),
+            Sh($"aws ecs create-capacity-provider --name my-ec2-capacity-provider --auto-scaling-group-provider autoScalingGroupArn={asg}"),
+            Sh($"aws ecs create-capacity-provider --name fargate-mine --auto-scaling-group-provider autoScalingGroupArn={asg}"),
+            Aws("ecs create-cluster --cluster-name hybrid --capacity-providers FARGATE my-ec2-capacity-provider"));
+        var described = (await describing)["capacityProviders"]!.AsArray().Should().ContainSingle().Which!;
         described["capacityProviderArn"]!.GetValue<string>().Should().Be("arn:aws:ecs:us-east-1:123456789012:capacity-provider/my-ec2-capacity-provider");
         described["type"]!.GetValue<string>().Should().Be("EC2_AUTOSCALING");
         described["autoScalingGroupProvider"]!["autoScalingGroupArn"]!.GetValue<string>().Should().Be(asg);
-        (await Sh($"aws ecs create-capacity-provider --name my-ec2-capacity-provider --auto-scaling-group-provider autoScalingGroupArn={asg}")).Stderr
-            .Should().Contain("ClientException");
-        (await Sh($"aws ecs create-capacity-provider --name fargate-mine --auto-scaling-group-provider autoScalingGroupArn={asg}")).Stderr
-            .Should().Contain("InvalidParameterException");
+        (await duplicate).Stderr.Should().Contain("ClientException");
+        (await reserved).Stderr.Should().Contain("InvalidParameterException");
 
-        var cluster = (await Aws("ecs create-cluster --cluster-name hybrid --capacity-providers FARGATE my-ec2-capacity-provider"))["cluster"]!;
+        var cluster = (await creating)["cluster"]!;
         cluster["capacityProviders"]!.AsArray().Select(p => p!.GetValue<string>()).Should().Equal("FARGATE", "my-ec2-capacity-provider");
     }
 }

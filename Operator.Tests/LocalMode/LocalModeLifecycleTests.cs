@@ -10,8 +10,11 @@ namespace Operator.Tests.LocalMode;
 /// restart (SIGTERM, then the same command) comes back on the same ports with the same kubeconfig, the same objects
 /// (Ready again) and the same ECS cluster with its service, and creates nothing twice; without it, a restart starts
 /// empty, as the banner says.
+/// Each test runs its own local modes on its own kubeconfig (and state directory), so the tests run at once; after a
+/// restart, the reads that check what came back run at once too.
 /// </summary>
 [TestFixture]
+[Parallelizable(ParallelScope.All)]
 public sealed class LocalModeLifecycleTests
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(3);
@@ -91,10 +94,16 @@ public sealed class LocalModeLifecycleTests
         (await File.ReadAllTextAsync(kubeconfig)).Should().Be(config);
 
         (await Run($"{k} wait --for=condition=Ready ecscluster/fargate-cluster --timeout=120s", env)).Should().Contain("condition met");
-        (await Run($"{k} get awsprovider production-aws -o jsonpath={{.status.accountID}}", env)).Should().Be("123456789012");
-        (await Run("aws ecs list-clusters --query 'clusterArns' --output text", env)).Should().Be("arn:aws:ecs:us-east-1:123456789012:cluster/my-fargate-cluster");
-        (await Run("aws ecs describe-services --cluster my-fargate-cluster --services web --query 'services[0].[status,runningCount]' --output text", env))
-            .Should().Be("ACTIVE\t1");
+        var (account, clusters, services) = (
+            Run($"{k} get awsprovider production-aws -o jsonpath={{.status.accountID}}", env),
+            Run("aws ecs list-clusters --query 'clusterArns' --output text", env),
+            Run("aws ecs describe-services --cluster my-fargate-cluster --services web --query 'services[0].[status,runningCount]' --output text", env));
+        (await account).Should().Be("123456789012");
+        (await clusters).Should().Be("arn:aws:ecs:us-east-1:123456789012:cluster/my-fargate-cluster");
+        (await services).Should().Be("ACTIVE\t1");
+        // Read once the restarted operator has taken its start-up decision on the restored cluster.
+        await Eventually.UntilAsync(() => second.Log.Contains("Initial sync: 1 ECSClusters checked in bulk", StringComparison.Ordinal),
+            "the restarted operator's initial check of the restored cluster", TimeSpan.FromMinutes(2));
         var created = await Run($"{k} get events --field-selector involvedObject.name=fargate-cluster,reason=Created -o name", env);
         created.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle("the restored cluster is not created again");
         await second.StopAsync();
@@ -124,11 +133,11 @@ public sealed class LocalModeLifecycleTests
             RedirectStandardError = true,
         };
         info.Environment["HOME"] = _home.FullName;
-        info.Environment["AWS_PAGER"] = "";
         foreach (var variable in new[] { "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_STS" })
         {
             info.Environment.Remove(variable);
         }
+        AwsCli.Configure(info.Environment);
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
