@@ -114,15 +114,12 @@ public sealed partial class LocalModeGuideTests
         (await local.Kubectl("apply", "-f", "manifests/samples/")).Should().Contain("ecscluster.aws-infra-operator.runner.codes/dev-cluster created");
         string[] ready = ["default/fargate-cluster", "development/debug-cluster", "production/serverless-cluster", "development/dev-cluster",
             "default/service-mesh-cluster", "default/audit-cluster"];
-        // The waits only read: all at once, with the poll of hybrid-cluster's condition.
+        // The waits only read: all at once, with the wait for hybrid-cluster's Synced=False InvalidParameter (its capacity
+        // provider does not exist).
         var waits = Task.WhenAll(ready.Select(key =>
             local.Kubectl("wait", "-n", key.Split('/')[0], "--for=condition=Ready", $"ecscluster/{key.Split('/')[1]}", "--timeout=180s")));
-        var hybridReason = "";
-        await Eventually.UntilAsync(async () =>
-        {
-            hybridReason = await local.Kubectl("get", "ecscluster", "hybrid-cluster", "-o", "jsonpath={.status.conditions[?(@.type==\"Synced\")].reason}");
-            return hybridReason.Trim() == "InvalidParameter";
-        }, "hybrid-cluster's Synced=False InvalidParameter (its capacity provider does not exist)", TimeSpan.FromMinutes(2));
+        (await local.Kubectl("wait", "ecscluster/hybrid-cluster", "--for=jsonpath={.status.conditions[?(@.type==\"Synced\")].reason}=InvalidParameter",
+            "--timeout=120s")).Should().Contain("condition met");
         var hybridMessage = local.Kubectl("get", "ecscluster", "hybrid-cluster", "-o", "jsonpath={.status.conditions[?(@.type==\"Synced\")].message}");
         foreach (var (key, wait) in ready.Zip(await waits))
         {
@@ -144,6 +141,7 @@ public sealed partial class LocalModeGuideTests
         var uids = (await local.Kubectl("get", "ecscluster,awsprovider", "-A", "-o", "jsonpath={range .items[*]}{.metadata.uid}{\"\\n\"}{end}"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         List<string> current = [];
+        // Each read starts a kubectl: a poll every quarter second leaves the CPU to the operator it waits for.
         await Eventually.UntilAsync(async () =>
         {
             current = [.. (await local.Kubectl("get", "events", "-A", "-o",
@@ -153,7 +151,7 @@ public sealed partial class LocalModeGuideTests
                 .Select(l => l[(l.IndexOf(' ', StringComparison.Ordinal) + 1)..])];
             return ready.All(k => current.Any(l => l.StartsWith($"Normal {k} Created:", StringComparison.Ordinal)))
                 && providerKeys.All(k => current.Any(l => l.StartsWith($"Normal {k} Authenticated:", StringComparison.Ordinal)));
-        }, "a Created event for every Ready cluster and an Authenticated event for every provider", TimeSpan.FromMinutes(1));
+        }, "a Created event for every Ready cluster and an Authenticated event for every provider", TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(250));
         current.Where(l => l.StartsWith("Warning ", StringComparison.Ordinal) && !l.Contains("/hybrid-cluster ", StringComparison.Ordinal))
             .Should().BeEmpty("nothing that goes Ready starts with a Warning");
 

@@ -10,7 +10,10 @@ namespace Operator.Tests.LocalMode;
 /// Local mode as a process (the built Operator.Local.dll, as `dotnet run --project Operator.Local` runs it) from the
 /// repository root, its output captured. <see cref="StartAsync"/> returns once the banner is printed (or the process
 /// has exited); <see cref="StopAsync"/> sends SIGTERM, as a service manager does, and waits for the exit; disposing
-/// kills what is left of it (only the process this started).
+/// kills what is left of it (only the process this started). The runtime recompiles a method at its optimized tier
+/// only after 1,000 calls instead of 30 (DOTNET_TC_CallCountThreshold, a JIT setting that changes no behaviour): a
+/// local mode that lives for one test would otherwise spend most of its CPU after start-up recompiling methods it then
+/// calls a few more times, CPU the tests running beside it wait for on a busy machine.
 /// </summary>
 internal sealed partial class LocalModeProcess : IAsyncDisposable
 {
@@ -43,6 +46,7 @@ internal sealed partial class LocalModeProcess : IAsyncDisposable
             RedirectStandardInput = true,
         };
         start.Environment["HOME"] = home;
+        start.Environment["DOTNET_TC_CallCountThreshold"] = "1000";
         var process = new Process { StartInfo = start };
         var local = new LocalModeProcess(process);
         process.OutputDataReceived += (_, e) => local.Append(e.Data);
