@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using BenchmarkDotNet.Attributes;
 using Operator.Core.Queue;
 

@@ -1,14 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Resilience;
-using Operator.Core.Kubernetes;
-using Operator.Testing.Aws;
 using Operator.Testing.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 

@@ -1,14 +1,4 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using System.Globalization;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Resilience;
-using Operator.Testing.Aws;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 

@@ -1,9 +1,5 @@
 using Microsoft.AspNetCore.Builder;
-using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Ecs;
-using Operator.Core.Controllers;
-using Operator.Core.Informers;
-using Operator.Hosting;
 using Ecs = Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Benchmarks.Scenarios;

@@ -1,9 +1,4 @@
-using k8s;
-using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Informers;
 using Operator.Core.Providers;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 

@@ -1,13 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Operator.Core.Api.V1Alpha1;
-using Operator.Testing.Aws;
 using Operator.Testing.Http;
 
 namespace Operator.Benchmarks.Scenarios;

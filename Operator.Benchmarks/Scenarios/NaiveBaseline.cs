@@ -1,15 +1,7 @@
-using System.Diagnostics.Metrics;
-using k8s;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Clusters;
-using Operator.Core.Controllers;
-using Operator.Core.Informers;
-using Operator.Core.Kubernetes;
 using Operator.Core.Providers;
-using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 

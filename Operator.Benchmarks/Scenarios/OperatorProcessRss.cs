@@ -1,11 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using k8s;
-using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Clusters;
-using Operator.Testing.Aws;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Operator.Benchmarks.Scenarios;
 
 /// <summary>Resident set size of this process (now and peak, from /proc/self/status where available) and the managed heap.</summary>

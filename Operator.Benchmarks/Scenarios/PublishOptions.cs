@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using k8s;
-using k8s.Models;
-using Operator.Core.Api.V1Alpha1;
-using Operator.Testing.Aws;
-
 namespace Operator.Benchmarks.Scenarios;
 
 /// <summary>

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using Operator.Core.Controllers;
 
 namespace Operator.Benchmarks.Scenarios;
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Operator.Benchmarks.Scenarios;
 
 /// <summary>Command-line settings of the scenario runner; every value has a default that makes a bounded N = 1,000 run.</summary>

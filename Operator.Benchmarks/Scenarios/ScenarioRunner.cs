@@ -1,14 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
-using k8s;
-using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Resilience;
-using Microsoft.Extensions.DependencyInjection;
-using Operator.Core.Informers;
-using Operator.Core.Kubernetes;
-using Operator.Testing.Aws;
 using Ecs = Operator.Core.Aws.Ecs.Model;
-using Operator.Hosting;
 
 namespace Operator.Benchmarks.Scenarios;
 

@@ -1,16 +1,7 @@
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Informers;
-using Operator.Hosting;
 using Operator.TestBed;
 using Operator.Testing;
-using Operator.Testing.Aws;
 using Operator.Testing.Kubernetes;
-using Operator.Core.Kubernetes;
 
 namespace Operator.Benchmarks.Scenarios;
 

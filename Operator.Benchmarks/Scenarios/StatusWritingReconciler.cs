@@ -1,9 +1,3 @@
-using k8s;
-using k8s.Models;
-using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Controllers;
-using Operator.Core.Informers;
-
 namespace Operator.Benchmarks.Scenarios;
 
 /// <summary>

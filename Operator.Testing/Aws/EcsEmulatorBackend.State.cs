@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Testing.Aws;

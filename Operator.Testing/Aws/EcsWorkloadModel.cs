@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Testing.Aws;

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using Amazon.Runtime.Internal.Auth;
 
 namespace Operator.Testing.Aws;

@@ -1,8 +1,5 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using System.Text.Json;
 using k8s;
 using k8s.Models;
 using Operator.Testing.Kubernetes;

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Operator.Testing.Kubernetes.Validation;
 
 namespace Operator.Testing.Kubernetes;

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
-
 namespace Operator.Testing.Kubernetes;
 
 // Saving and restoring the emulator's objects, so local mode can keep them across restarts (--state-dir): every

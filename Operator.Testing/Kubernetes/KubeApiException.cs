@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Operator.Testing.Kubernetes;
 
 /// <summary>Carries a metav1.Status body to the HTTP layer; thrown anywhere inside request handling.</summary>

@@ -1,7 +1,4 @@
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
 using Operator.Testing.Kubernetes.Validation;
 
 namespace Operator.Testing.Kubernetes;

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
 
 namespace Operator.Testing.Kubernetes;

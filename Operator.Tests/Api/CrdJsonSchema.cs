@@ -1,8 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Json.Schema;
-using Operator.Testing;
-using Operator.Testing.Yaml;
 
 namespace Operator.Tests.Api;
 

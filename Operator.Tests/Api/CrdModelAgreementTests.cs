@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Reflection;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Operator.Core.Api.V1Alpha1;
 

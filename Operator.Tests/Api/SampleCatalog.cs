@@ -1,8 +1,3 @@
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
-using Operator.Testing;
-using Operator.Testing.Yaml;
-
 namespace Operator.Tests.Api;
 
 /// <summary>The samples under manifests/samples, parsed, with the headers the invalid ones carry.</summary>

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace Operator.Tests.Api;
 
 /// <summary>Every sample against its CRD's OpenAPI schema: valid ones pass, each invalid one fails for its own rule.</summary>

@@ -1,11 +1,7 @@
 using Assembly = System.Reflection.Assembly;
-using System.Text.RegularExpressions;
 using ArchUnitNET.Domain;
 using ArchUnitNET.Loader;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
-using Operator.Testing;
 
 namespace Operator.Tests.Architecture;
 

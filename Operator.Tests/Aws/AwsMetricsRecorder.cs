@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-
 namespace Operator.Tests.Aws;
 
 /// <summary>Collects the measurements of meters created by one <see cref="IMeterFactory"/> (so parallel tests do not mix).</summary>

@@ -1,5 +1,3 @@
-using Operator.Testing.Aws;
-
 namespace Operator.Tests.Aws;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Aws.Resilience;
 
 namespace Operator.Tests.Aws;

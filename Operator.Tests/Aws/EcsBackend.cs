@@ -1,7 +1,3 @@
-using Amazon.Runtime;
-using Operator.Core.Aws.Ecs;
-using Operator.Testing.Aws;
-
 namespace Operator.Tests.Aws;
 
 /// <summary>

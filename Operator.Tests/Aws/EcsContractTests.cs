@@ -1,4 +1,3 @@
-using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Tests.Aws;

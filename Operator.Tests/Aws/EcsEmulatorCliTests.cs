@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
-using Operator.Testing.Aws;
-using Operator.Tests.Support;
-
 namespace Operator.Tests.Aws;
 
 /// <summary>

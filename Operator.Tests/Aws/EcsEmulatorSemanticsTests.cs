@@ -1,8 +1,5 @@
-using Microsoft.Extensions.Time.Testing;
-using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Ecs.Model;
 using Operator.Core.Aws.Resilience;
-using Operator.Testing.Aws;
 
 namespace Operator.Tests.Aws;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using Operator.Core.Aws.Ecs;
-
 namespace Operator.Tests.Aws;
 
 /// <summary>The error shapes ECS (and proxies in front of it) answer with, mapped to typed exceptions.</summary>

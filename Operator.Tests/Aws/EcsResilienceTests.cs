@@ -1,10 +1,6 @@
-using System.Diagnostics;
-using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Aws;
-using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Ecs.Model;
 using Operator.Core.Aws.Resilience;
-using Operator.Testing.Aws;
 using Polly.Timeout;
 
 namespace Operator.Tests.Aws;

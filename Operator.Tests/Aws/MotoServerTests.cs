@@ -1,5 +1,3 @@
-using Operator.Testing.Aws;
-
 namespace Operator.Tests.Aws;
 
 /// <summary>The moto fixture answers, resets, and fails loudly (never skips) when python3 or moto is missing.</summary>

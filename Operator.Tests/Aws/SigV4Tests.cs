@@ -1,8 +1,4 @@
-using System.Globalization;
-using Amazon.Runtime;
-using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Ecs.Model;
-using Operator.Testing.Aws;
 
 namespace Operator.Tests.Aws;
 

@@ -1,8 +1,6 @@
-using Amazon.Runtime;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
 using Operator.Core.Aws.Ecs.Model;
-using Operator.Testing.Aws;
 
 namespace Operator.Tests.Aws;
 

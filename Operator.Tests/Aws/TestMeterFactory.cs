@@ -1,5 +1,3 @@
-using System.Diagnostics.Metrics;
-
 namespace Operator.Tests.Aws;
 
 /// <summary>An <see cref="IMeterFactory"/> for tests: plain meters, disposed with the factory.</summary>

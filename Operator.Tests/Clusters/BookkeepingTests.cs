@@ -1,8 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Operator.Core.Clusters;
-using Operator.Core.Events;
-using Operator.Tests.Support;
-
 namespace Operator.Tests.Clusters;
 
 /// <summary>

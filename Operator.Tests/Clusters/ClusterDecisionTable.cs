@@ -1,5 +1,3 @@
-using Operator.Core.Clusters;
-
 namespace Operator.Tests.Clusters;
 
 /// <summary>What the tables of <see cref="ClusterDecision.Decide"/> share: the default options, fresh fixtures per test

@@ -1,16 +1,6 @@
-using System.Net;
 using Ecs = Operator.Core.Aws.Ecs.Model;
-using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws.Credentials;
-using Operator.Core.Aws.Ecs;
 using Operator.Core.Bulkheads;
-using Operator.Core.Clusters;
-using Operator.Core.Controllers;
-using Operator.Core.Events;
-using Operator.Core.Providers;
-using Operator.Core.Status;
-using k8s.Models;
 using static Operator.Tests.Clusters.DecisionFixtures;
 
 namespace Operator.Tests.Clusters;

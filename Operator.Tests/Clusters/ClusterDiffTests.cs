@@ -1,4 +1,3 @@
-using Operator.Core.Clusters;
 using Ecs = Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Tests.Clusters;

@@ -1,8 +1,4 @@
-using Microsoft.Extensions.Time.Testing;
-using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Ecs.Model;
-using Operator.Core.Clusters;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Clusters;
 

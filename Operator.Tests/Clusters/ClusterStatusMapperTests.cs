@@ -1,5 +1,4 @@
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
 using Ecs = Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Tests.Clusters;

@@ -1,11 +1,4 @@
-using System.Net;
-using k8s.Models;
-using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Events;
-using Operator.Core.Providers;
-using Operator.Core.Status;
 using Ecs = Operator.Core.Aws.Ecs.Model;
 
 namespace Operator.Tests.Clusters;

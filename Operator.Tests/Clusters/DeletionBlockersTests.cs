@@ -1,7 +1,4 @@
-using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
-using Operator.Core.Aws.Ecs;
-using Operator.Core.Clusters;
 using Operator.Tests.Aws;
 using Ecs = Operator.Core.Aws.Ecs.Model;
 

@@ -1,5 +1,4 @@
 using Operator.Core.Bulkheads;
-using Operator.Core.Clusters;
 using Operator.Tests.Aws;
 
 namespace Operator.Tests.Clusters;

@@ -1,7 +1,4 @@
-using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Providers;
 
 namespace Operator.Tests.Clusters;
 

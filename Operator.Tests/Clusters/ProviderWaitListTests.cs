@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Operator.Core.Bulkheads;
-using Operator.Core.Clusters;
 using Operator.Tests.Aws;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Clusters;
 

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
-using Operator.Testing;
-
 namespace Operator.Tests.Deploy;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
-using Operator.Testing;
-using Operator.Testing.Yaml;
-
 namespace Operator.Tests.Deploy;
 
 /// <summary>

@@ -1,9 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text.Json.Nodes;
-using Operator.Testing;
-using Operator.Testing.Yaml;
-
 namespace Operator.Tests.Deploy;
 
 /// <summary>

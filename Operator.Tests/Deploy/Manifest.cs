@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Operator.Tests.Deploy;
 
 /// <summary>Looks objects up in a built kustomization by kind, name and namespace, and reads their fields.</summary>

@@ -1,8 +1,4 @@
-using System.Text;
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
-using Operator.Hosting;
 using Operator.Tests.Api;
 
 namespace Operator.Tests.Deploy;

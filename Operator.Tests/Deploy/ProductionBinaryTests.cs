@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
 using System.Xml.Linq;
-using Operator.Testing;
 
 namespace Operator.Tests.Deploy;
 

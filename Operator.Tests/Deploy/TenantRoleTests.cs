@@ -1,5 +1,3 @@
-using Operator.Core.Aws.Credentials;
-
 namespace Operator.Tests.Deploy;
 
 /// <summary>

@@ -1,16 +1,6 @@
-using System.Diagnostics.Metrics;
-using System.Text;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Bulkheads;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Events;
-using Operator.Core.Status;
 using Operator.Tests.Aws;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,13 +1,5 @@
-using System.Diagnostics.Metrics;
-using System.Text.Json.Nodes;
-using k8s;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Controllers;
-using Operator.Testing.Aws;
 using Operator.Tests.Aws;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,9 +1,4 @@
-using System.Globalization;
-using System.Net;
-using System.Text.RegularExpressions;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Runtime;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

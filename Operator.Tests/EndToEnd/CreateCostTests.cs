@@ -1,9 +1,5 @@
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Bulkheads;
-using Operator.Core.Clusters;
 using Operator.Tests.Aws;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,10 +1,4 @@
-using System.Text.Json.Nodes;
-using k8s;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Testing.Aws;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,13 +1,4 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using k8s;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Informers;
-using Operator.Tests.Support;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,8 +1,4 @@
-using k8s;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Testing.Aws;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

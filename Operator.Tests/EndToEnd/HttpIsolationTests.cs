@@ -1,12 +1,4 @@
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
-using k8s;
-using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws.Credentials;
-using Operator.Core.Clusters;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,9 +1,4 @@
-using System.Text.Json.Nodes;
-using k8s;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Kubernetes;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,14 +1,5 @@
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Kubernetes;
-using Operator.Core.Status;
-using Operator.Tests.Support;
 using EcsModel = Operator.Core.Aws.Ecs.Model;
-using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,13 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Informers;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,11 +1,5 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
-using k8s;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
 using Operator.Tests.Deploy;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,11 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
-using k8s;
-using Operator.Core.Events;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

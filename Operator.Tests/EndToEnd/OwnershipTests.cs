@@ -1,15 +1,4 @@
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Providers;
-using Operator.Testing;
-using Operator.Testing.Yaml;
-using Operator.Tests.Support;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,15 +1,6 @@
-using System.Diagnostics.Metrics;
-using k8s;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Controllers;
-using Operator.Core.Events;
-using Operator.Core.Informers;
-using Operator.Core.Status;
 using Operator.Testing.Kubernetes;
 using Operator.Tests.Aws;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

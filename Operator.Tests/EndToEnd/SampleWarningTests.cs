@@ -1,13 +1,3 @@
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Operator.Core.Clusters;
-using Operator.Testing;
-using Operator.Testing.Yaml;
-using Operator.Tests.Support;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
-
 namespace Operator.Tests.EndToEnd;
 
 /// <summary>

@@ -1,12 +1,5 @@
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Informers;
-using Operator.Core.Kubernetes;
 using Operator.Tests.Deploy;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,7 +1,3 @@
-using k8s;
-using Operator.Tests.Support;
-using Operator.Hosting;
-
 namespace Operator.Tests.EndToEnd;
 
 /// <summary>

@@ -1,17 +1,5 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using Amazon.Runtime;
-using k8s;
 using k8s.Autorest;
-using k8s.Models;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws.Credentials;
-using Operator.Testing;
-using Operator.Testing.Aws;
-using Operator.Testing.Yaml;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.EndToEnd;
 

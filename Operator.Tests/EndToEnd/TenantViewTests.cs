@@ -1,10 +1,4 @@
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Providers;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

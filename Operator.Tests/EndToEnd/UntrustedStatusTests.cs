@@ -1,9 +1,4 @@
-using System.Text.Json.Nodes;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Testing;
-using Operator.Testing.Yaml;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

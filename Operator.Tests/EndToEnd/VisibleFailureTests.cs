@@ -1,17 +1,5 @@
-using System.Diagnostics.Metrics;
-using System.Net;
-using k8s;
-using k8s.Models;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Controllers;
-using Operator.Core.Events;
-using Operator.Core.Kubernetes;
-using Operator.Core.Status;
 using Operator.Core.Text;
-using Operator.Hosting;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.EndToEnd;
 

@@ -1,10 +1,6 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Operator.Core.Api.V1Alpha1;
 using Operator.Tests.Api;
-using Operator.Core.Informers;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Operator.Core.Runtime;
 using Operator.Core.Supervision;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Engine;
 

@@ -1,16 +1,6 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Controllers;
-using Operator.Core.Informers;
-using Operator.Core.Kubernetes;
 using Operator.Core.Queue;
-using Operator.Core.Status;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 

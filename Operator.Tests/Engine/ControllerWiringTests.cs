@@ -1,16 +1,7 @@
-using k8s;
-using k8s.Models;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Controllers;
-using Operator.Core.Events;
-using Operator.Core.Informers;
-using Operator.Core.Providers;
 using Operator.Core.Runtime;
 using Operator.Core.Supervision;
-using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 

@@ -1,12 +1,5 @@
-using System.Diagnostics.Metrics;
-using System.Text.Json.Nodes;
-using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Informers;
-using Operator.Core.Kubernetes;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 

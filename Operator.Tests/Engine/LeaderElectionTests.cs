@@ -1,18 +1,9 @@
-using System.Collections.Concurrent;
-using k8s;
-using k8s.Models;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Controllers;
-using Operator.Core.Informers;
-using Operator.Core.Kubernetes;
 using Operator.Core.Leadership;
 using Operator.Core.Runtime;
 using Operator.Core.Supervision;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 

@@ -1,11 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
-using Operator.Core.Aws.Credentials;
 using Operator.Core.Aws.Resilience;
-using Operator.Core.Clusters;
-using Operator.Core.Controllers;
-using Operator.Core.Informers;
 using Operator.Core.Leadership;
-using Operator.Hosting;
 
 namespace Operator.Tests.Engine;
 

@@ -1,6 +1,3 @@
-using k8s.Models;
-using Operator.Core.Controllers;
-
 namespace Operator.Tests.Engine;
 
 /// <summary>The update filter's rule, decided from old and new metadata alone (units; the wire is in RealTimingTests).</summary>

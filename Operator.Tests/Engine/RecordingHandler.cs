@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Informers;
-using Operator.Core.Kubernetes;
 
 namespace Operator.Tests.Engine;
 

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
-using Operator.Core.Informers;
-
 namespace Operator.Tests.Engine;
 
 /// <summary>

@@ -1,8 +1,4 @@
-using k8s;
-using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
-using Operator.Core.Events;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Events;
 

@@ -1,13 +1,6 @@
-using System.Net;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using k8s.Autorest;
 using Operator.Testing.Kubernetes;
-using Operator.Tests.Support;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 

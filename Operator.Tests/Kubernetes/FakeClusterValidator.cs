@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Operator.Testing.Kubernetes;
 using Operator.Testing.Kubernetes.Validation;
 

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Operator.Hosting;
-
 namespace Operator.Tests.Kubernetes;
 
 /// <summary>Create/get/update/patch/delete semantics of the emulator through the real KubernetesClient.</summary>

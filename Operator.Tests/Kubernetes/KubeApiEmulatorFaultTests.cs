@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using k8s;
-using k8s.Models;
-using System.Text.Json.Nodes;
 using k8s.Autorest;
 
 namespace Operator.Tests.Kubernetes;

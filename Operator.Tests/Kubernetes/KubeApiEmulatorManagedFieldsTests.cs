@@ -1,10 +1,4 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Microsoft.Extensions.Time.Testing;
 using Operator.Testing.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
-
 namespace Operator.Tests.Kubernetes;
 
 /// <summary>

@@ -1,9 +1,4 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using Operator.Testing.Kubernetes;
-using Operator.Testing.Yaml;
 
 namespace Operator.Tests.Kubernetes;
 

@@ -1,8 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using Operator.Testing.Kubernetes;
 
 namespace Operator.Tests.Kubernetes;

@@ -1,8 +1,6 @@
-using System.Text.Json.Nodes;
 using Operator.Testing.Kubernetes;
 using Operator.Testing.Kubernetes.Validation;
 
-using Operator.Testing.Yaml;
 
 namespace Operator.Tests.Kubernetes;
 

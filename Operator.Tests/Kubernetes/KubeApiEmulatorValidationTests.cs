@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
 using Operator.Testing.Kubernetes;
 
 namespace Operator.Tests.Kubernetes;

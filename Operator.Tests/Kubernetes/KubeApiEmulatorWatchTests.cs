@@ -1,11 +1,5 @@
-using System.Net;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-using Operator.Core.Kubernetes;
 using Operator.Testing.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Threading.Channels;
 
 namespace Operator.Tests.Kubernetes;

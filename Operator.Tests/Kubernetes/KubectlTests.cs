@@ -1,9 +1,4 @@
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using Operator.Testing.Kubernetes;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 

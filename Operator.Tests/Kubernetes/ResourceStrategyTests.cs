@@ -1,7 +1,3 @@
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
-
 namespace Operator.Tests.Kubernetes;
 
 /// <summary>

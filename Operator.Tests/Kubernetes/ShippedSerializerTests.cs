@@ -1,18 +1,8 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Informers;
-using Operator.Core.Kubernetes;
 using Operator.Core.Leadership;
-using Operator.Core.Status;
-using Operator.Testing;
 using Operator.Tests.Aws;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 

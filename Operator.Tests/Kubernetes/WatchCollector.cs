@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
 
 namespace Operator.Tests.Kubernetes;

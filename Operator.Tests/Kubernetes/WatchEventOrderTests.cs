@@ -1,7 +1,4 @@
-using System.Text.Json.Nodes;
-using k8s;
 using Operator.Testing.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Tests.Kubernetes;
 

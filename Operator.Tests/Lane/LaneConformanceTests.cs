@@ -1,12 +1,5 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using k8s;
 using k8s.Autorest;
-using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Kubernetes;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.Lane;
 

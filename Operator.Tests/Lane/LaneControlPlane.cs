@@ -1,12 +1,7 @@
-using k8s;
-using Operator.Core.Kubernetes;
-using Operator.Testing;
 using Operator.Testing.ControlPlane;
 using Operator.Testing.Kubernetes;
 using Operator.Tests.Deploy;
 using Operator.Tests.Kubernetes;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.Lane;
 

@@ -1,8 +1,5 @@
-using System.Net;
-using k8s;
 using k8s.Autorest;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Lane;
 

@@ -1,20 +1,9 @@
-using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
-using System.Text.Json.Nodes;
-using k8s;
 using k8s.Autorest;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws.Credentials;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 using Operator.TestBed;
-using Operator.Testing.Aws;
 using Operator.Testing.ControlPlane;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Lane;
 

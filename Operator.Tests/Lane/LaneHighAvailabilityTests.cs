@@ -1,14 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Text.Json.Nodes;
-using k8s;
 using k8s.Autorest;
-using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Clusters;
-using Operator.Core.Events;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Lane;
 

@@ -1,10 +1,4 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
-using k8s;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Testing;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.Lane;
 

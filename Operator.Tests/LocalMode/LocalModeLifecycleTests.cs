@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Operator.Testing;
-using Operator.Tests.Support;
-
 namespace Operator.Tests.LocalMode;
 
 /// <summary>

@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using System.Text.RegularExpressions;
-using Operator.Testing;
-using Operator.Tests.Support;
-
 namespace Operator.Tests.LocalMode;
 
 /// <summary>

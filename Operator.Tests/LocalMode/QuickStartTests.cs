@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Text.RegularExpressions;
 using System.Xml.Linq;
-using Operator.Testing;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.LocalMode;
 

@@ -1,8 +1,3 @@
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
-using Operator.Testing;
-using Operator.Testing.Yaml;
-
 namespace Operator.Tests.Monitoring;
 
 /// <summary>The shipped monitoring files, read from the repository: the plain rule file, its promtool tests, the dashboard.</summary>

@@ -1,8 +1,4 @@
-using System.Text.Json.Nodes;
-using Operator.Testing;
-using Operator.Testing.Yaml;
 using Operator.Tests.Deploy;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Monitoring;
 

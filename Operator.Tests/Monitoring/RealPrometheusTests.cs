@@ -1,9 +1,4 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Monitoring;
 

@@ -1,17 +1,7 @@
-using System.Net;
-using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws.Credentials;
-using Operator.Core.Aws.Ecs;
 using Operator.Core.Bulkheads;
-using Operator.Core.Clusters;
-using Operator.Core.Controllers;
-using Operator.Core.Events;
-using Operator.Core.Providers;
-using Operator.Core.Status;
 using Operator.Tests.Clusters;
 using Polly.Timeout;
-using k8s.Models;
 using static Operator.Tests.Clusters.DecisionFixtures;
 
 namespace Operator.Tests.Providers;

@@ -1,8 +1,4 @@
-using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Informers;
-using Operator.Core.Providers;
-using Operator.Core.Status;
 
 namespace Operator.Tests.Providers;
 

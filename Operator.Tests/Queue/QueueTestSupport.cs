@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Queue;
 
 namespace Operator.Tests.Queue;

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Queue;
 
 namespace Operator.Tests.Queue;

@@ -1,6 +1,5 @@
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Queue;
 
 namespace Operator.Tests.Queue;

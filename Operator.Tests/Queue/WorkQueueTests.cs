@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Queue;
 
 namespace Operator.Tests.Queue;

@@ -1,7 +1,3 @@
-using System.Net;
-using k8s.Models;
-using Operator.Core.Aws.Ecs;
-using Operator.Core.Status;
 using Operator.Core.Text;
 
 namespace Operator.Tests.Status;

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Operator.Core.Status;
-
 namespace Operator.Tests.Status;
 
 /// <summary>

@@ -1,10 +1,5 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Kubernetes;
-using Operator.Core.Status;
-using Operator.Tests.Support;
-using Operator.Hosting;
 
 namespace Operator.Tests.Status;
 

@@ -1,7 +1,3 @@
-using System.Text.Json.Nodes;
-using Microsoft.Extensions.Time.Testing;
-using Operator.Core.Status;
-
 namespace Operator.Tests.Status;
 
 /// <summary>What this process wrote wins over an older cached copy, and only while it is newer.</summary>

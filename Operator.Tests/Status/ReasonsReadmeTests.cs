@@ -1,10 +1,4 @@
 using System.Reflection;
-using Operator.Core.Aws.Credentials;
-using Operator.Core.Clusters;
-using Operator.Core.Events;
-using Operator.Core.Providers;
-using Operator.Core.Status;
-using Operator.Testing;
 
 namespace Operator.Tests.Status;
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Operator.Testing;
-
 namespace Operator.Tests.Support;
 
 /// <summary>

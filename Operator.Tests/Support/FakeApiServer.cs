@@ -1,10 +1,4 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Text;
-using k8s;
 using Microsoft.AspNetCore.Http;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 using Operator.Testing.Http;
 
 namespace Operator.Tests.Support;

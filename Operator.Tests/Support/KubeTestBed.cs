@@ -1,11 +1,5 @@
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Testing;
 using Operator.Testing.Kubernetes;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Tests.Support;
 

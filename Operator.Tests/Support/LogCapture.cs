@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
-
 namespace Operator.Tests.Support;
 
 /// <summary>Captures every log line (message, scopes and exception text) so tests can search what the operator wrote.</summary>

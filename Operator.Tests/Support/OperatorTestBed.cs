@@ -1,19 +1,8 @@
-using System.Text.Json.Nodes;
-using k8s;
-using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Operator.Core.Api.V1Alpha1;
 using Operator.TestBed;
-using Operator.Testing;
-using Operator.Testing.Aws;
-using Operator.Testing.Yaml;
-using Operator.Core.Controllers;
-using Operator.Core.Kubernetes;
-using Operator.Hosting;
 
 namespace Operator.Tests.Support;
 

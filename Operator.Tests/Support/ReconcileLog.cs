@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Controllers;
 
 namespace Operator.Tests.Support;
 

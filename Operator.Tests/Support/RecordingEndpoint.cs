@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Operator.Testing.Http;
 

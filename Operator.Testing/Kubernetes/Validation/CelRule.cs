@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using System.Text.Json.Nodes;
 using Antlr4.Runtime;
 using Antlr4.Runtime.Tree;
 using Cel;

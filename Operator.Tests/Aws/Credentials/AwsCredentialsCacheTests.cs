@@ -1,9 +1,4 @@
-using Amazon.Runtime;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws.Credentials;
-using Operator.Tests.Support;
 using static Operator.Tests.Aws.Credentials.CredentialsTestKit;
 
 namespace Operator.Tests.Aws.Credentials;

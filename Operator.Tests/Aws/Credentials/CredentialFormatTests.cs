@@ -1,6 +1,3 @@
-using Amazon.Runtime;
-using Operator.Core.Aws.Credentials;
-using Operator.Tests.Support;
 using static Operator.Tests.Aws.Credentials.CredentialsTestKit;
 using Part = Operator.Core.Aws.Credentials.CredentialFormat.Part;
 

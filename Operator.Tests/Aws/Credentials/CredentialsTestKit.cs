@@ -1,10 +1,4 @@
-using System.Collections.Concurrent;
-using Amazon.Runtime;
-using k8s.Models;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws.Credentials;
 
 namespace Operator.Tests.Aws.Credentials;
 

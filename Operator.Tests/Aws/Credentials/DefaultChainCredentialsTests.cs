@@ -1,6 +1,3 @@
-using Amazon.Runtime;
-using Operator.Core.Aws.Credentials;
-
 namespace Operator.Tests.Aws.Credentials;
 
 public sealed class DefaultChainCredentialsTests

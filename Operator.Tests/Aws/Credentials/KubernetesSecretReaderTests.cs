@@ -1,10 +1,3 @@
-using System.Net;
-using System.Text;
-using k8s;
-using Microsoft.Extensions.Time.Testing;
-using Operator.Core.Aws.Credentials;
-using Operator.Tests.Support;
-
 namespace Operator.Tests.Aws.Credentials;
 
 /// <summary>

@@ -1,10 +1,6 @@
 using System.ComponentModel;
-using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Aws.Credentials;
 

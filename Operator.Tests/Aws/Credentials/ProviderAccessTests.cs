@@ -1,5 +1,4 @@
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws.Credentials;
 
 namespace Operator.Tests.Aws.Credentials;
 

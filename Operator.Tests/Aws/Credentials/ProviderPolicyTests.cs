@@ -1,6 +1,4 @@
-using Amazon.Runtime;
 using Operator.Core.Api.V1Alpha1;
-using Operator.Core.Aws.Credentials;
 using static Operator.Tests.Aws.Credentials.CredentialsTestKit;
 
 namespace Operator.Tests.Aws.Credentials;

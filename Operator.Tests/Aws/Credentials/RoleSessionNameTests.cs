@@ -1,6 +1,3 @@
-using System.Text.RegularExpressions;
-using Operator.Core.Aws.Credentials;
-
 namespace Operator.Tests.Aws.Credentials;
 
 public sealed class RoleSessionNameTests

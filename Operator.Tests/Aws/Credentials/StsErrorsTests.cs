@@ -1,7 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using Amazon.Runtime;
-using Operator.Core.Aws.Credentials;
 
 namespace Operator.Tests.Aws.Credentials;
 

@@ -1,9 +1,5 @@
-using Amazon.Runtime;
 using Amazon.SecurityToken;
-using Microsoft.Extensions.Time.Testing;
-using Operator.Core.Aws.Credentials;
 using StsCredentials = Amazon.SecurityToken.Model.Credentials;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Aws.Credentials;
 

@@ -1,12 +1,6 @@
-using System.Text;
-using Amazon.Runtime;
 using Amazon.SecurityToken.Model;
-using Microsoft.Extensions.Time.Testing;
-using Operator.Core.Aws.Credentials;
-using Operator.Core.Aws.Ecs;
 using Operator.Core.Aws.Ecs.Model;
 using Operator.Core.Aws.Http;
-using Operator.Tests.Support;
 
 namespace Operator.Tests.Aws.Http;
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Operator.Testing.Kubernetes.Validation;
 using static Operator.Tests.Kubernetes.Validation.ValidationTestSupport;
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using static Operator.Tests.Kubernetes.Validation.ValidationTestSupport;
 
 namespace Operator.Tests.Kubernetes.Validation;
