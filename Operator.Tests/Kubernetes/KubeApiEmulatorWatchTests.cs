@@ -121,8 +121,10 @@ public sealed class KubeApiEmulatorWatchTests : EmulatorTestBase
     [Test]
     public async Task Timeout_ends_the_watch_with_a_final_bookmark()
     {
-        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=1");
+        // The object exists before the watch opens, so its ADDED is the watch's initial state and comes first however
+        // slowly this test runs (a periodic bookmark can precede an event created after the watch opened).
         await CreateClusterAsync(Cluster("a"));
+        await using var watch = await WatchCollector.OpenAsync(Emulator.BaseAddress, $"{ClustersPath}?watch=true&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=1");
 
         var events = await watch.ReadToEndAsync();
 
