@@ -8,7 +8,8 @@ namespace Operator.Tests.EndToEnd;
 /// requests the operator makes (every request it made is allowed by the shipped roles, and every grant is used).
 /// /metrics shows this operator alone: its exporter drops the instruments of other hosts' meters of the same names
 /// (OperatorHost), so the exact values asserted here hold while other fixtures' operators run. The Lease timings are
-/// short (lease 6 s, renew deadline 4 s, retry 1 s) so the Lease this operator creates is usable after 6 s, not 15 s.
+/// short (lease 6 s, renew deadline 4 s, retry 1 s) so the Lease this operator creates is usable after 6 s, not 15 s,
+/// and a missing provider is reported without the usual grace, so the repeated Event comes at once.
 /// </summary>
 [TestFixture]
 public sealed partial class OperationsTests
@@ -26,7 +27,8 @@ public sealed partial class OperationsTests
                 ["LeaderElect"] = "true", ["LeaderElectionNamespace"] = "infra-operator-system",
                 ["LeaseDuration"] = "00:00:06", ["RenewDeadline"] = "00:00:04", ["RetryPeriod"] = "00:00:01",
             },
-            services: s => s.AddSingleton(new ClusterReconcilerOptions { BlockedRequeue = TimeSpan.FromMilliseconds(300) }));
+            // No grace before a missing provider is reported: orphan's repeated event comes at once, not 30 s after its creation.
+            services: s => s.AddSingleton(new ClusterReconcilerOptions { BlockedRequeue = TimeSpan.FromMilliseconds(300), ProviderGrace = TimeSpan.Zero }));
         await _bed.CreateStaticProviderAsync("default", "p");
         await _bed.Kube.CreateClusterAsync("default", "observed");
         await _bed.Kube.CreateClusterAsync("default", "kept"); // stays in sync, so the drift scan has something to compare
@@ -109,7 +111,8 @@ public sealed partial class OperationsTests
         await Eventually.UntilAsync(async () =>
         {
             text = await http.GetStringAsync("/metrics");
-            return text.Contains("ecscluster_drift_scanned_total", StringComparison.Ordinal);
+            // The series exists at 0 from the start: wait for a scan (every resync period) to have counted.
+            return text.Contains("ecscluster_drift_scanned_total", StringComparison.Ordinal) && Value(text, "ecscluster_drift_scanned_total") > 0;
         }, "the drift scanner's metrics");
         Value(text, "ecscluster_drift_scanned_total").Should().BeGreaterThan(0);
         text.Should().Contain("aws_api_request_duration_seconds_bucket");
