@@ -66,12 +66,21 @@ public sealed class EcsResilienceTests
     [Test]
     public async Task A_throttling_burst_is_retried_and_the_create_succeeds_once()
     {
-        var activities = new List<Activity>();
+        // The listener hears every AWS call span of this process (other fixtures run beside this one): only the spans
+        // under this test's own root (the ambient activity the call below starts under) are kept.
+        var activities = new ConcurrentQueue<Activity>();
+        using var root = new Activity("throttling-burst-test").Start();
         using var listener = new ActivityListener
         {
             ShouldListenTo = s => s.Name == AwsApiTelemetry.Name,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a => { lock (activities) { activities.Add(a); } },
+            ActivityStopped = a =>
+            {
+                if (a.TraceId == root.TraceId)
+                {
+                    activities.Enqueue(a);
+                }
+            },
         };
         ActivitySource.AddActivityListener(listener);
         _emulator.Faults.FailNext("CreateCluster", 3, "ThrottlingException", 400, "Rate exceeded");

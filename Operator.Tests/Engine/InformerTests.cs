@@ -227,6 +227,9 @@ public sealed class InformerTests
         var step = TimeSpan.FromMilliseconds(100);
         var (informer, handler, _) = Start(time: time);
         await informer.WaitForSyncAsync(_stop.Token);
+        // The watch after the list must be open before the faults: one still on its way in would pass before them and
+        // be registered after the drop, so it would see the new object with no failed watch at all.
+        await Eventually.UntilAsync(() => _bed.Emulator.OpenWatchCount >= 1, "the informer's watch open");
         _bed.Emulator.Faults.FailRequests(429, verb: "watch", times: 2);
         _bed.Emulator.Faults.FailRequests(500, verb: "watch", times: 1);
         _bed.Emulator.Faults.DropWatches();
