@@ -13,11 +13,13 @@ results() {
   echo "$passed $failed $skipped"
 }
 
-# skipped_names DIR: the names of the skipped tests, one per line.
-skipped_names() {
-  find "$1" -name '*.trx' -print0 2>/dev/null | xargs -0 -r grep -ho '<UnitTestResult [^>]*outcome="NotExecuted"' \
+# skipped_names DIR, failed_names DIR: the names of the skipped (failed) tests, one per line.
+names_with_outcome() {
+  find "$1" -name '*.trx' -print0 2>/dev/null | xargs -0 -r grep -ho "<UnitTestResult [^>]*outcome=\"$2\"" \
     | sed -n 's/.*testName="\([^"]*\)".*/\1/p'
 }
+skipped_names() { names_with_outcome "$1" NotExecuted; }
+failed_names() { names_with_outcome "$1" Failed; }
 
 # real_apiserver_binaries: prints the directory holding kube-apiserver, kube-controller-manager and etcd (v1.32.13)
 # for the real-apiserver lane, or fails with the reason on stderr. The same rule as

@@ -34,21 +34,22 @@ internal sealed partial class ClusterLookup
         public Queue<Entry> Order { get; } = new();
         public Dictionary<string, DateTimeOffset> Prefetched { get; } = new(StringComparer.Ordinal);
 
-        /// <summary>Clusters found by a deletion's read-ahead, for those objects' own checks before DeleteCluster.</summary>
-        public Dictionary<string, (DateTimeOffset Until, Ecs.Cluster Cluster)> PrefetchedFound { get; } = new(StringComparer.Ordinal);
+        /// <summary>A deletion's read-ahead, found or not, for those objects' own checks before DeleteCluster only.</summary>
+        public Dictionary<string, (DateTimeOffset Until, Ecs.Cluster? Cluster)> ReadForDeletion { get; } = new(StringComparer.Ordinal);
         public bool InFlight { get; set; }
         public bool WindowOpen { get; set; }
 
         /// <summary>When each name was last asked for by a caller (kept for the TTL).</summary>
         public Dictionary<string, DateTimeOffset> Asked { get; } = new(StringComparer.Ordinal);
 
-        public bool IsIdle => Pending.Count == 0 && !InFlight && !WindowOpen && Prefetched.Count == 0 && PrefetchedFound.Count == 0 && Asked.Count == 0;
+        public bool IsIdle => Pending.Count == 0 && !InFlight && !WindowOpen && Prefetched.Count == 0 && ReadForDeletion.Count == 0 && Asked.Count == 0;
 
         public bool TakePrefetched(string name, DateTimeOffset now) =>
             Prefetched.Remove(name, out var until) && until > now;
 
-        public Ecs.Cluster? TakePrefetchedFound(string name, DateTimeOffset now) =>
-            PrefetchedFound.Remove(name, out var kept) && kept.Until > now ? kept.Cluster : null;
+        /// <summary>A deletion read-ahead's answer for <paramref name="name"/> (taken once), or false when there is none.</summary>
+        public (bool Kept, Ecs.Cluster? Cluster) TakeReadForDeletion(string name, DateTimeOffset now) =>
+            ReadForDeletion.Remove(name, out var kept) && kept.Until > now ? (true, kept.Cluster) : (false, null);
 
         public void DropExpired(DateTimeOffset now, TimeSpan ttl)
         {
@@ -60,9 +61,9 @@ internal sealed partial class ClusterLookup
             {
                 Prefetched.Remove(name);
             }
-            foreach (var name in PrefetchedFound.Where(kv => kv.Value.Until <= now).Select(kv => kv.Key).ToList())
+            foreach (var name in ReadForDeletion.Where(kv => kv.Value.Until <= now).Select(kv => kv.Key).ToList())
             {
-                PrefetchedFound.Remove(name);
+                ReadForDeletion.Remove(name);
             }
         }
 

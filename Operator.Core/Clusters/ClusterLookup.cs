@@ -20,16 +20,18 @@ namespace Operator.Core.Clusters;
 /// <item>A caller's cancellation ends only its own wait. A call is cancelled only once every caller of every name in
 /// it has stopped waiting; names nobody waits for any more are left out of the next call.</item>
 /// <item>Prefetch: free room in a call is filled with the caller's <c>upcoming</c> names. Of those, only a "not found"
-/// answer is kept, for <see cref="ClusterLookupOptions.PrefetchTtl"/>, and it answers the first lookup of that name
-/// once (then it is gone). Only "not found" is kept because acting on it is safe even when it is stale: it leads to
-/// CreateCluster, which answers with the existing cluster if the name was taken meanwhile, and that answer goes through
-/// the ownership gate. A found cluster (whose tags decide ownership) is always read by the lookup that acts on it
-/// before a create.</item>
+/// answer is kept, for <see cref="ClusterLookupOptions.PrefetchTtl"/>, and it answers the first create lookup
+/// (<see cref="FindAsync"/>) of that name once (then it is gone). Only "not found" is kept because acting on it is safe
+/// even when it is stale: it leads to CreateCluster, which answers with the existing cluster if the name was taken
+/// meanwhile, and that answer goes through the ownership gate. A found cluster (whose tags decide ownership) is always
+/// read by the lookup that acts on it before a create. A deletion's check never takes this answer: acting on a stale
+/// "not found" there would finalize the object and leave its cluster in ECS.</item>
 /// <item>Deletion read-ahead (<see cref="FindForDeletionAsync"/>): free room is filled with the client's other objects
 /// being deleted, and both answers are kept, found or not, for <see cref="ClusterLookupOptions.PrefetchTtl"/>, to
 /// answer that object's check before DeleteCluster once: a mass deletion costs one DescribeClusters per 100 objects
-/// besides the DeleteClusters. The check then rests on what ECS said at most that long before (an ownership tag moved
-/// to another object by hand in that time is not seen); only deletion lookups ever take a kept found answer.</item>
+/// besides the DeleteClusters. The check then rests on what ECS said at most that long before about an object that
+/// already has a cluster recorded (an ownership tag moved to another object by hand in that time is not seen); only
+/// deletion lookups take these answers (a "not found" among them may also answer a create lookup, as above).</item>
 /// </list>
 /// The caller keeps what the reconciler already guarantees: the ownership gate's lock around lookup and create.
 /// Loaders are dropped when idle and prefetched answers expire, so memory is bounded by the names in flight or
@@ -106,11 +108,11 @@ internal sealed partial class ClusterLookup(ClusterLookupOptions options, TimePr
             // Asked for by its own reconcile: not read ahead again for a while (an answer read ahead after this lookup
             // but before the create it leads to would say "not found" about the cluster this caller is creating).
             loader.Asked[name] = now;
-            if (forDeletion && loader.TakePrefetchedFound(name, now) is { } found)
+            if (forDeletion && loader.TakeReadForDeletion(name, now) is (true, var kept))
             {
-                return (found, null, loader, Start.None);
+                return (kept, null, loader, Start.None);
             }
-            if (loader.TakePrefetched(name, now))
+            if (!forDeletion && loader.TakePrefetched(name, now))
             {
                 return (null, null, loader, Start.None);
             }
@@ -225,7 +227,7 @@ internal sealed partial class ClusterLookup(ClusterLookupOptions options, TimePr
                 var now = time.GetUtcNow();
                 var half = now + options.PrefetchTtl / 2;
                 var covered = loader.Prefetched.Where(kv => kv.Value > half).Select(kv => kv.Key)
-                    .Concat(loader.PrefetchedFound.Where(kv => kv.Value.Until > half).Select(kv => kv.Key));
+                    .Concat(loader.ReadForDeletion.Where(kv => kv.Value.Until > half).Select(kv => kv.Key));
                 fresh = (keepFound ? covered : covered.Concat(loader.Asked.Where(kv => kv.Value > now - options.PrefetchTtl).Select(kv => kv.Key)))
                     .ToHashSet(StringComparer.Ordinal);
                 sentAt = now;
@@ -319,13 +321,14 @@ internal sealed partial class ClusterLookup(ClusterLookupOptions options, TimePr
                 {
                     continue;
                 }
-                if (Match(response, name) is not { } found)
+                var found = Match(response, name);
+                if (found is null)
                 {
                     loader.Prefetched[name] = now + options.PrefetchTtl;
                 }
-                else if (keepFound)
+                if (keepFound)
                 {
-                    loader.PrefetchedFound[name] = (now + options.PrefetchTtl, found);
+                    loader.ReadForDeletion[name] = (now + options.PrefetchTtl, found);
                 }
             }
         }

@@ -211,6 +211,43 @@ public sealed class ClusterLookupTests
         ecs.Requests[1].Should().Equal(["c", "d"], "b was just looked up by its own reconcile, which is creating it");
     }
 
+    [Test]
+    public async Task A_deletions_check_never_takes_a_creates_not_found_read_ahead()
+    {
+        var ecs = new ScriptedEcs();
+        var lookup = new ClusterLookup(NoWindow, new FakeTimeProvider());
+        (await lookup.FindAsync(ecs, "a", () => ["b"], CancellationToken.None)).Should().BeNull();
+        ecs.Requests.Should().ContainSingle().Which.Should().Equal("a", "b");
+        ecs.Add("b"); // created since, e.g. by its own pass on the same credentials
+
+        // Acting on the kept "not found" would finalize b's object and leave its cluster in ECS.
+        (await lookup.FindForDeletionAsync(ecs, "b", () => [], CancellationToken.None))!.ClusterName.Should().Be("b");
+        ecs.Requests.Should().HaveCount(2, "the check before DeleteCluster reads ECS itself");
+    }
+
+    [Test]
+    public async Task A_deletions_read_ahead_answers_each_other_deletions_check_once_found_or_not()
+    {
+        var time = new FakeTimeProvider();
+        var ecs = new ScriptedEcs();
+        ecs.Add("x");
+        ecs.Add("y");
+        var lookup = new ClusterLookup(NoWindow with { PrefetchTtl = TimeSpan.FromSeconds(60) }, time);
+        (await lookup.FindForDeletionAsync(ecs, "x", () => ["y", "gone"], CancellationToken.None))!.ClusterName.Should().Be("x");
+        ecs.Requests.Should().ContainSingle().Which.Should().Equal("x", "y", "gone");
+
+        (await lookup.FindForDeletionAsync(ecs, "y", () => [], CancellationToken.None))!.ClusterName.Should().Be("y");
+        (await lookup.FindForDeletionAsync(ecs, "gone", () => [], CancellationToken.None)).Should().BeNull();
+        ecs.Requests.Should().HaveCount(1, "both answers were read ahead");
+
+        (await lookup.FindForDeletionAsync(ecs, "y", () => [], CancellationToken.None))!.ClusterName.Should().Be("y");
+        ecs.Requests.Should().HaveCount(2, "a read-ahead answer serves one check only");
+        time.Advance(TimeSpan.FromSeconds(61));
+        (await lookup.FindForDeletionAsync(ecs, "z", () => ["x"], CancellationToken.None)).Should().BeNull();
+        (await lookup.FindForDeletionAsync(ecs, "x", () => [], CancellationToken.None))!.ClusterName.Should().Be("x");
+        ecs.Requests.Should().HaveCount(3, "x was read ahead again by z's check");
+    }
+
     /// <summary>DescribeClusters over a name → cluster map, optionally held until the test releases it.</summary>
     private sealed class ScriptedEcs : IEcsClient
     {
