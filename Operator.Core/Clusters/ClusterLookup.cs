@@ -346,8 +346,3 @@ internal sealed partial class ClusterLookup(ClusterLookupOptions options, TimePr
         response.Failures?.FirstOrDefault(f => f.Reason != "MISSING" && f.Arn is { } arn
             && (arn == name || arn.EndsWith("/" + name, StringComparison.Ordinal)));
 }
-
-/// <summary>ECS reported a failure other than MISSING for one name of a batched DescribeClusters; retryable.</summary>
-internal sealed class ClusterLookupException(string name, Ecs.Failure failure)
-    : EcsException(failure.Reason ?? "Failure", $"DescribeClusters failed for {name}: {failure.Reason} {failure.Detail}".TrimEnd(),
-        System.Net.HttpStatusCode.OK, null, retryable: true);

@@ -2,6 +2,7 @@ using Operator.Core.Api.V1Alpha1;
 using Operator.Core.Aws.Credentials;
 using Operator.Core.Controllers;
 using Operator.Core.Informers;
+using Operator.Core.Kubernetes;
 using Operator.Core.Providers;
 
 namespace Operator.Core.Clusters;
@@ -12,7 +13,8 @@ namespace Operator.Core.Clusters;
 /// asks the pure <see cref="ClusterDecision.Decide"/> for a plan, has <see cref="ClusterExecutor"/> carry it out, and
 /// decides again with each step's answer until a plan ends the pass with its result (or rethrows the failure it
 /// reported, for the queue's per-item back-off). The decision is all the reconciler's behaviour; the executor is the
-/// only writer. A failure of a plan that reports a failure ends the pass as it is, as does the pass's own cancellation.
+/// only writer. A failure of a plan that reports a failure ends the pass as it is, as does the pass's own cancellation
+/// and a write that finds the object deleted (<see cref="ApiErrors.IsGone"/>: nothing to report it on).
 /// The AWS work of a pass runs inside a <see cref="ProviderBulkhead"/> slot of its provider; the controller asks first
 /// (<see cref="Admit"/>): a key whose provider has no free slot is parked before any pass, so waiting for a slot costs
 /// no reconcile; a pass that still finds the slots taken (another worker was quicker) parks the same way.
@@ -25,6 +27,8 @@ internal sealed class ClusterReconciler(
     ClusterReconcilerOptions options,
     TimeProvider time) : IReconciler, IReconcileAdmission
 {
+    private static readonly ResourceType ClusterResource = ResourceType.Of<ECSCluster>();
+
     /// <inheritdoc cref="ClusterExecutor.Admit"/>
     public bool Admit(ReconcileRequest request) => executor.Admit(request);
 
@@ -52,7 +56,8 @@ internal sealed class ClusterReconciler(
                 {
                     observation = await run.CarryOutAsync(plan, observation, ct).ConfigureAwait(false);
                 }
-                catch (Exception e) when (!plan.HandlesFailure && !(e is OperationCanceledException && ct.IsCancellationRequested))
+                catch (Exception e) when (!plan.HandlesFailure && !(e is OperationCanceledException && ct.IsCancellationRequested)
+                    && !ApiErrors.IsGone(e, ClusterResource, observation.Obj.Metadata.Name))
                 {
                     observation = observation with { Failure = e };
                     continue;

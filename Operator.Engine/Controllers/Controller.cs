@@ -349,6 +349,14 @@ internal sealed class Controller<T> : IInformerHandler<T>, Operator.Core.Runtime
             _logger.LogInformation("Reconcile met a newer version of the object than its cache held (409 Conflict); retry {Attempt} with back-off",
                 _queue.NumRequeues(key));
         }
+        catch (Exception e) when (ApiErrors.IsGone(e, _informer.Resource, name))
+        {
+            // Deleted while this pass ran (a write of the pass met 404 naming the object): nothing is left to do, and
+            // the delete event queues the key again anyway. Not an error, so no error line for a routine race.
+            _queue.Forget(key);
+            result = "success";
+            _logger.LogDebug("The object was deleted while it was reconciled (a write answered 404 Not Found); nothing left to do");
+        }
         catch (Exception e) when (ApiErrors.IsApiServerHiccup(e))
         {
             // The API server restarting or overloaded, not yet reported by the reconciler (ApiServerHiccups): a

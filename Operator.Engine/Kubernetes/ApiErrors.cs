@@ -49,6 +49,31 @@ internal static class ApiErrors
         _ => false,
     };
 
+    /// <summary>
+    /// 404 Not Found naming the object itself (the Status body's details carry its resource and name): the object was
+    /// deleted, e.g. an earlier pass removed its last finalizer and its delete event has not reached the cache yet, so a
+    /// status write of this pass met nothing. Not a failure to report or retry: the delete event (or a new object's add
+    /// event) queues the key again. A 404 about anything else (another object, an unknown resource) is not this.
+    /// </summary>
+    public static bool IsGone(Exception e, ResourceType resource, string name)
+    {
+        if (e is not HttpOperationException { Response.StatusCode: HttpStatusCode.NotFound } h
+            || string.IsNullOrWhiteSpace(h.Response.Content) || h.Response.Content.TrimStart()[0] != '{')
+        {
+            return false;
+        }
+        try
+        {
+            var details = KubeJson.Engine.Deserialize<k8s.Models.V1Status>(h.Response.Content).Details;
+            return details is not null && details.Name == name && details.Kind == resource.Plural
+                && (string.IsNullOrEmpty(details.Group) || details.Group == resource.Group);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A short description without the response body (which can echo what was sent).</summary>
     public static string Describe(Exception e) =>
         e is HttpOperationException h ? $"HTTP {(int)h.Response.StatusCode}" : e.GetType().Name;

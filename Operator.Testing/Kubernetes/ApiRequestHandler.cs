@@ -152,7 +152,10 @@ internal sealed partial class ApiRequestHandler
             504 => ("Timeout", "the server was unable to return a response in the time allotted"),
             _ => ("InternalError", "Internal error occurred: injected fault"),
         };
-        var body = KubeStatus.Failure(rule.StatusCode, reason, message);
+        // A 404 on an object's own path is the real server's "not found" of that object (as when it was deleted meanwhile).
+        var body = rule.StatusCode == 404 && info.Name is { Length: > 0 } name
+            ? KubeStatus.NotFound(info.Group, info.Resource, name).Status
+            : KubeStatus.Failure(rule.StatusCode, reason, message);
         if (rule.StatusCode == 429)
         {
             body["details"] = new JsonObject { ["retryAfterSeconds"] = rule.RetryAfterSeconds };

@@ -43,7 +43,8 @@ public sealed class FaultInjector
     /// <summary>
     /// Answers requests whose path starts with <paramref name="pathPrefix"/> (null: any) and whose Kubernetes verb is
     /// <paramref name="verb"/> (null: any) with <paramref name="statusCode"/> (429, 500, 503 ...), for
-    /// <paramref name="times"/> requests or, when null, until <see cref="Clear"/>. 429 carries Retry-After.
+    /// <paramref name="times"/> requests or, when null, until <see cref="Clear"/>. 429 carries Retry-After; a 404 on an
+    /// object's own path is the real server's "not found" of that object (its Status details name it).
     /// </summary>
     public FaultRule FailRequests(int statusCode, string? pathPrefix = null, string? verb = null, int? times = null, int retryAfterSeconds = 1)
     {

@@ -91,6 +91,26 @@ public sealed partial class ControlPlaneTests
     }
 
     [Test]
+    public async Task A_status_write_that_finds_the_object_deleted_ends_the_pass_without_a_report_or_a_retry()
+    {
+        await using var bed = await OperatorTestBed.StartAsync(settings: new() { ["Logging:LogLevel:Default"] = "Debug" });
+        await bed.CreateStaticProviderAsync("default", "p");
+        await bed.Kube.CreateClusterAsync("default", "raced");
+        await bed.WaitReadyAsync("default", "raced");
+        // The next pass's status write meets the real server's 404 naming the object, as when the object was deleted
+        // by an earlier pass whose delete event had not reached the cache.
+        var gone = bed.Kube.Emulator.Faults.FailRequests(404, $"/apis/{Core.Api.V1Alpha1.ApiGroup.Group}/{Core.Api.V1Alpha1.ApiGroup.Version}/namespaces/default/ecsclusters/raced/status", "patch");
+        await bed.Kube.PatchClusterAsync("default", "raced", new JsonObject { ["spec"] = new JsonObject { ["tags"] = new JsonObject { ["x"] = "y" } } });
+        await Eventually.UntilAsync(() => bed.Logs.Lines.Any(l => l.Contains("deleted while it was reconciled", StringComparison.Ordinal)),
+            "the pass ends as one whose object is gone", TimeSpan.FromSeconds(60));
+
+        gone.Hits.Should().Be(1, "no failure status written after it, and no retry");
+        bed.Logs.Lines.Should().NotContain(l => l.Contains("Reconcile failed", StringComparison.Ordinal));
+        var events = await bed.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: "involvedObject.name=raced");
+        events.Items.Should().NotContain(e => e.Type == "Warning", "nothing to report on an object that is gone");
+    }
+
+    [Test]
     public async Task Every_write_the_operator_makes_names_its_field_manager()
     {
         await using var bed = await OperatorTestBed.StartAsync();

@@ -211,6 +211,41 @@ public sealed class ControllerTests
     }
 
     [Test]
+    public async Task A_write_that_finds_its_object_deleted_ends_the_pass_quietly_but_a_404_about_another_object_is_a_failure()
+    {
+        var capture = new LogCapture();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Debug));
+        var calls = new ConcurrentDictionary<string, int>();
+        Start(async (r, informer, patcher, ct) =>
+        {
+            calls.AddOrUpdate(r.Name, 1, (_, c) => c + 1);
+            if (informer.Store.Get(r.Key) is not { } obj)
+            {
+                return ReconcileResult.Done;
+            }
+            if (r.Name == "gone")
+            {
+                // Deleted after the cache copy was taken, as when an earlier pass removed the last finalizer.
+                await _bed.DeleteClusterAsync("default", r.Name);
+            }
+            var target = r.Name == "gone" ? obj : new ECSCluster { Metadata = new V1ObjectMeta { Name = "elsewhere", NamespaceProperty = "default" } };
+            await patcher.PatchStatusIfChangedAsync<ECSCluster, ECSClusterStatus>(target, new ECSClusterStatus { Status = "ACTIVE" }, ct);
+            return ReconcileResult.Done;
+        }, loggers: loggers);
+        await _bed.CreateClusterAsync("default", "gone");
+        await _bed.CreateClusterAsync("default", "other");
+        await Eventually.UntilAsync(() => calls.GetValueOrDefault("other") >= 2, "the 404 about another object is retried");
+        // A marker created after the deletion: once it is reconciled, the delete event of "gone" was handled too.
+        await _bed.CreateClusterAsync("default", "marker");
+        await Eventually.UntilAsync(() => calls.ContainsKey("marker"), "the marker");
+
+        calls["gone"].Should().BeLessThanOrEqualTo(2, "no retry with back-off: at most the pass that met 404 and the delete event's pass");
+        var errors = capture.Lines.Where(l => l.StartsWith("Error ", StringComparison.Ordinal)).ToList();
+        errors.Should().ContainSingle("only the 404 about another object is a failure").Which.Should().Contain("Reconcile failed");
+        capture.Lines.Should().Contain(l => l.StartsWith("Debug ", StringComparison.Ordinal) && l.Contains("deleted while it was reconciled", StringComparison.Ordinal));
+    }
+
+    [Test]
     public async Task A_terminal_error_is_not_retried_and_requeue_after_comes_back()
     {
         var calls = new ConcurrentDictionary<string, int>();

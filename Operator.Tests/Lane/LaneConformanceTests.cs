@@ -9,7 +9,8 @@ namespace Operator.Tests.Lane;
 /// included; server-side apply storing an applied empty list as absent and a dropped field as removed, and refusing a
 /// second manager's change with 409 unless forced; a nullable map applied empty stored as null; a watch resumed from
 /// before a restart getting 410 and the relist returning every object with its resourceVersion unchanged; and the
-/// operator's ServiceAccount refused with the real 403 message outside the shipped RBAC.
+/// operator's ServiceAccount refused with the real 403 message outside the shipped RBAC; a write to a deleted object
+/// refused with a 404 whose Status names that object (what lets a pass that met it end quietly).
 /// </summary>
 [TestFixtureSource(typeof(Lanes), nameof(Lanes.Backends))]
 public sealed class LaneConformanceTests(LaneBackend backend)
@@ -41,6 +42,19 @@ public sealed class LaneConformanceTests(LaneBackend backend)
         lease.Metadata.ManagedFields.Should().ContainSingle(m => m.Manager == "conformance-test" && m.Operation == "Update");
         var writeBack = () => KubernetesJson.Serialize(lease);
         writeBack.Should().Throw<NotSupportedException>("the client's generated JSON cannot write FieldsV1: never send a read object back");
+    }
+
+    [Test]
+    public async Task A_status_write_to_a_deleted_object_answers_404_naming_it()
+    {
+        var resource = ResourceType.Of<ECSCluster>();
+        var patch = new V1Patch("""{"status":{"status":"ACTIVE"}}""", V1Patch.PatchType.MergePatch);
+        var write = () => _plane.Admin.CustomObjects.PatchNamespacedCustomObjectStatusAsync(patch, resource.Group, resource.Version, "default",
+            resource.Plural, "deleted-meanwhile");
+        var refused = (await write.Should().ThrowAsync<HttpOperationException>()).Which;
+        refused.Response.StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
+        ApiErrors.IsGone(refused, resource, "deleted-meanwhile").Should().BeTrue("the Status details name the resource and the object");
+        ApiErrors.IsGone(refused, resource, "another").Should().BeFalse();
     }
 
     [Test]
