@@ -92,15 +92,15 @@ public sealed class StatusPresentationTests
     public async Task Clusters_stay_Ready_while_their_provider_is_checked_again()
     {
         await _bed.CreateStaticProviderAsync("default", "rechecked");
-        await _bed.Kube.CreateClusterAsync("default", "steady-a", provider: "rechecked");
-        await _bed.Kube.CreateClusterAsync("default", "steady-b", provider: "rechecked");
-        await _bed.WaitReadyAsync("default", "steady-a");
-        await _bed.WaitReadyAsync("default", "steady-b");
+        await _bed.Kube.CreateClusterAsync("default", "rechecked-a", provider: "rechecked");
+        await _bed.Kube.CreateClusterAsync("default", "rechecked-b", provider: "rechecked");
+        await _bed.WaitReadyAsync("default", "rechecked-a");
+        await _bed.WaitReadyAsync("default", "rechecked-b");
         await Eventually.UntilAsync(async () => (await _bed.GetProviderAsync("default", "rechecked"))?.Metadata.Finalizers?.Count > 0, "the in-use finalizer", Timeout);
         var resourceVersion = _bed.Stack.Kube.CurrentResourceVersion;
         await using var watch = await WatchCollector.OpenAsync(_bed.Stack.Kube.BaseAddress,
             $"/apis/{ApiGroup.Group}/{ApiGroup.Version}/namespaces/default/{ECSCluster.PluralName}?watch=true&resourceVersion={resourceVersion}");
-        using var reconciles = new ReconcileLog("steady-");
+        using var reconciles = new ReconcileLog("rechecked-");
 
         // The provider's check of its new generation (its deletion) is held at STS: the clusters are woken by the
         // generation change and reconcile while the provider is not validated yet, which is when they used to flap.
@@ -113,11 +113,11 @@ public sealed class StatusPresentationTests
             && s.ObservedGeneration == (await _bed.GetProviderAsync("default", "rechecked"))!.Metadata.Generation, "the provider validated again", Timeout);
         await Eventually.UntilAsync(() => reconciles.Count >= 4, "both clusters woken by the landed check", Timeout);
 
-        (await _bed.GetClusterAsync("default", "steady-a"))!.Status!.Ready.Should().BeTrue();
+        (await _bed.GetClusterAsync("default", "rechecked-a"))!.Status!.Ready.Should().BeTrue();
 
-        // The watch is live: the deletion of steady-a below shows on it. Everything it delivered before says Ready=True.
-        await _bed.Kube.DeleteClusterAsync("default", "steady-a");
-        await _bed.Kube.DeleteClusterAsync("default", "steady-b");
+        // The watch is live: the deletion of rechecked-a below shows on it. Everything it delivered before says Ready=True.
+        await _bed.Kube.DeleteClusterAsync("default", "rechecked-a");
+        await _bed.Kube.DeleteClusterAsync("default", "rechecked-b");
         var seen = new List<string>();
         while (true)
         {
@@ -132,8 +132,8 @@ public sealed class StatusPresentationTests
         }
         seen.Should().NotContain(c => !c.Contains("Ready=True (Active)", StringComparison.Ordinal),
             "Ready never leaves True while the provider is checked again");
-        await _bed.WaitGoneAsync("default", "steady-a");
-        await _bed.WaitGoneAsync("default", "steady-b");
+        await _bed.WaitGoneAsync("default", "rechecked-a");
+        await _bed.WaitGoneAsync("default", "rechecked-b");
     }
 
     [Test]

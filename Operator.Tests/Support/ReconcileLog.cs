@@ -5,6 +5,8 @@ namespace Operator.Tests.Support;
 /// <summary>
 /// The reconciles of one kind (ECSCluster unless told) in this process whose object name starts with a prefix, recorded
 /// when they finish, in the order they started (from the controller's reconcile activities). Thread-safe.
+/// Every operator of the process counts, those of the fixtures running at the same time too: the prefix must be one no
+/// other test gives its objects (a test counting "steady-" once also counted another fixture's steady-0 ... steady-n).
 /// </summary>
 internal sealed class ReconcileLog : IDisposable
 {
