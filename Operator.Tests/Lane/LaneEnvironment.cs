@@ -163,9 +163,19 @@ internal sealed class LaneEnvironment : IAsyncDisposable
     {
         ECSCluster? last = null;
         await Eventually.UntilAsync(async () => (last = await GetClusterAsync(ns, name)) is { } c && condition(c),
-            () => $"{ns}/{name}: {what} on {Plane.Description}; last seen: {(last is null ? "absent" : EcsOperatorModule.Json.Serialize(last.Status ?? new()))}",
+            () => $"{ns}/{name}: {what} on {Plane.Description}; last seen: {(last is null ? "absent" : EcsOperatorModule.Json.Serialize(last.Status ?? new()))}"
+                + OperatorLogAbout(name),
             timeout ?? TimeSpan.FromSeconds(90));
         return last!;
+    }
+
+    /// <summary>For a failure message: the in-process operator's last log lines about <paramref name="name"/> and its
+    /// informers (empty when the operator runs as a child process, whose output its own log file keeps).</summary>
+    private string OperatorLogAbout(string name)
+    {
+        var lines = Logs.Lines.Where(l => !l.StartsWith("Trace", StringComparison.Ordinal) && (l.Contains($"name={name} ", StringComparison.Ordinal)
+            || l.Contains("Informer", StringComparison.Ordinal) || l.Contains("Reflector", StringComparison.Ordinal))).TakeLast(30).ToList();
+        return lines.Count == 0 ? "" : "\noperator log:\n" + string.Join('\n', lines.Select(l => l.Length > 400 ? l[..400] : l));
     }
 
     public Task<ECSCluster> WaitReadyAsync(string ns, string name, TimeSpan? timeout = null) =>

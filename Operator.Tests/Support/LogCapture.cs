@@ -26,7 +26,10 @@ internal sealed class LogCapture : ILoggerProvider, ISupportExternalScope
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var scopeText = new List<string>();
-            owner._scopes.ForEachScope((scope, list) => list.Add(scope?.ToString() ?? ""), scopeText);
+            // A dictionary scope (the controller's object, reconcileID...) as key=value pairs, as the text formatter shows it.
+            owner._scopes.ForEachScope((scope, list) => list.Add(scope is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? string.Join(' ', pairs.Select(p => $"{p.Key}={p.Value}"))
+                : scope?.ToString() ?? ""), scopeText);
             owner.Lines.Enqueue($"{logLevel} {category} {formatter(state, exception)} {string.Join(" ", scopeText)} {exception}");
         }
     }
