@@ -49,6 +49,8 @@ public sealed class ProviderChecksTests
             await bed.Kube.EnsureNamespaceAsync("victim");
             await bed.CreateStaticProviderAsync("victim", $"victim-{namespaces}", secretCachedFirst: true);
             await bed.WaitProviderReadyAsync("victim", $"victim-{namespaces}");
+            // The status is written inside the check's reconcile, which is counted when it ends, a moment later.
+            await Eventually.UntilAsync(() => reconciles.Count >= 1, "the victim's check to end");
 
             reconciles.Keys().Should().Equal([$"victim/victim-{namespaces}"], "one check, as without hung providers");
             hung.Sum(h => h.StsOpen).Should().Be(share, "the hung checks still hold their slots, and no more than them");
