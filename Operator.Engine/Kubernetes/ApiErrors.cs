@@ -55,24 +55,10 @@ internal static class ApiErrors
     /// status write of this pass met nothing. Not a failure to report or retry: the delete event (or a new object's add
     /// event) queues the key again. A 404 about anything else (another object, an unknown resource) is not this.
     /// </summary>
-    public static bool IsGone(Exception e, ResourceType resource, string name)
-    {
-        if (e is not HttpOperationException { Response.StatusCode: HttpStatusCode.NotFound } h
-            || string.IsNullOrWhiteSpace(h.Response.Content) || h.Response.Content.TrimStart()[0] != '{')
-        {
-            return false;
-        }
-        try
-        {
-            var details = KubeJson.Engine.Deserialize<k8s.Models.V1Status>(h.Response.Content).Details;
-            return details is not null && details.Name == name && details.Kind == resource.Plural
-                && (string.IsNullOrEmpty(details.Group) || details.Group == resource.Group);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return false;
-        }
-    }
+    public static bool IsGone(Exception e, ResourceType resource, string name) =>
+        e is HttpOperationException { Response.StatusCode: HttpStatusCode.NotFound } h
+        && Status(h)?.Details is { } details && details.Name == name && details.Kind == resource.Plural
+        && (string.IsNullOrEmpty(details.Group) || details.Group == resource.Group);
 
     /// <summary>A short description without the response body (which can echo what was sent).</summary>
     public static string Describe(Exception e) =>
@@ -92,7 +78,14 @@ internal static class ApiErrors
     /// What a failed request's Status body says ("Forbidden: secrets \"x\" is forbidden: ..."), never the raw body: a
     /// condition or Event message must read as a sentence. Null when the body is not a Status.
     /// </summary>
-    public static string? StatusText(HttpOperationException e)
+    public static string? StatusText(HttpOperationException e) => Status(e) is { } status
+        ? status.Message is { Length: > 0 } message
+            ? status.Reason is { Length: > 0 } reason ? $"{reason}: {message}" : message
+            : status.Reason
+        : null;
+
+    /// <summary>A failed request's body read as a Status, or null when it is not one (plain text, empty, broken JSON).</summary>
+    private static k8s.Models.V1Status? Status(HttpOperationException e)
     {
         var content = e.Response.Content;
         if (string.IsNullOrWhiteSpace(content) || content.TrimStart()[0] != '{')
@@ -101,10 +94,7 @@ internal static class ApiErrors
         }
         try
         {
-            var status = KubeJson.Engine.Deserialize<k8s.Models.V1Status>(content);
-            return status.Message is { Length: > 0 } message
-                ? status.Reason is { Length: > 0 } reason ? $"{reason}: {message}" : message
-                : status.Reason;
+            return KubeJson.Engine.Deserialize<k8s.Models.V1Status>(content);
         }
         catch (System.Text.Json.JsonException)
         {

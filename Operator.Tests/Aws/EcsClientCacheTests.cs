@@ -21,10 +21,8 @@ public sealed class EcsClientCacheTests
     [Test]
     public void Passes_asking_at_once_for_one_provider_and_version_share_one_client()
     {
-        using var meters = new TestMeterFactory();
-        using var pipelines = new AwsResiliencePipelines(new AwsResilienceOptions(), meters);
-        using var pools = new AwsHttpPools(new AwsHttpOptions(), TimeProvider.System);
-        var cache = new EcsClientCache(new EcsClientFactory(pools, pipelines));
+        using var stack = new ClientStack();
+        var cache = stack.Cache;
         const int passes = 4;
         for (var round = 0; round < 50; round++)
         {
@@ -47,15 +45,36 @@ public sealed class EcsClientCacheTests
     [Test]
     public void A_new_credentials_version_gets_a_new_client_and_a_forgotten_provider_too()
     {
-        using var meters = new TestMeterFactory();
-        using var pipelines = new AwsResiliencePipelines(new AwsResilienceOptions(), meters);
-        using var pools = new AwsHttpPools(new AwsHttpOptions(), TimeProvider.System);
-        var cache = new EcsClientCache(new EcsClientFactory(pools, pipelines));
+        using var stack = new ClientStack();
+        var cache = stack.Cache;
         var first = cache.Get(Provider, new ProviderSession(Provider, Credentials, "us-east-1", null, "v1", "static credentials"), Account);
         var rotated = cache.Get(Provider, new ProviderSession(Provider, Credentials, "us-east-1", null, "v2", "static credentials"), Account);
         rotated.Should().NotBeSameAs(first);
         cache.Forget(Provider);
         cache.Get(Provider, new ProviderSession(Provider, Credentials, "us-east-1", null, "v2", "static credentials"), Account)
             .Should().NotBeSameAs(rotated);
+    }
+
+    /// <summary>The factory's dependencies, disposed together.</summary>
+    private sealed class ClientStack : IDisposable
+    {
+        private readonly TestMeterFactory _meters = new();
+        private readonly AwsResiliencePipelines _pipelines;
+        private readonly AwsHttpPools _pools = new(new AwsHttpOptions(), TimeProvider.System);
+
+        public ClientStack()
+        {
+            _pipelines = new AwsResiliencePipelines(new AwsResilienceOptions(), _meters);
+            Cache = new EcsClientCache(new EcsClientFactory(_pools, _pipelines));
+        }
+
+        public EcsClientCache Cache { get; }
+
+        public void Dispose()
+        {
+            _pools.Dispose();
+            _pipelines.Dispose();
+            _meters.Dispose();
+        }
     }
 }
